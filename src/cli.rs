@@ -1,0 +1,129 @@
+//! Command-line interface (clap). Bad flags exit with code 2 before any screen is drawn.
+
+use crate::model::tree::Scope;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// devtop — htop for the JS dev stack: node, prisma, tsx, vite and their schema-engines.
+#[derive(Debug, Parser)]
+#[command(name = "devtop", version, about, long_about = None)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub common: Common,
+    /// Headless command; without one the TUI opens.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options shared by the TUI and the headless commands.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Common {
+    /// Project root (default: nearest ancestor of the working directory holding devtop.toml,
+    /// package.json or prisma/).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// Which processes to show: all of mine (user) or those under the project root (project).
+    #[arg(long, global = true, value_enum)]
+    pub scope: Option<ScopeArg>,
+    /// Config file (default: <project>/devtop.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `--scope` values.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ScopeArg {
+    /// Every matching process of the current user.
+    User,
+    /// Matching processes whose cwd (or an ancestor's) is under the project root.
+    Project,
+}
+
+impl From<ScopeArg> for Scope {
+    fn from(s: ScopeArg) -> Scope {
+        match s {
+            ScopeArg::User => Scope::User,
+            ScopeArg::Project => Scope::Project,
+        }
+    }
+}
+
+/// Headless commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print one snapshot (processes, suspects, memory) and exit 0.
+    Status {
+        /// Print JSON (format in the README) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Kill suspects or given PIDs with their descendants (SIGTERM, then SIGKILL after the grace).
+    Kill(KillArgs),
+    /// Start a throwaway project with stand-in processes and open the TUI on it.
+    Demo,
+}
+
+/// `devtop kill` options.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("targets").required(true).args(["suspects", "pid"])))]
+pub struct KillArgs {
+    /// Kill every suspect (not the warn-only ones, like Studio under policy "warn").
+    #[arg(long)]
+    pub suspects: bool,
+    /// PIDs to kill, each with its descendants. `PID@START_TICKS` (start_ticks from
+    /// `status --json`) refuses the PID when it was reused since.
+    #[arg(long, num_args = 1.., value_name = "PID[@START_TICKS]", value_parser = parse_pid_arg)]
+    pub pid: Vec<PidArg>,
+    /// Print what would be signalled and why, signal nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Seconds between SIGTERM and SIGKILL (default from config, else 3).
+    #[arg(long, value_name = "SECS")]
+    pub grace: Option<f64>,
+}
+
+/// A `--pid` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PidArg {
+    /// The PID.
+    pub pid: u32,
+    /// Expected start time in clock ticks since boot, when given.
+    pub start_ticks: Option<u64>,
+}
+
+fn parse_pid_arg(s: &str) -> Result<PidArg, String> {
+    let (pid, ticks) = match s.split_once('@') {
+        Some((p, t)) => (p, Some(t)),
+        None => (s, None),
+    };
+    let pid = pid
+        .parse::<u32>()
+        .map_err(|_| format!("`{s}` is not a PID (a positive integer, optionally @START_TICKS)"))?;
+    let start_ticks = ticks
+        .map(|t| t.parse::<u64>().map_err(|_| format!("`{t}` in `{s}` is not a start time in clock ticks")))
+        .transpose()?;
+    Ok(PidArg { pid, start_ticks })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands() {
+        let c = Cli::try_parse_from(["devtop", "status", "--json", "--scope", "project"]).unwrap();
+        assert!(matches!(c.command, Some(Command::Status { json: true })));
+        assert_eq!(c.common.scope, Some(ScopeArg::Project));
+        let c = Cli::try_parse_from(["devtop", "kill", "--pid", "12", "34@999", "--yes"]).unwrap();
+        let Some(Command::Kill(k)) = c.command else { panic!() };
+        assert_eq!(k.pid, vec![PidArg { pid: 12, start_ticks: None }, PidArg { pid: 34, start_ticks: Some(999) }]);
+        assert!(Cli::try_parse_from(["devtop", "kill"]).is_err());
+        assert!(Cli::try_parse_from(["devtop", "kill", "--pid", "x"]).is_err());
+        assert!(Cli::try_parse_from(["devtop", "--bogus"]).is_err());
+    }
+}

@@ -1,0 +1,409 @@
+//! Reads memory state: `/proc/meminfo`, `/proc/pressure/memory`, `/proc/self/cgroup` and the
+//! cgroup v2 `memory.current`/`memory.max` files, into a [`MemorySnapshot`].
+//!
+//! The parsers are small hand-written ones rather than `procfs_core::Meminfo`: that type
+//! builds a `HashMap` of every field and insists on ~15 keys we do not need, while this
+//! runs every second and needs four keys, with an error naming the one that is missing.
+
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::model::memory::{CgroupMemory, MemorySnapshot, Psi};
+
+/// The four `/proc/meminfo` values devtop uses, converted from kB (KiB) to bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeminfoValues {
+    /// `MemTotal`, bytes.
+    pub total_bytes: u64,
+    /// `MemAvailable`, bytes.
+    pub available_bytes: u64,
+    /// `SwapTotal`, bytes.
+    pub swap_total_bytes: u64,
+    /// `SwapFree`, bytes.
+    pub swap_free_bytes: u64,
+}
+
+/// Why `/proc/meminfo` text could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// A required key (`MemTotal`, `MemAvailable`, `SwapTotal`, `SwapFree`) is absent.
+    #[error("meminfo: missing key {0}")]
+    MissingKey(&'static str),
+    /// A required key is present but its value is not an unsigned integer.
+    #[error("meminfo: bad value for {key}: {value:?}")]
+    BadValue {
+        /// The key, e.g. `MemTotal`.
+        key: &'static str,
+        /// The offending text.
+        value: String,
+    },
+}
+
+/// Why a [`MemoryReader::read`] failed (only `/proc/meminfo` is required).
+#[derive(Debug, thiserror::Error)]
+pub enum MemoryError {
+    /// `/proc/meminfo` could not be read.
+    #[error("reading {path}: {source}")]
+    Io {
+        /// The file that failed.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// `/proc/meminfo` could not be parsed.
+    #[error("parsing {path}: {source}")]
+    Parse {
+        /// The file that failed.
+        path: PathBuf,
+        /// The underlying error.
+        source: ParseError,
+    },
+}
+
+const MEMINFO_KEYS: [&str; 4] = ["MemTotal", "MemAvailable", "SwapTotal", "SwapFree"];
+
+/// Parses `/proc/meminfo` text (`Key:   12345 kB` lines) into bytes (value × 1024).
+/// Other lines are ignored.
+///
+/// # Errors
+/// [`ParseError`] naming the first required key that is missing or malformed.
+pub fn parse_meminfo(text: &str) -> Result<MeminfoValues, ParseError> {
+    let mut found: [Option<u64>; 4] = [None; 4];
+    for line in text.lines() {
+        let Some((key, rest)) = line.split_once(':') else {
+            continue;
+        };
+        let Some(idx) = MEMINFO_KEYS.iter().position(|k| *k == key.trim()) else {
+            continue;
+        };
+        let raw = rest.split_whitespace().next().unwrap_or("");
+        let kib = raw.parse::<u64>().map_err(|_| ParseError::BadValue {
+            key: MEMINFO_KEYS[idx],
+            value: rest.trim().to_string(),
+        })?;
+        found[idx] = Some(kib.saturating_mul(1024));
+    }
+    let get = |i: usize| found[i].ok_or(ParseError::MissingKey(MEMINFO_KEYS[i]));
+    Ok(MeminfoValues {
+        total_bytes: get(0)?,
+        available_bytes: get(1)?,
+        swap_total_bytes: get(2)?,
+        swap_free_bytes: get(3)?,
+    })
+}
+
+/// Parses `/proc/pressure/memory`:
+/// `some avg10=0.00 avg60=0.00 avg300=0.00 total=0` and `full ...` (percent values).
+/// `None` when the `some` line is absent or malformed; a missing/malformed `full` line
+/// (older kernels) gives `full_avg10 = full_avg60 = 0.0`.
+pub fn parse_psi(text: &str) -> Option<Psi> {
+    let mut some = None;
+    let mut full = None;
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let slot = match words.next() {
+            Some("some") => &mut some,
+            Some("full") => &mut full,
+            _ => continue,
+        };
+        let (mut avg10, mut avg60) = (None, None);
+        for word in words {
+            let Some((k, v)) = word.split_once('=') else {
+                continue;
+            };
+            let v = v.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
+            match k {
+                "avg10" => avg10 = v,
+                "avg60" => avg60 = v,
+                _ => {}
+            }
+        }
+        *slot = avg10.zip(avg60);
+    }
+    let (some_avg10, some_avg60) = some?;
+    let (full_avg10, full_avg60) = full.unwrap_or((0.0, 0.0));
+    Some(Psi {
+        some_avg10,
+        some_avg60,
+        full_avg10,
+        full_avg60,
+    })
+}
+
+/// The cgroup v2 path from `/proc/self/cgroup` text: the path of the `0::/path` line
+/// (e.g. `/user.slice/app.scope`). `None` on a pure cgroup v1 system.
+pub fn parse_cgroup_v2_path(proc_self_cgroup: &str) -> Option<String> {
+    proc_self_cgroup
+        .lines()
+        .find_map(|line| line.strip_prefix("0::"))
+        .map(str::trim)
+        .filter(|p| p.starts_with('/'))
+        .map(str::to_string)
+}
+
+/// Parses a cgroup v2 `memory.max` file: a byte count, or `max` (no limit) → `None`.
+/// Malformed text also gives `None`.
+pub fn parse_memory_max(text: &str) -> Option<u64> {
+    text.trim().parse().ok()
+}
+
+/// Reads a [`MemorySnapshot`] from a filesystem root (`/` in production, a fixture tree in
+/// tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryReader {
+    root: PathBuf,
+}
+
+impl MemoryReader {
+    /// A reader of the real system (root `/`).
+    pub fn system() -> Self {
+        Self::with_root("/")
+    }
+
+    /// A reader that looks for `proc/...` and `sys/fs/cgroup/...` under `root`.
+    pub fn with_root(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// Reads one snapshot. Only `<root>/proc/meminfo` is required; without
+    /// `<root>/proc/pressure/memory` `psi` is `None`, and without a cgroup v2 memory
+    /// controller (see [`Self::read_cgroup`]) `cgroup` is `None`. A handful of small reads.
+    ///
+    /// # Errors
+    /// [`MemoryError`] when `<root>/proc/meminfo` is unreadable or unparsable.
+    pub fn read(&self) -> Result<MemorySnapshot, MemoryError> {
+        let path = self.root.join("proc/meminfo");
+        let text = fs::read_to_string(&path).map_err(|source| MemoryError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let m = parse_meminfo(&text).map_err(|source| MemoryError::Parse { path, source })?;
+        let psi = fs::read_to_string(self.root.join("proc/pressure/memory"))
+            .ok()
+            .and_then(|t| parse_psi(&t));
+        Ok(MemorySnapshot {
+            total_bytes: m.total_bytes,
+            available_bytes: m.available_bytes,
+            swap_total_bytes: m.swap_total_bytes,
+            swap_free_bytes: m.swap_free_bytes,
+            cgroup: self.read_cgroup(),
+            psi,
+        })
+    }
+
+    /// The cgroup v2 memory accounting for this process: from the `0::` path in
+    /// `<root>/proc/self/cgroup`, walks `<root>/sys/fs/cgroup/<path>` and its parents up to
+    /// the cgroup mount root, and reports the nearest level whose `memory.max` is a number
+    /// (with that level's `memory.current`). If every level says `max`, reports the
+    /// leaf-most level that has the memory controller, with `max_bytes: None`. `None` when
+    /// there is no `0::` line or no level has `memory.max`/`memory.current`.
+    pub fn read_cgroup(&self) -> Option<CgroupMemory> {
+        let text = fs::read_to_string(self.root.join("proc/self/cgroup")).ok()?;
+        let cg_path = parse_cgroup_v2_path(&text)?;
+        // Only plain components: never let `..` in the file escape the cgroup mount.
+        let parts: Vec<&str> = Path::new(&cg_path)
+            .components()
+            .filter_map(|c| match c {
+                Component::Normal(s) => s.to_str(),
+                _ => None,
+            })
+            .collect();
+        let mount = self.root.join("sys/fs/cgroup");
+        let mut unlimited_leaf: Option<CgroupMemory> = None;
+        for depth in (0..=parts.len()).rev() {
+            let rel = &parts[..depth];
+            let mut dir = mount.clone();
+            dir.extend(rel);
+            let Ok(max_text) = fs::read_to_string(dir.join("memory.max")) else {
+                continue;
+            };
+            let Some(current_bytes) = fs::read_to_string(dir.join("memory.current"))
+                .ok()
+                .and_then(|t| t.trim().parse::<u64>().ok())
+            else {
+                continue;
+            };
+            let level = CgroupMemory {
+                current_bytes,
+                max_bytes: parse_memory_max(&max_text),
+                path: format!("/{}", rel.join("/")),
+            };
+            if level.max_bytes.is_some() {
+                return Some(level);
+            }
+            unlimited_leaf.get_or_insert(level);
+        }
+        unlimited_leaf
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const GIB: u64 = 1024 * 1024 * 1024;
+
+    fn fixture(name: &str) -> String {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/proc")
+            .join(name);
+        fs::read_to_string(&path).unwrap()
+    }
+
+    fn root(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
+    }
+
+    #[test]
+    fn parses_meminfo_fixture() {
+        let m = parse_meminfo(&fixture("meminfo")).unwrap();
+        assert_eq!(m.total_bytes, 16_314_776 * 1024);
+        assert_eq!(m.available_bytes, 9_876_544 * 1024);
+        assert_eq!(m.swap_total_bytes, 2_097_148 * 1024);
+        assert_eq!(m.swap_free_bytes, 2_097_148 * 1024);
+    }
+
+    #[test]
+    fn parses_low_memory_fixture() {
+        let m = parse_meminfo(&fixture("meminfo_low")).unwrap();
+        assert_eq!(m.available_bytes, 421_888 * 1024);
+        assert!(m.swap_free_bytes < m.swap_total_bytes);
+    }
+
+    #[test]
+    fn meminfo_missing_key_is_named() {
+        let text = fixture("meminfo").replace("MemAvailable", "MemAvail");
+        let err = parse_meminfo(&text).unwrap_err();
+        assert_eq!(err, ParseError::MissingKey("MemAvailable"));
+        assert!(err.to_string().contains("MemAvailable"));
+        assert_eq!(parse_meminfo(""), Err(ParseError::MissingKey("MemTotal")));
+    }
+
+    #[test]
+    fn meminfo_bad_value_is_error_not_panic() {
+        let text = "MemTotal: lots kB\nMemAvailable: 1 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n";
+        assert!(matches!(
+            parse_meminfo(text),
+            Err(ParseError::BadValue {
+                key: "MemTotal",
+                ..
+            })
+        ));
+        let text = "MemTotal: 99999999999999999999999 kB\n";
+        assert!(parse_meminfo(text).is_err());
+        let text = "MemTotal: 18446744073709551615 kB\nMemAvailable: 1 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB";
+        assert_eq!(parse_meminfo(text).unwrap().total_bytes, u64::MAX);
+        assert!(parse_meminfo(":::\n\u{0}garbage\nMemTotal:").is_err());
+    }
+
+    #[test]
+    fn parses_psi_with_full() {
+        let p = parse_psi(&fixture("pressure_memory")).unwrap();
+        assert_eq!(p.some_avg10, 14.52);
+        assert_eq!(p.some_avg60, 6.10);
+        assert_eq!(p.full_avg10, 12.30);
+        assert_eq!(p.full_avg60, 4.75);
+    }
+
+    #[test]
+    fn parses_psi_without_full() {
+        let p = parse_psi(&fixture("pressure_memory_no_full")).unwrap();
+        assert_eq!((p.some_avg10, p.some_avg60), (1.5, 0.25));
+        assert_eq!((p.full_avg10, p.full_avg60), (0.0, 0.0));
+    }
+
+    #[test]
+    fn psi_malformed_is_none() {
+        assert_eq!(parse_psi(""), None);
+        assert_eq!(parse_psi("some avg10=x avg60=0.00"), None);
+        assert_eq!(parse_psi("some avg10=NaN avg60=0.00"), None);
+        assert_eq!(parse_psi("full avg10=1.00 avg60=1.00"), None);
+    }
+
+    #[test]
+    fn parses_cgroup_paths() {
+        assert_eq!(
+            parse_cgroup_v2_path(&fixture("self_cgroup_v2")).as_deref(),
+            Some("/user.slice/user-1000.slice/user@1000.service/app.slice/devtop.scope")
+        );
+        assert_eq!(
+            parse_cgroup_v2_path(&fixture("self_cgroup_hybrid")).as_deref(),
+            Some("/user.slice/user-1000.slice/session-2.scope")
+        );
+        assert_eq!(parse_cgroup_v2_path(&fixture("self_cgroup_v1")), None);
+        assert_eq!(parse_cgroup_v2_path("0::/\n").as_deref(), Some("/"));
+        assert_eq!(parse_cgroup_v2_path("0::\n"), None);
+    }
+
+    #[test]
+    fn parses_memory_max() {
+        assert_eq!(parse_memory_max("max\n"), None);
+        assert_eq!(parse_memory_max("4294967296\n"), Some(4 * GIB));
+        assert_eq!(parse_memory_max("garbage"), None);
+    }
+
+    #[test]
+    fn reads_limited_root_walking_up_to_nearest_limit() {
+        let s = MemoryReader::with_root(root("root_cgroup_limited"))
+            .read()
+            .unwrap();
+        assert_eq!(s.total_bytes, 16_314_776 * 1024);
+        let cg = s.cgroup.unwrap();
+        // Leaf (app.scope) says "max"; the parent user.slice/dev.slice has a 4 GiB limit.
+        assert_eq!(cg.path, "/user.slice/dev.slice");
+        assert_eq!(cg.max_bytes, Some(4 * GIB));
+        assert_eq!(cg.current_bytes, 4_080_218_931);
+        assert!(s.psi.is_some());
+    }
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let path = dir.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn minimal_root_has_no_cgroup_or_psi() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "proc/meminfo", &fixture("meminfo"));
+        let s = MemoryReader::with_root(dir.path()).read().unwrap();
+        assert_eq!((s.cgroup, s.psi), (None, None));
+    }
+
+    #[test]
+    fn unlimited_cgroup_reports_leaf_with_no_max() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "proc/meminfo", &fixture("meminfo"));
+        write(dir.path(), "proc/self/cgroup", "0::/a/b\n");
+        write(dir.path(), "sys/fs/cgroup/a/memory.max", "max\n");
+        write(dir.path(), "sys/fs/cgroup/a/memory.current", "900\n");
+        write(dir.path(), "sys/fs/cgroup/a/b/memory.max", "max\n");
+        write(dir.path(), "sys/fs/cgroup/a/b/memory.current", "100\n");
+        let cg = MemoryReader::with_root(dir.path()).read_cgroup().unwrap();
+        assert_eq!(
+            (cg.path.as_str(), cg.max_bytes, cg.current_bytes),
+            ("/a/b", None, 100)
+        );
+    }
+
+    #[test]
+    fn missing_meminfo_is_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = MemoryReader::with_root(dir.path()).read().unwrap_err();
+        assert!(matches!(err, MemoryError::Io { .. }));
+        write(dir.path(), "proc/meminfo", "MemTotal: 1 kB\n");
+        let err = MemoryReader::with_root(dir.path()).read().unwrap_err();
+        assert!(err.to_string().contains("MemAvailable"), "{err}");
+    }
+
+    #[test]
+    fn reads_real_system() {
+        let s = MemoryReader::system().read().unwrap();
+        assert!(s.total_bytes > 0);
+        assert!(s.available_bytes <= s.total_bytes);
+    }
+}

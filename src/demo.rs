@@ -1,0 +1,3 @@
+//! Demo (in progress).
+/// Run the demo.
+pub fn run(_c: &crate::cli::Common) -> i32 { 0 }

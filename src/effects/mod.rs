@@ -1,0 +1,2 @@
+//! Effects: the only code that changes the outside world. Each returns a result value.
+pub mod signal;

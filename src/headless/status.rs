@@ -1,0 +1,194 @@
+//! `devtop status [--json]`: one snapshot of processes, suspects and memory.
+//!
+//! The JSON (version 1) is a stable interface for scripts; the README documents every field.
+
+use crate::collect::tasks::MemoryView;
+use crate::model::memory::{Level, format_bytes};
+use crate::model::process::{ProcessInfo, Relation};
+use crate::model::snapshot::ProcessSnapshot;
+use crate::model::suspects::{Suspect, format_age};
+use serde::Serialize;
+use std::path::Path;
+
+/// Format version of the JSON document.
+pub const JSON_VERSION: u32 = 1;
+
+/// `devtop status --json` document.
+#[derive(Debug, Serialize)]
+pub struct StatusJson<'a> {
+    /// Always [`JSON_VERSION`].
+    pub version: u32,
+    /// RFC 3339 UTC time of the snapshot.
+    pub taken_at: String,
+    /// Project root.
+    pub project: &'a Path,
+    /// "user" or "project".
+    pub scope: &'static str,
+    /// Matched processes and their descendants (context ancestors are left out).
+    pub processes: Vec<ProcessJson<'a>>,
+    /// Memory readings.
+    pub memory: MemoryJson,
+}
+
+/// One process in the JSON.
+#[derive(Debug, Serialize)]
+pub struct ProcessJson<'a> {
+    pid: u32,
+    ppid: Option<u32>,
+    name: &'a str,
+    role: &'static str,
+    relation: Relation,
+    state: String,
+    start_time: u64,
+    start_ticks: u64,
+    age_s: u64,
+    cpu_percent: f64,
+    rss_bytes: u64,
+    cwd: Option<&'a Path>,
+    cmd: &'a [String],
+    ports: &'a [u16],
+    max_old_space_mib: Option<u64>,
+    suspect: Option<&'a Suspect>,
+}
+
+/// Memory readings in the JSON; byte counts, PSI in percent.
+#[derive(Debug, Serialize)]
+pub struct MemoryJson {
+    total_bytes: Option<u64>,
+    available_bytes: Option<u64>,
+    swap_total_bytes: Option<u64>,
+    swap_free_bytes: Option<u64>,
+    cgroup_limit_bytes: Option<u64>,
+    cgroup_current_bytes: Option<u64>,
+    psi: Option<crate::model::memory::Psi>,
+    dev_rss_bytes: u64,
+    level: Option<Level>,
+    reasons: Vec<String>,
+    error: Option<String>,
+}
+
+fn process_json<'a>(p: &'a ProcessInfo, snap: &'a ProcessSnapshot) -> ProcessJson<'a> {
+    ProcessJson {
+        pid: p.pid,
+        ppid: p.ppid,
+        name: &p.name,
+        role: p.role.label(),
+        relation: p.relation,
+        state: p.state.to_string(),
+        start_time: p.start_time,
+        start_ticks: p.start_ticks,
+        age_s: p.age_s,
+        cpu_percent: (f64::from(p.cpu_percent) * 10.0).round() / 10.0,
+        rss_bytes: p.rss_bytes,
+        cwd: p.cwd.as_deref(),
+        cmd: &p.cmd,
+        ports: &p.ports,
+        max_old_space_mib: p.max_old_space_mib,
+        suspect: snap.suspect_of(p.pid),
+    }
+}
+
+/// Build the JSON document.
+pub fn to_json<'a>(snap: &'a ProcessSnapshot, mem: &MemoryView) -> StatusJson<'a> {
+    let m = mem.snapshot.as_ref();
+    StatusJson {
+        version: JSON_VERSION,
+        taken_at: humantime::format_rfc3339_seconds(snap.taken_at).to_string(),
+        project: &snap.root,
+        scope: snap.scope.label(),
+        processes: snap.dev_processes().map(|p| process_json(p, snap)).collect(),
+        memory: MemoryJson {
+            total_bytes: m.map(|m| m.total_bytes),
+            available_bytes: m.map(|m| m.available_bytes),
+            swap_total_bytes: m.map(|m| m.swap_total_bytes),
+            swap_free_bytes: m.map(|m| m.swap_free_bytes),
+            cgroup_limit_bytes: m.and_then(|m| m.cgroup.as_ref()).and_then(|c| c.max_bytes),
+            cgroup_current_bytes: m.and_then(|m| m.cgroup.as_ref()).map(|c| c.current_bytes),
+            psi: m.and_then(|m| m.psi.clone()),
+            dev_rss_bytes: snap.dev_rss_bytes(),
+            level: mem.assessment.as_ref().map(|a| a.level),
+            reasons: mem.assessment.as_ref().map(|a| a.reasons.clone()).unwrap_or_default(),
+            error: mem.error.clone(),
+        },
+    }
+}
+
+/// Human-readable status: memory line, one line per process, suspects with advice.
+pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("project {} (scope {})\n", snap.root.display(), snap.scope.label()));
+    match (&mem.snapshot, &mem.assessment) {
+        (Some(m), Some(a)) => {
+            out.push_str(&format!(
+                "memory {:?}: MemAvailable {} of {}, swap free {} of {}, dev RSS {}",
+                a.level,
+                format_bytes(m.available_bytes),
+                format_bytes(m.total_bytes),
+                format_bytes(m.swap_free_bytes),
+                format_bytes(m.swap_total_bytes),
+                format_bytes(snap.dev_rss_bytes()),
+            ));
+            if let Some(c) = &m.cgroup
+                && let Some(max) = c.max_bytes
+            {
+                out.push_str(&format!(", cgroup {} of {}", format_bytes(c.current_bytes), format_bytes(max)));
+            }
+            match &m.psi {
+                Some(p) => out.push_str(&format!(
+                    ", PSI some avg10 {:.1}% full avg10 {:.1}%\n",
+                    p.some_avg10, p.full_avg10
+                )),
+                None => out.push_str(", PSI unavailable\n"),
+            }
+            for r in &a.reasons {
+                out.push_str(&format!("  ! {r}\n"));
+            }
+        }
+        _ => out.push_str(&format!(
+            "memory: unreadable ({})\n",
+            mem.error.as_deref().unwrap_or("no reading")
+        )),
+    }
+    out.push_str(&format!(
+        "{:>7} {:>7} {:<15} {:1} {:>6} {:>9} {:>8}  COMMAND\n",
+        "PID", "PPID", "ROLE", "S", "CPU%", "RSS", "AGE"
+    ));
+    for p in snap.dev_processes() {
+        let ports = if p.ports.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  [:{}]",
+                p.ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",:")
+            )
+        };
+        out.push_str(&format!(
+            "{:>7} {:>7} {:<15} {:1} {:>6.1} {:>9} {:>8}  {}{}\n",
+            p.pid,
+            p.ppid.map_or("-".into(), |x| x.to_string()),
+            p.role.label(),
+            p.state,
+            p.cpu_percent,
+            format_bytes(p.rss_bytes),
+            format_age(p.age_s),
+            p.command_line(),
+            ports
+        ));
+    }
+    if snap.suspects.is_empty() {
+        out.push_str("no suspects\n");
+    } else {
+        out.push_str(&format!("{} suspect(s):\n", snap.suspects.len()));
+        for s in &snap.suspects {
+            out.push_str(&format!(
+                "  PID {} {} [{:?}]: {}\n      → {}\n",
+                s.pid,
+                s.kind.label(),
+                s.severity,
+                s.reason,
+                s.advice
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,68 @@
+//! `devtop` binary: parse the command line, then run the TUI or a headless command.
+//! Exit codes: 0 ok, 1 a command's outcome failed (a kill target survived), 2 bad input.
+
+use clap::Parser;
+use devtop::cli::{Cli, Command};
+use devtop::headless::{kill, once, status};
+use devtop::setup::{EXIT_OK, EXIT_USAGE, resolve};
+
+fn main() {
+    devtop::standin::run_if_requested();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    std::process::exit(run(cli));
+}
+
+fn run(cli: Cli) -> i32 {
+    if let Some(Command::Demo) = cli.command {
+        return devtop::demo::run(&cli.common);
+    }
+    let setup = match resolve(&cli.common) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("devtop: {msg}");
+            return EXIT_USAGE;
+        }
+    };
+    match cli.command {
+        None => devtop::tui::run(setup),
+        Some(Command::Status { json }) => {
+            match once::collect_once(setup.selection.clone(), &setup.config.memory) {
+                Ok((snap, mem)) => {
+                    if json {
+                        match serde_json::to_string_pretty(&status::to_json(&snap, &mem)) {
+                            Ok(s) => println!("{s}"),
+                            Err(e) => {
+                                eprintln!("devtop: cannot encode JSON: {e}");
+                                return devtop::setup::EXIT_FAILURE;
+                            }
+                        }
+                    } else {
+                        print!("{}", status::to_text(&snap, &mem));
+                    }
+                    EXIT_OK
+                }
+                Err(e) => {
+                    eprintln!("devtop: {e}");
+                    devtop::setup::EXIT_FAILURE
+                }
+            }
+        }
+        Some(Command::Kill(args)) => {
+            match once::collect_once(setup.selection.clone(), &setup.config.memory) {
+                Ok((snap, _)) => kill::run(&args, &snap, setup.config.grace),
+                Err(e) => {
+                    eprintln!("devtop: {e}");
+                    devtop::setup::EXIT_FAILURE
+                }
+            }
+        }
+        Some(Command::Demo) => EXIT_OK,
+    }
+}

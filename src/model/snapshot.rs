@@ -1,0 +1,78 @@
+//! Immutable snapshots published by the collectors (latest wins) and read by the UI and the
+//! headless commands.
+
+use crate::model::process::{ProcessInfo, Relation};
+use crate::model::suspects::Suspect;
+use crate::model::tree::Scope;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// One pass of the process collector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessSnapshot {
+    /// When the pass ended.
+    pub taken_at: SystemTime,
+    /// Shown processes (matched, descendants, context ancestors), sorted by PID.
+    pub processes: Vec<ProcessInfo>,
+    /// Flagged processes, sorted by PID; at most one per process.
+    pub suspects: Vec<Suspect>,
+    /// Scope used for this pass.
+    pub scope: Scope,
+    /// Project root used for project scope.
+    pub root: PathBuf,
+    /// Number of PIDs on the machine (entries of /proc).
+    pub scanned: usize,
+    /// False until every shown process has two CPU samples (the first is discarded).
+    pub cpu_ready: bool,
+}
+
+impl ProcessSnapshot {
+    /// An empty snapshot (before the first pass).
+    pub fn empty(scope: Scope, root: PathBuf) -> Self {
+        ProcessSnapshot {
+            taken_at: SystemTime::UNIX_EPOCH,
+            processes: Vec::new(),
+            suspects: Vec::new(),
+            scope,
+            root,
+            scanned: 0,
+            cpu_ready: false,
+        }
+    }
+
+    /// The process with `pid`, if shown.
+    pub fn get(&self, pid: u32) -> Option<&ProcessInfo> {
+        self.processes
+            .binary_search_by_key(&pid, |p| p.pid)
+            .ok()
+            .map(|i| &self.processes[i])
+    }
+
+    /// The suspect record of `pid`, if flagged.
+    pub fn suspect_of(&self, pid: u32) -> Option<&Suspect> {
+        self.suspects
+            .binary_search_by_key(&pid, |s| s.pid)
+            .ok()
+            .map(|i| &self.suspects[i])
+    }
+
+    /// Processes that are not context ancestors (matched and their descendants).
+    pub fn dev_processes(&self) -> impl Iterator<Item = &ProcessInfo> {
+        self.processes
+            .iter()
+            .filter(|p| p.relation != Relation::Ancestor)
+    }
+
+    /// Total RSS of the dev processes, bytes.
+    pub fn dev_rss_bytes(&self) -> u64 {
+        self.dev_processes().map(|p| p.rss_bytes).sum()
+    }
+
+    /// The `n` dev processes with the largest RSS, largest first.
+    pub fn top_rss(&self, n: usize) -> Vec<&ProcessInfo> {
+        let mut v: Vec<&ProcessInfo> = self.dev_processes().collect();
+        v.sort_by(|a, b| b.rss_bytes.cmp(&a.rss_bytes).then(a.pid.cmp(&b.pid)));
+        v.truncate(n);
+        v
+    }
+}

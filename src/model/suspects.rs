@@ -1,0 +1,410 @@
+//! Suspect rules: zombie, orphan, hung-migrate, runaway-engine, concurrent-migrate, studio,
+//! duplicate-server. Pure functions of the process list, CPU histories and thresholds.
+
+use crate::model::process::{ProcessInfo, Relation, Role};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
+
+/// CPU below this (percent of one core) counts as "~0 %" for the hung rule.
+pub const IDLE_CPU_PERCENT: f64 = 1.0;
+/// The window over which a migrate's CPU must be idle to be hung, seconds.
+pub const HUNG_CPU_WINDOW_S: f64 = 30.0;
+/// Process names that adopt orphans besides PID 1 (subreapers).
+pub const SUBREAPERS: &[&str] = &["systemd", "init", "tini", "dumb-init", "s6-svscan", "runit"];
+
+/// Kind of a suspect, serialized in kebab-case as in `devtop status --json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SuspectKind {
+    /// State Z: exited, not reaped by its parent.
+    Zombie,
+    /// Dev process reparented to PID 1 or a subreaper, with no controlling terminal.
+    Orphan,
+    /// `prisma migrate`/`db push` older than the threshold with ~0 % CPU.
+    HungMigrate,
+    /// schema-engine hot for too long, or older than an hour.
+    RunawayEngine,
+    /// More than one migrate run at a time.
+    ConcurrentMigrate,
+    /// Prisma Studio running.
+    Studio,
+    /// Two vite or two `tsx watch` with the same cwd.
+    DuplicateServer,
+}
+
+impl SuspectKind {
+    /// Kebab-case label.
+    pub fn label(self) -> &'static str {
+        match self {
+            SuspectKind::Zombie => "zombie",
+            SuspectKind::Orphan => "orphan",
+            SuspectKind::HungMigrate => "hung-migrate",
+            SuspectKind::RunawayEngine => "runaway-engine",
+            SuspectKind::ConcurrentMigrate => "concurrent-migrate",
+            SuspectKind::Studio => "studio",
+            SuspectKind::DuplicateServer => "duplicate-server",
+        }
+    }
+}
+
+/// How serious: `Warn` is shown but not part of "kill all suspects" (`K`); `Suspect` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Shown in yellow; never killed by `K`.
+    Warn,
+    /// Shown in red; killed by `K`.
+    Suspect,
+}
+
+/// A flagged process.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suspect {
+    /// The flagged process.
+    #[serde(skip)]
+    pub pid: u32,
+    /// Which rule fired.
+    pub kind: SuspectKind,
+    /// One line with the evidence ("prisma migrate dev running 41m with 0.0% CPU over 30 s").
+    pub reason: String,
+    /// What to do about it.
+    pub advice: String,
+    /// Warn or suspect.
+    #[serde(rename = "level")]
+    pub severity: Severity,
+    /// The PID that a kill should target: the process itself, or for a zombie its parent.
+    #[serde(skip)]
+    pub kill_pid: u32,
+}
+
+/// What to do with a running Prisma Studio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StudioPolicy {
+    /// Flag it in yellow, never kill it with `K`.
+    #[default]
+    Warn,
+    /// Flag it as a suspect (killed by `K`).
+    Suspect,
+    /// Do not flag it.
+    Ignore,
+}
+
+/// Thresholds of the rules (`[suspects]` in devtop.toml).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuspectRules {
+    /// A migrate older than this (seconds) with ~0 % CPU is hung. Default 120.
+    pub hung_migrate_after_s: f64,
+    /// schema-engine at or above this CPU (percent of one core) ... Default 80.
+    pub runaway_cpu_percent: f64,
+    /// ... for this long (seconds) is runaway. Default 60.
+    pub runaway_for_s: f64,
+    /// A schema-engine older than this (seconds) is runaway whatever its CPU. Default 3600.
+    pub engine_max_age_s: f64,
+    /// Studio policy. Default warn.
+    pub studio: StudioPolicy,
+}
+
+impl Default for SuspectRules {
+    fn default() -> Self {
+        SuspectRules {
+            hung_migrate_after_s: 120.0,
+            runaway_cpu_percent: 80.0,
+            runaway_for_s: 60.0,
+            engine_max_age_s: 3600.0,
+            studio: StudioPolicy::Warn,
+        }
+    }
+}
+
+/// Samples of a process's cumulative CPU time, to average CPU over a window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CpuHistory {
+    /// (monotonic seconds, utime+stime seconds), oldest first.
+    samples: VecDeque<(f64, f64)>,
+}
+
+impl CpuHistory {
+    /// Keep at most this many seconds of samples.
+    pub const KEEP_S: f64 = 600.0;
+
+    /// Add a sample: `t_s` on a monotonic clock, `cpu_time_s` = utime+stime in seconds.
+    pub fn push(&mut self, t_s: f64, cpu_time_s: f64) {
+        self.samples.push_back((t_s, cpu_time_s));
+        while self
+            .samples
+            .front()
+            .is_some_and(|&(t, _)| t_s - t > Self::KEEP_S)
+        {
+            self.samples.pop_front();
+        }
+    }
+
+    /// Seconds between the first and the last sample.
+    pub fn watched_s(&self) -> f64 {
+        match (self.samples.front(), self.samples.back()) {
+            (Some(a), Some(b)) => b.0 - a.0,
+            _ => 0.0,
+        }
+    }
+
+    /// Average CPU (percent of one core) over the last `window_s` seconds, or over what was
+    /// watched when that is shorter; `None` with fewer than two samples.
+    pub fn avg_percent(&self, window_s: f64) -> Option<f64> {
+        let last = *self.samples.back()?;
+        let first = self
+            .samples
+            .iter()
+            .find(|&&(t, _)| last.0 - t <= window_s + 1e-6)
+            .copied()?;
+        let dt = last.0 - first.0;
+        (dt > 0.0).then(|| ((last.1 - first.1) / dt * 100.0).max(0.0))
+    }
+}
+
+/// Format seconds as a short age: `45s`, `12m 3s`, `3h 12m`, `2d 4h`.
+pub fn format_age(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// CPU over `window_s` judged on what devtop has: the window average when it has watched the
+/// whole window; otherwise the CPU over its samples and the lifetime average, both of which
+/// must agree (`pick` = max for "idle" tests, min for "hot" tests).
+fn judged_cpu(p: &ProcessInfo, hist: Option<&CpuHistory>, window_s: f64, hot: bool) -> f64 {
+    let lifetime = p.lifetime_cpu_percent();
+    match hist {
+        Some(h) if h.watched_s() >= window_s => h.avg_percent(window_s).unwrap_or(lifetime),
+        Some(h) => match h.avg_percent(window_s) {
+            Some(recent) if hot => recent.min(lifetime),
+            Some(recent) => recent.max(lifetime),
+            None => lifetime,
+        },
+        None => lifetime,
+    }
+}
+
+fn short_cmd(p: &ProcessInfo) -> String {
+    let words: Vec<&str> = p.cmd.iter().map(String::as_str).collect();
+    let start = words
+        .iter()
+        .position(|w| crate::model::process::word_stem(w) == "prisma")
+        .unwrap_or(0);
+    let s = words[start..]
+        .iter()
+        .map(|w| crate::model::process::word_stem(w))
+        .collect::<Vec<_>>()
+        .join(" ");
+    if s.is_empty() { p.name.clone() } else { s }
+}
+
+/// Evaluate every rule. `procs` is the shown list (context ancestors are never flagged),
+/// `cpu` the histories by PID, `name_of` resolves a PID's name (for parents not shown, like
+/// PID 1). One suspect per process at most, the most serious rule winning (zombie, hung-migrate,
+/// runaway-engine, concurrent-migrate, orphan, duplicate-server, studio).
+pub fn evaluate(
+    procs: &[ProcessInfo],
+    cpu: &HashMap<u32, CpuHistory>,
+    rules: &SuspectRules,
+    name_of: &dyn Fn(u32) -> Option<String>,
+) -> Vec<Suspect> {
+    let by_pid: HashMap<u32, &ProcessInfo> = procs.iter().map(|p| (p.pid, p)).collect();
+    let mut out: HashMap<u32, Suspect> = HashMap::new();
+    let mut add = |s: Suspect| {
+        out.entry(s.pid).or_insert(s);
+    };
+    let is_ancestor_role = |pid: u32, role: Role| -> bool {
+        let mut cur = by_pid.get(&pid).and_then(|p| p.ppid);
+        for _ in 0..32 {
+            let Some(pp) = cur else { return false };
+            let Some(parent) = by_pid.get(&pp) else { return false };
+            if parent.role == role {
+                return true;
+            }
+            cur = parent.ppid;
+        }
+        false
+    };
+    let flagged = procs.iter().filter(|p| p.relation != Relation::Ancestor);
+
+    for p in flagged.clone() {
+        if p.state == 'Z' {
+            let ppid = p.ppid.unwrap_or(1);
+            let pname = by_pid
+                .get(&ppid)
+                .map(|pp| format!("{} {}", pp.role.label(), pp.name))
+                .or_else(|| name_of(ppid))
+                .unwrap_or_else(|| "?".into());
+            add(Suspect {
+                pid: p.pid,
+                kind: SuspectKind::Zombie,
+                reason: format!("zombie (state Z): exited but not reaped by parent PID {ppid} ({pname})"),
+                advice: format!("end the parent PID {ppid} so init reaps it (a zombie holds no memory, only a PID)"),
+                severity: Severity::Suspect,
+                kill_pid: ppid,
+            });
+        }
+    }
+    for p in flagged.clone() {
+        if matches!(p.role, Role::PrismaMigrate | Role::PrismaDb)
+            && (p.role == Role::PrismaMigrate || p.cmd.iter().any(|w| w == "push"))
+            && p.age_s as f64 >= rules.hung_migrate_after_s
+        {
+            let c = judged_cpu(p, cpu.get(&p.pid), HUNG_CPU_WINDOW_S, false);
+            // A migrate waiting on its own busy schema-engine is working, not hung.
+            let engine_busy = procs.iter().any(|e| {
+                e.role == Role::SchemaEngine
+                    && e.ppid == Some(p.pid)
+                    && judged_cpu(e, cpu.get(&e.pid), HUNG_CPU_WINDOW_S, false) >= IDLE_CPU_PERCENT
+            });
+            if c < IDLE_CPU_PERCENT && !engine_busy {
+                add(Suspect {
+                    pid: p.pid,
+                    kind: SuspectKind::HungMigrate,
+                    reason: format!(
+                        "{} running {} with {c:.1}% CPU over the last {}s",
+                        short_cmd(p),
+                        format_age(p.age_s),
+                        HUNG_CPU_WINDOW_S as u64
+                    ),
+                    advice: "kill it and its schema-engine, check `prisma migrate status`, then retry one migration at a time".into(),
+                    severity: Severity::Suspect,
+                    kill_pid: p.pid,
+                });
+            }
+        }
+    }
+    for p in flagged.clone().filter(|p| p.role == Role::SchemaEngine && p.state != 'Z') {
+        let c = judged_cpu(p, cpu.get(&p.pid), rules.runaway_for_s, true);
+        let old = p.age_s as f64 >= rules.engine_max_age_s;
+        if c >= rules.runaway_cpu_percent || old {
+            let why = if c >= rules.runaway_cpu_percent {
+                format!("{c:.1}% CPU (≥ {:.0}% for {}s)", rules.runaway_cpu_percent, rules.runaway_for_s as u64)
+            } else {
+                format!("older than {}", format_age(rules.engine_max_age_s as u64))
+            };
+            add(Suspect {
+                pid: p.pid,
+                kind: SuspectKind::RunawayEngine,
+                reason: format!("schema-engine {why}, running {}", format_age(p.age_s)),
+                advice: "kill it: a stray schema-engine burns CPU and can hold Prisma's migrate lock".into(),
+                severity: Severity::Suspect,
+                kill_pid: p.pid,
+            });
+        }
+    }
+    let runs: Vec<&ProcessInfo> = flagged
+        .clone()
+        .filter(|p| p.role.is_migration() && p.state != 'Z' && !is_ancestor_role(p.pid, Role::PrismaMigrate))
+        .collect();
+    if runs.len() > 1 {
+        let pids: Vec<String> = runs.iter().map(|p| p.pid.to_string()).collect();
+        for p in &runs {
+            add(Suspect {
+                pid: p.pid,
+                kind: SuspectKind::ConcurrentMigrate,
+                reason: format!("{} migrate runs at once (PIDs {}): they fight over one lock", runs.len(), pids.join(", ")),
+                advice: "run migrations one at a time: keep the one you need, kill the others".into(),
+                severity: Severity::Suspect,
+                kill_pid: p.pid,
+            });
+        }
+    }
+    for p in flagged.clone() {
+        let Some(ppid) = p.ppid else { continue };
+        if p.state == 'Z' || p.relation != Relation::Matched || p.tty_nr != 0 {
+            continue;
+        }
+        let parent = if ppid == 1 { Some("init".to_owned()) } else { None };
+        let adopter = parent.or_else(|| {
+            name_of(ppid).filter(|n| SUBREAPERS.iter().any(|s| n == s))
+        });
+        if let Some(adopter) = adopter {
+            add(Suspect {
+                pid: p.pid,
+                kind: SuspectKind::Orphan,
+                reason: format!(
+                    "{} reparented to PID {ppid} ({adopter}), no controlling terminal, running {}",
+                    p.role.label(),
+                    format_age(p.age_s)
+                ),
+                advice: "left behind by a closed terminal or editor: kill it unless you started it on purpose".into(),
+                severity: Severity::Suspect,
+                kill_pid: p.pid,
+            });
+        }
+    }
+    let mut servers: HashMap<(Role, &std::path::Path), Vec<&ProcessInfo>> = HashMap::new();
+    for p in flagged.clone().filter(|p| p.state != 'Z') {
+        let watch_tsx = p.role == Role::Tsx && p.cmd.iter().any(|w| w == "watch");
+        if p.role == Role::Vite || watch_tsx {
+            if let Some(cwd) = p.cwd.as_deref() {
+                servers.entry((p.role, cwd)).or_default().push(p);
+            }
+        }
+    }
+    for ((role, cwd), mut list) in servers {
+        list.retain(|p| !is_ancestor_role(p.pid, role));
+        if list.len() < 2 {
+            continue;
+        }
+        list.sort_by_key(|p| (p.start_ticks, p.pid));
+        let first = list[0];
+        for p in &list[1..] {
+            add(Suspect {
+                pid: p.pid,
+                kind: SuspectKind::DuplicateServer,
+                reason: format!(
+                    "another {} in {} (first: PID {}, running {})",
+                    role.label(),
+                    cwd.display(),
+                    first.pid,
+                    format_age(first.age_s)
+                ),
+                advice: "two dev servers fight over the same port and files: kill the newer one".into(),
+                severity: Severity::Suspect,
+                kill_pid: p.pid,
+            });
+        }
+    }
+    if rules.studio != StudioPolicy::Ignore {
+        for p in flagged.filter(|p| p.role == Role::PrismaStudio && p.state != 'Z') {
+            let port = p
+                .ports
+                .first()
+                .map(|port| format!(" on port {port}"))
+                .unwrap_or_default();
+            add(Suspect {
+                pid: p.pid,
+                kind: SuspectKind::Studio,
+                reason: format!(
+                    "Prisma Studio running{port} for {}, RSS {}",
+                    format_age(p.age_s),
+                    crate::model::memory::format_bytes(p.rss_bytes)
+                ),
+                advice: "close Studio when done: it holds memory and database connections".into(),
+                severity: if rules.studio == StudioPolicy::Suspect {
+                    Severity::Suspect
+                } else {
+                    Severity::Warn
+                },
+                kill_pid: p.pid,
+            });
+        }
+    }
+    let mut list: Vec<Suspect> = out.into_values().collect();
+    list.sort_by_key(|s| s.pid);
+    list
+}
+
+#[cfg(test)]
+#[path = "suspects_tests.rs"]
+mod tests;

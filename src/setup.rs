@@ -1,0 +1,53 @@
+//! Turning command-line options into a project root, a config and a collector selection —
+//! shared by the TUI and the headless commands. Every failure here is bad input: exit 2.
+
+use crate::cli::Common;
+use crate::collect::processes::Selection;
+use crate::config::{Config, find_project_root};
+use std::path::PathBuf;
+
+/// Exit code for success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code when a command ran but its outcome is a failure (a kill target survived).
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit code for bad input: unknown flag, invalid config, missing project dir.
+pub const EXIT_USAGE: i32 = 2;
+
+/// Resolved project root, config and selection.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// Absolute project root.
+    pub root: PathBuf,
+    /// Effective config (file + flags).
+    pub config: Config,
+    /// What the process collector looks for.
+    pub selection: Selection,
+}
+
+/// Resolve `--project`, `--config` and `--scope`. Errors are one-line messages for stderr
+/// (exit [`EXIT_USAGE`]): a missing project directory, an unreadable or invalid config file
+/// (with file:line:col).
+pub fn resolve(common: &Common) -> Result<Setup, String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let root = match &common.project {
+        Some(dir) => {
+            let abs = cwd.join(dir);
+            if !abs.is_dir() {
+                return Err(format!("--project {}: no such directory", dir.display()));
+            }
+            abs.canonicalize().unwrap_or(abs)
+        }
+        None => find_project_root(&cwd),
+    };
+    let mut config = Config::load(common.config.as_deref(), &root).map_err(|e| e.to_string())?;
+    if let Some(s) = common.scope {
+        config.scope = s.into();
+    }
+    let selection = Selection {
+        match_words: config.match_words.clone(),
+        scope: config.scope,
+        root: root.clone(),
+        rules: config.suspects.clone(),
+    };
+    Ok(Setup { root, config, selection })
+}
