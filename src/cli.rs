@@ -104,7 +104,10 @@ fn parse_pid_arg(s: &str) -> Result<PidArg, String> {
         .parse::<u32>()
         .map_err(|_| format!("`{s}` is not a PID (a positive integer, optionally @START_TICKS)"))?;
     let start_ticks = ticks
-        .map(|t| t.parse::<u64>().map_err(|_| format!("`{t}` in `{s}` is not a start time in clock ticks")))
+        .map(|t| {
+            t.parse::<u64>()
+                .map_err(|_| format!("`{t}` in `{s}` is not a start time in clock ticks"))
+        })
         .transpose()?;
     Ok(PidArg { pid, start_ticks })
 }
@@ -120,8 +123,22 @@ mod tests {
         assert!(matches!(c.command, Some(Command::Status { json: true })));
         assert_eq!(c.common.scope, Some(ScopeArg::Project));
         let c = Cli::try_parse_from(["devtop", "kill", "--pid", "12", "34@999", "--yes"]).unwrap();
-        let Some(Command::Kill(k)) = c.command else { panic!() };
-        assert_eq!(k.pid, vec![PidArg { pid: 12, start_ticks: None }, PidArg { pid: 34, start_ticks: Some(999) }]);
+        let Some(Command::Kill(k)) = c.command else {
+            panic!()
+        };
+        assert_eq!(
+            k.pid,
+            vec![
+                PidArg {
+                    pid: 12,
+                    start_ticks: None
+                },
+                PidArg {
+                    pid: 34,
+                    start_ticks: Some(999)
+                }
+            ]
+        );
         assert!(Cli::try_parse_from(["devtop", "kill"]).is_err());
         assert!(Cli::try_parse_from(["devtop", "kill", "--pid", "x"]).is_err());
         assert!(Cli::try_parse_from(["devtop", "--bogus"]).is_err());

@@ -120,16 +120,22 @@ struct RawMemory {
 
 fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     let s = String::deserialize(d)?;
-    humantime::parse_duration(&s)
-        .map(Some)
-        .map_err(|e| serde::de::Error::custom(format!("invalid duration \"{s}\" ({e}); write e.g. \"90s\" or \"2m\"")))
+    humantime::parse_duration(&s).map(Some).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "invalid duration \"{s}\" ({e}); write e.g. \"90s\" or \"2m\""
+        ))
+    })
 }
 
 fn de_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     let s = String::deserialize(d)?;
     s.parse::<bytesize::ByteSize>()
         .map(|b| Some(b.as_u64()))
-        .map_err(|e| serde::de::Error::custom(format!("invalid size \"{s}\" ({e}); write e.g. \"1GiB\" or \"500MiB\"")))
+        .map_err(|e| {
+            serde::de::Error::custom(format!(
+                "invalid size \"{s}\" ({e}); write e.g. \"1GiB\" or \"500MiB\""
+            ))
+        })
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -141,12 +147,20 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 
 fn validate(raw: &RawConfig) -> Result<(), String> {
     let pos = |name: &str, v: Option<f64>| match v {
-        Some(x) if !(x.is_finite() && x >= 0.0) => Err(format!("{name} must be a number ≥ 0, got {x}")),
+        Some(x) if !(x.is_finite() && x >= 0.0) => {
+            Err(format!("{name} must be a number ≥ 0, got {x}"))
+        }
         _ => Ok(()),
     };
-    pos("suspects.runaway_cpu_percent", raw.suspects.runaway_cpu_percent)?;
+    pos(
+        "suspects.runaway_cpu_percent",
+        raw.suspects.runaway_cpu_percent,
+    )?;
     pos("memory.psi_warn_some_avg10", raw.memory.psi_warn_some_avg10)?;
-    pos("memory.psi_critical_full_avg10", raw.memory.psi_critical_full_avg10)?;
+    pos(
+        "memory.psi_critical_full_avg10",
+        raw.memory.psi_critical_full_avg10,
+    )?;
     if raw.refresh.is_some_and(|d| d < Duration::from_millis(100)) {
         return Err("refresh must be at least 100ms".into());
     }
@@ -189,17 +203,38 @@ impl Config {
             grace: raw.grace.unwrap_or(d.grace),
             match_words,
             suspects: SuspectRules {
-                hung_migrate_after_s: raw.suspects.hung_migrate_after.map_or(ds.hung_migrate_after_s, |d| d.as_secs_f64()),
-                runaway_cpu_percent: raw.suspects.runaway_cpu_percent.unwrap_or(ds.runaway_cpu_percent),
-                runaway_for_s: raw.suspects.runaway_for.map_or(ds.runaway_for_s, |d| d.as_secs_f64()),
-                engine_max_age_s: raw.suspects.engine_max_age.map_or(ds.engine_max_age_s, |d| d.as_secs_f64()),
+                hung_migrate_after_s: raw
+                    .suspects
+                    .hung_migrate_after
+                    .map_or(ds.hung_migrate_after_s, |d| d.as_secs_f64()),
+                runaway_cpu_percent: raw
+                    .suspects
+                    .runaway_cpu_percent
+                    .unwrap_or(ds.runaway_cpu_percent),
+                runaway_for_s: raw
+                    .suspects
+                    .runaway_for
+                    .map_or(ds.runaway_for_s, |d| d.as_secs_f64()),
+                engine_max_age_s: raw
+                    .suspects
+                    .engine_max_age
+                    .map_or(ds.engine_max_age_s, |d| d.as_secs_f64()),
                 studio: raw.suspects.studio.unwrap_or(ds.studio),
             },
             memory: MemoryThresholds {
                 warn_available_bytes: raw.memory.warn_available.unwrap_or(dm.warn_available_bytes),
-                critical_available_bytes: raw.memory.critical_available.unwrap_or(dm.critical_available_bytes),
-                psi_warn_some_avg10: raw.memory.psi_warn_some_avg10.unwrap_or(dm.psi_warn_some_avg10),
-                psi_critical_full_avg10: raw.memory.psi_critical_full_avg10.unwrap_or(dm.psi_critical_full_avg10),
+                critical_available_bytes: raw
+                    .memory
+                    .critical_available
+                    .unwrap_or(dm.critical_available_bytes),
+                psi_warn_some_avg10: raw
+                    .memory
+                    .psi_warn_some_avg10
+                    .unwrap_or(dm.psi_warn_some_avg10),
+                psi_critical_full_avg10: raw
+                    .memory
+                    .psi_critical_full_avg10
+                    .unwrap_or(dm.psi_critical_full_avg10),
             },
             source: Some(path.to_owned()),
         })
@@ -231,7 +266,11 @@ impl Config {
 pub fn find_project_root(start: &Path) -> PathBuf {
     start
         .ancestors()
-        .find(|d| d.join("devtop.toml").is_file() || d.join("package.json").is_file() || d.join("prisma").is_dir())
+        .find(|d| {
+            d.join("devtop.toml").is_file()
+                || d.join("package.json").is_file()
+                || d.join("prisma").is_dir()
+        })
         .unwrap_or(start)
         .to_owned()
 }
@@ -295,14 +334,18 @@ psi_critical_full_avg10 = 8
         assert!(msg.starts_with("devtop.toml:3:"), "{msg}");
         assert!(msg.contains("invalid duration \"soon\""), "{msg}");
         assert!(msg.contains("runaway_for"), "{msg}");
-        let e = parse("[suspects]\nhung_after = \"1s\"\n").unwrap_err().to_string();
+        let e = parse("[suspects]\nhung_after = \"1s\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("devtop.toml:2:1:"), "{e}");
         assert!(e.contains("unknown field `hung_after`"), "{e}");
         let e = parse("scope = \"team\"").unwrap_err().to_string();
         assert!(e.contains("team"), "{e}");
         let e = parse("refresh = [").unwrap_err().to_string();
         assert!(e.starts_with("devtop.toml:1:"), "{e}");
-        let e = parse("[memory]\nwarn_available = \"lots\"").unwrap_err().to_string();
+        let e = parse("[memory]\nwarn_available = \"lots\"")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("invalid size \"lots\""), "{e}");
         let e = parse("refresh = \"1ms\"").unwrap_err().to_string();
         assert!(e.contains("at least 100ms"), "{e}");

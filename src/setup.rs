@@ -28,7 +28,8 @@ pub struct Setup {
 /// (exit [`EXIT_USAGE`]): a missing project directory, an unreadable or invalid config file
 /// (with file:line:col).
 pub fn resolve(common: &Common) -> Result<Setup, String> {
-    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
     let root = match &common.project {
         Some(dir) => {
             let abs = cwd.join(dir);
@@ -49,5 +50,9 @@ pub fn resolve(common: &Common) -> Result<Setup, String> {
         root: root.clone(),
         rules: config.suspects.clone(),
     };
-    Ok(Setup { root, config, selection })
+    Ok(Setup {
+        root,
+        config,
+        selection,
+    })
 }

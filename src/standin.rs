@@ -396,7 +396,11 @@ fn run(mode: &str) -> Result<Infallible, BoxError> {
     }
     let ready_path = std::env::var_os(ENV_READY).map(PathBuf::from);
     let watch_pid = match std::env::var(ENV_WATCH_PID) {
-        Ok(v) => Some(v.trim().parse::<u32>().map_err(|_| format!("bad {ENV_WATCH_PID}={v:?}"))?),
+        Ok(v) => Some(
+            v.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("bad {ENV_WATCH_PID}={v:?}"))?,
+        ),
         Err(_) => None,
     };
 
@@ -611,10 +615,10 @@ fn main_loop(busy: u8, watch_pid: Option<u32>) -> ! {
         }
         if Instant::now() >= next_watch {
             next_watch = Instant::now() + WATCH_INTERVAL;
-            if let Some(pid) = watch_pid {
-                if !pid_exists(pid) {
-                    std::process::exit(0);
-                }
+            if let Some(pid) = watch_pid
+                && !pid_exists(pid)
+            {
+                std::process::exit(0);
             }
         }
     }
@@ -719,16 +723,19 @@ mod tests {
         assert_eq!(wait_ready(&path, Duration::from_secs(1)).unwrap(), r);
         fs::write(&path, "garbage").unwrap();
         assert_eq!(
-            wait_ready(&path, Duration::from_secs(1)).unwrap_err().kind(),
+            wait_ready(&path, Duration::from_secs(1))
+                .unwrap_err()
+                .kind(),
             io::ErrorKind::InvalidData
         );
     }
 
     #[test]
     fn child_spec_json_shape() {
-        let spec: ChildSpec =
-            serde_json::from_str(r#"{"exe": "/t/bin/node", "args": ["a", "b"], "mode": "busy=60"}"#)
-                .unwrap();
+        let spec: ChildSpec = serde_json::from_str(
+            r#"{"exe": "/t/bin/node", "args": ["a", "b"], "mode": "busy=60"}"#,
+        )
+        .unwrap();
         assert_eq!(spec.exe, PathBuf::from("/t/bin/node"));
         assert_eq!(spec.args, ["a", "b"]);
         assert_eq!(spec.mode, "busy=60");

@@ -8,7 +8,9 @@
 //! when the set of listening sockets on the machine changed.
 
 use crate::collect::ports::ListenTable;
-use crate::model::process::{ProcessInfo, Relation, classify, matches_words, max_old_space_mib};
+use crate::model::process::{
+    ProcessInfo, Relation, Role, classify, matches_words, max_old_space_mib,
+};
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::suspects::{CpuHistory, SuspectRules, evaluate};
 use crate::model::tree::{Node, Scope, select};
@@ -108,7 +110,10 @@ fn read_node_options(pid: u32) -> Option<String> {
 }
 
 fn read_fixed(pid: u32) -> Option<Fixed> {
-    let stat = procfs::process::Process::new(pid as i32).ok()?.stat().ok()?;
+    let stat = procfs::process::Process::new(pid as i32)
+        .ok()?
+        .stat()
+        .ok()?;
     Some(Fixed {
         start_ticks: stat.starttime,
         pgrp: stat.pgrp.max(0) as u32,
@@ -209,7 +214,10 @@ impl ProcessCollector {
                 .with_memory(),
         );
         for &pid in &kept_pids {
-            let parent = self.sys.process(Pid::from_u32(pid)).map(|p| p.parent().map(|pp| pp.as_u32()));
+            let parent = self
+                .sys
+                .process(Pid::from_u32(pid))
+                .map(|p| p.parent().map(|pp| pp.as_u32()));
             if let (Some(ppid), Some(e)) = (parent, self.entries.get_mut(&pid)) {
                 e.ppid = ppid;
             }
@@ -219,12 +227,20 @@ impl ProcessCollector {
             .iter()
             .copied()
             .filter(|pid| {
-                let now = self.sys.process(Pid::from_u32(*pid)).map(|p| p.name().to_string_lossy());
+                let now = self
+                    .sys
+                    .process(Pid::from_u32(*pid))
+                    .map(|p| p.name().to_string_lossy());
                 matches!((now, self.entries.get(pid)), (Some(n), Some(e)) if *n != e.name)
             })
             .collect();
         if !renamed.is_empty() {
-            self.refresh(&renamed, ProcessRefreshKind::nothing().without_tasks().with_cmd(UpdateKind::Always));
+            self.refresh(
+                &renamed,
+                ProcessRefreshKind::nothing()
+                    .without_tasks()
+                    .with_cmd(UpdateKind::Always),
+            );
             for &pid in &renamed {
                 if let Some(e) = self.entry_from_sysinfo(pid) {
                     self.entries.insert(pid, e);
@@ -238,17 +254,23 @@ impl ProcessCollector {
 
         let mut procs = Vec::with_capacity(kept.len());
         for (&pid, &relation) in &kept {
-            let Some(p) = self.sys.process(Pid::from_u32(pid)) else { continue };
-            let Some(entry) = self.entries.get(&pid) else { continue };
-            if !self.fixed.contains_key(&pid) {
+            let Some(p) = self.sys.process(Pid::from_u32(pid)) else {
+                continue;
+            };
+            let Some(entry) = self.entries.get(&pid) else {
+                continue;
+            };
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.fixed.entry(pid) {
                 match read_fixed(pid) {
                     Some(f) => {
-                        self.fixed.insert(pid, f);
+                        slot.insert(f);
                     }
                     None => continue,
                 }
             }
-            let Some(fixed) = self.fixed.get(&pid) else { continue };
+            let Some(fixed) = self.fixed.get(&pid) else {
+                continue;
+            };
             let cpu_time_s = p.accumulated_cpu_time() as f64 / 1000.0;
             if relation != Relation::Ancestor {
                 self.history.entry(pid).or_default().push(now_s, cpu_time_s);
@@ -261,13 +283,21 @@ impl ProcessCollector {
                 pid,
                 ppid: p.parent().map(|pp| pp.as_u32()),
                 name: entry.name.clone(),
-                role: classify(&entry.name, &entry.cmd),
+                role: match classify(&entry.name, &entry.cmd) {
+                    // Context and descendants that match nothing (bash, esbuild) are "other".
+                    Role::Node if !entry.matched => Role::Other,
+                    r => r,
+                },
                 relation,
                 state: state_char(p.status()),
                 start_time: p.start_time(),
                 start_ticks: fixed.start_ticks,
                 age_s: p.run_time(),
-                cpu_percent: if self.shown_before.contains(&pid) { p.cpu_usage() } else { 0.0 },
+                cpu_percent: if self.shown_before.contains(&pid) {
+                    p.cpu_usage()
+                } else {
+                    0.0
+                },
                 rss_bytes: p.memory(),
                 cwd: entry.cwd.clone(),
                 max_old_space_mib: max_old_space_mib(&entry.cmd, fixed.node_options.as_deref()),
@@ -317,13 +347,22 @@ impl ProcessCollector {
         unmatched.sort_unstable();
         let n = (unmatched.len() / 30).max(20).min(unmatched.len());
         let start = self.rr_cursor % unmatched.len();
-        let slice: Vec<u32> = unmatched.iter().cycle().skip(start).take(n).copied().collect();
+        let slice: Vec<u32> = unmatched
+            .iter()
+            .cycle()
+            .skip(start)
+            .take(n)
+            .copied()
+            .collect();
         self.rr_cursor = start + n;
         self.refresh(&slice, ProcessRefreshKind::nothing().without_tasks());
         let changed: Vec<u32> = slice
             .into_iter()
             .filter(|pid| {
-                let now = self.sys.process(Pid::from_u32(*pid)).map(|p| p.name().to_string_lossy());
+                let now = self
+                    .sys
+                    .process(Pid::from_u32(*pid))
+                    .map(|p| p.name().to_string_lossy());
                 matches!((now, self.entries.get(pid)), (Some(n), Some(e)) if *n != e.name)
             })
             .collect();
@@ -360,7 +399,12 @@ impl ProcessCollector {
                 )
             })
             .collect();
-        let mut out = select(&nodes, self.selection.scope, &self.selection.root, self.my_uid);
+        let mut out = select(
+            &nodes,
+            self.selection.scope,
+            &self.selection.root,
+            self.my_uid,
+        );
         // devtop never lists itself (its stand-ins in the demo are separate processes).
         out.remove(&std::process::id());
         out

@@ -4,28 +4,14 @@
 
 use crate::collect::memory::MemoryReader;
 use crate::collect::processes::{ProcessCollector, Selection};
-use crate::model::memory::{Assessment, AvailableHistory, MemorySnapshot, MemoryThresholds, assess};
+use crate::model::memory::{AvailableHistory, MemoryThresholds, assess};
+pub use crate::model::snapshot::MemoryView;
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::tree::Scope;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
-
-/// Memory pane data: the latest reading, its assessment and the MemAvailable history.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct MemoryView {
-    /// The latest reading; `None` before the first one or when /proc/meminfo is unreadable.
-    pub snapshot: Option<MemorySnapshot>,
-    /// Why the last reading failed, if it did.
-    pub error: Option<String>,
-    /// Level and reasons for the latest reading.
-    pub assessment: Option<Assessment>,
-    /// Effective available memory, bytes, one sample per refresh over the last 5 minutes.
-    pub sparkline: Vec<u64>,
-    /// Projected seconds until available memory is exhausted, when it falls steadily.
-    pub exhaustion_s: Option<f64>,
-}
 
 /// Requests to the process collector.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +112,12 @@ pub fn spawn(
                 _ = tick.tick() => {}
             }
             // A few small /proc reads (~10 µs): cheap enough to run inline.
-            let view = memory_pass(&reader, &mut history, &thresholds, origin.elapsed().as_secs_f64());
+            let view = memory_pass(
+                &reader,
+                &mut history,
+                &thresholds,
+                origin.elapsed().as_secs_f64(),
+            );
             if mtx.send(Arc::new(view)).is_err() {
                 break;
             }

@@ -161,9 +161,9 @@ impl fmt::Display for RefuseReason {
         match self {
             Self::Init => f.write_str("PID 1 (init) is never signalled"),
             Self::Itself => f.write_str("that is devtop itself"),
-            Self::Ancestor => {
-                f.write_str("that is an ancestor of devtop (its shell or terminal) and is never signalled")
-            }
+            Self::Ancestor => f.write_str(
+                "that is an ancestor of devtop (its shell or terminal) and is never signalled",
+            ),
             Self::OtherUser { uid } => write!(f, "owned by another user (uid {uid})"),
             Self::StartTimeChanged { shown, now } => write!(
                 f,
@@ -216,9 +216,9 @@ impl fmt::Display for KillOutcome {
             Self::AlreadyGone => f.write_str("already gone"),
             Self::Refused(reason) => write!(f, "refused: {reason}"),
             Self::PermissionDenied => f.write_str("permission denied"),
-            Self::Survived => f.write_str(
-                "survived SIGKILL (still alive, probably in uninterruptible sleep)",
-            ),
+            Self::Survived => {
+                f.write_str("survived SIGKILL (still alive, probably in uninterruptible sleep)")
+            }
             Self::Error(msg) => write!(f, "error: {msg}"),
         }
     }
@@ -237,7 +237,10 @@ pub struct Planned {
 impl fmt::Display for Planned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.group {
-            Some(pgid) => write!(f, "SIGTERM to process group {pgid}, then SIGKILL after grace"),
+            Some(pgid) => write!(
+                f,
+                "SIGTERM to process group {pgid}, then SIGKILL after grace"
+            ),
             None => write!(
                 f,
                 "SIGTERM to PID {}, then SIGKILL after grace",
@@ -319,7 +322,9 @@ impl SelfView {
             }));
         }
         if id.uid != self.euid {
-            return Err(KillOutcome::Refused(RefuseReason::OtherUser { uid: id.uid }));
+            return Err(KillOutcome::Refused(RefuseReason::OtherUser {
+                uid: id.uid,
+            }));
         }
         if matches!(id.state, 'Z' | 'X') {
             return Err(KillOutcome::AlreadyGone);
@@ -760,7 +765,10 @@ mod tests {
 
     #[test]
     fn read_identity_missing_is_not_found() {
-        assert_eq!(read_identity(0).unwrap_err().kind(), io::ErrorKind::NotFound);
+        assert_eq!(
+            read_identity(0).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
         let gone = u32::try_from(i32::MAX).unwrap();
         assert_eq!(
             read_identity(gone).unwrap_err().kind(),
@@ -825,7 +833,10 @@ mod tests {
                 })
             )]
         );
-        assert!(alive(child.pid(), ticks), "refused target must be untouched");
+        assert!(
+            alive(child.pid(), ticks),
+            "refused target must be untouched"
+        );
     }
 
     #[test]
@@ -876,7 +887,7 @@ mod tests {
         assert_eq!(out.len(), 1);
         match out[0].1 {
             KillOutcome::Killed { after_secs } => {
-                assert!(after_secs >= 0.3 && after_secs < 5.0, "{after_secs}");
+                assert!((0.3..5.0).contains(&after_secs), "{after_secs}");
             }
             ref other => panic!("expected Killed, got {other:?}"),
         }
@@ -894,12 +905,16 @@ mod tests {
 
     #[test]
     fn kills_tree_children_first() {
+        // The parent must outlive its children's SIGTERM (a `wait`ing shell would exit by
+        // itself and be reported AlreadyGone), so it becomes a non-reaping `sleep`.
         let mut parent = ChildGuard::spawn(
-            Command::new("sh").args(["-c", "sleep 600 & sleep 600 & wait"]),
+            Command::new("sh").args(["-c", "sleep 600 & sleep 600 & exec sleep 600"]),
             false,
         );
         let pid = parent.pid();
-        assert!(wait_until(Duration::from_secs(5), || children_of(pid).len() == 2));
+        assert!(wait_until(Duration::from_secs(5), || children_of(pid)
+            .len()
+            == 2));
         let kids = children_of(pid);
         parent.extra = kids.clone();
 
@@ -915,7 +930,10 @@ mod tests {
         }
         assert_eq!(out[2], (pid, KillOutcome::Terminated));
         for &(p, t) in &kids {
-            assert!(wait_until(Duration::from_secs(5), || !alive(p, t)), "{p} survived");
+            assert!(
+                wait_until(Duration::from_secs(5), || !alive(p, t)),
+                "{p} survived"
+            );
         }
         assert!(!alive(pid, parent.start_ticks()));
     }
@@ -939,7 +957,10 @@ mod tests {
         let pid = gone.pid();
         let ticks = gone.start_ticks();
         gone.child.wait().unwrap();
-        let out = kill_targets(&[KillTarget::new(pid, ticks, "gone")], Duration::from_secs(1));
+        let out = kill_targets(
+            &[KillTarget::new(pid, ticks, "gone")],
+            Duration::from_secs(1),
+        );
         assert_eq!(out, vec![(pid, KillOutcome::AlreadyGone)]);
         assert!(out[0].1.ended());
     }
@@ -989,7 +1010,10 @@ mod tests {
             KillOutcome::Refused(RefuseReason::Itself).to_string(),
             "refused: that is devtop itself"
         );
-        assert_eq!(KillOutcome::PermissionDenied.to_string(), "permission denied");
+        assert_eq!(
+            KillOutcome::PermissionDenied.to_string(),
+            "permission denied"
+        );
         assert!(!KillOutcome::Survived.ended());
         assert!(!KillOutcome::PermissionDenied.ended());
         assert!(!KillOutcome::Refused(RefuseReason::Init).ended());

@@ -17,7 +17,8 @@ pub fn collect_once(
     selection: Selection,
     thresholds: &MemoryThresholds,
 ) -> Result<(ProcessSnapshot, MemoryView), String> {
-    let mut collector = ProcessCollector::new(selection).map_err(|e| format!("cannot read processes: {e}"))?;
+    let mut collector =
+        ProcessCollector::new(selection).map_err(|e| format!("cannot read processes: {e}"))?;
     collector.collect();
     std::thread::sleep(SAMPLE_GAP);
     let snap = collector.collect();

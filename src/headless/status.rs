@@ -96,7 +96,10 @@ pub fn to_json<'a>(snap: &'a ProcessSnapshot, mem: &MemoryView) -> StatusJson<'a
         taken_at: humantime::format_rfc3339_seconds(snap.taken_at).to_string(),
         project: &snap.root,
         scope: snap.scope.label(),
-        processes: snap.dev_processes().map(|p| process_json(p, snap)).collect(),
+        processes: snap
+            .dev_processes()
+            .map(|p| process_json(p, snap))
+            .collect(),
         memory: MemoryJson {
             total_bytes: m.map(|m| m.total_bytes),
             available_bytes: m.map(|m| m.available_bytes),
@@ -107,7 +110,11 @@ pub fn to_json<'a>(snap: &'a ProcessSnapshot, mem: &MemoryView) -> StatusJson<'a
             psi: m.and_then(|m| m.psi.clone()),
             dev_rss_bytes: snap.dev_rss_bytes(),
             level: mem.assessment.as_ref().map(|a| a.level),
-            reasons: mem.assessment.as_ref().map(|a| a.reasons.clone()).unwrap_or_default(),
+            reasons: mem
+                .assessment
+                .as_ref()
+                .map(|a| a.reasons.clone())
+                .unwrap_or_default(),
             error: mem.error.clone(),
         },
     }
@@ -116,7 +123,11 @@ pub fn to_json<'a>(snap: &'a ProcessSnapshot, mem: &MemoryView) -> StatusJson<'a
 /// Human-readable status: memory line, one line per process, suspects with advice.
 pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView) -> String {
     let mut out = String::new();
-    out.push_str(&format!("project {} (scope {})\n", snap.root.display(), snap.scope.label()));
+    out.push_str(&format!(
+        "project {} (scope {})\n",
+        snap.root.display(),
+        snap.scope.label()
+    ));
     match (&mem.snapshot, &mem.assessment) {
         (Some(m), Some(a)) => {
             out.push_str(&format!(
@@ -131,7 +142,11 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView) -> String {
             if let Some(c) = &m.cgroup
                 && let Some(max) = c.max_bytes
             {
-                out.push_str(&format!(", cgroup {} of {}", format_bytes(c.current_bytes), format_bytes(max)));
+                out.push_str(&format!(
+                    ", cgroup {} of {}",
+                    format_bytes(c.current_bytes),
+                    format_bytes(max)
+                ));
             }
             match &m.psi {
                 Some(p) => out.push_str(&format!(
@@ -159,7 +174,11 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView) -> String {
         } else {
             format!(
                 "  [:{}]",
-                p.ports.iter().map(u16::to_string).collect::<Vec<_>>().join(",:")
+                p.ports
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",:")
             )
         };
         out.push_str(&format!(

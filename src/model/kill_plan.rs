@@ -68,12 +68,21 @@ pub fn for_pids(snap: &ProcessSnapshot, pids: &[u32]) -> Vec<PlannedKill> {
 /// it) when the parent is shown.
 pub fn for_suspects(snap: &ProcessSnapshot) -> Vec<PlannedKill> {
     let mut out = Vec::new();
-    for s in snap.suspects.iter().filter(|s| s.severity == Severity::Suspect) {
+    for s in snap
+        .suspects
+        .iter()
+        .filter(|s| s.severity == Severity::Suspect)
+    {
         let why = format!("{}: {}", s.kind.label(), s.reason);
         if s.kill_pid != s.pid {
             // Zombie: end the parent; its zombie child vanishes when init reaps it.
             if snap.get(s.kill_pid).is_some() {
-                push_tree(snap, s.kill_pid, &format!("parent of zombie PID {}", s.pid), &mut out);
+                push_tree(
+                    snap,
+                    s.kill_pid,
+                    &format!("parent of zombie PID {}", s.pid),
+                    &mut out,
+                );
             }
             continue;
         }

@@ -44,7 +44,7 @@ pub struct CgroupMemory {
 
 /// Memory pressure stall information, from `/proc/pressure/memory`. Values are percent of
 /// wall time (0.0–100.0) in which some / all non-idle tasks were stalled on memory.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Psi {
     /// `some avg10`: percent, 10-second average.
     pub some_avg10: f64,
@@ -109,7 +109,7 @@ pub enum Level {
 
 /// Thresholds for [`assess`]. Byte thresholds are compared (strictly less-than) against
 /// [`MemorySnapshot::effective_available`]; PSI thresholds are percent, compared with `>=`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct MemoryThresholds {
     /// Warn when effective available bytes are below this (default 1 GiB).

@@ -176,9 +176,9 @@ fn word_tools(word: &str) -> impl Iterator<Item = &str> {
 pub fn matches_words(name: &str, cmd: &[String], words: &[String]) -> bool {
     let first = name.split_whitespace().next().unwrap_or(name);
     let hit = |t: &str| {
-        words.iter().any(|w| {
-            t == w || (w == "schema-engine" && t.starts_with("schema-engine"))
-        })
+        words
+            .iter()
+            .any(|w| t == w || (w == "schema-engine" && t.starts_with("schema-engine")))
     };
     if hit(first) {
         return true;
@@ -188,7 +188,9 @@ pub fn matches_words(name: &str, cmd: &[String], words: &[String]) -> bool {
         .any(|word| word_tools(word).any(&hit))
 }
 
-const WRAPPERS: &[&str] = &["npm", "npx", "pnpm", "pnpx", "yarn", "bun", "bunx", "npm-cli"];
+const WRAPPERS: &[&str] = &[
+    "npm", "npx", "pnpm", "pnpx", "yarn", "bun", "bunx", "npm-cli",
+];
 const TOOLS: &[&str] = &["prisma", "tsx", "vite", "next", "nodemon"];
 
 /// Classify a process from its name and argv. Returns the role of the first tool word found
@@ -258,8 +260,8 @@ pub fn max_old_space_mib(cmd: &[String], node_options: Option<&str>) -> Option<u
             .or_else(|| w.strip_prefix("--max_old_space_size="))
             .and_then(|v| v.parse::<u64>().ok())
     };
-    let in_argv = cmd.iter().filter_map(|w| from(w)).last();
-    let in_env = node_options.and_then(|o| o.split_whitespace().filter_map(from).last());
+    let in_argv = cmd.iter().rev().find_map(|w| from(w));
+    let in_env = node_options.and_then(|o| o.split_whitespace().rev().find_map(from));
     in_argv.or(in_env)
 }
 
@@ -279,21 +281,51 @@ mod tests {
     #[test]
     fn prisma_subcommands() {
         let bin = "node /app/node_modules/.bin/prisma";
-        assert_eq!(role("node", &format!("{bin} migrate dev --name add_uuid")), Role::PrismaMigrate);
-        assert_eq!(role("node", &format!("{bin} migrate deploy")), Role::PrismaMigrate);
-        assert_eq!(role("node", &format!("{bin} migrate reset --force")), Role::PrismaMigrate);
-        assert_eq!(role("node", &format!("{bin} migrate resolve --applied x")), Role::PrismaMigrate);
-        assert_eq!(role("node", &format!("{bin} migrate diff --from-empty")), Role::PrismaMigrate);
-        assert_eq!(role("node", &format!("{bin} migrate status")), Role::PrismaOther);
-        assert_eq!(role("node", &format!("{bin} studio --port 5555")), Role::PrismaStudio);
-        assert_eq!(role("node", &format!("{bin} generate")), Role::PrismaGenerate);
+        assert_eq!(
+            role("node", &format!("{bin} migrate dev --name add_uuid")),
+            Role::PrismaMigrate
+        );
+        assert_eq!(
+            role("node", &format!("{bin} migrate deploy")),
+            Role::PrismaMigrate
+        );
+        assert_eq!(
+            role("node", &format!("{bin} migrate reset --force")),
+            Role::PrismaMigrate
+        );
+        assert_eq!(
+            role("node", &format!("{bin} migrate resolve --applied x")),
+            Role::PrismaMigrate
+        );
+        assert_eq!(
+            role("node", &format!("{bin} migrate diff --from-empty")),
+            Role::PrismaMigrate
+        );
+        assert_eq!(
+            role("node", &format!("{bin} migrate status")),
+            Role::PrismaOther
+        );
+        assert_eq!(
+            role("node", &format!("{bin} studio --port 5555")),
+            Role::PrismaStudio
+        );
+        assert_eq!(
+            role("node", &format!("{bin} generate")),
+            Role::PrismaGenerate
+        );
         assert_eq!(role("node", &format!("{bin} db push")), Role::PrismaDb);
         assert_eq!(role("node", &format!("{bin} db pull")), Role::PrismaDb);
         assert_eq!(role("node", &format!("{bin} db seed")), Role::PrismaDb);
-        assert_eq!(role("node", &format!("{bin} db execute --file x.sql")), Role::PrismaDb);
+        assert_eq!(
+            role("node", &format!("{bin} db execute --file x.sql")),
+            Role::PrismaDb
+        );
         assert_eq!(role("node", &format!("{bin} validate")), Role::PrismaOther);
         assert_eq!(
-            role("node", "node /app/node_modules/prisma/build/index.js migrate dev"),
+            role(
+                "node",
+                "node /app/node_modules/prisma/build/index.js migrate dev"
+            ),
             Role::PrismaMigrate
         );
     }
@@ -312,16 +344,28 @@ mod tests {
 
     #[test]
     fn wrappers_are_npm_not_what_they_run() {
-        assert_eq!(role("node", "node /usr/bin/npx prisma migrate dev"), Role::Npm);
+        assert_eq!(
+            role("node", "node /usr/bin/npx prisma migrate dev"),
+            Role::Npm
+        );
         assert_eq!(role("npm run dev", "npm run dev"), Role::Npm);
-        assert_eq!(classify("npm run dev", &["npm run dev".to_owned()]), Role::Npm);
-        assert_eq!(role("node", "node /usr/lib/node_modules/pnpm/bin/pnpm.cjs dev"), Role::Npm);
+        assert_eq!(
+            classify("npm run dev", &["npm run dev".to_owned()]),
+            Role::Npm
+        );
+        assert_eq!(
+            role("node", "node /usr/lib/node_modules/pnpm/bin/pnpm.cjs dev"),
+            Role::Npm
+        );
         assert_eq!(role("bun", "bun run dev"), Role::Npm);
     }
 
     #[test]
     fn dev_servers() {
-        assert_eq!(role("node", "node /app/node_modules/.bin/tsx watch src/index.ts"), Role::Tsx);
+        assert_eq!(
+            role("node", "node /app/node_modules/.bin/tsx watch src/index.ts"),
+            Role::Tsx
+        );
         assert_eq!(
             role(
                 "node",
@@ -329,12 +373,27 @@ mod tests {
             ),
             Role::Tsx
         );
-        assert_eq!(role("node", "node /app/node_modules/.bin/vite --port 3011"), Role::Vite);
-        assert_eq!(role("node", "node /app/node_modules/vite/bin/vite.js"), Role::Vite);
-        assert_eq!(role("next-server (v1", "node /app/node_modules/.bin/next dev"), Role::Next);
-        assert_eq!(role("node", "node /app/node_modules/.bin/nodemon src/x.js"), Role::Nodemon);
+        assert_eq!(
+            role("node", "node /app/node_modules/.bin/vite --port 3011"),
+            Role::Vite
+        );
+        assert_eq!(
+            role("node", "node /app/node_modules/vite/bin/vite.js"),
+            Role::Vite
+        );
+        assert_eq!(
+            role("next-server (v1", "node /app/node_modules/.bin/next dev"),
+            Role::Next
+        );
+        assert_eq!(
+            role("node", "node /app/node_modules/.bin/nodemon src/x.js"),
+            Role::Nodemon
+        );
         assert_eq!(role("node", "node server.js"), Role::Node);
-        assert_eq!(role("node", "node --max-old-space-size=4096 dist/main.js"), Role::Node);
+        assert_eq!(
+            role("node", "node --max-old-space-size=4096 dist/main.js"),
+            Role::Node
+        );
     }
 
     #[test]
@@ -343,8 +402,16 @@ mod tests {
             .map(String::from)
             .to_vec();
         assert!(matches_words("node", &argv("node x.js"), &words));
-        assert!(matches_words("schema-engine-d", &argv("/x/schema-engine-debian"), &words));
-        assert!(matches_words("MainThread", &argv("/app/node_modules/.bin/vite"), &words));
+        assert!(matches_words(
+            "schema-engine-d",
+            &argv("/x/schema-engine-debian"),
+            &words
+        ));
+        assert!(matches_words(
+            "MainThread",
+            &argv("/app/node_modules/.bin/vite"),
+            &words
+        ));
         assert!(!matches_words("bash", &argv("bash"), &words));
         assert!(!matches_words("vim", &argv("vim node.txt"), &words));
         assert!(!matches_words("sleep", &argv("sleep 100"), &words));
@@ -352,9 +419,15 @@ mod tests {
 
     #[test]
     fn max_old_space() {
-        assert_eq!(max_old_space_mib(&argv("node --max-old-space-size=4096 x"), None), Some(4096));
         assert_eq!(
-            max_old_space_mib(&argv("node x"), Some("--enable-source-maps --max-old-space-size=2048")),
+            max_old_space_mib(&argv("node --max-old-space-size=4096 x"), None),
+            Some(4096)
+        );
+        assert_eq!(
+            max_old_space_mib(
+                &argv("node x"),
+                Some("--enable-source-maps --max-old-space-size=2048")
+            ),
             Some(2048)
         );
         assert_eq!(max_old_space_mib(&argv("node x"), Some("--inspect")), None);

@@ -1,6 +1,7 @@
 //! Immutable snapshots published by the collectors (latest wins) and read by the UI and the
 //! headless commands.
 
+use crate::model::memory::{Assessment, MemorySnapshot};
 use crate::model::process::{ProcessInfo, Relation};
 use crate::model::suspects::Suspect;
 use crate::model::tree::Scope;
@@ -75,4 +76,19 @@ impl ProcessSnapshot {
         v.truncate(n);
         v
     }
+}
+
+/// Memory pane data: the latest reading, its assessment and the MemAvailable history.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MemoryView {
+    /// The latest reading; `None` before the first one or when /proc/meminfo is unreadable.
+    pub snapshot: Option<MemorySnapshot>,
+    /// Why the last reading failed, if it did.
+    pub error: Option<String>,
+    /// Level and reasons for the latest reading.
+    pub assessment: Option<Assessment>,
+    /// Effective available memory, bytes, one sample per refresh over the last 5 minutes.
+    pub sparkline: Vec<u64>,
+    /// Projected seconds until available memory is exhausted, when it falls steadily.
+    pub exhaustion_s: Option<f64>,
 }

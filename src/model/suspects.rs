@@ -225,7 +225,9 @@ pub fn evaluate(
         let mut cur = by_pid.get(&pid).and_then(|p| p.ppid);
         for _ in 0..32 {
             let Some(pp) = cur else { return false };
-            let Some(parent) = by_pid.get(&pp) else { return false };
+            let Some(parent) = by_pid.get(&pp) else {
+                return false;
+            };
             if parent.role == role {
                 return true;
             }
@@ -246,8 +248,12 @@ pub fn evaluate(
             add(Suspect {
                 pid: p.pid,
                 kind: SuspectKind::Zombie,
-                reason: format!("zombie (state Z): exited but not reaped by parent PID {ppid} ({pname})"),
-                advice: format!("end the parent PID {ppid} so init reaps it (a zombie holds no memory, only a PID)"),
+                reason: format!(
+                    "zombie (state Z): exited but not reaped by parent PID {ppid} ({pname})"
+                ),
+                advice: format!(
+                    "end the parent PID {ppid} so init reaps it (a zombie holds no memory, only a PID)"
+                ),
                 severity: Severity::Suspect,
                 kill_pid: ppid,
             });
@@ -282,12 +288,18 @@ pub fn evaluate(
             }
         }
     }
-    for p in flagged.clone().filter(|p| p.role == Role::SchemaEngine && p.state != 'Z') {
+    for p in flagged
+        .clone()
+        .filter(|p| p.role == Role::SchemaEngine && p.state != 'Z')
+    {
         let c = judged_cpu(p, cpu.get(&p.pid), rules.runaway_for_s, true);
         let old = p.age_s as f64 >= rules.engine_max_age_s;
         if c >= rules.runaway_cpu_percent || old {
             let why = if c >= rules.runaway_cpu_percent {
-                format!("{c:.1}% CPU (≥ {:.0}% for {}s)", rules.runaway_cpu_percent, rules.runaway_for_s as u64)
+                format!(
+                    "{c:.1}% CPU (≥ {:.0}% for {}s)",
+                    rules.runaway_cpu_percent, rules.runaway_for_s as u64
+                )
             } else {
                 format!("older than {}", format_age(rules.engine_max_age_s as u64))
             };
@@ -295,7 +307,9 @@ pub fn evaluate(
                 pid: p.pid,
                 kind: SuspectKind::RunawayEngine,
                 reason: format!("schema-engine {why}, running {}", format_age(p.age_s)),
-                advice: "kill it: a stray schema-engine burns CPU and can hold Prisma's migrate lock".into(),
+                advice:
+                    "kill it: a stray schema-engine burns CPU and can hold Prisma's migrate lock"
+                        .into(),
                 severity: Severity::Suspect,
                 kill_pid: p.pid,
             });
@@ -303,7 +317,9 @@ pub fn evaluate(
     }
     let runs: Vec<&ProcessInfo> = flagged
         .clone()
-        .filter(|p| p.role.is_migration() && p.state != 'Z' && !is_ancestor_role(p.pid, Role::PrismaMigrate))
+        .filter(|p| {
+            p.role.is_migration() && p.state != 'Z' && !is_ancestor_role(p.pid, Role::PrismaMigrate)
+        })
         .collect();
     if runs.len() > 1 {
         let pids: Vec<String> = runs.iter().map(|p| p.pid.to_string()).collect();
@@ -311,8 +327,13 @@ pub fn evaluate(
             add(Suspect {
                 pid: p.pid,
                 kind: SuspectKind::ConcurrentMigrate,
-                reason: format!("{} migrate runs at once (PIDs {}): they fight over one lock", runs.len(), pids.join(", ")),
-                advice: "run migrations one at a time: keep the one you need, kill the others".into(),
+                reason: format!(
+                    "{} migrate runs at once (PIDs {}): they fight over one lock",
+                    runs.len(),
+                    pids.join(", ")
+                ),
+                advice: "run migrations one at a time: keep the one you need, kill the others"
+                    .into(),
                 severity: Severity::Suspect,
                 kill_pid: p.pid,
             });
@@ -323,10 +344,13 @@ pub fn evaluate(
         if p.state == 'Z' || p.relation != Relation::Matched || p.tty_nr != 0 {
             continue;
         }
-        let parent = if ppid == 1 { Some("init".to_owned()) } else { None };
-        let adopter = parent.or_else(|| {
-            name_of(ppid).filter(|n| SUBREAPERS.iter().any(|s| n == s))
-        });
+        let parent = if ppid == 1 {
+            Some("init".to_owned())
+        } else {
+            None
+        };
+        let adopter =
+            parent.or_else(|| name_of(ppid).filter(|n| SUBREAPERS.iter().any(|s| n == s)));
         if let Some(adopter) = adopter {
             add(Suspect {
                 pid: p.pid,
@@ -345,10 +369,10 @@ pub fn evaluate(
     let mut servers: HashMap<(Role, &std::path::Path), Vec<&ProcessInfo>> = HashMap::new();
     for p in flagged.clone().filter(|p| p.state != 'Z') {
         let watch_tsx = p.role == Role::Tsx && p.cmd.iter().any(|w| w == "watch");
-        if p.role == Role::Vite || watch_tsx {
-            if let Some(cwd) = p.cwd.as_deref() {
-                servers.entry((p.role, cwd)).or_default().push(p);
-            }
+        if (p.role == Role::Vite || watch_tsx)
+            && let Some(cwd) = p.cwd.as_deref()
+        {
+            servers.entry((p.role, cwd)).or_default().push(p);
         }
     }
     for ((role, cwd), mut list) in servers {
@@ -369,7 +393,8 @@ pub fn evaluate(
                     first.pid,
                     format_age(first.age_s)
                 ),
-                advice: "two dev servers fight over the same port and files: kill the newer one".into(),
+                advice: "two dev servers fight over the same port and files: kill the newer one"
+                    .into(),
                 severity: Severity::Suspect,
                 kill_pid: p.pid,
             });

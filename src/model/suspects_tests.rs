@@ -65,9 +65,13 @@ fn cpu_history_window_average() {
 fn hung_migrate_needs_age_and_idle_cpu() {
     // 41 minutes old, 0.4 s CPU in its whole life: hung (one-shot judgement: lifetime average).
     let hung = p(50257, 900, "node", MIGRATE, 41 * 60, 0.4);
-    let s = run(&[hung.clone()], &HashMap::new());
+    let s = run(std::slice::from_ref(&hung), &HashMap::new());
     assert_eq!(kinds(&s), vec![(50257, SuspectKind::HungMigrate)]);
-    assert!(s[0].reason.contains("prisma migrate dev"), "{}", s[0].reason);
+    assert!(
+        s[0].reason.contains("prisma migrate dev"),
+        "{}",
+        s[0].reason
+    );
     assert!(s[0].reason.contains("41m"), "{}", s[0].reason);
     // Young: not yet.
     let young = p(1, 900, "node", MIGRATE, 60, 0.0);
@@ -75,16 +79,19 @@ fn hung_migrate_needs_age_and_idle_cpu() {
     // Watched for 30 s and busy over that window: not hung even if the lifetime average is low.
     let mut cpu = HashMap::new();
     cpu.insert(50257, history(&[(0.0, 0.4), (15.0, 3.4), (30.0, 6.4)]));
-    assert!(run(&[hung.clone()], &cpu).is_empty());
+    assert!(run(std::slice::from_ref(&hung), &cpu).is_empty());
     // Watched 30 s, idle: hung.
     cpu.insert(50257, history(&[(0.0, 0.4), (15.0, 0.4), (30.0, 0.41)]));
-    assert_eq!(kinds(&run(&[hung], &cpu)), vec![(50257, SuspectKind::HungMigrate)]);
+    assert_eq!(
+        kinds(&run(&[hung], &cpu)),
+        vec![(50257, SuspectKind::HungMigrate)]
+    );
 }
 
 #[test]
 fn migrate_waiting_on_busy_engine_is_not_hung() {
     let m = p(100, 900, "node", MIGRATE, 300, 0.3);
-    let e = p(101, 100, "schema-engine-d", ENGINE, 300, 150.0);
+    let e = p(101, 100, "schema-engine-d", ENGINE, 300, 270.0);
     let s = run(&[m, e], &HashMap::new());
     assert_eq!(kinds(&s), vec![(101, SuspectKind::RunawayEngine)]);
 }
@@ -92,13 +99,24 @@ fn migrate_waiting_on_busy_engine_is_not_hung() {
 #[test]
 fn runaway_engine_by_cpu_or_age() {
     // Seed 000: schema-engine at 103.7 % CPU for 40 hours.
-    let hot = p(26833, 1, "schema-engine-d", ENGINE, 40 * 3600, 40.0 * 3600.0 * 1.037);
+    let hot = p(
+        26833,
+        1,
+        "schema-engine-d",
+        ENGINE,
+        40 * 3600,
+        40.0 * 3600.0 * 1.037,
+    );
     let s = run(&[ProcessInfo { tty_nr: 0, ..hot }], &HashMap::new());
     assert_eq!(kinds(&s), vec![(26833, SuspectKind::RunawayEngine)]);
     assert!(s[0].reason.contains("103.7% CPU"), "{}", s[0].reason);
     // Idle but older than an hour.
     let old = p(7, 900, "schema-engine", ENGINE, 2 * 3600, 1.0);
-    assert!(run(&[old], &HashMap::new())[0].reason.contains("older than 1h"));
+    assert!(
+        run(&[old], &HashMap::new())[0]
+            .reason
+            .contains("older than 1h")
+    );
     // Young and idle: fine.
     let fine = p(8, 900, "schema-engine", ENGINE, 30, 0.1);
     assert!(run(&[fine], &HashMap::new()).is_empty());
@@ -106,7 +124,10 @@ fn runaway_engine_by_cpu_or_age() {
     let burst = p(9, 900, "schema-engine", ENGINE, 600, 5.0);
     let mut cpu = HashMap::new();
     cpu.insert(9, history(&[(0.0, 5.0), (30.0, 35.0), (60.0, 65.0)]));
-    assert_eq!(kinds(&run(&[burst], &cpu)), vec![(9, SuspectKind::RunawayEngine)]);
+    assert_eq!(
+        kinds(&run(&[burst], &cpu)),
+        vec![(9, SuspectKind::RunawayEngine)]
+    );
 }
 
 #[test]
@@ -115,40 +136,83 @@ fn concurrent_migrate_counts_runs_not_engines() {
     let e1 = p(101, 100, "schema-engine", ENGINE, 10, 0.5);
     let one = run(&[m1.clone(), e1.clone()], &HashMap::new());
     assert!(one.is_empty(), "{one:?}");
-    let m2 = p(200, 901, "node", "node /app/node_modules/.bin/prisma migrate deploy", 5, 0.5);
+    let m2 = p(
+        200,
+        901,
+        "node",
+        "node /app/node_modules/.bin/prisma migrate deploy",
+        5,
+        0.5,
+    );
     let two = run(&[m1, e1, m2], &HashMap::new());
     assert_eq!(
         kinds(&two),
-        vec![(100, SuspectKind::ConcurrentMigrate), (200, SuspectKind::ConcurrentMigrate)]
+        vec![
+            (100, SuspectKind::ConcurrentMigrate),
+            (200, SuspectKind::ConcurrentMigrate)
+        ]
     );
     assert!(two[0].reason.contains("2 migrate runs"));
 }
 
 #[test]
 fn zombie_points_at_parent() {
-    let parent = p(300, 900, "node", "node /app/node_modules/.bin/tsx watch src/index.ts", 100, 1.0);
-    let z = ProcessInfo { state: 'Z', relation: Relation::Descendant, ..p(301, 300, "node", "", 50, 0.0) };
+    let parent = p(
+        300,
+        900,
+        "node",
+        "node /app/node_modules/.bin/tsx watch src/index.ts",
+        100,
+        1.0,
+    );
+    let z = ProcessInfo {
+        state: 'Z',
+        relation: Relation::Descendant,
+        ..p(301, 300, "node", "", 50, 0.0)
+    };
     let s = run(&[parent, z], &HashMap::new());
     assert_eq!(kinds(&s), vec![(301, SuspectKind::Zombie)]);
     assert_eq!(s[0].kill_pid, 300);
-    assert!(s[0].reason.contains("parent PID 300 (tsx node)"), "{}", s[0].reason);
+    assert!(
+        s[0].reason.contains("parent PID 300 (tsx node)"),
+        "{}",
+        s[0].reason
+    );
 }
 
 #[test]
 fn orphan_needs_adoption_and_no_tty() {
     let vite = "node /app/node_modules/.bin/vite --port 3011";
-    let orphan = ProcessInfo { tty_nr: 0, ..p(400, 1, "node", vite, 3600, 2.0) };
-    assert_eq!(kinds(&run(&[orphan.clone()], &HashMap::new())), vec![(400, SuspectKind::Orphan)]);
-    let with_tty = ProcessInfo { tty_nr: 34816, ..orphan.clone() };
+    let orphan = ProcessInfo {
+        tty_nr: 0,
+        ..p(400, 1, "node", vite, 3600, 2.0)
+    };
+    assert_eq!(
+        kinds(&run(std::slice::from_ref(&orphan), &HashMap::new())),
+        vec![(400, SuspectKind::Orphan)]
+    );
+    let with_tty = ProcessInfo {
+        tty_nr: 34816,
+        ..orphan.clone()
+    };
     assert!(run(&[with_tty], &HashMap::new()).is_empty());
-    let under_subreaper = ProcessInfo { ppid: Some(77), ..orphan.clone() };
-    let s = evaluate(&[under_subreaper.clone()], &HashMap::new(), &SuspectRules::default(), &|pid| {
-        (pid == 77).then(|| "systemd".to_owned())
-    });
+    let under_subreaper = ProcessInfo {
+        ppid: Some(77),
+        ..orphan.clone()
+    };
+    let s = evaluate(
+        std::slice::from_ref(&under_subreaper),
+        &HashMap::new(),
+        &SuspectRules::default(),
+        &|pid| (pid == 77).then(|| "systemd".to_owned()),
+    );
     assert_eq!(kinds(&s), vec![(400, SuspectKind::Orphan)]);
-    let under_shell = evaluate(&[under_subreaper], &HashMap::new(), &SuspectRules::default(), &|_| {
-        Some("bash".to_owned())
-    });
+    let under_shell = evaluate(
+        &[under_subreaper],
+        &HashMap::new(),
+        &SuspectRules::default(),
+        &|_| Some("bash".to_owned()),
+    );
     assert!(under_shell.is_empty());
 }
 
@@ -170,8 +234,25 @@ fn duplicate_servers_same_cwd() {
     let s = run(&[a, child, b], &HashMap::new());
     assert_eq!(kinds(&s), vec![(510, SuspectKind::DuplicateServer)]);
     assert!(s[0].reason.contains("first: PID 500"));
-    let v1 = p(600, 900, "node", "node /app/node_modules/.bin/vite", 60, 1.0);
-    let v2 = ProcessInfo { cwd: Some(PathBuf::from("/app/web")), ..p(610, 900, "node", "node /app/node_modules/.bin/vite", 60, 1.0) };
+    let v1 = p(
+        600,
+        900,
+        "node",
+        "node /app/node_modules/.bin/vite",
+        60,
+        1.0,
+    );
+    let v2 = ProcessInfo {
+        cwd: Some(PathBuf::from("/app/web")),
+        ..p(
+            610,
+            900,
+            "node",
+            "node /app/node_modules/.bin/vite",
+            60,
+            1.0,
+        )
+    };
     assert!(run(&[v1, v2], &HashMap::new()).is_empty());
 }
 
@@ -179,15 +260,37 @@ fn duplicate_servers_same_cwd() {
 fn studio_policy() {
     let studio = ProcessInfo {
         ports: vec![5555],
-        ..p(48424, 900, "node", "node /app/node_modules/.bin/prisma studio --port 5555", 7200, 10.0)
+        ..p(
+            48424,
+            900,
+            "node",
+            "node /app/node_modules/.bin/prisma studio --port 5555",
+            7200,
+            10.0,
+        )
     };
-    let warn = run(&[studio.clone()], &HashMap::new());
+    let warn = run(std::slice::from_ref(&studio), &HashMap::new());
     assert_eq!(kinds(&warn), vec![(48424, SuspectKind::Studio)]);
     assert_eq!(warn[0].severity, Severity::Warn);
     assert!(warn[0].reason.contains("port 5555"));
-    let rules = SuspectRules { studio: StudioPolicy::Suspect, ..SuspectRules::default() };
-    assert_eq!(evaluate(&[studio.clone()], &HashMap::new(), &rules, &|_| None)[0].severity, Severity::Suspect);
-    let rules = SuspectRules { studio: StudioPolicy::Ignore, ..SuspectRules::default() };
+    let rules = SuspectRules {
+        studio: StudioPolicy::Suspect,
+        ..SuspectRules::default()
+    };
+    assert_eq!(
+        evaluate(
+            std::slice::from_ref(&studio),
+            &HashMap::new(),
+            &rules,
+            &|_| None
+        )[0]
+        .severity,
+        Severity::Suspect
+    );
+    let rules = SuspectRules {
+        studio: StudioPolicy::Ignore,
+        ..SuspectRules::default()
+    };
     assert!(evaluate(&[studio], &HashMap::new(), &rules, &|_| None).is_empty());
 }
 
@@ -195,11 +298,28 @@ fn studio_policy() {
 fn seed_000_seven_processes() {
     // The incident: one runaway engine, five hung migrates, one studio.
     let mut procs = vec![
-        ProcessInfo { tty_nr: 0, ..p(26833, 1, "schema-engine", ENGINE, 40 * 3600, 149_000.0) },
-        p(48424, 900, "node", "node /app/node_modules/.bin/prisma studio --port 5555", 9000, 20.0),
+        ProcessInfo {
+            tty_nr: 0,
+            ..p(26833, 1, "schema-engine", ENGINE, 40 * 3600, 149_000.0)
+        },
+        p(
+            48424,
+            900,
+            "node",
+            "node /app/node_modules/.bin/prisma studio --port 5555",
+            9000,
+            20.0,
+        ),
     ];
     for (i, pid) in [50257u32, 40782, 33997, 32601, 58205].iter().enumerate() {
-        procs.push(p(*pid, 900 + i as u32, "node", MIGRATE, 3600 + i as u64 * 600, 0.5));
+        procs.push(p(
+            *pid,
+            900 + i as u32,
+            "node",
+            MIGRATE,
+            3600 + i as u64 * 600,
+            0.5,
+        ));
     }
     let s = run(&procs, &HashMap::new());
     assert_eq!(s.len(), 7);
@@ -208,7 +328,10 @@ fn seed_000_seven_processes() {
     assert_eq!(count(SuspectKind::HungMigrate), 5);
     assert_eq!(count(SuspectKind::Studio), 1);
     // Ancestors shown for context are never flagged.
-    let ctx = ProcessInfo { relation: Relation::Ancestor, ..p(1000, 1, "node", MIGRATE, 9999, 0.0) };
+    let ctx = ProcessInfo {
+        relation: Relation::Ancestor,
+        ..p(1000, 1, "node", MIGRATE, 9999, 0.0)
+    };
     assert!(run(&[ctx], &HashMap::new()).is_empty());
 }
 

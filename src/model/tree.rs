@@ -111,7 +111,9 @@ pub fn select(
     for pid in shown {
         let mut cur = nodes.get(&pid).and_then(|n| n.ppid);
         for _ in 0..CONTEXT_LEVELS {
-            let Some(p) = cur.filter(|&p| p > 1) else { break };
+            let Some(p) = cur.filter(|&p| p > 1) else {
+                break;
+            };
             let Some(node) = nodes.get(&p) else { break };
             if node.uid != Some(my_uid) {
                 break;
@@ -183,7 +185,11 @@ pub struct Row {
 /// Rows in tree order: roots are processes whose parent is not shown; siblings sorted by
 /// `sort`. Processes hidden by `keep` are left out with their subtree unless a descendant is
 /// kept (then the chain to it stays).
-pub fn tree_rows(procs: &[ProcessInfo], sort: SortKey, keep: &dyn Fn(&ProcessInfo) -> bool) -> Vec<Row> {
+pub fn tree_rows(
+    procs: &[ProcessInfo],
+    sort: SortKey,
+    keep: &dyn Fn(&ProcessInfo) -> bool,
+) -> Vec<Row> {
     let by_pid: HashMap<u32, usize> = procs.iter().enumerate().map(|(i, p)| (p.pid, i)).collect();
     let mut children: HashMap<u32, Vec<usize>> = HashMap::new();
     let mut roots = Vec::new();
@@ -210,7 +216,11 @@ pub fn tree_rows(procs: &[ProcessInfo], sort: SortKey, keep: &dyn Fn(&ProcessInf
     ) -> bool {
         let mut any = keep(&procs[i]);
         if depth < 64 {
-            for &c in children.get(&procs[i].pid).map(Vec::as_slice).unwrap_or(&[]) {
+            for &c in children
+                .get(&procs[i].pid)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
                 any |= mark(c, procs, children, keep, visible, depth + 1);
             }
         }
@@ -234,7 +244,11 @@ pub fn tree_rows(procs: &[ProcessInfo], sort: SortKey, keep: &dyn Fn(&ProcessInf
         } else {
             format!("{indent}{}", if last { "└─ " } else { "├─ " })
         };
-        rows.push(Row { index: i, depth, prefix });
+        rows.push(Row {
+            index: i,
+            depth,
+            prefix,
+        });
         if depth >= 64 {
             continue;
         }
@@ -255,13 +269,21 @@ pub fn tree_rows(procs: &[ProcessInfo], sort: SortKey, keep: &dyn Fn(&ProcessInf
 }
 
 /// Rows of a flat list: every process passing `keep` except context ancestors, sorted.
-pub fn flat_rows(procs: &[ProcessInfo], sort: SortKey, keep: &dyn Fn(&ProcessInfo) -> bool) -> Vec<Row> {
+pub fn flat_rows(
+    procs: &[ProcessInfo],
+    sort: SortKey,
+    keep: &dyn Fn(&ProcessInfo) -> bool,
+) -> Vec<Row> {
     let mut idx: Vec<usize> = (0..procs.len())
         .filter(|&i| procs[i].relation != Relation::Ancestor && keep(&procs[i]))
         .collect();
     idx.sort_by(|&a, &b| sort.cmp(&procs[a], &procs[b]));
     idx.into_iter()
-        .map(|index| Row { index, depth: 0, prefix: String::new() })
+        .map(|index| Row {
+            index,
+            depth: 0,
+            prefix: String::new(),
+        })
         .collect()
 }
 
@@ -330,8 +352,10 @@ mod tests {
             proc_(13, 12, Relation::Descendant, 0.0),
         ];
         let rows = tree_rows(&procs, SortKey::Cpu, &|_| true);
-        let got: Vec<(u32, String)> =
-            rows.iter().map(|r| (procs[r.index].pid, r.prefix.clone())).collect();
+        let got: Vec<(u32, String)> = rows
+            .iter()
+            .map(|r| (procs[r.index].pid, r.prefix.clone()))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -342,7 +366,10 @@ mod tests {
             ]
         );
         let flat = flat_rows(&procs, SortKey::Pid, &|_| true);
-        assert_eq!(flat.iter().map(|r| procs[r.index].pid).collect::<Vec<_>>(), vec![11, 12, 13]);
+        assert_eq!(
+            flat.iter().map(|r| procs[r.index].pid).collect::<Vec<_>>(),
+            vec![11, 12, 13]
+        );
     }
 
     #[test]
@@ -353,7 +380,10 @@ mod tests {
             proc_(12, 10, Relation::Matched, 5.0),
         ];
         let rows = tree_rows(&procs, SortKey::Cpu, &|p| p.pid == 11);
-        assert_eq!(rows.iter().map(|r| procs[r.index].pid).collect::<Vec<_>>(), vec![10, 11]);
+        assert_eq!(
+            rows.iter().map(|r| procs[r.index].pid).collect::<Vec<_>>(),
+            vec![10, 11]
+        );
     }
 
     #[test]
@@ -377,7 +407,12 @@ mod tests {
         let proj = PathBuf::from("/proj/api");
         let other = PathBuf::from("/elsewhere");
         let mut nodes = HashMap::new();
-        let n = |ppid, matched, uid, cwd| Node { ppid: Some(ppid), matched, uid: Some(uid), cwd };
+        let n = |ppid, matched, uid, cwd| Node {
+            ppid: Some(ppid),
+            matched,
+            uid: Some(uid),
+            cwd,
+        };
         nodes.insert(5, n(1, false, 1000, Some(root.as_path()))); // shell in project
         nodes.insert(6, n(5, false, 1000, Some(other.as_path()))); // npm, cwd elsewhere
         nodes.insert(7, n(6, true, 1000, Some(other.as_path()))); // node under the project shell

@@ -1,4 +1,9 @@
-//! The interactive face (in progress).
-use crate::setup::Setup;
-/// Run the TUI.
-pub fn run(_setup: Setup) -> i32 { 0 }
+//! The interactive face: terminal setup, the event loop, state and its updates.
+pub mod app;
+pub mod keymap;
+pub mod logging;
+pub mod state;
+pub mod terminal;
+pub mod update;
+
+pub use app::run;

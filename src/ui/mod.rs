@@ -1,1 +1,94 @@
-//! Pure renderers.
+//! Pure renderers: `render(frame, &AppState, &log state)` draws everything from the state;
+//! no I/O, no awaits, no locks.
+
+pub mod header;
+pub mod logs;
+pub mod memory;
+pub mod popups;
+pub mod processes;
+pub mod theme;
+
+use crate::tui::state::AppState;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+use tui_logger::TuiWidgetState;
+
+/// Smallest usable terminal.
+pub const MIN_WIDTH: u16 = 60;
+/// Smallest usable terminal.
+pub const MIN_HEIGHT: u16 = 16;
+
+/// The areas of the main screen for a terminal of `area`.
+pub struct Areas {
+    /// Title line.
+    pub header: Rect,
+    /// Process list.
+    pub processes: Rect,
+    /// Memory gauges.
+    pub memory: Rect,
+    /// Log lines.
+    pub logs: Rect,
+    /// Status line.
+    pub footer: Rect,
+}
+
+/// Split the screen: header, processes (about 55 %), memory | logs, footer.
+pub fn areas(area: Rect) -> Areas {
+    let bottom = if area.height >= 40 {
+        area.height * 2 / 5
+    } else {
+        9
+    };
+    let [header, processes, lower, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(5),
+        Constraint::Length(bottom),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let mem_width = if area.width >= 120 {
+        area.width * 2 / 5
+    } else {
+        area.width / 2
+    };
+    let [memory, logs] =
+        Layout::horizontal([Constraint::Length(mem_width), Constraint::Min(10)]).areas(lower);
+    Areas {
+        header,
+        processes,
+        memory,
+        logs,
+        footer,
+    }
+}
+
+/// Process rows visible per page for a terminal of `area` (for PgUp/PgDn).
+pub fn process_page_rows(area: Rect) -> usize {
+    usize::from(areas(area).processes.height.saturating_sub(3)).max(1)
+}
+
+/// Draw the whole screen.
+pub fn render(frame: &mut Frame<'_>, state: &AppState, logs: &TuiWidgetState) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = vec![
+            Line::from("devtop: terminal too small"),
+            Line::from(format!(
+                "need at least {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}",
+                area.width, area.height
+            )),
+            Line::from("q quits"),
+        ];
+        frame.render_widget(Paragraph::new(msg), area);
+        return;
+    }
+    let a = areas(area);
+    header::render_header(frame, a.header, state);
+    processes::render(frame, a.processes, state);
+    memory::render(frame, a.memory, state);
+    logs::render(frame, a.logs, state, logs);
+    header::render_footer(frame, a.footer, state);
+    popups::render(frame, area, state);
+}

@@ -1,0 +1,141 @@
+//! The app state: the latest snapshots plus what the user has chosen (selection, sort, filter,
+//! focus, popups). Changed only by [`crate::tui::update::update`].
+
+use crate::collect::tasks::MemoryView;
+use crate::model::kill_plan::PlannedKill;
+use crate::model::process::ProcessInfo;
+use crate::model::snapshot::ProcessSnapshot;
+use crate::model::tree::{Row, Scope, SortKey, flat_rows, tree_rows};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which pane has focus (Tab cycles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Focus {
+    /// The process list.
+    #[default]
+    Processes,
+    /// Memory gauges.
+    Memory,
+    /// Log lines.
+    Logs,
+}
+
+impl Focus {
+    /// Next pane.
+    pub fn next(self) -> Focus {
+        match self {
+            Focus::Processes => Focus::Memory,
+            Focus::Memory => Focus::Logs,
+            Focus::Logs => Focus::Processes,
+        }
+    }
+}
+
+/// An open popup.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Popup {
+    /// Key help, generated from the key table.
+    Help,
+    /// Details of one process.
+    Details(u32),
+    /// Kill confirmation listing what will be signalled.
+    ConfirmKill {
+        /// Title ("Kill PID 123 and 2 descendants?", "Kill 4 suspects?").
+        title: String,
+        /// The processes, children first.
+        plan: Vec<PlannedKill>,
+    },
+}
+
+/// Everything the renderer needs. Rendering is a pure function of this.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Latest process snapshot.
+    pub procs: Arc<ProcessSnapshot>,
+    /// Latest memory view.
+    pub memory: Arc<MemoryView>,
+    /// Selected PID (stable across refreshes).
+    pub selected: Option<u32>,
+    /// Tree (true) or flat list.
+    pub tree: bool,
+    /// Sort key.
+    pub sort: SortKey,
+    /// Filter text (case-insensitive substring of PID, role, name or argv).
+    pub filter: String,
+    /// True while typing the filter.
+    pub filter_editing: bool,
+    /// Focused pane.
+    pub focus: Focus,
+    /// Open popup.
+    pub popup: Option<Popup>,
+    /// Requested scope (the snapshot's scope follows on the next pass).
+    pub scope: Scope,
+    /// Grace before SIGKILL (for the confirm dialog text).
+    pub grace: Duration,
+    /// Kills in flight.
+    pub killing: usize,
+    /// One-line status message (last action's result).
+    pub status: Option<String>,
+    /// Rows of the process list visible per page (set from the last frame's size).
+    pub page: usize,
+    /// Set by Quit.
+    pub quit: bool,
+}
+
+impl AppState {
+    /// Initial state before any snapshot.
+    pub fn new(procs: Arc<ProcessSnapshot>, memory: Arc<MemoryView>, grace: Duration) -> Self {
+        AppState {
+            scope: procs.scope,
+            procs,
+            memory,
+            selected: None,
+            tree: true,
+            sort: SortKey::Cpu,
+            filter: String::new(),
+            filter_editing: false,
+            focus: Focus::Processes,
+            popup: None,
+            grace,
+            killing: 0,
+            status: None,
+            page: 10,
+            quit: false,
+        }
+    }
+
+    /// True when `p` passes the filter.
+    pub fn passes_filter(&self, p: &ProcessInfo) -> bool {
+        if self.filter.is_empty() {
+            return true;
+        }
+        let f = self.filter.to_lowercase();
+        p.pid.to_string().contains(&f)
+            || p.role.label().contains(&f)
+            || p.name.to_lowercase().contains(&f)
+            || p.cmd.iter().any(|w| w.to_lowercase().contains(&f))
+    }
+
+    /// The rows of the process list in display order.
+    pub fn rows(&self) -> Vec<Row> {
+        let keep = |p: &ProcessInfo| self.passes_filter(p);
+        if self.tree {
+            tree_rows(&self.procs.processes, self.sort, &keep)
+        } else {
+            flat_rows(&self.procs.processes, self.sort, &keep)
+        }
+    }
+
+    /// Index of the selected row in `rows`, if the selected PID is visible.
+    pub fn selected_index(&self, rows: &[Row]) -> Option<usize> {
+        let pid = self.selected?;
+        rows.iter()
+            .position(|r| self.procs.processes[r.index].pid == pid)
+    }
+
+    /// The selected process, if still shown.
+    pub fn selected_process(&self) -> Option<&ProcessInfo> {
+        self.selected.and_then(|pid| self.procs.get(pid))
+    }
+}

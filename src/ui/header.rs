@@ -1,0 +1,95 @@
+//! Title line (project, scope, counts, sort) and status line (filter prompt, the selected
+//! process's suspect evidence, the last action's result).
+
+use crate::model::suspects::Severity;
+use crate::tui::state::AppState;
+use crate::ui::theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// Title line.
+pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let snap = &state.procs;
+    let shown = snap.dev_processes().count();
+    let hard = snap
+        .suspects
+        .iter()
+        .filter(|s| s.severity == Severity::Suspect)
+        .count();
+    let warn = snap.suspects.len() - hard;
+    let mut spans = vec![
+        Span::styled("devtop ", Style::default().add_modifier(Modifier::BOLD)),
+        Span::raw(format!("{} ", snap.root.display())),
+        Span::styled(
+            format!("[{}] ", state.scope.label()),
+            Style::default().fg(Color::Cyan),
+        ),
+        Span::raw(format!("{shown} dev procs of {} ", snap.scanned)),
+    ];
+    if hard > 0 {
+        spans.push(Span::styled(
+            format!("{hard} suspect{} ", if hard == 1 { "" } else { "s" }),
+            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ));
+    }
+    if warn > 0 {
+        spans.push(Span::styled(
+            format!("{warn} warn "),
+            Style::default().fg(Color::Yellow),
+        ));
+    }
+    if hard + warn == 0 && snap.cpu_ready {
+        spans.push(Span::styled(
+            "no suspects ",
+            Style::default().fg(Color::Green),
+        ));
+    }
+    if !snap.cpu_ready {
+        spans.push(Span::styled("sampling… ", theme::dim()));
+    }
+    let right = " ? help  q quit";
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let pad = usize::from(area.width).saturating_sub(used + right.chars().count());
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(right, theme::dim()));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Status line.
+pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let line = if state.filter_editing {
+        Line::from(vec![
+            Span::styled("filter: ", Style::default().fg(Color::Cyan)),
+            Span::raw(format!("{}▏", state.filter)),
+            Span::styled("  Enter keep · Esc clear", theme::dim()),
+        ])
+    } else if let Some(s) = state.selected.and_then(|pid| state.procs.suspect_of(pid)) {
+        Line::from(vec![
+            Span::styled(
+                format!("{}: ", s.kind.label()),
+                Style::default()
+                    .fg(theme::severity_color(s.severity))
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(format!("{} → {}", s.reason, s.advice)),
+        ])
+    } else if let Some(msg) = &state.status {
+        Line::from(Span::raw(msg.clone()))
+    } else {
+        let f = if state.filter.is_empty() {
+            String::new()
+        } else {
+            format!("filter \"{}\" · ", state.filter)
+        };
+        Line::from(Span::styled(
+            format!(
+                "{f}Enter details · x kill · K kill suspects · / filter · s scope · t tree · Tab pane"
+            ),
+            theme::dim(),
+        ))
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

@@ -1,0 +1,35 @@
+//! Logs pane: tui-logger's widget over the kill outcomes and collector errors.
+
+use crate::tui::state::{AppState, Focus};
+use crate::ui::theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::widgets::{Block, Borders};
+use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget, TuiWidgetState};
+
+/// Draw the Logs pane.
+pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, logs: &TuiWidgetState) {
+    let focused = state.focus == Focus::Logs;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::border(focused))
+        .title(if focused {
+            " Logs (↑↓ scroll, Esc follow) "
+        } else {
+            " Logs "
+        });
+    let widget = TuiLoggerWidget::default()
+        .block(block)
+        .output_timestamp(Some("%H:%M:%S".into()))
+        .output_level(Some(TuiLoggerLevelOutput::Abbreviated))
+        .output_target(false)
+        .output_file(false)
+        .output_line(false)
+        .output_separator(' ')
+        .style_error(Style::default().fg(Color::Red))
+        .style_warn(Style::default().fg(Color::Yellow))
+        .style_info(Style::default())
+        .state(logs);
+    frame.render_widget(widget, area);
+}

@@ -1,0 +1,224 @@
+//! Memory pane: RAM and swap gauges, cgroup v2 limit, PSI, a 5-minute sparkline of available
+//! memory with the projected time to exhaustion, dev RSS and the top processes by RSS.
+
+use crate::model::memory::{Level, format_bytes};
+use crate::model::suspects::format_age;
+use crate::tui::state::{AppState, Focus};
+use crate::ui::theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, LineGauge, Paragraph, Sparkline};
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 / whole as f64).clamp(0.0, 1.0)
+    }
+}
+
+/// Draws one line of the pane into its row.
+type DrawLine<'a> = Box<dyn Fn(&mut Frame<'_>, Rect) + 'a>;
+
+fn bold(s: &str) -> Span<'_> {
+    Span::styled(s, Style::default().add_modifier(Modifier::BOLD))
+}
+
+fn gauge<'a>(label: &'a str, r: f64, text: String, color: Color) -> LineGauge<'a> {
+    LineGauge::default()
+        .label(Line::from(vec![
+            Span::styled(
+                format!("{label:<6}"),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(text),
+        ]))
+        .ratio(r)
+        .filled_style(Style::default().fg(color))
+        .unfilled_style(Style::default().fg(Color::DarkGray))
+}
+
+/// Draw the Memory pane.
+pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let mem = &state.memory;
+    let level = mem.assessment.as_ref().map_or(Level::Ok, |a| a.level);
+    let level_text = match level {
+        Level::Ok => "ok",
+        Level::Warn => "WARN",
+        Level::Critical => "CRITICAL",
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::border(state.focus == Focus::Memory))
+        .title(Line::from(vec![
+            Span::raw(" Memory "),
+            Span::styled(
+                format!("{level_text} "),
+                Style::default()
+                    .fg(theme::level_color(level))
+                    .add_modifier(Modifier::BOLD),
+            ),
+        ]));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(m) = &mem.snapshot else {
+        let msg = mem
+            .error
+            .clone()
+            .unwrap_or_else(|| "reading /proc/meminfo…".into());
+        frame.render_widget(Paragraph::new(msg).style(theme::dim()), inner);
+        return;
+    };
+    let rows =
+        Layout::vertical(vec![Constraint::Length(1); usize::from(inner.height)]).split(inner);
+    let mut lines: Vec<DrawLine<'_>> = Vec::new();
+    let color = theme::level_color(level);
+    let used = m.used_bytes();
+    lines.push(Box::new(move |f, r| {
+        let ratio = ratio(used, m.total_bytes);
+        f.render_widget(
+            gauge("RAM", ratio, format!("{:>3.0}% ", ratio * 100.0), color),
+            r,
+        )
+    }));
+    lines.push(Box::new(move |f, r| {
+        let mut spans = vec![
+            Span::styled("avail ", Style::default().add_modifier(Modifier::BOLD)),
+            Span::styled(format_bytes(m.available_bytes), Style::default().fg(color)),
+            Span::raw(format!(" of {}", format_bytes(m.total_bytes))),
+        ];
+        if let Some(s) = mem.exhaustion_s {
+            spans.push(Span::styled(
+                format!(" · out in ~{}", format_age(s as u64)),
+                Style::default().fg(Color::Yellow),
+            ));
+        }
+        f.render_widget(Paragraph::new(Line::from(spans)), r)
+    }));
+    let swap_used = m.swap_total_bytes.saturating_sub(m.swap_free_bytes);
+    lines.push(Box::new(move |f, r| {
+        if m.swap_total_bytes == 0 {
+            f.render_widget(
+                Paragraph::new(Line::from(vec![bold("Swap  "), Span::raw("none")])),
+                r,
+            );
+            return;
+        }
+        let q = ratio(swap_used, m.swap_total_bytes);
+        let c = if q > 0.8 { Color::Yellow } else { Color::Blue };
+        let text = format!(
+            "{:>3.0}% {}/{} ",
+            q * 100.0,
+            format_bytes(swap_used),
+            format_bytes(m.swap_total_bytes)
+        );
+        f.render_widget(gauge("Swap", q, text, c), r)
+    }));
+    lines.push(Box::new(move |f, r| match m.cgroup.as_ref() {
+        Some(c) => match c.max_bytes {
+            Some(max) => {
+                let col = if m.cgroup_is_binding() {
+                    color
+                } else {
+                    Color::Blue
+                };
+                f.render_widget(
+                    gauge(
+                        "cgroup",
+                        ratio(c.current_bytes, max),
+                        format!(
+                            " {} of {} limit ",
+                            format_bytes(c.current_bytes),
+                            format_bytes(max)
+                        ),
+                        col,
+                    ),
+                    r,
+                )
+            }
+            None => f.render_widget(
+                Paragraph::new(format!(
+                    "cgroup {} in use, no limit",
+                    format_bytes(c.current_bytes)
+                )),
+                r,
+            ),
+        },
+        None => f.render_widget(Paragraph::new("cgroup no v2 memory limit"), r),
+    }));
+    lines.push(Box::new(move |f, r| {
+        let line = match &m.psi {
+            Some(p) => Line::from(vec![
+                Span::styled("PSI   ", Style::default().add_modifier(Modifier::BOLD)),
+                Span::raw(format!("some {:.1}%/{:.1}%  ", p.some_avg10, p.some_avg60)),
+                Span::raw(format!("full {:.1}%/{:.1}%", p.full_avg10, p.full_avg60)),
+                Span::styled(" avg10/60", theme::dim()),
+            ]),
+            None => Line::from("PSI   unavailable (kernel without /proc/pressure)"),
+        };
+        f.render_widget(Paragraph::new(line), r)
+    }));
+    if let Some(a) = &mem.assessment {
+        for reason in &a.reasons {
+            lines.push(Box::new(move |f, r| {
+                f.render_widget(
+                    Paragraph::new(Line::styled(
+                        format!("! {reason}"),
+                        Style::default().fg(color),
+                    )),
+                    r,
+                )
+            }));
+        }
+    }
+    lines.push(Box::new(move |f, r| {
+        let [label, spark] =
+            Layout::horizontal([Constraint::Length(6), Constraint::Min(1)]).areas(r);
+        f.render_widget(Paragraph::new(Line::from(bold("5 min"))), label);
+        let n = usize::from(spark.width);
+        let data = &mem.sparkline[mem.sparkline.len().saturating_sub(n)..];
+        f.render_widget(
+            Sparkline::default()
+                .data(data)
+                .style(Style::default().fg(color)),
+            spark,
+        );
+    }));
+    let snap = &state.procs;
+    lines.push(Box::new(move |f, r| {
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled("dev RSS ", Style::default().add_modifier(Modifier::BOLD)),
+                Span::raw(format!(
+                    "{} in {} processes",
+                    format_bytes(snap.dev_rss_bytes()),
+                    snap.dev_processes().count()
+                )),
+            ])),
+            r,
+        )
+    }));
+    let spare = rows.len().saturating_sub(lines.len());
+    if spare >= 2 {
+        let top = snap.top_rss(spare.min(5));
+        for p in top {
+            lines.push(Box::new(move |f, r| {
+                f.render_widget(
+                    Paragraph::new(format!(
+                        "  {:>8} {:>7} {} {}",
+                        format_bytes(p.rss_bytes),
+                        p.pid,
+                        p.role.label(),
+                        crate::ui::processes::short_command(p)
+                    )),
+                    r,
+                )
+            }));
+        }
+    }
+    for (draw, r) in lines.iter().zip(rows.iter()) {
+        draw(frame, *r);
+    }
+}

@@ -1,0 +1,145 @@
+//! Processes pane: the tree (or flat list) of dev processes with role, state, CPU, RSS, age,
+//! ports and suspect marks. Context ancestors are dimmed; suspects red, warnings yellow.
+
+use crate::model::memory::format_bytes;
+use crate::model::process::{ProcessInfo, Relation};
+use crate::model::suspects::format_age;
+use crate::tui::state::{AppState, Focus};
+use crate::ui::theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+
+/// Shorten long path words of argv: `/a/b/c/node_modules/.bin/prisma` → `…/.bin/prisma`.
+pub fn short_command(p: &ProcessInfo) -> String {
+    if p.cmd.is_empty() {
+        return format!("[{}]", p.name);
+    }
+    p.cmd
+        .iter()
+        .map(|w| {
+            if w.contains('/') && w.chars().count() > 24 {
+                let parts: Vec<&str> = w.rsplitn(3, '/').collect();
+                match parts.as_slice() {
+                    [last, mid, _] => format!("…/{mid}/{last}"),
+                    _ => w.clone(),
+                }
+            } else {
+                w.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Draw the Processes pane.
+pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let focused = state.focus == Focus::Processes;
+    let title = format!(
+        " Processes · {} · sort {} ",
+        if state.tree { "tree" } else { "flat" },
+        state.sort.label()
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::border(focused))
+        .title(title);
+    let rows = state.rows();
+    if rows.is_empty() {
+        let msg = if state.procs.scanned == 0 {
+            "collecting…".to_owned()
+        } else if !state.filter.is_empty() {
+            format!(
+                "no process matches the filter \"{}\" (Esc clears)",
+                state.filter
+            )
+        } else {
+            format!(
+                "no node / prisma / tsx / vite process in {} scope{} (s toggles the scope)",
+                state.scope.label(),
+                if state.scope == crate::model::tree::Scope::Project {
+                    format!(" under {}", state.procs.root.display())
+                } else {
+                    String::new()
+                }
+            )
+        };
+        frame.render_widget(Paragraph::new(msg).style(theme::dim()).block(block), area);
+        return;
+    }
+    let wide = area.width >= 120;
+    let mut header = vec!["", "PID", "ROLE", "S", "CPU%", "RSS", "AGE"];
+    if wide {
+        header.extend(["PORTS", "SUSPECT"]);
+    }
+    header.push("COMMAND");
+    let mut widths = vec![
+        Constraint::Length(1),
+        Constraint::Length(7),
+        Constraint::Length(14),
+        Constraint::Length(1),
+        Constraint::Length(5),
+        Constraint::Length(8),
+        Constraint::Length(7),
+    ];
+    if wide {
+        widths.extend([Constraint::Length(11), Constraint::Length(18)]);
+    }
+    widths.push(Constraint::Min(10));
+    let body: Vec<Row> = rows
+        .iter()
+        .map(|r| {
+            let p = &state.procs.processes[r.index];
+            let suspect = state.procs.suspect_of(p.pid);
+            let style = match (p.relation, suspect) {
+                (Relation::Ancestor, _) => theme::dim(),
+                (_, Some(s)) => Style::default().fg(theme::severity_color(s.severity)),
+                _ => Style::default(),
+            };
+            let mark = if suspect.is_some() { "●" } else { " " };
+            let cpu = if state.procs.cpu_ready || p.cpu_percent > 0.0 {
+                format!("{:.1}", p.cpu_percent)
+            } else {
+                "…".into()
+            };
+            let mut cells = vec![
+                Cell::from(mark),
+                Cell::from(format!("{:>7}", p.pid)),
+                Cell::from(p.role.label()),
+                Cell::from(p.state.to_string()),
+                Cell::from(format!("{cpu:>5}")),
+                Cell::from(format!("{:>8}", format_bytes(p.rss_bytes))),
+                Cell::from(format!("{:>7}", format_age(p.age_s))),
+            ];
+            if wide {
+                let ports = p
+                    .ports
+                    .iter()
+                    .map(|x| format!(":{x}"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                cells.push(Cell::from(ports));
+                cells.push(Cell::from(suspect.map(|s| s.kind.label()).unwrap_or("")));
+            }
+            let cmd = Line::from(vec![
+                Span::styled(r.prefix.clone(), theme::dim()),
+                Span::raw(short_command(p)),
+            ]);
+            cells.push(Cell::from(cmd));
+            Row::new(cells).style(style)
+        })
+        .collect();
+    let table = Table::new(body, widths)
+        .header(Row::new(header).style(theme::header()))
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(if focused {
+            theme::selected()
+        } else {
+            Style::default().add_modifier(Modifier::UNDERLINED)
+        });
+    let mut ts = TableState::default().with_selected(state.selected_index(&rows));
+    frame.render_stateful_widget(table, area, &mut ts);
+}
