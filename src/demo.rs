@@ -1,5 +1,264 @@
-//! Demo (in progress).
-/// Run the demo.
-pub fn run(_c: &crate::cli::Common) -> i32 {
-    0
+//! `devtop demo`: a throwaway project in a temp dir with a realistic stack of stand-in processes
+//! (the devtop binary itself, exec'd through symlinks named `node`, `schema-engine` and `npm`
+//! so names and argv look real), then the TUI scoped to that project with short thresholds so
+//! suspects appear within seconds. Every process it started is ended on exit; each stand-in
+//! also exits by itself when devtop disappears (it watches devtop's PID).
+//!
+//! The stack, modelled on seed 000:
+//! - `node …/.bin/prisma migrate dev --name add_uuid`, idle → hung-migrate after 5 s
+//! - `node …/.bin/prisma migrate dev --name add_field_versions` with a `schema-engine` child at
+//!   ~75 % CPU → concurrent-migrate and runaway-engine
+//! - `node …/.bin/prisma studio --port 5555`, listening → studio (warn)
+//! - `node …/.bin/tsx watch src/index.ts` left behind by a closed terminal → orphan
+//! - `npm run dev` → `node …/.bin/vite --port 5173`, really listening → healthy
+
+use crate::cli::{Common, ScopeArg};
+use crate::effects::signal::{self, KillTarget};
+use crate::setup::{EXIT_FAILURE, EXIT_USAGE, resolve};
+use crate::standin::{ChildSpec, StandInSpec, link_as, spawn, wait_ready};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::Duration;
+
+/// Thresholds of the demo project (devtop.toml written into it).
+pub const DEMO_CONFIG: &str = r#"# devtop demo project: short thresholds so suspects show within seconds
+refresh = "1s"
+scope = "project"
+grace = "2s"
+
+[suspects]
+hung_migrate_after = "5s"
+runaway_cpu_percent = 40
+runaway_for = "5s"
+studio = "warn"
+"#;
+
+const SCHEMA: &str = r#"datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+generator client {
+  provider = "prisma-client-js"
+}
+
+model Camera {
+  id    Int    @id @default(autoincrement())
+  uuid  String @unique @default(uuid())
+  name  String
+  ccuId Int?   @map("ccu_id")
+
+  @@map("cameras")
+}
+"#;
+
+/// Processes the demo started, ended on drop (also on panic).
+struct Stack {
+    /// (pid, start_ticks) of everything started, children before parents.
+    started: Vec<(u32, u64)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Stack {
+    fn end_all(&mut self) {
+        let targets: Vec<KillTarget> = self
+            .started
+            .iter()
+            .map(|&(pid, ticks)| KillTarget::new(pid, ticks, "demo stand-in"))
+            .collect();
+        signal::kill_targets(&targets, Duration::from_secs(1));
+        self.started.clear();
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.end_all();
+    }
+}
+
+/// Reap a direct child as soon as it exits so it never lingers as a zombie (state Z) under
+/// devtop after a kill.
+fn reap_when_done(mut child: Child) {
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+}
+
+fn free_port(preferred: u16) -> u16 {
+    if std::net::TcpListener::bind(("127.0.0.1", preferred)).is_ok() {
+        return preferred;
+    }
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map_or(preferred, |a| a.port())
+}
+
+fn write(root: &Path, rel: &str, text: &str) -> io::Result<()> {
+    let path = root.join(rel);
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    fs::write(path, text)
+}
+
+fn write_project(root: &Path) -> io::Result<()> {
+    write(root, "devtop.toml", DEMO_CONFIG)?;
+    write(
+        root,
+        "package.json",
+        r#"{ "name": "demo-api", "private": true, "scripts": { "dev": "vite", "api": "tsx watch src/index.ts" } }"#,
+    )?;
+    write(root, "prisma/schema.prisma", SCHEMA)?;
+    write(root, "prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n")?;
+    write(
+        root,
+        "prisma/migrations/20260209120000_init/migration.sql",
+        "CREATE TABLE \"cameras\" (\"id\" SERIAL PRIMARY KEY, \"name\" TEXT NOT NULL);\n",
+    )?;
+    write(root, "src/index.ts", "console.log('api');\n")?;
+    for tool in ["prisma", "tsx", "vite"] {
+        write(root, &format!("node_modules/.bin/{tool}"), "#!/usr/bin/env node\n")?;
+    }
+    Ok(())
+}
+
+fn start(root: &Path, stack: &mut Stack) -> io::Result<()> {
+    let exe = std::env::current_exe()?;
+    let bin = root.join(".demo-bin");
+    fs::create_dir_all(&bin)?;
+    let node = link_as(&bin, "node", &exe)?;
+    let engine = link_as(&bin, "schema-engine", &exe)?;
+    let npm = link_as(&bin, "npm", &exe)?;
+    let dot_bin = |tool: &str| root.join("node_modules/.bin").join(tool).display().to_string();
+    let me = std::process::id();
+    let ready_dir = root.join(".demo-ready");
+    fs::create_dir_all(&ready_dir)?;
+    let studio_port = free_port(5555);
+    let vite_port = free_port(5173);
+    let specs: Vec<(&str, StandInSpec)> = vec![
+        (
+            "migrate-hung",
+            StandInSpec {
+                exe: node.clone(),
+                args: vec![dot_bin("prisma"), "migrate".into(), "dev".into(), "--name".into(), "add_uuid".into()],
+                mode: "sleep".into(),
+                cwd: root.to_owned(),
+                child: None,
+                watch_pid: Some(me),
+                ready_file: None,
+            },
+        ),
+        (
+            "migrate-engine",
+            StandInSpec {
+                exe: node.clone(),
+                args: vec![dot_bin("prisma"), "migrate".into(), "dev".into(), "--name".into(), "add_field_versions".into()],
+                mode: "sleep,child".into(),
+                cwd: root.to_owned(),
+                child: Some(ChildSpec {
+                    exe: engine,
+                    args: vec!["--datamodels".into(), root.join("prisma/schema.prisma").display().to_string()],
+                    mode: "busy=75".into(),
+                }),
+                watch_pid: Some(me),
+                ready_file: None,
+            },
+        ),
+        (
+            "studio",
+            StandInSpec {
+                exe: node.clone(),
+                args: vec![dot_bin("prisma"), "studio".into(), "--port".into(), studio_port.to_string()],
+                mode: format!("listen={studio_port}"),
+                cwd: root.to_owned(),
+                child: None,
+                watch_pid: Some(me),
+                ready_file: None,
+            },
+        ),
+        (
+            "tsx-orphan",
+            StandInSpec {
+                exe: node.clone(),
+                args: vec![dot_bin("tsx"), "watch".into(), "src/index.ts".into()],
+                mode: "orphan,sleep".into(),
+                cwd: root.to_owned(),
+                child: Some(ChildSpec {
+                    exe: node.clone(),
+                    args: vec![dot_bin("tsx"), "watch".into(), "src/index.ts".into()],
+                    mode: "sleep".into(),
+                }),
+                watch_pid: Some(me),
+                ready_file: None,
+            },
+        ),
+        (
+            "npm-vite",
+            StandInSpec {
+                exe: npm,
+                args: vec!["run".into(), "dev".into()],
+                mode: "sleep,child".into(),
+                cwd: root.to_owned(),
+                child: Some(ChildSpec {
+                    exe: node,
+                    args: vec![dot_bin("vite"), "--port".into(), vite_port.to_string()],
+                    mode: format!("listen={vite_port}"),
+                }),
+                watch_pid: Some(me),
+                ready_file: None,
+            },
+        ),
+    ];
+    for (name, mut spec) in specs {
+        let ready = ready_dir.join(name);
+        spec.ready_file = Some(ready.clone());
+        let child = spawn(&spec)?;
+        reap_when_done(child);
+        let r = wait_ready(&ready, Duration::from_secs(10))?;
+        let mut pids = Vec::new();
+        if let Some(c) = r.child {
+            pids.push(c);
+        }
+        pids.push(r.pid);
+        for pid in pids {
+            if let Ok(id) = signal::read_identity(pid) {
+                stack.started.push((pid, id.start_ticks));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Run the demo: set up, open the TUI, end everything. Returns the exit code.
+pub fn run(common: &Common) -> i32 {
+    let dir = match tempfile::Builder::new().prefix("devtop-demo-").tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("devtop demo: cannot create a temp dir: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let root: PathBuf = dir.path().canonicalize().unwrap_or_else(|_| dir.path().to_owned());
+    let mut stack = Stack { started: Vec::new(), _dir: dir };
+    if let Err(e) = write_project(&root).and_then(|()| start(&root, &mut stack)) {
+        eprintln!("devtop demo: cannot start the stand-in processes: {e}");
+        return EXIT_FAILURE;
+    }
+    let demo_common = Common {
+        project: Some(root.clone()),
+        scope: Some(common.scope.unwrap_or(ScopeArg::Project)),
+        config: common.config.clone(),
+    };
+    let code = match resolve(&demo_common) {
+        Ok(setup) => crate::tui::run(setup),
+        Err(msg) => {
+            eprintln!("devtop: {msg}");
+            EXIT_USAGE
+        }
+    };
+    stack.end_all();
+    code
 }

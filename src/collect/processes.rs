@@ -399,15 +399,13 @@ impl ProcessCollector {
                 )
             })
             .collect();
-        let mut out = select(
+        select(
             &nodes,
             self.selection.scope,
             &self.selection.root,
             self.my_uid,
-        );
-        // devtop never lists itself (its stand-ins in the demo are separate processes).
-        out.remove(&std::process::id());
-        out
+            std::process::id(),
+        )
     }
 
     /// Number of passes so far.

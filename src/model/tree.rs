@@ -72,12 +72,15 @@ pub fn in_project(pid: u32, nodes: &HashMap<u32, Node<'_>>, root: &Path) -> bool
 
 /// Choose the processes to show: matched ones in scope (owned by `my_uid` in user scope,
 /// under `root` in project scope), all their descendants, and up to [`CONTEXT_LEVELS`]
-/// ancestors of the same owner (never PID 1).
+/// ancestors of the same owner (never PID 1). `me` (devtop's own PID) is never shown, nor is
+/// anything above it: when devtop started the processes (the demo) its own terminal and shell
+/// are not their context.
 pub fn select(
     nodes: &HashMap<u32, Node<'_>>,
     scope: Scope,
     root: &Path,
     my_uid: u32,
+    me: u32,
 ) -> HashMap<u32, Relation> {
     let mut out: HashMap<u32, Relation> = HashMap::new();
     for (&pid, node) in nodes {
@@ -107,11 +110,12 @@ pub fn select(
             }
         }
     }
+    out.remove(&me);
     let shown: Vec<u32> = out.keys().copied().collect();
     for pid in shown {
         let mut cur = nodes.get(&pid).and_then(|n| n.ppid);
         for _ in 0..CONTEXT_LEVELS {
-            let Some(p) = cur.filter(|&p| p > 1) else {
+            let Some(p) = cur.filter(|&p| p > 1 && p != me) else {
                 break;
             };
             let Some(node) = nodes.get(&p) else { break };
@@ -419,13 +423,17 @@ mod tests {
         nodes.insert(8, n(7, false, 1000, Some(other.as_path()))); // esbuild child
         nodes.insert(9, n(1, true, 1000, Some(other.as_path()))); // node elsewhere
         nodes.insert(20, n(1, true, 0, Some(proj.as_path()))); // root-owned node in project
-        let user = select(&nodes, Scope::User, &root, 1000);
+        let user = select(&nodes, Scope::User, &root, 1000, 99_999);
         assert_eq!(user.get(&7), Some(&Relation::Matched));
         assert_eq!(user.get(&8), Some(&Relation::Descendant));
         assert_eq!(user.get(&6), Some(&Relation::Ancestor));
         assert_eq!(user.get(&9), Some(&Relation::Matched));
         assert_eq!(user.get(&20), None);
-        let project = select(&nodes, Scope::Project, &root, 1000);
+        let project = select(&nodes, Scope::Project, &root, 1000, 99_999);
+        let below_me = select(&nodes, Scope::User, &root, 1000, 6);
+        assert_eq!(below_me.get(&6), None);
+        assert_eq!(below_me.get(&5), None);
+        assert_eq!(below_me.get(&7), Some(&Relation::Matched));
         assert_eq!(project.get(&7), Some(&Relation::Matched));
         assert_eq!(project.get(&9), None);
         assert_eq!(project.get(&20), Some(&Relation::Matched));

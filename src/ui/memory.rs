@@ -150,11 +150,15 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     }));
     lines.push(Box::new(move |f, r| {
         let line = match &m.psi {
-            Some(p) => Line::from(vec![
-                Span::styled("PSI   ", Style::default().add_modifier(Modifier::BOLD)),
-                Span::raw(format!("some {:.1}%/{:.1}%  ", p.some_avg10, p.some_avg60)),
-                Span::raw(format!("full {:.1}%/{:.1}%", p.full_avg10, p.full_avg60)),
+            Some(p) if r.width >= 46 => Line::from(vec![
+                bold("PSI   "),
+                Span::raw(format!("some {:.1}%/{:.1}%  full {:.1}%/{:.1}%", p.some_avg10, p.some_avg60, p.full_avg10, p.full_avg60)),
                 Span::styled(" avg10/60", theme::dim()),
+            ]),
+            Some(p) => Line::from(vec![
+                bold("PSI   "),
+                Span::raw(format!("some {:.1}% full {:.1}%", p.some_avg10, p.full_avg10)),
+                Span::styled(" avg10", theme::dim()),
             ]),
             None => Line::from("PSI   unavailable (kernel without /proc/pressure)"),
         };

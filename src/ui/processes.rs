@@ -19,8 +19,12 @@ pub fn short_command(p: &ProcessInfo) -> String {
     }
     p.cmd
         .iter()
-        .map(|w| {
-            if w.contains('/') && w.chars().count() > 24 {
+        .enumerate()
+        .map(|(i, w)| {
+            if i == 0 {
+                // argv[0] by its name, as a shell would show it: `node`, not /usr/bin/node.
+                w.rsplit('/').next().unwrap_or(w).to_owned()
+            } else if w.contains('/') && w.chars().count() > 24 {
                 let parts: Vec<&str> = w.rsplitn(3, '/').collect();
                 match parts.as_slice() {
                     [last, mid, _] => format!("…/{mid}/{last}"),

@@ -367,3 +367,158 @@ impl StandInBuilder<'_> {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Running the real devtop binary (used by tests/cli_*.rs).
+
+/// How long one run of the devtop binary may take before the test fails (it is killed then).
+pub const DEVTOP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Exit code, stdout and stderr of one devtop run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The argv after the program name, for messages.
+    pub args: Vec<String>,
+    /// Exit code; `None` when ended by a signal.
+    pub code: Option<i32>,
+    /// Everything written to stdout.
+    pub stdout: String,
+    /// Everything written to stderr.
+    pub stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "devtop {:?} exited with {:?}\n--- stdout ---\n{}--- stderr ---\n{}",
+            self.args, self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// `CARGO_BIN_EXE_devtop` with stdin on `/dev/null` (never a terminal), stdout and stderr piped
+/// and no `DEVTOP_STANDIN*` variables, so it runs as devtop and not as a stand-in.
+pub fn devtop_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_devtop"));
+    cmd.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with(standin::ENV_MODE) {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// Runs `cmd` (made by [`devtop_command`] or alike, stdout/stderr piped) to completion, for at
+/// most [`DEVTOP_TIMEOUT`]; on timeout the child is SIGKILLed (by its own handle) and the test
+/// panics.
+pub fn run_command(cmd: &mut std::process::Command, args: Vec<String>) -> Run {
+    use std::io::Read;
+    let mut child = cmd.spawn().expect("spawn devtop");
+    let mut out = child.stdout.take().expect("stdout piped");
+    let mut err = child.stderr.take().expect("stderr piped");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + DEVTOP_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait devtop") {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            // Our own unreaped child: its PID cannot have been reused.
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let run = Run {
+        args,
+        code: status.and_then(|s| s.code()),
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+    };
+    assert!(status.is_some(), "timed out after {DEVTOP_TIMEOUT:?}: {run}");
+    run
+}
+
+/// Runs the devtop binary with exactly `args`.
+pub fn run_devtop<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let args: Vec<String> = args.into_iter().map(Into::into).collect();
+    run_command(devtop_command().args(&args), args)
+}
+
+/// `/proc/<pid>/stat` field 22 (`starttime`), parsed by hand (independently of devtop).
+pub fn stat_start_ticks(pid: u32) -> std::io::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the parenthesised comm start with field 3 (state).
+    let (_, rest) = stat
+        .rsplit_once(')')
+        .ok_or_else(|| std::io::Error::other("no ')' in stat"))?;
+    rest.split_whitespace()
+        .nth(22 - 3)
+        .and_then(|f| f.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad stat {stat:?}")))
+}
+
+/// Live (not zombie) processes whose argv contains `marker`, other than this test process.
+pub fn live_with_marker(marker: &str) -> Vec<u32> {
+    let me = std::process::id();
+    devtop::collect::processes::list_pids(Path::new("/proc"))
+        .into_iter()
+        .filter(|&pid| pid != me)
+        .filter(|&pid| cmdline(pid).is_ok_and(|argv| argv.iter().any(|a| a == marker)))
+        .filter(|&pid| read_identity(pid).is_ok_and(|id| !matches!(id.state, 'Z' | 'X')))
+        .collect()
+}
+
+impl Fixture {
+    /// Writes `<root>/devtop.toml`.
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.root().join("devtop.toml"), text).expect("write devtop.toml");
+    }
+
+    /// The project root as devtop reports it (canonical).
+    pub fn canonical_root(&self) -> PathBuf {
+        self.root().canonicalize().expect("canonical root")
+    }
+
+    /// Runs devtop with `args` followed by `--scope project --project <root>`, so it can only
+    /// see processes under this fixture's directory.
+    pub fn devtop<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut args: Vec<String> = args.into_iter().map(Into::into).collect();
+        args.extend([
+            "--scope".to_owned(),
+            "project".to_owned(),
+            "--project".to_owned(),
+            self.root().to_string_lossy().into_owned(),
+        ]);
+        run_devtop(args)
+    }
+
+    /// `devtop status --json` in project scope, parsed; panics unless it exits 0 with JSON.
+    pub fn status_json(&self) -> serde_json::Value {
+        let run = self.devtop(["status", "--json"]);
+        assert_eq!(run.code, Some(0), "{run}");
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {run}"))
+    }
+}
