@@ -5,7 +5,8 @@
 //! Groups:
 //! - `collect/current`: `ProcessCollector::collect()` at the machine's population; `pass` is a
 //!   steady-state pass (the collector has seen every PID), `first_pass` a cold one (new
-//!   collector, every PID discovered).
+//!   collector, every PID discovered); `list_pids` (readdir of /proc) and `listen_table_read`
+//!   (`/proc/net/tcp` + `tcp6`) are two parts of every pass.
 //! - `collect/extra`: the same after spawning `DEVTOP_BENCH_EXTRA` (default 3000) sleeping
 //!   processes of the current user (capped by `ulimit -u` and `pid_max`; 50 when run as a test).
 //!   They are killed and reaped by PID when the group ends, also on panic.
@@ -13,7 +14,8 @@
 //! - `ui`: one render of the whole screen into a 160x48 `TestBackend`.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use devtop::collect::processes::{ProcessCollector, Selection};
+use devtop::collect::ports::ListenTable;
+use devtop::collect::processes::{ProcessCollector, Selection, list_pids};
 use devtop::config::DEFAULT_MATCH;
 use devtop::model::fixtures;
 use devtop::model::suspects::{SuspectRules, evaluate};
@@ -98,7 +100,7 @@ impl Drop for Sleepers {
 }
 
 fn count_pids() -> u64 {
-    devtop::collect::processes::list_pids(Path::new("/proc")).len() as u64
+    list_pids(Path::new("/proc")).len() as u64
 }
 
 /// How many extra processes to spawn: the request, capped by `ulimit -u` (RLIMIT_NPROC, which
@@ -148,6 +150,13 @@ fn bench_passes(c: &mut Criterion, group_name: &str) {
     let mut group = c.benchmark_group(group_name);
     group.sample_size(30);
     group.bench_function("pass", |b| b.iter(|| black_box(collector.collect())));
+    // Two parts of every pass, to see what dominates it.
+    group.bench_function("list_pids", |b| {
+        b.iter(|| black_box(list_pids(Path::new("/proc"))))
+    });
+    group.bench_function("listen_table_read", |b| {
+        b.iter(|| black_box(ListenTable::read()))
+    });
     group.bench_function("first_pass", |b| {
         b.iter_batched(
             || new_collector(root),

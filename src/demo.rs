@@ -112,7 +112,11 @@ fn write_project(root: &Path) -> io::Result<()> {
         r#"{ "name": "demo-api", "private": true, "scripts": { "dev": "vite", "api": "tsx watch src/index.ts" } }"#,
     )?;
     write(root, "prisma/schema.prisma", SCHEMA)?;
-    write(root, "prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n")?;
+    write(
+        root,
+        "prisma/migrations/migration_lock.toml",
+        "provider = \"postgresql\"\n",
+    )?;
     write(
         root,
         "prisma/migrations/20260209120000_init/migration.sql",
@@ -120,7 +124,11 @@ fn write_project(root: &Path) -> io::Result<()> {
     )?;
     write(root, "src/index.ts", "console.log('api');\n")?;
     for tool in ["prisma", "tsx", "vite"] {
-        write(root, &format!("node_modules/.bin/{tool}"), "#!/usr/bin/env node\n")?;
+        write(
+            root,
+            &format!("node_modules/.bin/{tool}"),
+            "#!/usr/bin/env node\n",
+        )?;
     }
     Ok(())
 }
@@ -132,7 +140,12 @@ fn start(root: &Path, stack: &mut Stack) -> io::Result<()> {
     let node = link_as(&bin, "node", &exe)?;
     let engine = link_as(&bin, "schema-engine", &exe)?;
     let npm = link_as(&bin, "npm", &exe)?;
-    let dot_bin = |tool: &str| root.join("node_modules/.bin").join(tool).display().to_string();
+    let dot_bin = |tool: &str| {
+        root.join("node_modules/.bin")
+            .join(tool)
+            .display()
+            .to_string()
+    };
     let me = std::process::id();
     let ready_dir = root.join(".demo-ready");
     fs::create_dir_all(&ready_dir)?;
@@ -143,7 +156,13 @@ fn start(root: &Path, stack: &mut Stack) -> io::Result<()> {
             "migrate-hung",
             StandInSpec {
                 exe: node.clone(),
-                args: vec![dot_bin("prisma"), "migrate".into(), "dev".into(), "--name".into(), "add_uuid".into()],
+                args: vec![
+                    dot_bin("prisma"),
+                    "migrate".into(),
+                    "dev".into(),
+                    "--name".into(),
+                    "add_uuid".into(),
+                ],
                 mode: "sleep".into(),
                 cwd: root.to_owned(),
                 child: None,
@@ -155,12 +174,21 @@ fn start(root: &Path, stack: &mut Stack) -> io::Result<()> {
             "migrate-engine",
             StandInSpec {
                 exe: node.clone(),
-                args: vec![dot_bin("prisma"), "migrate".into(), "dev".into(), "--name".into(), "add_field_versions".into()],
+                args: vec![
+                    dot_bin("prisma"),
+                    "migrate".into(),
+                    "dev".into(),
+                    "--name".into(),
+                    "add_field_versions".into(),
+                ],
                 mode: "sleep,child".into(),
                 cwd: root.to_owned(),
                 child: Some(ChildSpec {
                     exe: engine,
-                    args: vec!["--datamodels".into(), root.join("prisma/schema.prisma").display().to_string()],
+                    args: vec![
+                        "--datamodels".into(),
+                        root.join("prisma/schema.prisma").display().to_string(),
+                    ],
                     mode: "busy=75".into(),
                 }),
                 watch_pid: Some(me),
@@ -171,7 +199,12 @@ fn start(root: &Path, stack: &mut Stack) -> io::Result<()> {
             "studio",
             StandInSpec {
                 exe: node.clone(),
-                args: vec![dot_bin("prisma"), "studio".into(), "--port".into(), studio_port.to_string()],
+                args: vec![
+                    dot_bin("prisma"),
+                    "studio".into(),
+                    "--port".into(),
+                    studio_port.to_string(),
+                ],
                 mode: format!("listen={studio_port}"),
                 cwd: root.to_owned(),
                 child: None,
@@ -241,8 +274,14 @@ pub fn run(common: &Common) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    let root: PathBuf = dir.path().canonicalize().unwrap_or_else(|_| dir.path().to_owned());
-    let mut stack = Stack { started: Vec::new(), _dir: dir };
+    let root: PathBuf = dir
+        .path()
+        .canonicalize()
+        .unwrap_or_else(|_| dir.path().to_owned());
+    let mut stack = Stack {
+        started: Vec::new(),
+        _dir: dir,
+    };
     if let Err(e) = write_project(&root).and_then(|()| start(&root, &mut stack)) {
         eprintln!("devtop demo: cannot start the stand-in processes: {e}");
         return EXIT_FAILURE;

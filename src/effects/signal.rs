@@ -466,7 +466,7 @@ pub fn kill_targets(targets: &[KillTarget], grace: Duration) -> Vec<(u32, KillOu
                 exited: false,
             }),
             Err(outcome) => {
-                log::info!(
+                log::debug!(
                     "kill {} ({}): {}",
                     target.pid,
                     target.label,
@@ -521,7 +521,7 @@ pub fn kill_targets(targets: &[KillTarget], grace: Duration) -> Vec<(u32, KillOu
         .zip(outcomes)
         .map(|(t, o)| {
             let outcome = o.unwrap_or_else(|| KillOutcome::Error("no outcome recorded".into()));
-            log::info!("kill {} ({}): {}", t.pid, t.label, outcome);
+            log::debug!("kill {} ({}): {}", t.pid, t.label, outcome);
             (t.pid, outcome)
         })
         .collect()

@@ -38,7 +38,7 @@ fn p(
         relation,
         state: 'S',
         start_time: 1_770_000_000 - age_s,
-        start_ticks: 1_000_000 - age_s * 100,
+        start_ticks: 100_000_000 - age_s * 100,
         age_s,
         cpu_percent: cpu,
         rss_bytes: rss_mib * MIB,
@@ -174,6 +174,7 @@ pub fn processes() -> Vec<ProcessInfo> {
     v[4].ports = vec![3010];
     v[4].node_options = Some("--max-old-space-size=4096".into());
     v[4].max_old_space_mib = Some(4096);
+    v[2].role = crate::model::process::Role::Other;
     v[5].tty_nr = 0;
     v[6].ports = vec![5555];
     v.sort_by_key(|p| p.pid);

@@ -20,14 +20,18 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         .filter(|s| s.severity == Severity::Suspect)
         .count();
     let warn = snap.suspects.len() - hard;
+    let project = snap.root.file_name().map_or_else(
+        || snap.root.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let mut spans = vec![
         Span::styled("devtop ", Style::default().add_modifier(Modifier::BOLD)),
-        Span::raw(format!("{} ", snap.root.display())),
+        Span::raw(format!("{project} ")),
         Span::styled(
             format!("[{}] ", state.scope.label()),
             Style::default().fg(Color::Cyan),
         ),
-        Span::raw(format!("{shown} dev procs of {} ", snap.scanned)),
+        Span::raw(format!("{shown}/{} procs · ", snap.scanned)),
     ];
     if hard > 0 {
         spans.push(Span::styled(

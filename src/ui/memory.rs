@@ -87,8 +87,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         let mut spans = vec![
             Span::styled("avail ", Style::default().add_modifier(Modifier::BOLD)),
             Span::styled(format_bytes(m.available_bytes), Style::default().fg(color)),
-            Span::raw(format!(" of {}", format_bytes(m.total_bytes))),
         ];
+        if mem.exhaustion_s.is_none() || r.width >= 46 {
+            spans.push(Span::raw(format!(" of {}", format_bytes(m.total_bytes))));
+        }
         if let Some(s) = mem.exhaustion_s {
             spans.push(Span::styled(
                 format!(" · out in ~{}", format_age(s as u64)),
@@ -152,12 +154,18 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         let line = match &m.psi {
             Some(p) if r.width >= 46 => Line::from(vec![
                 bold("PSI   "),
-                Span::raw(format!("some {:.1}%/{:.1}%  full {:.1}%/{:.1}%", p.some_avg10, p.some_avg60, p.full_avg10, p.full_avg60)),
+                Span::raw(format!(
+                    "some {:.1}%/{:.1}%  full {:.1}%/{:.1}%",
+                    p.some_avg10, p.some_avg60, p.full_avg10, p.full_avg60
+                )),
                 Span::styled(" avg10/60", theme::dim()),
             ]),
             Some(p) => Line::from(vec![
                 bold("PSI   "),
-                Span::raw(format!("some {:.1}% full {:.1}%", p.some_avg10, p.full_avg10)),
+                Span::raw(format!(
+                    "some {:.1}% full {:.1}%",
+                    p.some_avg10, p.full_avg10
+                )),
                 Span::styled(" avg10", theme::dim()),
             ]),
             None => Line::from("PSI   unavailable (kernel without /proc/pressure)"),

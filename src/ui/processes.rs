@@ -74,7 +74,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         return;
     }
     let wide = area.width >= 120;
-    let mut header = vec!["", "PID", "ROLE", "S", "CPU%", "RSS", "AGE"];
+    let mut header = vec!["", "    PID", "ROLE", "S", " CPU%", "     RSS", "    AGE"];
     if wide {
         header.extend(["PORTS", "SUSPECT"]);
     }

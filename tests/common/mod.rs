@@ -400,7 +400,13 @@ impl std::fmt::Display for Run {
 /// `CARGO_BIN_EXE_devtop` with stdin on `/dev/null` (never a terminal), stdout and stderr piped
 /// and no `DEVTOP_STANDIN*` variables, so it runs as devtop and not as a stand-in.
 pub fn devtop_command() -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_devtop"));
+    piped_command(env!("CARGO_BIN_EXE_devtop"))
+}
+
+/// `program` with stdin on `/dev/null`, stdout and stderr piped and no `DEVTOP_STANDIN*`
+/// variables (see [`devtop_command`]).
+pub fn piped_command(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
     cmd.stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
@@ -449,7 +455,10 @@ pub fn run_command(cmd: &mut std::process::Command, args: Vec<String>) -> Run {
         stdout: out_reader.join().unwrap_or_default(),
         stderr: err_reader.join().unwrap_or_default(),
     };
-    assert!(status.is_some(), "timed out after {DEVTOP_TIMEOUT:?}: {run}");
+    assert!(
+        status.is_some(),
+        "timed out after {DEVTOP_TIMEOUT:?}: {run}"
+    );
     run
 }
 

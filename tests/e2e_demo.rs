@@ -1,0 +1,147 @@
+//! End to end: run `devtop demo` in tmux, read the screen as a person would, press `K`,
+//! confirm, and see the suspects gone; quit and check that nothing the demo started survives.
+//! Skips (with a printed reason) when tmux is not installed.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Session(String);
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Ends devtop (SIGHUP) if a step failed; devtop then ends its own stand-ins.
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.0])
+            .status();
+    }
+}
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux").args(args).output().expect("run tmux");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn screen(s: &Session) -> String {
+    tmux(&["capture-pane", "-p", "-t", &s.0])
+}
+
+fn wait_screen(s: &Session, limit: Duration, what: &str, cond: impl Fn(&str) -> bool) -> String {
+    let start = Instant::now();
+    loop {
+        let text = screen(s);
+        if cond(&text) {
+            return text;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "timed out waiting for {what}; screen:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The Processes pane of a screen (everything above the Memory pane).
+fn processes_pane(screen: &str) -> &str {
+    screen.split("┌ Memory").next().unwrap_or(screen)
+}
+
+/// PIDs of processes whose cwd is under `dir` (reads /proc only).
+fn processes_under(dir: &std::path::Path) -> Vec<u32> {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c.starts_with(dir))
+        })
+        .collect()
+}
+
+#[test]
+fn demo_kill_suspects_in_tmux() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!(
+            "skipping demo_kill_suspects_in_tmux: tmux is not installed (apt-get install -y tmux)"
+        );
+        return;
+    }
+    let exe = env!("CARGO_BIN_EXE_devtop");
+    let name = format!("devtop-e2e-{}", std::process::id());
+    let cmd = format!("{exe} demo; echo \"[exited $?]\"; sleep 60");
+    let status = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &name,
+            "-x",
+            "160",
+            "-y",
+            "48",
+            &cmd,
+        ])
+        .status()
+        .expect("start tmux");
+    assert!(status.success());
+    let s = Session(name);
+
+    let first = wait_screen(&s, Duration::from_secs(40), "the demo's suspects", |t| {
+        ["hung-migrate", "runaway-engine", "orphan", "studio"]
+            .iter()
+            .all(|k| t.contains(k))
+    });
+    assert!(first.contains("[project]"), "{first}");
+    assert!(first.contains(":5173") || first.contains("vite"), "{first}");
+    let demo_dir = first
+        .split_whitespace()
+        .find(|w| w.starts_with("devtop-demo-"))
+        .map(|d| std::env::temp_dir().join(d))
+        .expect("demo project name in the header");
+    assert!(!processes_under(&demo_dir).is_empty());
+
+    tmux(&["send-keys", "-t", &s.0, "K"]);
+    let dialog = wait_screen(&s, Duration::from_secs(10), "the confirmation", |t| {
+        t.contains("Kill ") && t.contains("y/Enter")
+    });
+    assert!(dialog.contains("runaway-engine"), "{dialog}");
+    assert!(
+        !dialog.contains("studio: Prisma Studio"),
+        "studio is warn-only: {dialog}"
+    );
+
+    tmux(&["send-keys", "-t", &s.0, "y"]);
+    let after = wait_screen(
+        &s,
+        Duration::from_secs(20),
+        "the suspects to be gone",
+        |t| {
+            let procs = processes_pane(t);
+            (t.contains("terminated (SIGTERM)") || t.contains("killed (SIGKILL"))
+                && !procs.contains("hung-migrate")
+                && !procs.contains("runaway-engine")
+                && !procs.contains(" orphan ")
+        },
+    );
+    assert!(
+        processes_pane(&after).contains("prisma-studio"),
+        "the warn-only studio stays: {after}"
+    );
+    assert!(
+        processes_pane(&after).contains(":5173"),
+        "the healthy vite stays: {after}"
+    );
+
+    tmux(&["send-keys", "-t", &s.0, "q"]);
+    wait_screen(&s, Duration::from_secs(15), "devtop to exit 0", |t| {
+        t.contains("[exited 0]")
+    });
+    let start = Instant::now();
+    let mut left: Vec<u32> = processes_under(&demo_dir);
+    while !left.is_empty() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+        left = processes_under(&demo_dir);
+    }
+    assert!(left.is_empty(), "demo processes survived: {left:?}");
+    assert!(!PathBuf::from(&demo_dir).exists(), "demo dir removed");
+}
