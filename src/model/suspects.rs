@@ -192,6 +192,15 @@ fn judged_cpu(p: &ProcessInfo, hist: Option<&CpuHistory>, window_s: f64, hot: bo
     }
 }
 
+/// Over what the CPU figure of [`judged_cpu`] was measured, for the reason text.
+fn cpu_evidence(hist: Option<&CpuHistory>, window_s: f64) -> String {
+    match hist.map(CpuHistory::watched_s) {
+        Some(w) if w >= window_s => format!("over the last {}s", window_s as u64),
+        Some(w) if w >= 1.0 => format!("over the {}s watched and on lifetime average", w as u64),
+        _ => "on lifetime average".to_owned(),
+    }
+}
+
 fn short_cmd(p: &ProcessInfo) -> String {
     let words: Vec<&str> = p.cmd.iter().map(String::as_str).collect();
     let start = words
@@ -276,10 +285,10 @@ pub fn evaluate(
                     pid: p.pid,
                     kind: SuspectKind::HungMigrate,
                     reason: format!(
-                        "{} running {} with {c:.1}% CPU over the last {}s",
+                        "{} running {} with {c:.1}% CPU {}",
                         short_cmd(p),
                         format_age(p.age_s),
-                        HUNG_CPU_WINDOW_S as u64
+                        cpu_evidence(cpu.get(&p.pid), HUNG_CPU_WINDOW_S)
                     ),
                     advice: "kill it and its schema-engine, check `prisma migrate status`, then retry one migration at a time".into(),
                     severity: Severity::Suspect,
@@ -297,8 +306,10 @@ pub fn evaluate(
         if c >= rules.runaway_cpu_percent || old {
             let why = if c >= rules.runaway_cpu_percent {
                 format!(
-                    "{c:.1}% CPU (≥ {:.0}% for {}s)",
-                    rules.runaway_cpu_percent, rules.runaway_for_s as u64
+                    "at {c:.1}% CPU {} (limit {:.0}% for {}s)",
+                    cpu_evidence(cpu.get(&p.pid), rules.runaway_for_s),
+                    rules.runaway_cpu_percent,
+                    rules.runaway_for_s as u64
                 )
             } else {
                 format!("older than {}", format_age(rules.engine_max_age_s as u64))

@@ -109,7 +109,11 @@ fn runaway_engine_by_cpu_or_age() {
     );
     let s = run(&[ProcessInfo { tty_nr: 0, ..hot }], &HashMap::new());
     assert_eq!(kinds(&s), vec![(26833, SuspectKind::RunawayEngine)]);
-    assert!(s[0].reason.contains("103.7% CPU"), "{}", s[0].reason);
+    assert!(
+        s[0].reason.contains("at 103.7% CPU on lifetime average"),
+        "{}",
+        s[0].reason
+    );
     // Idle but older than an hour.
     let old = p(7, 900, "schema-engine", ENGINE, 2 * 3600, 1.0);
     assert!(

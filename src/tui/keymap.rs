@@ -217,6 +217,20 @@ mod tests {
     }
 
     #[test]
+    fn readme_lists_every_binding() {
+        let readme = include_str!("../../README.md");
+        for b in BINDINGS {
+            let prefix = match b.context {
+                Context::Main => "",
+                Context::Confirm => "(in a dialog) ",
+                Context::Popup => "(in a popup) ",
+            };
+            let row = format!("| `{}` | {prefix}{} |", b.label, b.desc);
+            assert!(readme.contains(&row), "README.md lacks the key row: {row}");
+        }
+    }
+
+    #[test]
     fn no_duplicate_keys() {
         assert_eq!(duplicates(), vec![]);
     }
