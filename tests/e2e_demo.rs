@@ -145,3 +145,66 @@ fn demo_kill_suspects_in_tmux() {
     assert!(left.is_empty(), "demo processes survived: {left:?}");
     assert!(!PathBuf::from(&demo_dir).exists(), "demo dir removed");
 }
+
+/// SIGTERM and SIGHUP end the dashboard normally: the terminal leaves the alternate screen and
+/// devtop exits 0.
+#[test]
+fn signals_restore_the_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipping signals_restore_the_terminal: tmux is not installed");
+        return;
+    }
+    let exe = env!("CARGO_BIN_EXE_devtop");
+    for (sig, name) in [
+        (rustix::process::Signal::TERM, "term"),
+        (rustix::process::Signal::HUP, "hup"),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pidfile = dir.path().join("devtop.pid");
+        let session = format!("devtop-sig-{name}-{}", std::process::id());
+        let cmd = format!(
+            "sh -c 'echo $$ > {pf}; exec {exe} --project {d} --scope project'; echo \"[exited $?]\"; sleep 60",
+            pf = pidfile.display(),
+            d = dir.path().display()
+        );
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "100",
+                "-y",
+                "30",
+                &cmd,
+            ])
+            .status()
+            .expect("start tmux");
+        assert!(status.success());
+        let s = Session(session);
+        wait_screen(&s, Duration::from_secs(20), "the dashboard", |t| {
+            t.contains("Processes")
+        });
+        assert_eq!(
+            tmux(&["display", "-p", "-t", &s.0, "#{alternate_on}"]).trim(),
+            "1"
+        );
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .expect("pid file")
+            .trim()
+            .parse()
+            .expect("pid");
+        let pid = rustix::process::Pid::from_raw(pid).expect("pid > 0");
+        rustix::process::kill_process(pid, sig).expect("signal devtop (started by this test)");
+        let after = wait_screen(&s, Duration::from_secs(10), "devtop to exit", |t| {
+            t.contains("[exited ")
+        });
+        assert!(after.contains("[exited 0]"), "{after}");
+        assert_eq!(
+            tmux(&["display", "-p", "-t", &s.0, "#{alternate_on}"]).trim(),
+            "0",
+            "alternate screen left"
+        );
+    }
+}

@@ -156,3 +156,10 @@ fn suspect_rows_are_coloured_by_severity() {
     assert_eq!(color_of(buf, "   4100"), Some(Color::DarkGray));
     assert_eq!(color_of(buf, "   4101"), Some(Color::Reset));
 }
+
+#[test]
+fn memory_focused_takes_the_lower_row() {
+    let mut s = app(fixtures::memory(0.8, 12.0, 0.0));
+    keys(&mut s, &[KeyCode::Tab]);
+    snap("memory_focused", &s);
+}

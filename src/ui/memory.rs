@@ -199,21 +199,34 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         );
     }));
     let snap = &state.procs;
+    // With room, the top 5 by RSS get a line each below; without, they follow on this line.
+    let compact = rows.len().saturating_sub(lines.len() + 1) < 2;
     lines.push(Box::new(move |f, r| {
-        f.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled("dev RSS ", Style::default().add_modifier(Modifier::BOLD)),
-                Span::raw(format!(
-                    "{} in {} processes",
-                    format_bytes(snap.dev_rss_bytes()),
-                    snap.dev_processes().count()
-                )),
-            ])),
-            r,
-        )
+        let mut spans = vec![
+            Span::styled("dev RSS ", Style::default().add_modifier(Modifier::BOLD)),
+            Span::raw(format!(
+                "{} in {} processes",
+                format_bytes(snap.dev_rss_bytes()),
+                snap.dev_processes().count()
+            )),
+        ];
+        if compact {
+            let top: Vec<String> = snap
+                .top_rss(5)
+                .iter()
+                .map(|p| format!("{} {}", format_bytes(p.rss_bytes), p.role.label()))
+                .collect();
+            if !top.is_empty() {
+                spans.push(Span::styled(
+                    format!(" · top {}", top.join(", ")),
+                    theme::dim(),
+                ));
+            }
+        }
+        f.render_widget(Paragraph::new(Line::from(spans)), r)
     }));
     let spare = rows.len().saturating_sub(lines.len());
-    if spare >= 2 {
+    if !compact {
         let top = snap.top_rss(spare.min(5));
         for p in top {
             lines.push(Box::new(move |f, r| {

@@ -8,7 +8,7 @@ pub mod popups;
 pub mod processes;
 pub mod theme;
 
-use crate::tui::state::AppState;
+use crate::tui::state::{AppState, Focus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -34,12 +34,14 @@ pub struct Areas {
     pub footer: Rect,
 }
 
-/// Split the screen: header, processes (about 55 %), memory | logs, footer.
-pub fn areas(area: Rect) -> Areas {
-    let bottom = if area.height >= 40 {
-        area.height * 2 / 5
-    } else {
-        9
+/// Split the screen: header, processes (about 55 %), memory | logs, footer. Below 120
+/// columns a focused Memory or Logs pane takes the whole lower row (Tab), and below 40 rows
+/// half the height, so it has room.
+pub fn areas(area: Rect, focus: Focus) -> Areas {
+    let bottom = match focus {
+        _ if area.height >= 40 => area.height * 2 / 5,
+        Focus::Processes => 9,
+        Focus::Memory | Focus::Logs => (area.height / 2).max(9),
     };
     let [header, processes, lower, footer] = Layout::vertical([
         Constraint::Length(1),
@@ -48,13 +50,14 @@ pub fn areas(area: Rect) -> Areas {
         Constraint::Length(1),
     ])
     .areas(area);
-    let mem_width = if area.width >= 120 {
-        area.width * 2 / 5
-    } else {
-        area.width / 2
+    let mem_width = match focus {
+        _ if area.width >= 120 => area.width * 2 / 5,
+        Focus::Memory => area.width,
+        Focus::Logs => 0,
+        Focus::Processes => area.width / 2,
     };
     let [memory, logs] =
-        Layout::horizontal([Constraint::Length(mem_width), Constraint::Min(10)]).areas(lower);
+        Layout::horizontal([Constraint::Length(mem_width), Constraint::Fill(1)]).areas(lower);
     Areas {
         header,
         processes,
@@ -66,7 +69,13 @@ pub fn areas(area: Rect) -> Areas {
 
 /// Process rows visible per page for a terminal of `area` (for PgUp/PgDn).
 pub fn process_page_rows(area: Rect) -> usize {
-    usize::from(areas(area).processes.height.saturating_sub(3)).max(1)
+    usize::from(
+        areas(area, Focus::Processes)
+            .processes
+            .height
+            .saturating_sub(3),
+    )
+    .max(1)
 }
 
 /// Draw the whole screen.
@@ -84,11 +93,15 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, logs: &TuiWidgetState) {
         frame.render_widget(Paragraph::new(msg), area);
         return;
     }
-    let a = areas(area);
+    let a = areas(area, state.focus);
     header::render_header(frame, a.header, state);
     processes::render(frame, a.processes, state);
-    memory::render(frame, a.memory, state);
-    logs::render(frame, a.logs, state, logs);
+    if a.memory.width > 0 {
+        memory::render(frame, a.memory, state);
+    }
+    if a.logs.width > 0 {
+        logs::render(frame, a.logs, state, logs);
+    }
     header::render_footer(frame, a.footer, state);
     popups::render(frame, area, state);
 }
