@@ -15,6 +15,7 @@
 #                   topped up with `sleep` processes (never lowered)
 #   TOOLS="devtop htop btm top"  tools to measure (missing ones are skipped)
 #   REFRESH=1       refresh interval in seconds given to every tool (devtop's default is 1 s)
+#   DEVTOP_BIN=path measure this devtop binary instead of building target/release/devtop
 #
 # Everything started here (tmux sessions by name, sleepers by PID) is ended by the EXIT trap.
 set -euo pipefail
@@ -59,9 +60,13 @@ command -v tmux >/dev/null || {
     exit 2
 }
 
-echo "building target/release/devtop ..." >&2
-cargo build --release --quiet --bin devtop
-BIN=$REPO/target/release/devtop
+if [[ -n ${DEVTOP_BIN:-} ]]; then
+    BIN=$(realpath "$DEVTOP_BIN")
+else
+    echo "building target/release/devtop ..." >&2
+    cargo build --release --quiet --bin devtop
+    BIN=$REPO/target/release/devtop
+fi
 
 count_procs() {
     local p=(/proc/[0-9]*)
@@ -112,7 +117,7 @@ status_kb() {
 
 tool_cmd() {
     case $1 in
-    devtop) echo "exec $BIN --scope user" ;;
+    devtop) echo "exec $BIN --scope user --project $WORKDIR --config $WORKDIR/devtop.toml" ;;
     htop) echo "exec htop -d $((REFRESH * 10))" ;;
     btm) echo "exec btm --rate $((REFRESH * 1000))" ;;
     top) echo "exec top -d $REFRESH" ;;
@@ -122,6 +127,9 @@ tool_cmd() {
 
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 pct() { awk -v t="$1" -v hz="$HZ" -v d="$2" 'BEGIN { printf "%.3f", 100 * t / hz / d }'; }
+
+# devtop takes its refresh interval from the config file.
+printf 'refresh = "%ss"\n' "$REFRESH" >"$WORKDIR/devtop.toml"
 
 ROWS=()
 

@@ -58,6 +58,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the migrations × environments matrix; exit 1 when an environment has pending,
+    /// failed, rolled-back or edited migrations or cannot be read.
+    Migrations {
+        /// Only this environment (as named in devtop.toml; "local" for DATABASE_URL).
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Kill suspects or given PIDs with their descendants (SIGTERM, then SIGKILL after the grace).
     Kill(KillArgs),
     /// Start a throwaway project with stand-in processes and open the TUI on it.

@@ -26,6 +26,14 @@ pub struct Config {
     pub suspects: SuspectRules,
     /// `[memory]` thresholds.
     pub memory: MemoryThresholds,
+    /// `[[database]]` environments besides the implicit `local` (staging, production, ...).
+    pub databases: Vec<DatabaseEntry>,
+    /// How often each database is probed (`db_interval`, default 5 s).
+    pub db_interval: Duration,
+    /// `[prisma] schema`: schema.prisma path relative to the project root, when set.
+    pub prisma_schema: Option<PathBuf>,
+    /// `[prisma] migrations`: migrations folder relative to the project root, when set.
+    pub prisma_migrations: Option<PathBuf>,
     /// The file this came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -39,6 +47,10 @@ impl Default for Config {
             match_words: DEFAULT_MATCH.iter().map(|s| (*s).to_owned()).collect(),
             suspects: SuspectRules::default(),
             memory: MemoryThresholds::default(),
+            databases: Vec::new(),
+            db_interval: Duration::from_secs(5),
+            prisma_schema: None,
+            prisma_migrations: None,
             source: None,
         }
     }
@@ -83,6 +95,34 @@ struct RawConfig {
     suspects: RawSuspects,
     #[serde(default)]
     memory: RawMemory,
+    #[serde(default, deserialize_with = "de_duration")]
+    db_interval: Option<Duration>,
+    #[serde(default)]
+    database: Vec<DatabaseEntry>,
+    #[serde(default)]
+    prisma: RawPrisma,
+}
+
+/// One `[[database]]` entry: an environment whose URL is read from the environment variable
+/// `url_env` (process environment, then the project's .env, then prisma/.env). URLs are never
+/// written in the config file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseEntry {
+    /// Environment name shown in the panes ("staging").
+    pub name: String,
+    /// Name of the variable holding the URL ("STAGING_DATABASE_URL").
+    pub url_env: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPrisma {
+    schema: Option<PathBuf>,
+    migrations: Option<PathBuf>,
+    /// Reserved for the guarded-migration command; accepted so a config written for it loads.
+    #[allow(dead_code)]
+    migrate: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -164,6 +204,18 @@ fn validate(raw: &RawConfig) -> Result<(), String> {
     if raw.refresh.is_some_and(|d| d < Duration::from_millis(100)) {
         return Err("refresh must be at least 100ms".into());
     }
+    if raw.db_interval.is_some_and(|d| d < Duration::from_secs(1)) {
+        return Err("db_interval must be at least 1s".into());
+    }
+    let mut names = std::collections::HashSet::new();
+    for d in &raw.database {
+        if d.name.trim().is_empty() || d.url_env.trim().is_empty() {
+            return Err("[[database]] needs a non-empty `name` and `url_env`".into());
+        }
+        if !names.insert(d.name.as_str()) {
+            return Err(format!("[[database]] name \"{}\" appears twice", d.name));
+        }
+    }
     Ok(())
 }
 
@@ -175,7 +227,12 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
-            let snippet = text.lines().nth(line - 1).unwrap_or("").trim();
+            let mut snippet = text.lines().nth(line - 1).unwrap_or("").trim().to_owned();
+            if snippet.contains("://") {
+                // Never echo what looks like a database URL: it may carry a password.
+                let key = snippet.split('=').next().unwrap_or("").trim();
+                snippet = format!("{key} = …");
+            }
             ConfigError::Invalid {
                 path: path.to_owned(),
                 line,
@@ -236,6 +293,10 @@ impl Config {
                     .psi_critical_full_avg10
                     .unwrap_or(dm.psi_critical_full_avg10),
             },
+            databases: raw.database,
+            db_interval: raw.db_interval.unwrap_or(d.db_interval),
+            prisma_schema: raw.prisma.schema,
+            prisma_migrations: raw.prisma.migrations,
             source: Some(path.to_owned()),
         })
     }
@@ -298,6 +359,7 @@ mod tests {
         let c = parse(
             r#"
 refresh = "500ms"
+db_interval = "10s"
 scope = "project"
 grace = "5s"
 [processes]
@@ -312,6 +374,16 @@ warn_available = "2GiB"
 critical_available = "750MiB"
 psi_warn_some_avg10 = 5.0
 psi_critical_full_avg10 = 8
+[[database]]
+name = "staging"
+url_env = "STAGING_DATABASE_URL"
+[[database]]
+name = "production"
+url_env = "PRODUCTION_DATABASE_URL"
+[prisma]
+schema = "db/schema.prisma"
+migrations = "db/migrations"
+migrate = ["npx", "prisma", "migrate", "deploy"]
 "#,
         )
         .unwrap();
@@ -325,6 +397,11 @@ psi_critical_full_avg10 = 8
         assert_eq!(c.memory.warn_available_bytes, 2 << 30);
         assert_eq!(c.memory.critical_available_bytes, 750 << 20);
         assert_eq!(c.memory.psi_critical_full_avg10, 8.0);
+        assert_eq!(c.databases.len(), 2);
+        assert_eq!(c.databases[1].url_env, "PRODUCTION_DATABASE_URL");
+        assert_eq!(c.db_interval, Duration::from_secs(10));
+        assert_eq!(c.prisma_schema, Some(PathBuf::from("db/schema.prisma")));
+        assert_eq!(c.prisma_migrations, Some(PathBuf::from("db/migrations")));
     }
 
     #[test]
@@ -347,6 +424,15 @@ psi_critical_full_avg10 = 8
             .unwrap_err()
             .to_string();
         assert!(e.contains("invalid size \"lots\""), "{e}");
+        let e = parse("[[database]]\nname = \"staging\"\nurl = \"postgres://u:p@h/db\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `url`"), "{e}");
+        assert!(!e.contains("u:p@"), "never echo a URL value: {e}");
+        let e = parse("[[database]]\nname = \"a\"\nurl_env = \"X\"\n[[database]]\nname = \"a\"\nurl_env = \"Y\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("appears twice"), "{e}");
         let e = parse("refresh = \"1ms\"").unwrap_err().to_string();
         assert!(e.contains("at least 100ms"), "{e}");
     }

@@ -8,10 +8,12 @@
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod db;
 pub mod demo;
 pub mod effects;
 pub mod headless;
 pub mod model;
+pub mod prisma;
 pub mod setup;
 pub mod standin;
 pub mod tui;

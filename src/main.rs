@@ -3,7 +3,8 @@
 
 use clap::Parser;
 use devtop::cli::{Cli, Command};
-use devtop::headless::{kill, once, status};
+use devtop::headless::{databases, kill, once, status};
+use devtop::setup::Setup;
 use devtop::setup::{EXIT_OK, EXIT_USAGE, resolve};
 
 fn main() {
@@ -32,28 +33,8 @@ fn run(cli: Cli) -> i32 {
     };
     match cli.command {
         None => devtop::tui::run(setup),
-        Some(Command::Status { json }) => {
-            match once::collect_once(setup.selection.clone(), &setup.config.memory) {
-                Ok((snap, mem)) => {
-                    if json {
-                        match serde_json::to_string_pretty(&status::to_json(&snap, &mem)) {
-                            Ok(s) => println!("{s}"),
-                            Err(e) => {
-                                eprintln!("devtop: cannot encode JSON: {e}");
-                                return devtop::setup::EXIT_FAILURE;
-                            }
-                        }
-                    } else {
-                        print!("{}", status::to_text(&snap, &mem));
-                    }
-                    EXIT_OK
-                }
-                Err(e) => {
-                    eprintln!("devtop: {e}");
-                    devtop::setup::EXIT_FAILURE
-                }
-            }
-        }
+        Some(Command::Status { json }) => status(&setup, json),
+        Some(Command::Migrations { env, json }) => databases::run(&setup, env.as_deref(), json),
         Some(Command::Kill(args)) => {
             match once::collect_once(setup.selection.clone(), &setup.config.memory) {
                 Ok((snap, _)) => kill::run(&args, &snap, setup.config.grace),
@@ -65,4 +46,33 @@ fn run(cli: Cli) -> i32 {
         }
         Some(Command::Demo) => EXIT_OK,
     }
+}
+
+/// `devtop status`: processes (two samples 1 s apart) and databases (probed meanwhile).
+fn status(setup: &Setup, json: bool) -> i32 {
+    let db_setup = setup.clone();
+    let db = std::thread::spawn(move || databases::collect(&db_setup));
+    let procs = once::collect_once(setup.selection.clone(), &setup.config.memory);
+    let db = db
+        .join()
+        .unwrap_or_else(|_| Err("database probe panicked".into()));
+    let ((snap, mem), db) = match (procs, db) {
+        (Ok(p), Ok(d)) => (p, d),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("devtop: {e}");
+            return devtop::setup::EXIT_FAILURE;
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&status::to_json(&snap, &mem, &db)) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("devtop: cannot encode JSON: {e}");
+                return devtop::setup::EXIT_FAILURE;
+            }
+        }
+    } else {
+        print!("{}", status::to_text(&snap, &mem, &db));
+    }
+    EXIT_OK
 }

@@ -2,8 +2,10 @@
 //! shared by the TUI and the headless commands. Every failure here is bad input: exit 2.
 
 use crate::cli::Common;
+use crate::collect::environments::{EnvSpec, resolve as resolve_envs};
 use crate::collect::processes::Selection;
 use crate::config::{Config, find_project_root};
+use crate::prisma::project::{PrismaProject, locate};
 use std::path::PathBuf;
 
 /// Exit code for success.
@@ -22,6 +24,10 @@ pub struct Setup {
     pub config: Config,
     /// What the process collector looks for.
     pub selection: Selection,
+    /// The project's Prisma files.
+    pub prisma: PrismaProject,
+    /// Database environments (local first).
+    pub envs: Vec<EnvSpec>,
 }
 
 /// Resolve `--project`, `--config` and `--scope`. Errors are one-line messages for stderr
@@ -50,9 +56,17 @@ pub fn resolve(common: &Common) -> Result<Setup, String> {
         root: root.clone(),
         rules: config.suspects.clone(),
     };
+    let prisma = locate(
+        &root,
+        config.prisma_schema.as_deref(),
+        config.prisma_migrations.as_deref(),
+    );
+    let envs = resolve_envs(&root, &config, &prisma);
     Ok(Setup {
         root,
         config,
         selection,
+        prisma,
+        envs,
     })
 }

@@ -240,10 +240,15 @@ fn busy_schema_engine_is_runaway_and_idle_one_is_not() {
     let p = expect_process(&json, hot.pid);
     assert_eq!(p["role"], "schema-engine");
     assert_eq!(p["suspect"]["level"], "suspect");
-    assert!(
-        p["cpu_percent"].as_f64().unwrap() >= 20.0,
-        "a busy=60 stand-in shows its CPU: {p:#}"
-    );
+    // The evidence names the CPU it judged, at or above the configured limit.
+    let reason = p["suspect"]["reason"].as_str().unwrap();
+    let judged: f64 = reason
+        .split_once("% CPU")
+        .and_then(|(head, _)| head.rsplit(' ').next())
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("no CPU figure in {reason:?}"));
+    assert!(judged >= 30.0, "{reason}");
+    assert!(reason.contains("limit 30%"), "{reason}");
     assert_eq!(suspect_kind(&json, idle.pid), None, "{json:#}");
 }
 
@@ -531,4 +536,71 @@ fn missing_project_dir_exits_2() {
     );
     assert!(run.stderr.contains("no such directory"), "{run}");
     assert!(run.stdout.is_empty(), "{run}");
+}
+
+/// Starts `<root>/shbin/node` (a symlink to /bin/sh, so its comm is `node` and devtop shows it)
+/// which idles 0.4 s and then execs a `schema-engine` stand-in burning `busy` percent, and
+/// immediately runs `status --json`: its first pass sees the idle `node` (0 CPU ticks so far),
+/// its second pass, a second later, the busy `schema-engine` under the same PID.
+fn status_across_exec(fx: &Fixture, busy: u8) -> (u32, Vec<String>, Value) {
+    let shbin = fx.root().join("shbin");
+    std::fs::create_dir_all(&shbin).unwrap();
+    let sh_node =
+        devtop::standin::link_as(&shbin, "node", std::path::Path::new("/bin/sh")).unwrap();
+    let engine = fx.link("schema-engine");
+    let argv: Vec<String> = vec![
+        engine.to_string_lossy().into_owned(),
+        "--datamodels".into(),
+        "prisma/schema.prisma".into(),
+        fx.marker().to_owned(),
+    ];
+    let mut cmd = std::process::Command::new(&sh_node);
+    cmd.arg("-c")
+        .arg(r#"sleep 0.4; exec "$0" "$@""#)
+        .args(&argv)
+        .current_dir(fx.root())
+        .env(devtop::standin::ENV_MODE, format!("busy={busy}"))
+        .env(
+            devtop::standin::ENV_WATCH_PID,
+            std::process::id().to_string(),
+        );
+    let (pid, _) = fx.spawn_command(&mut cmd);
+    let json = fx.status_json();
+    assert_eq!(
+        common::comm(pid).unwrap(),
+        "schema-engine",
+        "exec'd by the second pass"
+    );
+    (pid, argv, json)
+}
+
+#[test]
+fn process_that_execs_is_reclassified() {
+    let fx = Fixture::new();
+    fx.write_config(QUIET);
+    let (pid, argv, json) = status_across_exec(&fx, 0);
+    let p = expect_process(&json, pid);
+    assert_eq!(p["name"], "schema-engine", "{p:#}");
+    assert_eq!(p["role"], "schema-engine", "{p:#}");
+    let cmd: Vec<&str> = p["cmd"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(cmd, argv, "{p:#}");
+}
+
+#[test]
+fn cpu_percent_counts_a_process_idle_at_the_first_sample() {
+    let fx = Fixture::new();
+    fx.write_config(QUIET);
+    let (pid, _, json) = status_across_exec(&fx, 100);
+    let p = expect_process(&json, pid);
+    let ticks = common::cpu_ticks(pid).unwrap();
+    assert!(ticks >= 20, "it did burn CPU: {ticks} ticks");
+    assert!(
+        p["cpu_percent"].as_f64().unwrap() >= 20.0,
+        "busy for most of the interval, shown as: {p:#}"
+    );
 }

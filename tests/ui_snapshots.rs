@@ -163,3 +163,35 @@ fn memory_focused_takes_the_lower_row() {
     keys(&mut s, &[KeyCode::Tab]);
     snap("memory_focused", &s);
 }
+
+fn with_databases(mut s: AppState) -> AppState {
+    let (dbs, local, project) = fixtures::databases();
+    s.prisma = Arc::new(project);
+    update(&mut s, Action::LocalMigrations(Arc::new(local)));
+    update(&mut s, Action::Databases(Arc::new(dbs)));
+    s
+}
+
+#[test]
+fn databases_screen() {
+    let mut s = with_databases(app(fixtures::memory(6.0, 0.0, 0.0)));
+    keys(&mut s, &[KeyCode::Char('2')]);
+    snap("databases", &s);
+}
+
+#[test]
+fn database_colours() {
+    let mut s = with_databases(app(fixtures::memory(6.0, 0.0, 0.0)));
+    keys(&mut s, &[KeyCode::Char('2')]);
+    let t = draw(&s, 160, 48);
+    let buf = t.backend().buffer();
+    assert_eq!(color_of(buf, "up "), Some(Color::Green));
+    assert_eq!(color_of(buf, "timed out"), Some(Color::Red));
+    assert_eq!(color_of(buf, "✗ failed"), Some(Color::Red));
+    assert_eq!(color_of(buf, "· pending"), Some(Color::Yellow));
+    assert_eq!(color_of(buf, "✓ applied"), Some(Color::Green));
+    assert_eq!(
+        color_of(buf, "production: blocked by failed"),
+        Some(Color::Red)
+    );
+}

@@ -1,5 +1,8 @@
 //! Collectors: code that reads the world. Parsers take `&str` so tests feed fixture files.
+pub mod databases;
+pub mod environments;
 pub mod memory;
+pub mod migrations_watch;
 pub mod ports;
 pub mod processes;
 pub mod tasks;

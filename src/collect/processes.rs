@@ -109,6 +109,12 @@ fn read_node_options(pid: u32) -> Option<String> {
     })
 }
 
+/// The current name from `/proc/<pid>/comm` (changes on exec), without the newline.
+fn read_comm(pid: u32) -> Option<String> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(s.trim_end_matches('\n').to_owned())
+}
+
 fn read_fixed(pid: u32) -> Option<Fixed> {
     let stat = procfs::process::Process::new(pid as i32)
         .ok()?
@@ -143,7 +149,7 @@ impl ProcessCollector {
 
     fn entry_from_sysinfo(&self, pid: u32) -> Option<Entry> {
         let p = self.sys.process(Pid::from_u32(pid))?;
-        let name = p.name().to_string_lossy().into_owned();
+        let name = read_comm(pid).unwrap_or_else(|| p.name().to_string_lossy().into_owned());
         let cmd = os_strings(p.cmd());
         let matched = matches_words(&name, &cmd, &self.selection.match_words);
         Some(Entry {
@@ -223,16 +229,12 @@ impl ProcessCollector {
             }
         }
         // A shown process that exec'd (sh → node) changed its name: read its argv again.
+        // sysinfo reads a name only once, so ask /proc/<pid>/comm (one small read per shown
+        // process): a wrapper (sh -c, a node shim) that exec'd gets its new name, argv, role.
         let renamed: Vec<u32> = kept_pids
             .iter()
             .copied()
-            .filter(|pid| {
-                let now = self
-                    .sys
-                    .process(Pid::from_u32(*pid))
-                    .map(|p| p.name().to_string_lossy());
-                matches!((now, self.entries.get(pid)), (Some(n), Some(e)) if *n != e.name)
-            })
+            .filter(|pid| self.name_changed(*pid))
             .collect();
         if !renamed.is_empty() {
             self.refresh(
@@ -293,10 +295,16 @@ impl ProcessCollector {
                 start_time: p.start_time(),
                 start_ticks: fixed.start_ticks,
                 age_s: p.run_time(),
-                cpu_percent: if self.shown_before.contains(&pid) {
-                    p.cpu_usage()
-                } else {
-                    0.0
+                // sysinfo reports 0 for a process that had used no CPU at its previous sample;
+                // the history's last interval is exact for shown dev processes.
+                cpu_percent: match self
+                    .history
+                    .get(&pid)
+                    .and_then(CpuHistory::last_interval_percent)
+                {
+                    Some(c) => c as f32,
+                    None if self.shown_before.contains(&pid) => p.cpu_usage(),
+                    None => 0.0,
                 },
                 rss_bytes: p.memory(),
                 cwd: entry.cwd.clone(),
@@ -355,16 +363,9 @@ impl ProcessCollector {
             .copied()
             .collect();
         self.rr_cursor = start + n;
-        self.refresh(&slice, ProcessRefreshKind::nothing().without_tasks());
         let changed: Vec<u32> = slice
             .into_iter()
-            .filter(|pid| {
-                let now = self
-                    .sys
-                    .process(Pid::from_u32(*pid))
-                    .map(|p| p.name().to_string_lossy());
-                matches!((now, self.entries.get(pid)), (Some(n), Some(e)) if *n != e.name)
-            })
+            .filter(|pid| self.name_changed(*pid))
             .collect();
         if changed.is_empty() {
             return;
@@ -406,6 +407,14 @@ impl ProcessCollector {
             self.my_uid,
             std::process::id(),
         )
+    }
+
+    /// True when `/proc/<pid>/comm` differs from the remembered name (the process exec'd).
+    fn name_changed(&self, pid: u32) -> bool {
+        match (read_comm(pid), self.entries.get(&pid)) {
+            (Some(now), Some(e)) => now != e.name,
+            _ => false,
+        }
     }
 
     /// Number of passes so far.

@@ -3,6 +3,7 @@
 //! The JSON (version 1) is a stable interface for scripts; the README documents every field.
 
 use crate::collect::tasks::MemoryView;
+use crate::headless::databases::{DbReport, databases_json, migrations_json_all};
 use crate::model::memory::{Level, format_bytes};
 use crate::model::process::{ProcessInfo, Relation};
 use crate::model::snapshot::ProcessSnapshot;
@@ -28,6 +29,10 @@ pub struct StatusJson<'a> {
     pub processes: Vec<ProcessJson<'a>>,
     /// Memory readings.
     pub memory: MemoryJson,
+    /// Per environment: name, masked url, status, latency_ms, version, error, connections, lock.
+    pub databases: serde_json::Value,
+    /// Per environment: per-migration status, summary, drift.
+    pub migrations: serde_json::Value,
 }
 
 /// One process in the JSON.
@@ -89,7 +94,7 @@ fn process_json<'a>(p: &'a ProcessInfo, snap: &'a ProcessSnapshot) -> ProcessJso
 }
 
 /// Build the JSON document.
-pub fn to_json<'a>(snap: &'a ProcessSnapshot, mem: &MemoryView) -> StatusJson<'a> {
+pub fn to_json<'a>(snap: &'a ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> StatusJson<'a> {
     let m = mem.snapshot.as_ref();
     StatusJson {
         version: JSON_VERSION,
@@ -117,11 +122,14 @@ pub fn to_json<'a>(snap: &'a ProcessSnapshot, mem: &MemoryView) -> StatusJson<'a
                 .unwrap_or_default(),
             error: mem.error.clone(),
         },
+        databases: databases_json(db),
+        migrations: migrations_json_all(db),
     }
 }
 
-/// Human-readable status: memory line, one line per process, suspects with advice.
-pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView) -> String {
+/// Human-readable status: memory line, one line per process, suspects with advice, one line
+/// per database and its migration summary.
+pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "project {} (scope {})\n",
@@ -207,6 +215,26 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView) -> String {
                 s.reason,
                 s.advice
             ));
+        }
+    }
+    for (e, v) in db.dbs.envs.iter().zip(&db.views) {
+        let state = match (&e.health, &e.error, &e.unconfigured) {
+            (_, _, Some(why)) => format!("not configured: {why}"),
+            (Some(h), None, _) => format!("up {:.1}ms {}", h.latency_ms, h.version),
+            (_, Some(err), _) => format!("down: {} ({})", err.kind.plain(), err.message),
+            _ => "unknown".into(),
+        };
+        out.push_str(&format!(
+            "db {} {}: {state}\n  {}\n",
+            e.name,
+            e.masked_url.as_deref().unwrap_or(""),
+            v.summary
+        ));
+        if let Some(l) = &v.lock_line {
+            out.push_str(&format!("  {l}\n"));
+        }
+        if let Some(d) = v.drift.as_ref().filter(|d| !d.is_empty()) {
+            out.push_str(&format!("  drift: {}\n", d.summary()));
         }
     }
     out

@@ -223,3 +223,154 @@ pub fn memory(available_gib: f64, some_avg10: f64, full_avg10: f64) -> MemoryVie
         error: None,
     }
 }
+
+/// Seed 004's three environments: local up to date but for one pending migration (and seed
+/// 003's drift: schema.prisma declares `cameras.uuid`, the table lacks it), staging three
+/// behind, production blocked by a failed migration and its migrate lock held by a stuck run;
+/// plus an unreachable QA database. Returns the database snapshot, the local folder and the
+/// Prisma project.
+pub fn databases() -> (
+    crate::model::database::DbSnapshot,
+    crate::prisma::migrations_dir::MigrationsDir,
+    crate::prisma::project::PrismaProject,
+) {
+    use crate::db::error::{DbError, DbErrorKind};
+    use crate::db::lock::LockHolder;
+    use crate::db::probe::Health;
+    use crate::db::url::Provider;
+    use crate::model::database::{AppliedState, DbEnvSnapshot, DbSnapshot, DbStatus};
+    use crate::model::migrations::AppliedRow;
+    use crate::prisma::migrations_dir::{LocalMigration, MigrationsDir};
+    let names = [
+        "20250801090000_init",
+        "20250820100000_add_ccus",
+        "20250917120000_add_personal_models",
+        "20250930080000_add_analytics_events",
+        "20251011000000_fix_personal_model_schema",
+        "20251104150000_add_uuid_to_cameras",
+    ];
+    let sum = |i: usize| format!("{:064x}", i + 1);
+    let local = MigrationsDir {
+        path: PathBuf::from(format!("{ROOT}/api/prisma/migrations")),
+        exists: true,
+        migrations: names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| LocalMigration {
+                name: (*n).into(),
+                checksums: vec![sum(i)],
+                error: None,
+            })
+            .collect(),
+        lock_provider: Some("postgresql".into()),
+        problems: vec![],
+    };
+    let day = 86_400_000_i64;
+    let base = 1_754_038_800_000_i64;
+    let rows = |applied: usize, failed: Option<usize>| -> Vec<AppliedRow> {
+        (0..failed.map_or(applied, |f| f + 1))
+            .map(|i| AppliedRow {
+                id: format!("id-{i}"),
+                checksum: sum(i),
+                finished_at_ms: (failed != Some(i)).then_some(base + i as i64 * 12 * day + 1500),
+                migration_name: names[i].into(),
+                logs: (failed == Some(i)).then(|| "Database error code: 42P07\nERROR: relation \"personal_models\" already exists".into()),
+                rolled_back_at_ms: None,
+                started_at_ms: base + i as i64 * 12 * day,
+                applied_steps_count: i64::from(failed != Some(i)),
+            })
+            .collect()
+    };
+    let health = |ms: f64, conns: i64| Health {
+        latency_ms: ms,
+        version: "PostgreSQL 15.20 (Debian 15.20-0+deb12u1) on x86_64-pc-linux-gnu".into(),
+        connections: Some((conns, 100)),
+        oldest_query_s: Some(3.0),
+        lock_waiters: Some(0),
+    };
+    let mut cols: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for (t, c) in [
+        ("cameras", "id name ccu_id"),
+        ("ccus", "id name"),
+        ("personal_models", "id model_type version"),
+        ("analytics_events", "id event_type"),
+    ] {
+        cols.insert(t.into(), c.split(' ').map(String::from).collect());
+    }
+    let env = |name: &str, var: &str, url: &str, h: Health, applied: AppliedState| DbEnvSnapshot {
+        masked_url: Some(url.into()),
+        provider: Some(Provider::Postgres),
+        status: DbStatus::Up,
+        health: Some(h),
+        last_success: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_770_000_000)),
+        history: (0..40).map(|i| Some(2.0 + f64::from(i % 7))).collect(),
+        applied,
+        columns: Some(cols.clone()),
+        ..DbEnvSnapshot::new(name, var)
+    };
+    let local_env = env(
+        "local",
+        "DATABASE_URL",
+        "postgresql://dev:***@127.0.0.1:5432/vpm",
+        health(0.8, 7),
+        AppliedState::Rows(rows(5, None)),
+    );
+    let staging = env(
+        "staging",
+        "STAGING_DATABASE_URL",
+        "postgresql://app:***@staging.db.example:5432/app",
+        health(38.2, 21),
+        AppliedState::Rows(rows(3, None)),
+    );
+    let mut production = env(
+        "production",
+        "PRODUCTION_DATABASE_URL",
+        "postgresql://app:***@prod.db.example:5432/app",
+        health(41.7, 64),
+        AppliedState::Rows(rows(2, Some(2))),
+    );
+    if let Some(h) = production.health.as_mut() {
+        h.oldest_query_s = Some(663.0);
+        h.lock_waiters = Some(2);
+    }
+    production.lock = Some(LockHolder {
+        pid: Some(4242),
+        client_addr: Some("10.0.0.5".into()),
+        held_s: Some(663.0),
+        query: Some("SELECT pg_advisory_lock(72707369)".into()),
+        application_name: None,
+    });
+    let qa = DbEnvSnapshot {
+        masked_url: Some("postgresql://app:***@qa.db.example:25060/app".into()),
+        provider: Some(Provider::Postgres),
+        status: DbStatus::Down,
+        error: Some(DbError {
+            kind: DbErrorKind::Timeout,
+            message: "no answer within 5 s".into(),
+        }),
+        history: (0..40)
+            .map(|i| if i < 30 { Some(30.0) } else { None })
+            .collect(),
+        retry_in_s: Some(40.0),
+        last_success: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_770_000_000 - 600)),
+        ..DbEnvSnapshot::new("qa", "QA_DATABASE_URL")
+    };
+    let mut project = crate::prisma::project::PrismaProject {
+        schema_path: PathBuf::from(format!("{ROOT}/api/prisma/schema.prisma")),
+        migrations_dir: local.path.clone(),
+        url_env: "DATABASE_URL".into(),
+        ..Default::default()
+    };
+    project.schema = crate::prisma::schema::parse(
+        "model Camera {\n  id Int @id\n  name String\n  ccuId Int? @map(\"ccu_id\")\n  uuid String @unique\n  @@map(\"cameras\")\n}\n",
+    )
+    .ok();
+    (
+        DbSnapshot {
+            envs: vec![local_env, staging, production, qa],
+        },
+        local,
+        project,
+    )
+}

@@ -75,8 +75,12 @@ pub fn for_suspects(snap: &ProcessSnapshot) -> Vec<PlannedKill> {
     {
         let why = format!("{}: {}", s.kind.label(), s.reason);
         if s.kill_pid != s.pid {
-            // Zombie: end the parent; its zombie child vanishes when init reaps it.
-            if snap.get(s.kill_pid).is_some() {
+            // Zombie: end the parent; its zombie child vanishes when init reaps it. Only a dev
+            // process parent: a context ancestor (a shell) is never ended by "kill suspects".
+            if snap
+                .get(s.kill_pid)
+                .is_some_and(|p| p.relation != crate::model::process::Relation::Ancestor)
+            {
                 push_tree(
                     snap,
                     s.kill_pid,

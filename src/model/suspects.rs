@@ -148,6 +148,17 @@ impl CpuHistory {
         }
     }
 
+    /// CPU (percent of one core) between the last two samples; `None` with fewer than two.
+    pub fn last_interval_percent(&self) -> Option<f64> {
+        let n = self.samples.len();
+        if n < 2 {
+            return None;
+        }
+        let (t1, c1) = self.samples[n - 1];
+        let (t0, c0) = self.samples[n - 2];
+        (t1 > t0).then(|| ((c1 - c0) / (t1 - t0) * 100.0).max(0.0))
+    }
+
     /// Average CPU (percent of one core) over the last `window_s` seconds, or over what was
     /// watched when that is shorter; `None` with fewer than two samples.
     pub fn avg_percent(&self, window_s: f64) -> Option<f64> {

@@ -3,8 +3,11 @@
 //! when something changed. Generic over the backend and the event stream so a test can drive it.
 
 use crate::collect::tasks::{self, ProcessControl};
+use crate::collect::{databases, migrations_watch};
 use crate::effects::signal;
+use crate::model::database::DbSnapshot;
 use crate::model::kill_plan::PlannedKill;
+use crate::prisma::migrations_dir::MigrationsDir;
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
 use crate::tui::state::AppState;
 use crate::tui::update::{Action, Command, LogScroll, update};
@@ -14,8 +17,10 @@ use futures::{FutureExt, Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tui_logger::{TuiWidgetEvent, TuiWidgetState};
 
@@ -83,6 +88,17 @@ where
         c.memory.borrow().clone(),
         setup.config.grace,
     );
+    let mut db = DbFeeds {
+        dbs: databases::spawn(setup.envs.clone(), setup.config.db_interval, cancel.clone()),
+        local: migrations_watch::spawn(setup.prisma.migrations_dir.clone(), cancel.clone()).await,
+    };
+    state.prisma = Arc::new(setup.prisma.clone());
+    state.dbs = db.dbs.borrow_and_update().clone();
+    state.local_migrations = db.local.borrow_and_update().clone();
+    state.derive_databases();
+    for note in &setup.prisma.notes {
+        log::warn!("{note}");
+    }
     let (atx, mut arx) = mpsc::unbounded_channel::<Action>();
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
@@ -108,8 +124,17 @@ where
         if state.quit {
             break;
         }
-        let mut next =
-            Some(next_action(&mut events, &mut c, &mut arx, &mut sigterm, &mut sighup).await);
+        let mut next = Some(
+            next_action(
+                &mut events,
+                &mut c,
+                &mut db,
+                &mut arx,
+                &mut sigterm,
+                &mut sighup,
+            )
+            .await,
+        );
         while let Some(step) = next {
             match step {
                 Step::Action(a) => {
@@ -124,8 +149,15 @@ where
                 Step::Closed => state.quit = true,
             }
             // Drain whatever is already queued, then draw once.
-            next = next_action(&mut events, &mut c, &mut arx, &mut sigterm, &mut sighup)
-                .now_or_never();
+            next = next_action(
+                &mut events,
+                &mut c,
+                &mut db,
+                &mut arx,
+                &mut sigterm,
+                &mut sighup,
+            )
+            .now_or_never();
         }
     }
     cancel.cancel();
@@ -139,9 +171,16 @@ enum Step {
     Closed,
 }
 
+/// Receivers of the database collectors.
+struct DbFeeds {
+    dbs: watch::Receiver<Arc<DbSnapshot>>,
+    local: watch::Receiver<Arc<MigrationsDir>>,
+}
+
 async fn next_action<S>(
     events: &mut S,
     c: &mut tasks::Collectors,
+    db: &mut DbFeeds,
     arx: &mut mpsc::UnboundedReceiver<Action>,
     sigterm: &mut tokio::signal::unix::Signal,
     sighup: &mut tokio::signal::unix::Signal,
@@ -164,6 +203,8 @@ where
             Ok(()) => Step::Action(Action::Memory(c.memory.borrow_and_update().clone())),
             Err(_) => Step::Closed,
         },
+        Ok(()) = db.dbs.changed() => Step::Action(Action::Databases(db.dbs.borrow_and_update().clone())),
+        Ok(()) = db.local.changed() => Step::Action(Action::LocalMigrations(db.local.borrow_and_update().clone())),
         Some(a) = arx.recv() => Step::Action(a),
         _ = sigterm.recv() => Step::Action(Action::Terminate),
         _ = sighup.recv() => Step::Action(Action::Terminate),

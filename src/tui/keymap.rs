@@ -44,6 +44,10 @@ pub enum Intent {
     KillSelected,
     /// Kill every suspect.
     KillSuspects,
+    /// Show the Processes screen.
+    ViewProcesses,
+    /// Show the Databases screen.
+    ViewDatabases,
     /// Confirm a dialog.
     Confirm,
     /// Close a popup / clear the filter.
@@ -98,14 +102,34 @@ use KeyCode::{Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
 /// Every binding. Ctrl-C always quits (handled before the table).
 pub const BINDINGS: &[Binding] = &[
     b("q", &[Char('q')], M, Intent::Quit, "quit (Ctrl-C too)"),
+    b(
+        "1",
+        &[Char('1')],
+        M,
+        Intent::ViewProcesses,
+        "screen: processes, memory",
+    ),
+    b(
+        "2",
+        &[Char('2')],
+        M,
+        Intent::ViewDatabases,
+        "screen: databases, migrations",
+    ),
     b("?", &[Char('?')], M, Intent::Help, "this help"),
-    b("↑/k", &[Up, Char('k')], M, Intent::Up, "up (Logs: scroll)"),
+    b(
+        "↑/k",
+        &[Up, Char('k')],
+        M,
+        Intent::Up,
+        "up (Logs/Migrations: scroll)",
+    ),
     b(
         "↓/j",
         &[Down, Char('j')],
         M,
         Intent::Down,
-        "down (Logs: scroll)",
+        "down (Logs/Migrations: scroll)",
     ),
     b("PgUp", &[PageUp], M, Intent::PageUp, "page up"),
     b("PgDn", &[PageDown], M, Intent::PageDown, "page down"),

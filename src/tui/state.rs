@@ -2,14 +2,28 @@
 //! focus, popups). Changed only by [`crate::tui::update::update`].
 
 use crate::collect::tasks::MemoryView;
+use crate::model::database::DbSnapshot;
+use crate::model::db_view::{EnvView, MatrixRow, derive_all, matrix};
 use crate::model::kill_plan::PlannedKill;
 use crate::model::process::ProcessInfo;
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::tree::{Row, Scope, SortKey, flat_rows, tree_rows};
+use crate::prisma::migrations_dir::MigrationsDir;
+use crate::prisma::project::PrismaProject;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Which pane has focus (Tab cycles).
+/// Which screen is shown (`1`, `2`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    /// Processes, Memory, Logs.
+    #[default]
+    Processes,
+    /// Health, Migrations, Logs.
+    Databases,
+}
+
+/// Which pane has focus (Tab cycles through the panes of the current view).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Focus {
     /// The process list.
@@ -19,15 +33,22 @@ pub enum Focus {
     Memory,
     /// Log lines.
     Logs,
+    /// Database health.
+    Health,
+    /// Migration matrix.
+    Migrations,
 }
 
 impl Focus {
-    /// Next pane.
-    pub fn next(self) -> Focus {
-        match self {
-            Focus::Processes => Focus::Memory,
-            Focus::Memory => Focus::Logs,
-            Focus::Logs => Focus::Processes,
+    /// Next pane of `view`.
+    pub fn next(self, view: View) -> Focus {
+        match (view, self) {
+            (View::Processes, Focus::Processes) => Focus::Memory,
+            (View::Processes, Focus::Memory) => Focus::Logs,
+            (View::Processes, _) => Focus::Processes,
+            (View::Databases, Focus::Health) => Focus::Migrations,
+            (View::Databases, Focus::Migrations) => Focus::Logs,
+            (View::Databases, _) => Focus::Health,
         }
     }
 }
@@ -81,6 +102,20 @@ pub struct AppState {
     pub page: usize,
     /// Set by Quit.
     pub quit: bool,
+    /// Current screen.
+    pub view: View,
+    /// Latest database snapshot.
+    pub dbs: Arc<DbSnapshot>,
+    /// Latest reading of the local migrations folder.
+    pub local_migrations: Arc<MigrationsDir>,
+    /// The project's Prisma files (schema path, parsed schema, notes).
+    pub prisma: Arc<PrismaProject>,
+    /// Derived per environment (recomputed when the databases or the folder change).
+    pub env_views: Vec<EnvView>,
+    /// Derived migration × environment matrix, newest first.
+    pub matrix: Vec<MatrixRow>,
+    /// First matrix row shown (scrolling in the Migrations pane).
+    pub matrix_offset: usize,
 }
 
 impl AppState {
@@ -102,7 +137,28 @@ impl AppState {
             status: None,
             page: 10,
             quit: false,
+            view: View::Processes,
+            dbs: Arc::new(DbSnapshot::default()),
+            local_migrations: Arc::new(MigrationsDir::absent(std::path::Path::new(
+                "prisma/migrations",
+            ))),
+            prisma: Arc::new(PrismaProject::default()),
+            env_views: Vec::new(),
+            matrix: Vec::new(),
+            matrix_offset: 0,
         }
+    }
+
+    /// Recompute the derived database views (call after `dbs`, `local_migrations` or `prisma`
+    /// changed).
+    pub fn derive_databases(&mut self) {
+        self.env_views = derive_all(
+            &self.local_migrations,
+            self.prisma.schema.as_ref(),
+            &self.dbs,
+        );
+        self.matrix = matrix(&self.local_migrations, &self.env_views);
+        self.matrix_offset = self.matrix_offset.min(self.matrix.len().saturating_sub(1));
     }
 
     /// True when `p` passes the filter.

@@ -3,11 +3,13 @@
 
 use crate::collect::tasks::MemoryView;
 use crate::effects::signal::KillOutcome;
+use crate::model::database::DbSnapshot;
 use crate::model::kill_plan::{self, PlannedKill};
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::tree::{Scope, SortKey};
+use crate::prisma::migrations_dir::MigrationsDir;
 use crate::tui::keymap::{Context, Intent, resolve};
-use crate::tui::state::{AppState, Focus, Popup};
+use crate::tui::state::{AppState, Focus, Popup, View};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::sync::Arc;
 
@@ -20,6 +22,10 @@ pub enum Action {
     Processes(Arc<ProcessSnapshot>),
     /// The memory collector published.
     Memory(Arc<MemoryView>),
+    /// The database collector published.
+    Databases(Arc<DbSnapshot>),
+    /// The migrations folder was read again.
+    LocalMigrations(Arc<MigrationsDir>),
     /// A kill finished: outcome per PID, with the plan it came from.
     KillDone(Vec<PlannedKill>, Vec<(u32, KillOutcome)>),
     /// SIGTERM or SIGHUP to devtop itself.
@@ -76,6 +82,16 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::Memory(m) => {
             state.memory = m;
+            vec![]
+        }
+        Action::Databases(d) => {
+            state.dbs = d;
+            state.derive_databases();
+            vec![]
+        }
+        Action::LocalMigrations(m) => {
+            state.local_migrations = m;
+            state.derive_databases();
             vec![]
         }
         Action::KillDone(plan, outcomes) => {
@@ -154,6 +170,28 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
                 return vec![Command::LogScroll(LogScroll::Follow)];
             }
         }
+        Intent::ViewProcesses => {
+            state.view = View::Processes;
+            state.focus = Focus::Processes;
+        }
+        Intent::ViewDatabases => {
+            state.view = View::Databases;
+            state.focus = Focus::Health;
+        }
+        Intent::Up | Intent::Down | Intent::PageUp | Intent::PageDown
+            if state.focus == Focus::Migrations
+                || (state.view == View::Databases && state.focus == Focus::Health) =>
+        {
+            let step: isize = match intent {
+                Intent::Up => -1,
+                Intent::Down => 1,
+                Intent::PageUp => -(state.page.max(1) as isize),
+                _ => state.page.max(1) as isize,
+            };
+            let max = state.matrix.len().saturating_sub(1) as isize;
+            state.matrix_offset =
+                (state.matrix_offset as isize + step).clamp(0, max.max(0)) as usize;
+        }
         Intent::Up | Intent::Down if state.focus == Focus::Logs => {
             let dir = if intent == Intent::Up {
                 LogScroll::Up
@@ -179,7 +217,7 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
         Intent::SortAge => state.sort = SortKey::Age,
         Intent::SortNext => state.sort = state.sort.next(),
         Intent::ToggleTree => state.tree = !state.tree,
-        Intent::FocusNext => state.focus = state.focus.next(),
+        Intent::FocusNext => state.focus = state.focus.next(state.view),
         Intent::ToggleScope => {
             state.scope = state.scope.toggled();
             state.status = Some(format!("scope: {}", state.scope.label()));

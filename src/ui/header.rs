@@ -2,7 +2,7 @@
 //! process's suspect evidence, the last action's result).
 
 use crate::model::suspects::Severity;
-use crate::tui::state::AppState;
+use crate::tui::state::{AppState, View};
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -10,7 +10,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-/// Title line.
+/// Title line: screen tabs, project and scope, suspect counts, database dots, process count.
+/// Most important first, so a narrow terminal cuts the least useful part.
 pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let snap = &state.procs;
     let shown = snap.dev_processes().count();
@@ -20,18 +21,28 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         .filter(|s| s.severity == Severity::Suspect)
         .count();
     let warn = snap.suspects.len() - hard;
+    let tab = |n: &str, label: &str, on: bool| {
+        let style = if on {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            theme::dim()
+        };
+        Span::styled(format!("{n} {label}"), style)
+    };
     let project = snap.root.file_name().map_or_else(
         || snap.root.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     let mut spans = vec![
         Span::styled("devtop ", Style::default().add_modifier(Modifier::BOLD)),
-        Span::raw(format!("{project} ")),
+        tab("1", "Processes", state.view == View::Processes),
+        Span::raw(" "),
+        tab("2", "Databases", state.view == View::Databases),
+        Span::raw(format!(" {project} ")),
         Span::styled(
             format!("[{}] ", state.scope.label()),
             Style::default().fg(Color::Cyan),
         ),
-        Span::raw(format!("{shown}/{} procs · ", snap.scanned)),
     ];
     if hard > 0 {
         spans.push(Span::styled(
@@ -51,14 +62,24 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             Style::default().fg(Color::Green),
         ));
     }
-    if !snap.cpu_ready {
-        spans.push(Span::styled("sampling… ", theme::dim()));
+    for e in &state.dbs.envs {
+        let (color, dot) = crate::ui::health::status_style(e.status);
+        spans.push(Span::styled(
+            format!("{dot}{} ", e.name),
+            Style::default().fg(color),
+        ));
     }
-    let right = " ? help  q quit";
+    spans.push(Span::raw(format!("{shown}/{} procs", snap.scanned)));
+    if !snap.cpu_ready {
+        spans.push(Span::styled(" sampling…", theme::dim()));
+    }
+    let right = "  ? help";
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-    let pad = usize::from(area.width).saturating_sub(used + right.chars().count());
-    spans.push(Span::raw(" ".repeat(pad)));
-    spans.push(Span::styled(right, theme::dim()));
+    if used + right.len() <= usize::from(area.width) {
+        let pad = usize::from(area.width) - used - right.len();
+        spans.push(Span::raw(" ".repeat(pad)));
+        spans.push(Span::styled(right, theme::dim()));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

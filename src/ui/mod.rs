@@ -2,13 +2,15 @@
 //! no I/O, no awaits, no locks.
 
 pub mod header;
+pub mod health;
 pub mod logs;
 pub mod memory;
+pub mod migrations;
 pub mod popups;
 pub mod processes;
 pub mod theme;
 
-use crate::tui::state::{AppState, Focus};
+use crate::tui::state::{AppState, Focus, View};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -42,6 +44,7 @@ pub fn areas(area: Rect, focus: Focus) -> Areas {
         _ if area.height >= 40 => area.height * 2 / 5,
         Focus::Processes => 9,
         Focus::Memory | Focus::Logs => (area.height / 2).max(9),
+        Focus::Health | Focus::Migrations => 9,
     };
     let [header, processes, lower, footer] = Layout::vertical([
         Constraint::Length(1),
@@ -54,7 +57,7 @@ pub fn areas(area: Rect, focus: Focus) -> Areas {
         _ if area.width >= 120 => area.width * 2 / 5,
         Focus::Memory => area.width,
         Focus::Logs => 0,
-        Focus::Processes => area.width / 2,
+        Focus::Processes | Focus::Health | Focus::Migrations => area.width / 2,
     };
     let [memory, logs] =
         Layout::horizontal([Constraint::Length(mem_width), Constraint::Fill(1)]).areas(lower);
@@ -93,15 +96,68 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, logs: &TuiWidgetState) {
         frame.render_widget(Paragraph::new(msg), area);
         return;
     }
-    let a = areas(area, state.focus);
-    header::render_header(frame, a.header, state);
-    processes::render(frame, a.processes, state);
-    if a.memory.width > 0 {
-        memory::render(frame, a.memory, state);
+    match state.view {
+        View::Processes => {
+            let a = areas(area, state.focus);
+            header::render_header(frame, a.header, state);
+            processes::render(frame, a.processes, state);
+            if a.memory.width > 0 {
+                memory::render(frame, a.memory, state);
+            }
+            if a.logs.width > 0 {
+                logs::render(frame, a.logs, state, logs);
+            }
+            header::render_footer(frame, a.footer, state);
+        }
+        View::Databases => {
+            let a = database_areas(area, state);
+            header::render_header(frame, a.header, state);
+            health::render(frame, a.health, state);
+            migrations::render(frame, a.migrations, state);
+            logs::render(frame, a.logs, state, logs);
+            header::render_footer(frame, a.footer, state);
+        }
     }
-    if a.logs.width > 0 {
-        logs::render(frame, a.logs, state, logs);
-    }
-    header::render_footer(frame, a.footer, state);
     popups::render(frame, area, state);
+}
+
+/// Areas of the Databases screen.
+pub struct DatabaseAreas {
+    /// Title line.
+    pub header: Rect,
+    /// Health table.
+    pub health: Rect,
+    /// Migration matrix.
+    pub migrations: Rect,
+    /// Log lines.
+    pub logs: Rect,
+    /// Status line.
+    pub footer: Rect,
+}
+
+/// Split the Databases screen: health sized to its environments, the matrix takes the rest,
+/// logs below (larger when focused).
+pub fn database_areas(area: Rect, state: &AppState) -> DatabaseAreas {
+    let envs = state.dbs.envs.len().max(1) as u16;
+    let health_h = (envs * 2 + 3).min(area.height / 3).max(5);
+    let logs_h = match state.focus {
+        Focus::Logs => area.height / 3,
+        _ if area.height >= 40 => 10,
+        _ => 5,
+    };
+    let [header, health, migrations, logs, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(health_h),
+        Constraint::Min(5),
+        Constraint::Length(logs_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    DatabaseAreas {
+        header,
+        health,
+        migrations,
+        logs,
+        footer,
+    }
 }

@@ -531,3 +531,24 @@ impl Fixture {
         serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {run}"))
     }
 }
+
+impl Fixture {
+    /// Spawns `cmd` (the caller sets program, args, cwd and env) with stdio on `/dev/null` and
+    /// puts the child under the fixture's guard; returns its PID and start time.
+    pub fn spawn_command(&self, cmd: &mut std::process::Command) -> (u32, u64) {
+        let child = cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let pid = child.id();
+        let start_ticks = read_identity(pid).map(|i| i.start_ticks).unwrap_or(0);
+        self.procs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .children
+            .push(child);
+        (pid, start_ticks)
+    }
+}

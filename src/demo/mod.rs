@@ -11,6 +11,11 @@
 //! - `node …/.bin/prisma studio --port 5555`, listening → studio (warn)
 //! - `node …/.bin/tsx watch src/index.ts` left behind by a closed terminal → orphan
 //! - `npm run dev` → `node …/.bin/vite --port 5173`, really listening → healthy
+//!
+//! and three SQLite databases (local, staging, production) with Prisma's migrations table in
+//! the mixed states of seed 004, see [`database`].
+
+mod database;
 
 use crate::cli::{Common, ScopeArg};
 use crate::effects::signal::{self, KillTarget};
@@ -36,7 +41,7 @@ studio = "warn"
 "#;
 
 const SCHEMA: &str = r#"datasource db {
-  provider = "postgresql"
+  provider = "sqlite"
   url      = env("DATABASE_URL")
 }
 
@@ -45,12 +50,36 @@ generator client {
 }
 
 model Camera {
-  id    Int    @id @default(autoincrement())
-  uuid  String @unique @default(uuid())
+  id    Int     @id @default(autoincrement())
   name  String
-  ccuId Int?   @map("ccu_id")
+  ccuId Int?    @map("ccu_id")
+  uuid  String? @unique
+  ccu   Ccu?    @relation(fields: [ccuId], references: [id])
 
   @@map("cameras")
+}
+
+model Ccu {
+  id      Int      @id @default(autoincrement())
+  name    String
+  cameras Camera[]
+
+  @@map("ccus")
+}
+
+model PersonalModel {
+  id        Int    @id @default(autoincrement())
+  modelType String @map("model_type")
+  version   Int    @default(1)
+
+  @@map("personal_models")
+}
+
+model AnalyticsEvent {
+  id        Int    @id @default(autoincrement())
+  eventType String @map("event_type")
+
+  @@map("analytics_events")
 }
 "#;
 
@@ -105,23 +134,19 @@ fn write(root: &Path, rel: &str, text: &str) -> io::Result<()> {
 }
 
 fn write_project(root: &Path) -> io::Result<()> {
-    write(root, "devtop.toml", DEMO_CONFIG)?;
+    write(
+        root,
+        "devtop.toml",
+        &format!("{DEMO_CONFIG}{}", database::CONFIG),
+    )?;
     write(
         root,
         "package.json",
         r#"{ "name": "demo-api", "private": true, "scripts": { "dev": "vite", "api": "tsx watch src/index.ts" } }"#,
     )?;
     write(root, "prisma/schema.prisma", SCHEMA)?;
-    write(
-        root,
-        "prisma/migrations/migration_lock.toml",
-        "provider = \"postgresql\"\n",
-    )?;
-    write(
-        root,
-        "prisma/migrations/20260209120000_init/migration.sql",
-        "CREATE TABLE \"cameras\" (\"id\" SERIAL PRIMARY KEY, \"name\" TEXT NOT NULL);\n",
-    )?;
+    write(root, ".env", database::DOTENV)?;
+    database::create(&root.join("prisma"))?;
     write(root, "src/index.ts", "console.log('api');\n")?;
     for tool in ["prisma", "tsx", "vite"] {
         write(

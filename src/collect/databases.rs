@@ -1,0 +1,179 @@
+//! The database collector: one tokio task per environment, each probing every `interval`
+//! with a 5 s connect timeout, backing off exponentially (5 s → 60 s) while down, and
+//! publishing into a shared `watch` channel. Sessions are read-only (see `db::connect`).
+
+use crate::collect::environments::EnvSpec;
+use crate::db::connect::{Db, connect};
+use crate::db::error::{DbError, DbErrorKind};
+use crate::model::database::{AppliedState, DbEnvSnapshot, DbSnapshot, DbStatus};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// Connect timeout, and the bound on every query of a probe.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// First retry delay while down.
+pub const BACKOFF_START: Duration = Duration::from_secs(5);
+/// Longest retry delay while down.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+async fn bounded<T>(f: impl Future<Output = Result<T, DbError>>) -> Result<T, DbError> {
+    match tokio::time::timeout(TIMEOUT, f).await {
+        Ok(r) => r,
+        Err(_) => Err(DbError {
+            kind: DbErrorKind::Timeout,
+            message: format!("no answer within {} s", TIMEOUT.as_secs()),
+        }),
+    }
+}
+
+/// The initial entry of an environment (unconfigured ones stay so).
+pub fn initial(spec: &EnvSpec) -> DbEnvSnapshot {
+    let mut s = DbEnvSnapshot::new(&spec.name, &spec.url_env);
+    match &spec.url {
+        Ok(u) => {
+            s.masked_url = Some(u.masked.clone());
+            s.provider = Some(u.provider);
+        }
+        Err(why) => {
+            s.status = DbStatus::Unconfigured;
+            s.unconfigured = Some(why.clone());
+        }
+    }
+    s
+}
+
+/// One probe of one environment: connect when needed, then health, migrations table, migrate
+/// lock and columns. `db` keeps the pool between passes (dropped on failure). Returns whether
+/// the environment is up.
+pub async fn pass(spec: &EnvSpec, db: &mut Option<Db>, snap: &mut DbEnvSnapshot) -> bool {
+    let Ok(url) = &spec.url else { return false };
+    if db.is_none() {
+        match bounded(connect(url, TIMEOUT)).await {
+            Ok(d) => *db = Some(d),
+            Err(e) => {
+                fail(snap, e);
+                return false;
+            }
+        }
+    }
+    let Some(conn) = db.as_ref() else {
+        return false;
+    };
+    match bounded(crate::db::probe::probe(conn)).await {
+        Ok(h) => {
+            snap.push_history(Some(h.latency_ms));
+            snap.health = Some(h);
+            snap.status = DbStatus::Up;
+            snap.error = None;
+            snap.retry_in_s = None;
+            snap.last_success = Some(SystemTime::now());
+        }
+        Err(e) => {
+            fail(snap, e);
+            if let Some(d) = db.take() {
+                d.close().await;
+            }
+            return false;
+        }
+    }
+    let schema = url.schema.as_deref();
+    snap.applied = match bounded(crate::db::prisma_table::applied(conn, schema)).await {
+        Ok(Some(rows)) => AppliedState::Rows(rows),
+        Ok(None) => AppliedState::Absent,
+        Err(e) => AppliedState::Error(format!("{}: {}", e.kind.plain(), e.message)),
+    };
+    snap.lock = bounded(crate::db::lock::migrate_lock(conn))
+        .await
+        .unwrap_or_else(|e| {
+            log::warn!("{}: cannot read the migrate lock: {}", spec.name, e.message);
+            None
+        });
+    snap.columns = bounded(crate::db::introspect::columns(conn, schema))
+        .await
+        .ok();
+    true
+}
+
+fn fail(snap: &mut DbEnvSnapshot, e: DbError) {
+    if snap.status != DbStatus::Down {
+        log::warn!("{}: {} ({})", snap.name, e.kind.plain(), e.message);
+    }
+    snap.push_history(None);
+    snap.status = DbStatus::Down;
+    snap.error = Some(e);
+}
+
+/// Start one task per environment; they publish into the returned channel until `cancel`.
+pub fn spawn(
+    specs: Vec<EnvSpec>,
+    interval: Duration,
+    cancel: CancellationToken,
+) -> watch::Receiver<Arc<DbSnapshot>> {
+    let first = DbSnapshot {
+        envs: specs.iter().map(initial).collect(),
+    };
+    let (tx, rx) = watch::channel(Arc::new(first));
+    let tx = Arc::new(tx);
+    for (i, spec) in specs.into_iter().enumerate() {
+        if spec.url.is_err() {
+            continue;
+        }
+        let tx = tx.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            let mut snap = initial(&spec);
+            let mut db: Option<Db> = None;
+            let mut backoff = BACKOFF_START;
+            loop {
+                let up = tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    up = pass(&spec, &mut db, &mut snap) => up,
+                };
+                let wait = if up {
+                    backoff = BACKOFF_START;
+                    interval
+                } else {
+                    let w = backoff;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                    snap.retry_in_s = Some(w.as_secs_f64());
+                    w
+                };
+                let published = snap.clone();
+                tx.send_modify(|all| {
+                    let mut next = (**all).clone();
+                    if let Some(slot) = next.envs.get_mut(i) {
+                        *slot = published;
+                    }
+                    *all = Arc::new(next);
+                });
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+            if let Some(d) = db {
+                d.close().await;
+            }
+        });
+    }
+    rx
+}
+
+/// One probe of every environment at once, for headless commands.
+pub async fn once(specs: &[EnvSpec]) -> DbSnapshot {
+    let futures = specs.iter().map(|spec| async move {
+        let mut snap = initial(spec);
+        let mut db = None;
+        pass(spec, &mut db, &mut snap).await;
+        if let Some(d) = db {
+            d.close().await;
+        }
+        snap
+    });
+    DbSnapshot {
+        envs: futures::future::join_all(futures).await,
+    }
+}

@@ -1,0 +1,83 @@
+//! Column-level introspection of the live database, for drift checks against the Prisma schema.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sqlx::Row;
+
+use super::connect::Db;
+use super::error::DbError;
+
+const PG_COLUMNS: &str = "\
+SELECT table_name::text AS table_name, column_name::text AS column_name
+  FROM information_schema.columns
+ WHERE table_schema = $1 AND table_name <> '_prisma_migrations'";
+
+const MY_COLUMNS: &str = "\
+SELECT CAST(TABLE_NAME AS CHAR) AS table_name, CAST(COLUMN_NAME AS CHAR) AS column_name
+  FROM information_schema.COLUMNS
+ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> '_prisma_migrations'";
+
+const LITE_COLUMNS: &str = "\
+SELECT m.name AS table_name, p.name AS column_name
+  FROM sqlite_master AS m
+  JOIN pragma_table_info(m.name) AS p
+ WHERE m.type IN ('table', 'view')
+   AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+   AND m.name <> '_prisma_migrations'";
+
+/// Table (and view) name → column names, as the database has them now.
+///
+/// * PostgreSQL: `information_schema.columns` of `schema` (Prisma's `?schema=`, default
+///   `"public"`); only objects devtop's user has some privilege on are listed.
+/// * MySQL/MariaDB: `information_schema.COLUMNS` of the URL's database (`DATABASE()`);
+///   `schema` is ignored.
+/// * SQLite: `sqlite_master` joined with `pragma_table_info` (internal `sqlite_*` tables
+///   skipped); `schema` is ignored.
+///
+/// `_prisma_migrations` is always left out. Names are exactly as stored (case preserved).
+///
+/// # Errors
+/// A classified [`DbError`] when no connection can be had or the query fails.
+pub async fn columns(
+    db: &Db,
+    schema: Option<&str>,
+) -> Result<BTreeMap<String, BTreeSet<String>>, DbError> {
+    match columns_inner(db, schema).await {
+        Ok(v) => Ok(v),
+        Err(e) => Err(db.explain(&e).await),
+    }
+}
+
+async fn columns_inner(
+    db: &Db,
+    schema: Option<&str>,
+) -> Result<BTreeMap<String, BTreeSet<String>>, sqlx::Error> {
+    let pairs: Vec<(String, String)> = match db {
+        Db::Pg(pool) => {
+            let rows = sqlx::query(PG_COLUMNS)
+                .bind(schema.unwrap_or("public"))
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("table_name")?, r.try_get("column_name")?)))
+                .collect::<Result<_, sqlx::Error>>()?
+        }
+        Db::My(pool) => {
+            let rows = sqlx::query(MY_COLUMNS).fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("table_name")?, r.try_get("column_name")?)))
+                .collect::<Result<_, sqlx::Error>>()?
+        }
+        Db::Lite(pool) => {
+            let rows = sqlx::query(LITE_COLUMNS).fetch_all(pool).await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("table_name")?, r.try_get("column_name")?)))
+                .collect::<Result<_, sqlx::Error>>()?
+        }
+    };
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (table, column) in pairs {
+        out.entry(table).or_default().insert(column);
+    }
+    Ok(out)
+}

@@ -1,0 +1,134 @@
+//! Who holds Prisma Migrate's lock.
+//!
+//! `prisma migrate` serialises itself with a server-side lock (prisma-engines
+//! `schema-engine/connectors/sql-schema-connector/src/flavour/{postgres,mysql}.rs`,
+//! `acquire_lock`): PostgreSQL `SELECT pg_advisory_lock(72707369)`, MySQL
+//! `SELECT GET_LOCK('prisma_migrate', 10)`. A crashed or hung migrate that still holds it makes
+//! every later `migrate deploy` wait and time out; this module finds the holder.
+
+use sqlx::Row;
+
+use super::connect::Db;
+use super::error::DbError;
+
+/// The advisory lock key Prisma Migrate takes on PostgreSQL.
+pub const PG_ADVISORY_KEY: i64 = 72707369;
+/// The named lock Prisma Migrate takes on MySQL/MariaDB.
+pub const MYSQL_LOCK_NAME: &str = "prisma_migrate";
+
+/// The session holding Prisma Migrate's lock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LockHolder {
+    /// PostgreSQL backend pid (`pg_locks.pid`) / MySQL connection id (`IS_USED_LOCK`).
+    pub pid: Option<i64>,
+    /// Client address: PostgreSQL `host(pg_stat_activity.client_addr)` (`None` over a Unix
+    /// socket); MySQL `information_schema.PROCESSLIST.HOST` (`host:port`).
+    pub client_addr: Option<String>,
+    /// Seconds: PostgreSQL `clock_timestamp() - backend_start`, the age of the holding
+    /// session (an upper bound for how long the lock is held: Prisma takes it right after
+    /// connecting); MySQL `PROCESSLIST.TIME`, seconds the connection has been in its current
+    /// state.
+    pub held_s: Option<f64>,
+    /// The holder's current or last statement (`pg_stat_activity.query` /
+    /// `PROCESSLIST.INFO`; `None` when empty or not visible to devtop's user).
+    pub query: Option<String>,
+    /// PostgreSQL `pg_stat_activity.application_name` (`None` when empty); always `None` on
+    /// MySQL.
+    pub application_name: Option<String>,
+}
+
+/// A single-`bigint` advisory key is stored in `pg_locks` as `classid` = high 32 bits,
+/// `objid` = low 32 bits, `objsubid` = 1; locks are per database.
+const PG_HOLDER: &str = "\
+SELECT l.pid::bigint AS pid,
+       host(a.client_addr) AS client_addr,
+       extract(epoch FROM clock_timestamp() - a.backend_start)::float8 AS held_s,
+       a.query AS query,
+       a.application_name::text AS application_name
+  FROM pg_locks l
+  LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE l.locktype = 'advisory'
+   AND l.classid = (($1::bigint >> 32) & 4294967295)::oid
+   AND l.objid = ($1::bigint & 4294967295)::oid
+   AND l.objsubid = 1
+   AND l.granted
+   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+ ORDER BY a.backend_start NULLS LAST
+ LIMIT 1";
+
+const MY_USED: &str = "SELECT CAST(IS_USED_LOCK(?) AS SIGNED)";
+
+const MY_PROCESS: &str = "\
+SELECT CAST(HOST AS CHAR) AS host, CAST(TIME AS SIGNED) AS time_s, CAST(INFO AS CHAR) AS info
+  FROM information_schema.PROCESSLIST
+ WHERE ID = ?";
+
+/// Finds the session holding Prisma Migrate's lock.
+///
+/// * PostgreSQL: the granted advisory lock on key [`PG_ADVISORY_KEY`] in the current
+///   database (`pg_locks` joined with `pg_stat_activity`).
+/// * MySQL/MariaDB: `SELECT IS_USED_LOCK('prisma_migrate')` for the connection id, then
+///   `information_schema.PROCESSLIST` for host, time and statement (without the `PROCESS`
+///   privilege only `pid` is known for other users' sessions).
+/// * SQLite: always `Ok(None)` (Prisma uses `PRAGMA locking_mode=EXCLUSIVE` on its own
+///   connection; nothing to ask).
+///
+/// Returns `Ok(None)` when nobody holds the lock.
+///
+/// # Errors
+/// A classified [`DbError`] when no connection can be had or a query fails.
+pub async fn migrate_lock(db: &Db) -> Result<Option<LockHolder>, DbError> {
+    match migrate_lock_inner(db).await {
+        Ok(v) => Ok(v),
+        Err(e) => Err(db.explain(&e).await),
+    }
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.trim().is_empty())
+}
+
+async fn migrate_lock_inner(db: &Db) -> Result<Option<LockHolder>, sqlx::Error> {
+    match db {
+        Db::Pg(pool) => {
+            let row = sqlx::query(PG_HOLDER)
+                .bind(PG_ADVISORY_KEY)
+                .fetch_optional(pool)
+                .await?;
+            let Some(row) = row else { return Ok(None) };
+            Ok(Some(LockHolder {
+                pid: row.try_get("pid")?,
+                client_addr: non_empty(row.try_get("client_addr")?),
+                held_s: row.try_get("held_s")?,
+                query: non_empty(row.try_get("query")?),
+                application_name: non_empty(row.try_get("application_name")?),
+            }))
+        }
+        Db::My(pool) => {
+            let mut conn = pool.acquire().await?;
+            let id: Option<i64> = sqlx::query_scalar(MY_USED)
+                .bind(MYSQL_LOCK_NAME)
+                .fetch_one(&mut *conn)
+                .await?;
+            let Some(id) = id else { return Ok(None) };
+            let row = sqlx::query(MY_PROCESS)
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let mut holder = LockHolder {
+                pid: Some(id),
+                client_addr: None,
+                held_s: None,
+                query: None,
+                application_name: None,
+            };
+            if let Some(row) = row {
+                holder.client_addr = non_empty(row.try_get("host")?);
+                holder.held_s = row.try_get::<Option<i64>, _>("time_s")?.map(|t| t as f64);
+                holder.query = non_empty(row.try_get("info")?);
+            }
+            Ok(Some(holder))
+        }
+        Db::Lite(_) => Ok(None),
+    }
+}

@@ -1,0 +1,179 @@
+//! Headless database views: the `databases` and `migrations` members of `status --json`, and
+//! `devtop migrations [--env NAME] [--json]` (the matrix; exit 1 when an environment has
+//! pending, failed, rolled-back or edited migrations or cannot be read, like `prisma migrate
+//! status`).
+
+use crate::collect::databases;
+use crate::model::database::{DbEnvSnapshot, DbSnapshot, DbStatus};
+use crate::model::db_view::{EnvView, MatrixRow, derive_all, matrix};
+use crate::prisma::migrations_dir::{MigrationsDir, read};
+use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
+use serde_json::{Value, json};
+
+/// Everything the headless database views need, collected once.
+pub struct DbReport {
+    /// One probe per environment.
+    pub dbs: DbSnapshot,
+    /// The local migrations folder.
+    pub local: MigrationsDir,
+    /// Derived views, same order as `dbs.envs`.
+    pub views: Vec<EnvView>,
+}
+
+/// Probe every environment once (in parallel, 5 s timeout each) and read the folder.
+pub fn collect(setup: &Setup) -> Result<DbReport, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let dbs = rt.block_on(databases::once(&setup.envs));
+    let local = read(&setup.prisma.migrations_dir);
+    let views = derive_all(&local, setup.prisma.schema.as_ref(), &dbs);
+    Ok(DbReport { dbs, local, views })
+}
+
+fn database_json(e: &DbEnvSnapshot) -> Value {
+    let h = e.health.as_ref();
+    json!({
+        "name": e.name,
+        "url_env": e.url_env,
+        "url": e.masked_url,
+        "status": e.status,
+        "latency_ms": h.map(|h| (h.latency_ms * 100.0).round() / 100.0),
+        "version": h.map(|h| h.version.clone()),
+        "connections": h.and_then(|h| h.connections).map(|(used, max)| json!({"used": used, "max": max})),
+        "oldest_query_s": h.and_then(|h| h.oldest_query_s),
+        "lock_waiters": h.and_then(|h| h.lock_waiters),
+        "error": e.error.as_ref().map(|x| json!({"kind": format!("{:?}", x.kind).to_lowercase(), "message": x.message}))
+            .or_else(|| e.unconfigured.as_ref().map(|w| json!({"kind": "unconfigured", "message": w}))),
+        "lock": e.lock.as_ref().map(|l| json!({
+            "pid": l.pid, "client_addr": l.client_addr, "held_s": l.held_s, "query": l.query,
+        })),
+    })
+}
+
+fn migrations_json(v: &EnvView) -> Value {
+    let m = v.migrations.as_ref();
+    json!({
+        "env": v.name,
+        "summary": v.summary,
+        "readable": m.is_some(),
+        "table_absent": m.map(|m| m.table_absent),
+        "counts": m.map(|m| json!({
+            "applied": m.summary.applied, "pending": m.summary.pending, "failed": m.summary.failed,
+            "rolled_back": m.summary.rolled_back, "edited": m.summary.edited,
+            "missing_locally": m.summary.missing_locally,
+        })),
+        "last_applied_ms": m.and_then(|m| m.summary.last_applied_ms),
+        "blocked_by": m.and_then(|m| m.summary.blocked_by.clone()),
+        "migrations": m.map(|m| m.items.iter().map(|i| json!({
+            "name": i.name, "status": i.state, "applied_at_ms": i.applied_at_ms, "detail": i.detail,
+        })).collect::<Vec<_>>()),
+        "drift": v.drift.as_ref().map(|d| json!({"missing_in_db": d.missing_in_db, "missing_in_schema": d.missing_in_schema})),
+        "lock": v.lock_line,
+        "provider_mismatch": v.provider_mismatch,
+    })
+}
+
+/// `databases` member of `status --json`.
+pub fn databases_json(r: &DbReport) -> Value {
+    Value::Array(r.dbs.envs.iter().map(database_json).collect())
+}
+
+/// `migrations` member of `status --json`.
+pub fn migrations_json_all(r: &DbReport) -> Value {
+    Value::Array(r.views.iter().map(migrations_json).collect())
+}
+
+/// The matrix as text: a header of environments, a row per migration, then summaries.
+pub fn matrix_text(local: &MigrationsDir, views: &[EnvView], rows: &[MatrixRow]) -> String {
+    let name_w = rows.iter().map(|r| r.name.len()).max().unwrap_or(9).max(9);
+    let mut out = format!(
+        "migrations in {}\n{:<name_w$}",
+        local.path.display(),
+        "MIGRATION"
+    );
+    for v in views {
+        out.push_str(&format!("  {:<16}", v.name));
+    }
+    out.push('\n');
+    for r in rows {
+        out.push_str(&format!("{:<name_w$}", r.name));
+        for c in &r.cells {
+            let cell = c.map_or("?".to_owned(), |s| format!("{} {}", s.glyph(), s.label()));
+            out.push_str(&format!("  {cell:<16}"));
+        }
+        if let Some(e) = &r.local_error {
+            out.push_str(&format!("  (local: {e})"));
+        }
+        out.push('\n');
+    }
+    for v in views {
+        out.push_str(&format!("{}\n", v.summary));
+        for extra in [&v.lock_line, &v.provider_mismatch].into_iter().flatten() {
+            out.push_str(&format!("  {extra}\n"));
+        }
+        if let Some(d) = v.drift.as_ref().filter(|d| !d.is_empty()) {
+            out.push_str(&format!("  drift: {}\n", d.summary()));
+        }
+    }
+    for p in &local.problems {
+        out.push_str(&format!("problem: {p}\n"));
+    }
+    out
+}
+
+/// `devtop migrations [--env NAME] [--json]`. Returns the exit code.
+pub fn run(setup: &Setup, env: Option<&str>, as_json: bool) -> i32 {
+    if let Some(name) = env
+        && !setup.envs.iter().any(|e| e.name == name)
+    {
+        let have: Vec<&str> = setup.envs.iter().map(|e| e.name.as_str()).collect();
+        eprintln!(
+            "devtop: no environment named \"{name}\" (have: {})",
+            have.join(", ")
+        );
+        return EXIT_USAGE;
+    }
+    let mut report = match collect(setup) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("devtop: {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    if let Some(name) = env {
+        let keep: Vec<bool> = report.dbs.envs.iter().map(|e| e.name == name).collect();
+        let mut k = keep.iter();
+        report.dbs.envs.retain(|_| *k.next().unwrap_or(&false));
+        let mut k = keep.iter();
+        report.views.retain(|_| *k.next().unwrap_or(&false));
+    }
+    let rows = matrix(&report.local, &report.views);
+    if as_json {
+        let doc = json!({
+            "version": 1,
+            "migrations_dir": report.local.path,
+            "local": report.local.migrations.iter().map(|m| json!({"name": m.name, "checksum": m.checksums.first(), "error": m.error})).collect::<Vec<_>>(),
+            "problems": report.local.problems,
+            "environments": migrations_json_all(&report),
+            "databases": databases_json(&report),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        print!("{}", matrix_text(&report.local, &report.views, &rows));
+    }
+    // Like `prisma migrate status`: unreachable, pending, failed (and here edited, rolled back)
+    // → 1. An environment without a URL is skipped unless it was asked for by name.
+    let failing = report
+        .dbs
+        .envs
+        .iter()
+        .zip(&report.views)
+        .any(|(e, v)| match e.status {
+            DbStatus::Unconfigured => env.is_some(),
+            DbStatus::Up => v.migrations.is_none() || v.has_problems(),
+            DbStatus::Down | DbStatus::Connecting => true,
+        });
+    if failing { EXIT_FAILURE } else { EXIT_OK }
+}

@@ -1,0 +1,224 @@
+//! prisma.config.ts reader tests: one per recognised form, plus configs it must refuse to guess.
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+const FIXTURE: &str = include_str!("../../tests/fixtures/prisma/prisma.config.ts");
+
+fn read(schema: &str, migrations: &str, url: &str) -> PrismaConfigTs {
+    parse(&format!(
+        "import {{ defineConfig, env }} from 'prisma/config'\n\
+         export default defineConfig({{\n  schema: {schema},\n  migrations: {{ path: {migrations} }},\n  \
+         datasource: {{ url: {url} }},\n}})\n"
+    ))
+}
+
+#[test]
+fn fixture_define_config() {
+    assert_eq!(
+        parse(FIXTURE),
+        PrismaConfigTs {
+            schema: Some("prisma/schema.prisma".into()),
+            migrations: Some("prisma/migrations".into()),
+            url_env: Some("DATABASE_URL".into()),
+            unreadable: vec![],
+        }
+    );
+}
+
+#[test]
+fn quotes_single_double_back() {
+    for q in ["'", "\"", "`"] {
+        let c = read(
+            &format!("{q}db/schema.prisma{q}"),
+            &format!("{q}db/migrations{q}"),
+            "env('DIRECT_URL')",
+        );
+        assert_eq!(c.schema.as_deref(), Some("db/schema.prisma"), "{q}");
+        assert_eq!(c.migrations.as_deref(), Some("db/migrations"), "{q}");
+        assert_eq!(c.url_env.as_deref(), Some("DIRECT_URL"));
+        assert!(c.unreadable.is_empty(), "{:?}", c.unreadable);
+    }
+}
+
+#[test]
+fn path_join_forms() {
+    let cases = [
+        (
+            r#"path.join("prisma", "schema.prisma")"#,
+            "prisma/schema.prisma",
+        ),
+        (
+            r#"path.join(__dirname, "prisma", "schema")"#,
+            "prisma/schema",
+        ),
+        (
+            r#"path.resolve(import.meta.dirname, 'db', 'schema.prisma')"#,
+            "db/schema.prisma",
+        ),
+        (
+            r#"join(process.cwd(), "prisma/", "/abs.prisma")"#,
+            "/abs.prisma",
+        ),
+        (r#"path.posix.join("a", "b.prisma")"#, "a/b.prisma"),
+        (r#"path.join(__dirname)"#, "."),
+    ];
+    for (expr, want) in cases {
+        let c = read(expr, "'m'", "env('X')");
+        assert_eq!(c.schema.as_deref(), Some(want), "{expr}");
+    }
+}
+
+#[test]
+fn process_env_urls() {
+    for (expr, want) in [
+        ("process.env.DATABASE_URL", "DATABASE_URL"),
+        ("process.env.DATABASE_URL!", "DATABASE_URL"),
+        ("process.env['DIRECT_URL'] as string", "DIRECT_URL"),
+        (
+            "process.env.PG_URL ?? 'postgresql://localhost/dev'",
+            "PG_URL",
+        ),
+        ("env(\"DATABASE_URL\")", "DATABASE_URL"),
+    ] {
+        let c = read("'s.prisma'", "'m'", expr);
+        assert_eq!(c.url_env.as_deref(), Some(want), "{expr}");
+        assert!(c.unreadable.is_empty(), "{expr}: {:?}", c.unreadable);
+    }
+}
+
+#[test]
+fn literal_url_is_neither_env_nor_unreadable() {
+    let c = read("'s.prisma'", "'m'", "'file:./dev.db'");
+    assert_eq!(c.url_env, None);
+    assert!(c.unreadable.is_empty());
+}
+
+#[test]
+fn satisfies_prisma_config() {
+    let c = parse(
+        "import type { PrismaConfig } from 'prisma'\n\
+         export default {\n  schema: 'prisma/schema.prisma',\n  migrations: { path: 'prisma/migrations' },\n\
+         } satisfies PrismaConfig\n",
+    );
+    assert_eq!(c.schema.as_deref(), Some("prisma/schema.prisma"));
+    assert_eq!(c.migrations.as_deref(), Some("prisma/migrations"));
+    assert_eq!(c.url_env, None);
+    assert!(c.unreadable.is_empty());
+}
+
+#[test]
+fn named_const_export_and_const_values() {
+    let c = parse(
+        "const schemaDir = 'backend/prisma'\n\
+         const dbUrl = process.env.APP_DB_URL!\n\
+         const config: PrismaConfig = {\n  schema: path.join(schemaDir, 'schema.prisma'),\n\
+           migrations: { path: `${schemaDir}/migrations` },\n  datasource: { url: dbUrl },\n}\n\
+         export default config\n",
+    );
+    assert_eq!(c.schema.as_deref(), Some("backend/prisma/schema.prisma"));
+    assert_eq!(c.migrations, None);
+    assert_eq!(c.url_env.as_deref(), Some("APP_DB_URL"));
+    assert_eq!(c.unreadable, ["migrations.path: computed at runtime"]);
+}
+
+#[test]
+fn module_exports_and_shorthand() {
+    let c = parse(
+        "const { defineConfig } = require('prisma/config')\nconst schema = \"db/schema.prisma\"\n\
+         module.exports = defineConfig({ schema, migrations: { path: \"db/migrations\" } })\n",
+    );
+    assert_eq!(c.schema.as_deref(), Some("db/schema.prisma"));
+    assert_eq!(c.migrations.as_deref(), Some("db/migrations"));
+    let c = parse("module.exports = { \"schema\": 'x.prisma' }");
+    assert_eq!(c.schema.as_deref(), Some("x.prisma"));
+}
+
+#[test]
+fn computed_schema_path_is_unreadable() {
+    let c = parse(
+        "import { defineConfig } from 'prisma/config'\n\
+         const root = findRoot()\n\
+         export default defineConfig({\n  schema: path.join(root, 'prisma', 'schema.prisma'),\n  \
+         migrations: { path: process.env.CI ? 'ci/migrations' : 'prisma/migrations' },\n  \
+         datasource: { url: getUrl() },\n})\n",
+    );
+    assert_eq!(c.schema, None);
+    assert_eq!(c.migrations, None);
+    assert_eq!(c.url_env, None);
+    assert_eq!(
+        c.unreadable,
+        [
+            "schema: computed at runtime",
+            "migrations.path: computed at runtime",
+            "datasource.url: computed at runtime"
+        ]
+    );
+}
+
+#[test]
+fn other_dynamic_forms() {
+    let c = read("`${dir}/schema.prisma`", "'a' + 'b'", "process.env");
+    assert_eq!(c.schema, None);
+    assert_eq!(c.migrations, None);
+    assert_eq!(c.unreadable.len(), 3, "{:?}", c.unreadable);
+    let c = read("process.env.SCHEMA_PATH", "'m'", "env('X')");
+    assert_eq!(
+        c.unreadable,
+        ["schema: read from environment variable SCHEMA_PATH"]
+    );
+    let c = parse("export default defineConfig({ migrations: getMigrations() })");
+    assert_eq!(c.unreadable, ["migrations: computed at runtime"]);
+}
+
+#[test]
+fn members_that_are_skipped() {
+    let c = parse(
+        "export default defineConfig({\n  ...base,\n  async adapter() { return { schema: 'no' } },\n  \
+         ['computed']: 1,\n  earlyAccess: true,\n  studio: { port: 5555 },\n  schema: 'yes.prisma',\n})",
+    );
+    assert_eq!(c.schema.as_deref(), Some("yes.prisma"));
+    assert!(c.unreadable.is_empty());
+}
+
+#[test]
+fn no_recognisable_config() {
+    for text in [
+        "",
+        "export default makeConfig()",
+        "export default async () => ({ schema: 'x' })",
+        "console.log('hi')",
+    ] {
+        let c = parse(text);
+        assert_eq!(c.schema, None, "{text}");
+        assert_eq!(
+            c.unreadable,
+            ["config: no static config object found"],
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn garbage_never_panics() {
+    for text in [
+        "defineConfig(",
+        "defineConfig({",
+        "defineConfig({ schema:",
+        "defineConfig({ schema: path.join(",
+        "defineConfig({ schema: path.join('a',",
+        "defineConfig({ url: process.env.",
+        "export default",
+        "export default x; const x =",
+        "export default a; const a = b; const b = a",
+        "'unterminated",
+        "`unterminated ${",
+        "/* unterminated",
+        "}}}))) defineConfig({ ]]] })",
+    ] {
+        let _ = parse(text);
+    }
+    for (i, _) in FIXTURE.char_indices() {
+        let _ = parse(&FIXTURE[..i]);
+    }
+}

@@ -1,0 +1,322 @@
+//! Locate a project's Prisma files (schema, migrations folder, the variable holding the
+//! database URL) the way the Prisma CLI does, without running anything.
+//!
+//! Schema, in order: the explicit override (devtop.toml `[prisma] schema`), `schema` of
+//! `prisma.config.ts` (also `.mts`/`.cts`/`.js`/`.mjs`/`.cjs`, or `.config/prisma.ts`), the
+//! `"prisma": {"schema": ...}` key of package.json (ignored when a config file exists, like
+//! Prisma does), then `prisma/schema.prisma` (or `schema.prisma` at the root, or a
+//! `prisma/schema/` folder of `.prisma` files when those exist instead).
+//!
+//! Migrations, in order: the override (`[prisma] migrations`), `migrations.path` of the config
+//! file, then `migrations/` next to the schema (for a schema folder: next to the file holding
+//! the datasource).
+//!
+//! URL variable: `datasource.url` of the config file, else the schema's `url = env("X")`, else
+//! `DATABASE_URL`.
+//!
+//! Overrides are relative to the project root; config file paths to the config file's folder.
+//! Anything that could not be read or had to be guessed is explained in
+//! [`PrismaProject::notes`].
+
+use crate::prisma::config_ts::{self, PrismaConfigTs};
+use crate::prisma::schema::{self, Schema, UrlSource};
+use std::path::{Path, PathBuf};
+
+/// Config file names Prisma looks for at the project root, in its order.
+pub const CONFIG_FILES: [&str; 7] = [
+    "prisma.config.ts",
+    "prisma.config.mts",
+    "prisma.config.cts",
+    "prisma.config.js",
+    "prisma.config.mjs",
+    "prisma.config.cjs",
+    ".config/prisma.ts",
+];
+
+/// The URL variable when nothing names another one.
+pub const DEFAULT_URL_ENV: &str = "DATABASE_URL";
+
+/// Where a project's Prisma files are and what they say.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct PrismaProject {
+    /// The schema file (or folder, for a multi-file schema); it may not exist (see `notes`).
+    pub schema_path: PathBuf,
+    /// The migrations folder; it may not exist yet.
+    pub migrations_dir: PathBuf,
+    /// The environment variable holding the database URL (default `DATABASE_URL`).
+    pub url_env: String,
+    /// The datasource `provider` of the schema (`postgresql`, `mysql`, `sqlite`, ...), when the
+    /// schema was read and has a datasource.
+    pub provider: Option<String>,
+    /// The parsed schema; `None` when it is missing or could not be parsed. For a schema
+    /// folder, the files that parsed, merged.
+    pub schema: Option<Schema>,
+    /// Human-readable notes on fallbacks and problems, e.g. "prisma.config.ts: schema: computed
+    /// at runtime; devtop does not run it, so it used the default" or
+    /// "prisma/schema.prisma:12: unmatched `}`".
+    pub notes: Vec<String>,
+}
+
+/// Locate the Prisma files of the project at `root`. `schema_override` and
+/// `migrations_override` come from devtop.toml's `[prisma]` section and are relative to `root`.
+/// Never fails: problems end up in `notes`.
+pub fn locate(
+    root: &Path,
+    schema_override: Option<&Path>,
+    migrations_override: Option<&Path>,
+) -> PrismaProject {
+    let mut notes = Vec::new();
+    let config = read_config(root, &mut notes);
+    let (config_dir, cfg) = match &config {
+        Some((dir, cfg)) => (dir.as_path(), Some(cfg)),
+        None => (root, None),
+    };
+
+    let schema_path = match (schema_override, cfg.and_then(|c| c.schema.as_deref())) {
+        (Some(o), _) => root.join(o),
+        (None, Some(s)) => config_dir.join(s),
+        (None, None) => {
+            let from_package = if config.is_none() {
+                package_json_schema(root, &mut notes)
+            } else {
+                None
+            };
+            from_package.map_or_else(|| default_schema(root), |s| root.join(s))
+        }
+    };
+
+    let (schema, datasource_file) = read_schema(root, &schema_path, &mut notes);
+
+    let migrations_dir = match (
+        migrations_override,
+        cfg.and_then(|c| c.migrations.as_deref()),
+    ) {
+        (Some(o), _) => root.join(o),
+        (None, Some(m)) => config_dir.join(m),
+        (None, None) => {
+            let base = if schema_path.is_dir() {
+                datasource_file
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .map_or_else(|| schema_path.clone(), Path::to_owned)
+            } else {
+                schema_path
+                    .parent()
+                    .map_or_else(|| root.to_owned(), Path::to_owned)
+            };
+            base.join("migrations")
+        }
+    };
+
+    let datasource = schema.as_ref().and_then(|s| s.datasource.as_ref());
+    let url_env = match (
+        cfg.and_then(|c| c.url_env.clone()),
+        datasource.and_then(|d| d.url.as_ref()),
+    ) {
+        (Some(var), _) => var,
+        (None, Some(UrlSource::Env(var))) => var.clone(),
+        (None, Some(UrlSource::Literal)) => {
+            notes.push(format!(
+                "{}: the datasource url is a literal string (not shown); devtop reads \
+                 {DEFAULT_URL_ENV} instead",
+                shown(root, datasource_file.as_deref().unwrap_or(&schema_path))
+            ));
+            DEFAULT_URL_ENV.to_owned()
+        }
+        (None, None) => DEFAULT_URL_ENV.to_owned(),
+    };
+
+    PrismaProject {
+        provider: datasource.map(|d| d.provider.clone()),
+        schema_path,
+        migrations_dir,
+        url_env,
+        schema,
+        notes,
+    }
+}
+
+/// `path` relative to `root` when under it, for notes.
+fn shown(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// The first config file at `root`, read statically: (its folder, what it says).
+fn read_config(root: &Path, notes: &mut Vec<String>) -> Option<(PathBuf, PrismaConfigTs)> {
+    let path = CONFIG_FILES
+        .iter()
+        .map(|name| root.join(name))
+        .find(|p| p.is_file())?;
+    let dir = path
+        .parent()
+        .map_or_else(|| root.to_owned(), Path::to_owned);
+    let name = shown(root, &path);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) => {
+            notes.push(format!(
+                "{name}: unreadable ({e}); using the default locations"
+            ));
+            return Some((dir, PrismaConfigTs::default()));
+        }
+    };
+    let cfg = config_ts::parse(&text);
+    if !cfg.unreadable.is_empty() {
+        notes.push(format!(
+            "{name}: {}; devtop does not run it, so the defaults are used there",
+            cfg.unreadable.join("; ")
+        ));
+    }
+    Some((dir, cfg))
+}
+
+/// `"prisma": {"schema": "..."}` of `<root>/package.json`.
+fn package_json_schema(root: &Path, notes: &mut Vec<String>) -> Option<String> {
+    let path = root.join("package.json");
+    let text = std::fs::read_to_string(&path).ok()?;
+    let json: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(json) => json,
+        Err(e) => {
+            notes.push(format!("package.json:{}: invalid JSON: {e}", e.line()));
+            return None;
+        }
+    };
+    match json.get("prisma").and_then(|p| p.get("schema")) {
+        None => None,
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            notes.push("package.json: `prisma.schema` is not a string; ignored".to_owned());
+            None
+        }
+    }
+}
+
+/// Prisma's default schema location: `prisma/schema.prisma`, else `schema.prisma`, else a
+/// `prisma/schema/` folder; `prisma/schema.prisma` when none exists.
+fn default_schema(root: &Path) -> PathBuf {
+    let candidates = [
+        root.join("prisma").join("schema.prisma"),
+        root.join("schema.prisma"),
+        root.join("prisma").join("schema"),
+    ];
+    candidates
+        .iter()
+        .find(|p| p.exists())
+        .cloned()
+        .unwrap_or_else(|| root.join("prisma").join("schema.prisma"))
+}
+
+/// Read and parse the schema file or folder. Returns the schema (None when nothing parsed)
+/// and the file holding the datasource.
+fn read_schema(
+    root: &Path,
+    path: &Path,
+    notes: &mut Vec<String>,
+) -> (Option<Schema>, Option<PathBuf>) {
+    if path.is_dir() {
+        let mut files = Vec::new();
+        collect_prisma_files(root, path, 0, &mut files, notes);
+        files.sort();
+        if files.is_empty() {
+            notes.push(format!(
+                "{}: no .prisma files in the schema folder",
+                shown(root, path)
+            ));
+            return (None, None);
+        }
+        let mut merged: Option<Schema> = None;
+        let mut datasource_file = None;
+        for file in files {
+            let Some(s) = parse_file(root, &file, notes) else {
+                continue;
+            };
+            let m = merged.get_or_insert_with(Schema::default);
+            if m.datasource.is_none() && s.datasource.is_some() {
+                m.datasource = s.datasource;
+                datasource_file = Some(file);
+            }
+            m.models.extend(s.models);
+            m.enums.extend(s.enums);
+        }
+        // A field typed by a model of another file is a relation too (views of other files
+        // are not known here: the parser skips them).
+        if let Some(m) = merged.as_mut() {
+            let names: std::collections::HashSet<String> =
+                m.models.iter().map(|m| m.name.clone()).collect();
+            for field in m.models.iter_mut().flat_map(|m| m.fields.iter_mut()) {
+                field.is_relation |= names.contains(&field.type_name);
+            }
+        }
+        return (merged, datasource_file);
+    }
+    if !path.exists() {
+        notes.push(format!("schema not found: {}", shown(root, path)));
+        return (None, None);
+    }
+    let schema = parse_file(root, path, notes);
+    let datasource_file = schema
+        .as_ref()
+        .filter(|s| s.datasource.is_some())
+        .map(|_| path.to_owned());
+    (schema, datasource_file)
+}
+
+fn parse_file(root: &Path, path: &Path, notes: &mut Vec<String>) -> Option<Schema> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            notes.push(format!("{}: unreadable: {e}", shown(root, path)));
+            return None;
+        }
+    };
+    match schema::parse(&text) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            notes.push(format!("{}:{}: {}", shown(root, path), e.line, e.message));
+            None
+        }
+    }
+}
+
+/// `.prisma` files under `dir`, recursively (skipping dot-folders and `migrations`; at most 8
+/// levels deep, which also stops symlink loops).
+fn collect_prisma_files(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<PathBuf>,
+    notes: &mut Vec<String>,
+) {
+    if depth > 8 {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            notes.push(format!("{}: unreadable: {e}", shown(root, dir)));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            if name != "migrations" {
+                collect_prisma_files(root, &path, depth + 1, out, notes);
+            }
+        } else if path.extension().is_some_and(|e| e == "prisma") {
+            out.push(path);
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "project_tests.rs"]
+mod tests;

@@ -1,0 +1,206 @@
+//! Health pane: one row per database environment — status, `SELECT 1` latency, server
+//! version, connections, time since the last success, the masked URL — and, with room, a
+//! latency/up-down sparkline, the oldest running query and lock waiters.
+
+use crate::model::database::{DbEnvSnapshot, DbStatus};
+use crate::model::suspects::format_age;
+use crate::tui::state::{AppState, Focus};
+use crate::ui::theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use std::time::SystemTime;
+
+/// Colour and dot of a status.
+pub fn status_style(s: DbStatus) -> (Color, &'static str) {
+    match s {
+        DbStatus::Up => (Color::Green, "●"),
+        DbStatus::Down => (Color::Red, "●"),
+        DbStatus::Connecting => (Color::Yellow, "◌"),
+        DbStatus::Unconfigured => (Color::DarkGray, "○"),
+    }
+}
+
+/// Up/down sparkline of the latency history: ▁…█ scaled to the maximum, `✗` for a failed
+/// probe.
+pub fn sparkline(history: &[Option<f64>], width: usize) -> String {
+    let tail = &history[history.len().saturating_sub(width)..];
+    let max = tail
+        .iter()
+        .flatten()
+        .copied()
+        .fold(0.0_f64, f64::max)
+        .max(1e-9);
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    tail.iter()
+        .map(|s| match s {
+            Some(v) => BARS[((v / max) * 7.0).round().clamp(0.0, 7.0) as usize],
+            None => '✗',
+        })
+        .collect()
+}
+
+/// "PostgreSQL 15.20 (Debian …) on x86_64…" → "PostgreSQL 15.20"; MariaDB's
+/// "10.11.19-MariaDB-0+deb12u1" → "MariaDB 10.11.19".
+pub fn short_version(v: &str) -> String {
+    let words: Vec<&str> = v.split_whitespace().collect();
+    if words.len() >= 2 && words[0] == "PostgreSQL" {
+        return format!("PostgreSQL {}", words[1].trim_end_matches(','));
+    }
+    if let Some((num, rest)) = v.split_once('-')
+        && rest.starts_with("MariaDB")
+    {
+        return format!("MariaDB {num}");
+    }
+    if v.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && v.matches('.').count() == 2
+        && !v.contains('-')
+    {
+        return format!("SQLite {v}");
+    }
+    v.chars().take(16).collect()
+}
+
+fn since(t: Option<SystemTime>, now: SystemTime) -> String {
+    match t.and_then(|t| now.duration_since(t).ok()) {
+        Some(d) if d.as_secs() < 2 => "now".into(),
+        Some(d) => format!("{} ago", format_age(d.as_secs())),
+        None => "never".into(),
+    }
+}
+
+fn status_text(e: &DbEnvSnapshot) -> String {
+    match e.status {
+        DbStatus::Up => "up".into(),
+        DbStatus::Connecting => "connecting".into(),
+        DbStatus::Unconfigured => "not configured".into(),
+        DbStatus::Down => e
+            .error
+            .as_ref()
+            .map_or("down".into(), |x| x.kind.plain().to_owned()),
+    }
+}
+
+/// Draw the Health pane. `now` is the time of the frame's state (the latest snapshot).
+pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::border(state.focus == Focus::Health))
+        .title(" Databases ");
+    let envs = &state.dbs.envs;
+    if envs.is_empty() {
+        frame.render_widget(
+            Paragraph::new("no database environments: set DATABASE_URL or add [[database]] entries to devtop.toml")
+                .style(theme::dim())
+                .block(block),
+            area,
+        );
+        return;
+    }
+    let now = state.procs.taken_at.max(SystemTime::UNIX_EPOCH);
+    let wide = area.width >= 120;
+    let mut header = vec!["", "ENV", "STATUS", "LATENCY", "VERSION", "CONN", "LAST OK"];
+    if wide {
+        header.extend(["HISTORY", "URL"]);
+    }
+    let mut widths = vec![
+        Constraint::Length(1),
+        Constraint::Length(11),
+        Constraint::Length(16),
+        Constraint::Length(8),
+        Constraint::Length(17),
+        Constraint::Length(8),
+        Constraint::Length(10),
+    ];
+    if wide {
+        widths.extend([Constraint::Length(22), Constraint::Min(10)]);
+    }
+    let mut rows = Vec::new();
+    for e in envs {
+        let (color, dot) = status_style(e.status);
+        let h = e.health.as_ref();
+        let latency = match (e.status, h) {
+            (DbStatus::Up, Some(h)) => format!("{:.1}ms", h.latency_ms),
+            _ => "—".into(),
+        };
+        let version: String = h.map_or("—".into(), |h| short_version(&h.version));
+        let conn = h
+            .and_then(|h| h.connections)
+            .map_or("—".into(), |(used, max)| format!("{used}/{max}"));
+        let last = if e.status == DbStatus::Unconfigured {
+            "—".into()
+        } else {
+            since(e.last_success, now)
+        };
+        let mut cells = vec![
+            Cell::from(Span::styled(dot, Style::default().fg(color))),
+            Cell::from(Span::styled(
+                e.name.clone(),
+                Style::default().add_modifier(Modifier::BOLD),
+            )),
+            Cell::from(Span::styled(status_text(e), Style::default().fg(color))),
+            Cell::from(latency),
+            Cell::from(version),
+            Cell::from(conn),
+            Cell::from(last),
+        ];
+        if wide {
+            cells.push(Cell::from(sparkline(&e.history, 22)));
+            cells.push(Cell::from(
+                e.masked_url
+                    .clone()
+                    .unwrap_or_else(|| format!("${}", e.url_env)),
+            ));
+        }
+        rows.push(Row::new(cells));
+    }
+    let inner_h = area.height.saturating_sub(3) as usize;
+    let mut detail: Vec<Line> = Vec::new();
+    for e in envs {
+        let mut parts: Vec<Span> = Vec::new();
+        if let Some(why) = &e.unconfigured {
+            parts.push(Span::styled(format!("{}: {why}", e.name), theme::dim()));
+        } else if e.status == DbStatus::Down {
+            let err = e
+                .error
+                .as_ref()
+                .map_or(String::new(), |x| x.message.clone());
+            let retry = e
+                .retry_in_s
+                .map_or(String::new(), |s| format!(" · retry in {s:.0}s"));
+            parts.push(Span::styled(
+                format!("{}: {err}{retry}", e.name),
+                Style::default().fg(Color::Red),
+            ));
+        } else if let Some(h) = &e.health {
+            let mut bits = Vec::new();
+            if let Some(q) = h.oldest_query_s.filter(|q| *q >= 10.0) {
+                bits.push(format!("oldest query {}", format_age(q as u64)));
+            }
+            if let Some(w) = h.lock_waiters.filter(|w| *w > 0) {
+                bits.push(format!("{w} waiting on locks"));
+            }
+            if !bits.is_empty() {
+                parts.push(Span::raw(format!("{}: {}", e.name, bits.join(" · "))));
+            }
+        }
+        if !parts.is_empty() {
+            detail.push(Line::from(parts));
+        }
+    }
+    let table_h = (envs.len() + 1).min(inner_h);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [top, bottom] =
+        ratatui::layout::Layout::vertical([Constraint::Length(table_h as u16), Constraint::Min(0)])
+            .areas(inner);
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(Row::new(header).style(theme::header()))
+            .column_spacing(1),
+        top,
+    );
+    frame.render_widget(Paragraph::new(detail), bottom);
+}
