@@ -1,4 +1,5 @@
 //! Collectors: code that reads the world. Parsers take `&str` so tests feed fixture files.
+pub mod cli_drift;
 pub mod databases;
 pub mod environments;
 pub mod memory;

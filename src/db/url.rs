@@ -106,6 +106,21 @@ impl DbUrl {
         &self.sqlx_url
     }
 
+    /// The URL as given (with its password), only to hand to the project's own Prisma CLI
+    /// through its environment (never argv, never displayed).
+    pub(crate) fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// `text` with every secret of this URL (see `secrets`) replaced by `***`.
+    pub fn mask_text(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in self.secrets() {
+            out = out.replace(&secret, "***");
+        }
+        out
+    }
+
     /// Secrets that must not appear in any message: the raw URL, the sqlx URL, and the
     /// percent-decoded password when it is at least 4 characters long (shorter ones would mask
     /// ordinary words).

@@ -3,7 +3,9 @@
 //! pending, failed, rolled-back or edited migrations or cannot be read, like `prisma migrate
 //! status`).
 
+use crate::collect::cli_drift::{self, CliDiffs};
 use crate::collect::databases;
+use crate::effects::prisma_diff::{DiffResult, find_cli};
 use crate::model::database::{DbEnvSnapshot, DbSnapshot, DbStatus};
 use crate::model::db_view::{EnvView, MatrixRow, derive_all, matrix};
 use crate::prisma::migrations_dir::{MigrationsDir, read};
@@ -28,7 +30,16 @@ pub fn collect(setup: &Setup) -> Result<DbReport, String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let dbs = rt.block_on(databases::once(&setup.envs));
     let local = read(&setup.prisma.migrations_dir);
-    let views = derive_all(&local, setup.prisma.schema.as_ref(), &dbs);
+    let cli = match find_cli(&setup.root) {
+        Some(cli) => rt.block_on(cli_drift::round(
+            &cli,
+            &setup.prisma.schema_path,
+            &setup.prisma.url_env,
+            &setup.envs,
+        )),
+        None => CliDiffs::new(),
+    };
+    let views = derive_all(&local, setup.prisma.schema.as_ref(), &dbs, &cli);
     Ok(DbReport { dbs, local, views })
 }
 
@@ -70,6 +81,12 @@ fn migrations_json(v: &EnvView) -> Value {
             "name": i.name, "status": i.state, "applied_at_ms": i.applied_at_ms, "detail": i.detail,
         })).collect::<Vec<_>>()),
         "drift": v.drift.as_ref().map(|d| json!({"missing_in_db": d.missing_in_db, "missing_in_schema": d.missing_in_schema})),
+        "drift_cli": v.cli_drift.as_ref().map(|d| match d {
+            DiffResult::InSync => json!({"status": "in-sync"}),
+            DiffResult::Differs(lines) => json!({"status": "differs", "summary": lines}),
+            DiffResult::Failed(m) => json!({"status": "failed", "message": m}),
+            DiffResult::TimedOut(t) => json!({"status": "timed-out", "after_s": t.as_secs()}),
+        }),
         "lock": v.lock_line,
         "provider_mismatch": v.provider_mismatch,
     })
@@ -113,8 +130,8 @@ pub fn matrix_text(local: &MigrationsDir, views: &[EnvView], rows: &[MatrixRow])
         for extra in [&v.lock_line, &v.provider_mismatch].into_iter().flatten() {
             out.push_str(&format!("  {extra}\n"));
         }
-        if let Some(d) = v.drift.as_ref().filter(|d| !d.is_empty()) {
-            out.push_str(&format!("  drift: {}\n", d.summary()));
+        for l in v.drift_lines() {
+            out.push_str(&format!("  drift: {l}\n"));
         }
     }
     for p in &local.problems {

@@ -233,8 +233,8 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
         if let Some(l) = &v.lock_line {
             out.push_str(&format!("  {l}\n"));
         }
-        if let Some(d) = v.drift.as_ref().filter(|d| !d.is_empty()) {
-            out.push_str(&format!("  drift: {}\n", d.summary()));
+        for l in v.drift_lines() {
+            out.push_str(&format!("  drift: {l}\n"));
         }
     }
     out

@@ -2,6 +2,8 @@
 //! `_prisma_migrations`), drift against schema.prisma, the migrate lock in words, and the
 //! matrix of migrations × environments. Pure: computed once per change, never in render.
 
+use crate::collect::cli_drift::CliDiffs;
+use crate::effects::prisma_diff::DiffResult;
 use crate::model::database::{AppliedState, DbEnvSnapshot, DbSnapshot};
 use crate::model::drift::{Drift, compare};
 use crate::model::migrations::{EnvMigrations, MigrationState, merge};
@@ -27,9 +29,36 @@ pub struct EnvView {
     pub provider_mismatch: Option<String>,
     /// One summary line ("staging: 3 pending, last applied 2025-09-17").
     pub summary: String,
+    /// What the project's own `prisma migrate diff` said, when the CLI is installed; it is
+    /// preferred over devtop's own comparison in [`EnvView::drift_lines`].
+    pub cli_drift: Option<DiffResult>,
 }
 
 impl EnvView {
+    /// Drift in words: the Prisma CLI's verdict when there is one (and it ran), else devtop's
+    /// comparison of models and columns; empty when in sync or unknown.
+    pub fn drift_lines(&self) -> Vec<String> {
+        match &self.cli_drift {
+            Some(DiffResult::InSync) => vec![],
+            Some(DiffResult::Differs(lines)) => {
+                let mut v =
+                    vec!["database differs from schema.prisma (prisma migrate diff):".to_owned()];
+                v.extend(lines.iter().map(|l| format!("  {l}")));
+                v
+            }
+            Some(DiffResult::TimedOut(d)) => vec![format!(
+                "prisma migrate diff timed out after {}s (killed)",
+                d.as_secs()
+            )],
+            Some(DiffResult::Failed(_)) | None => self
+                .drift
+                .as_ref()
+                .filter(|d| !d.is_empty())
+                .map(|d| vec![d.summary()])
+                .unwrap_or_default(),
+        }
+    }
+
     /// True when the environment has pending, failed, rolled-back or edited migrations (what
     /// makes `devtop migrations` exit 1).
     pub fn has_problems(&self) -> bool {
@@ -40,7 +69,12 @@ impl EnvView {
 }
 
 /// Derive the view of `env` from the local folder and the parsed schema.
-pub fn derive(local: &MigrationsDir, schema: Option<&Schema>, env: &DbEnvSnapshot) -> EnvView {
+pub fn derive(
+    local: &MigrationsDir,
+    schema: Option<&Schema>,
+    env: &DbEnvSnapshot,
+    cli: Option<&DiffResult>,
+) -> EnvView {
     let migrations = match &env.applied {
         AppliedState::Rows(rows) => Some(merge(local, Some(rows))),
         AppliedState::Absent => Some(merge(local, None)),
@@ -90,6 +124,7 @@ pub fn derive(local: &MigrationsDir, schema: Option<&Schema>, env: &DbEnvSnapsho
         lock_line,
         provider_mismatch,
         summary,
+        cli_drift: cli.cloned(),
     }
 }
 
@@ -98,8 +133,12 @@ pub fn derive_all(
     local: &MigrationsDir,
     schema: Option<&Schema>,
     dbs: &DbSnapshot,
+    cli: &CliDiffs,
 ) -> Vec<EnvView> {
-    dbs.envs.iter().map(|e| derive(local, schema, e)).collect()
+    dbs.envs
+        .iter()
+        .map(|e| derive(local, schema, e, cli.get(&e.name)))
+        .collect()
 }
 
 /// One row of the matrix: a migration and its state per environment (`None` = unknown).

@@ -3,7 +3,8 @@
 //! when something changed. Generic over the backend and the event stream so a test can drive it.
 
 use crate::collect::tasks::{self, ProcessControl};
-use crate::collect::{databases, migrations_watch};
+use crate::collect::{cli_drift, databases, migrations_watch};
+use crate::effects::prisma_diff::find_cli;
 use crate::effects::signal;
 use crate::model::database::DbSnapshot;
 use crate::model::kill_plan::PlannedKill;
@@ -88,9 +89,18 @@ where
         c.memory.borrow().clone(),
         setup.config.grace,
     );
+    let local = migrations_watch::spawn(setup.prisma.migrations_dir.clone(), cancel.clone()).await;
     let mut db = DbFeeds {
         dbs: databases::spawn(setup.envs.clone(), setup.config.db_interval, cancel.clone()),
-        local: migrations_watch::spawn(setup.prisma.migrations_dir.clone(), cancel.clone()).await,
+        cli: cli_drift::spawn(
+            find_cli(&setup.root),
+            setup.prisma.schema_path.clone(),
+            setup.prisma.url_env.clone(),
+            setup.envs.clone(),
+            local.clone(),
+            cancel.clone(),
+        ),
+        local,
     };
     state.prisma = Arc::new(setup.prisma.clone());
     state.dbs = db.dbs.borrow_and_update().clone();
@@ -175,6 +185,7 @@ enum Step {
 struct DbFeeds {
     dbs: watch::Receiver<Arc<DbSnapshot>>,
     local: watch::Receiver<Arc<MigrationsDir>>,
+    cli: watch::Receiver<Arc<cli_drift::CliDiffs>>,
 }
 
 async fn next_action<S>(
@@ -205,6 +216,7 @@ where
         },
         Ok(()) = db.dbs.changed() => Step::Action(Action::Databases(db.dbs.borrow_and_update().clone())),
         Ok(()) = db.local.changed() => Step::Action(Action::LocalMigrations(db.local.borrow_and_update().clone())),
+        Ok(()) = db.cli.changed() => Step::Action(Action::CliDiffs(db.cli.borrow_and_update().clone())),
         Some(a) = arx.recv() => Step::Action(a),
         _ = sigterm.recv() => Step::Action(Action::Terminate),
         _ = sighup.recv() => Step::Action(Action::Terminate),

@@ -1,6 +1,7 @@
 //! The app state: the latest snapshots plus what the user has chosen (selection, sort, filter,
 //! focus, popups). Changed only by [`crate::tui::update::update`].
 
+use crate::collect::cli_drift::CliDiffs;
 use crate::collect::tasks::MemoryView;
 use crate::model::database::DbSnapshot;
 use crate::model::db_view::{EnvView, MatrixRow, derive_all, matrix};
@@ -116,6 +117,8 @@ pub struct AppState {
     pub matrix: Vec<MatrixRow>,
     /// First matrix row shown (scrolling in the Migrations pane).
     pub matrix_offset: usize,
+    /// Latest `prisma migrate diff` per environment (empty without the project's CLI).
+    pub cli_diffs: Arc<CliDiffs>,
 }
 
 impl AppState {
@@ -146,6 +149,7 @@ impl AppState {
             env_views: Vec::new(),
             matrix: Vec::new(),
             matrix_offset: 0,
+            cli_diffs: Arc::new(CliDiffs::new()),
         }
     }
 
@@ -156,6 +160,7 @@ impl AppState {
             &self.local_migrations,
             self.prisma.schema.as_ref(),
             &self.dbs,
+            &self.cli_diffs,
         );
         self.matrix = matrix(&self.local_migrations, &self.env_views);
         self.matrix_offset = self.matrix_offset.min(self.matrix.len().saturating_sub(1));

@@ -26,6 +26,8 @@ pub enum Action {
     Databases(Arc<DbSnapshot>),
     /// The migrations folder was read again.
     LocalMigrations(Arc<MigrationsDir>),
+    /// The project's Prisma CLI diffed the databases against the schema.
+    CliDiffs(Arc<crate::collect::cli_drift::CliDiffs>),
     /// A kill finished: outcome per PID, with the plan it came from.
     KillDone(Vec<PlannedKill>, Vec<(u32, KillOutcome)>),
     /// SIGTERM or SIGHUP to devtop itself.
@@ -91,6 +93,11 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
         }
         Action::LocalMigrations(m) => {
             state.local_migrations = m;
+            state.derive_databases();
+            vec![]
+        }
+        Action::CliDiffs(d) => {
+            state.cli_diffs = d;
             state.derive_databases();
             vec![]
         }

@@ -51,9 +51,9 @@ fn notes(state: &AppState) -> Vec<Line<'static>> {
                 Style::default().fg(Color::Red),
             ));
         }
-        if let Some(d) = v.drift.as_ref().filter(|d| !d.is_empty()) {
+        for l in v.drift_lines() {
             out.push(Line::styled(
-                format!("  {} drift: {}", v.name, d.summary()),
+                format!("  {} drift: {l}", v.name),
                 Style::default().fg(Color::Yellow),
             ));
         }

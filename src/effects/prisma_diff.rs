@@ -1,0 +1,245 @@
+//! Schema ↔ database drift through the project's own Prisma CLI: `prisma migrate diff
+//! --from-schema-datasource <schema> --to-schema-datamodel <schema> --exit-code`, run as a
+//! supervised child — its own process group, the environment's URL passed in its environment
+//! (never argv), a 60 s timeout after which the whole group is killed, and never more than one
+//! at a time (a process-wide semaphore). `migrate diff` only reads the database.
+
+use crate::db::url::DbUrl;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// Default time limit of one diff.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+/// Lines of the CLI's summary kept.
+pub const MAX_LINES: usize = 12;
+
+/// What one `prisma migrate diff` said.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DiffResult {
+    /// Exit 0: the database matches the schema.
+    InSync,
+    /// Exit 2: it differs; the CLI's summary lines ("[+] Added tables", "  - cameras", ...).
+    Differs(Vec<String>),
+    /// Exit 1 or a spawn failure: the message.
+    Failed(String),
+    /// Did not finish within the limit; its process group was killed.
+    TimedOut(Duration),
+}
+
+/// The project's Prisma CLI, when installed: `<root>/node_modules/.bin/prisma`.
+pub fn find_cli(root: &Path) -> Option<PathBuf> {
+    let p = root.join("node_modules/.bin/prisma");
+    p.is_file().then_some(p)
+}
+
+fn gate() -> &'static Semaphore {
+    static GATE: OnceLock<Semaphore> = OnceLock::new();
+    GATE.get_or_init(|| Semaphore::new(1))
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .take(MAX_LINES)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Run the diff for one environment. `url_env` is the variable the schema's datasource reads
+/// (it is set to `url` for the child only). Waits for any other diff to finish first.
+pub async fn run(
+    cli: &Path,
+    schema: &Path,
+    url_env: &str,
+    url: &DbUrl,
+    timeout: Duration,
+) -> DiffResult {
+    let Ok(_permit) = gate().acquire().await else {
+        return DiffResult::Failed("diff gate closed".into());
+    };
+    let mut cmd = tokio::process::Command::new(cli);
+    cmd.arg("migrate")
+        .arg("diff")
+        .arg("--from-schema-datasource")
+        .arg(schema)
+        .arg("--to-schema-datamodel")
+        .arg(schema)
+        .arg("--exit-code")
+        .env(url_env, url.raw())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    if let Some(dir) = schema.parent().and_then(Path::parent) {
+        cmd.current_dir(dir);
+    }
+    let child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return DiffResult::Failed(format!("cannot run {}: {e}", cli.display())),
+    };
+    let pgid = child.id();
+    let started = Instant::now();
+    // Both pipes are read concurrently by wait_with_output (no pipe-full deadlock); on timeout
+    // the dropped child is killed (kill_on_drop) and its group below.
+    let waited = tokio::time::timeout(timeout, child.wait_with_output()).await;
+    match waited {
+        Ok(Ok(output)) => {
+            let (status, so, se) = (
+                output.status,
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            );
+            match status.code() {
+                Some(0) => DiffResult::InSync,
+                Some(2) => DiffResult::Differs(lines(&so)),
+                _ => {
+                    let msg = lines(&se)
+                        .into_iter()
+                        .chain(lines(&so))
+                        .take(3)
+                        .collect::<Vec<_>>()
+                        .join(" / ");
+                    DiffResult::Failed(
+                        url.mask_text(&format!("prisma migrate diff failed ({status}): {msg}")),
+                    )
+                }
+            }
+        }
+        Ok(Err(e)) => DiffResult::Failed(format!("waiting for prisma: {e}")),
+        Err(_) => {
+            // Our own child's group (pgid = its PID, set by process_group(0)): end it whole.
+            if let Some(pgid) = pgid.and_then(|p| rustix::process::Pid::from_raw(p as i32)) {
+                let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
+            }
+            DiffResult::TimedOut(started.elapsed())
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A fake `node_modules/.bin/prisma` running `body` (sh).
+    fn fake_cli(dir: &Path, body: &str) -> PathBuf {
+        let bin = dir.join("node_modules/.bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let p = bin.join("prisma");
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    fn url(dir: &Path) -> DbUrl {
+        crate::db::url::parse("postgresql://app:s3cretpw@127.0.0.1:1/app", dir).unwrap()
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn exit_codes_map_and_the_url_travels_in_the_environment_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        assert_eq!(find_cli(root), None);
+        let argv_file = root.join("argv");
+        let cli = fake_cli(
+            root,
+            &format!(
+                "echo \"$@\" > {a}; [ \"$DATABASE_URL\" = 'postgresql://app:s3cretpw@127.0.0.1:1/app' ] || exit 1\necho '[+] Added columns'; echo '  - cameras.uuid'; exit 2",
+                a = argv_file.display()
+            ),
+        );
+        assert_eq!(find_cli(root), Some(cli.clone()));
+        let schema = root.join("prisma/schema.prisma");
+        let r = rt().block_on(run(&cli, &schema, "DATABASE_URL", &url(root), TIMEOUT));
+        assert_eq!(
+            r,
+            DiffResult::Differs(vec!["[+] Added columns".into(), "  - cameras.uuid".into()])
+        );
+        let argv = std::fs::read_to_string(argv_file).unwrap();
+        assert!(
+            argv.contains("migrate diff --from-schema-datasource"),
+            "{argv}"
+        );
+        assert!(argv.contains("--exit-code"), "{argv}");
+        assert!(!argv.contains("s3cretpw"), "URL never in argv: {argv}");
+        let in_sync = fake_cli(root, "exit 0");
+        assert_eq!(
+            rt().block_on(run(&in_sync, &schema, "DATABASE_URL", &url(root), TIMEOUT)),
+            DiffResult::InSync
+        );
+    }
+
+    #[test]
+    fn failure_messages_are_masked() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = fake_cli(
+            dir.path(),
+            "echo \"Error: P1001 cannot reach $DATABASE_URL\" >&2; exit 1",
+        );
+        let r = rt().block_on(run(
+            &cli,
+            &dir.path().join("s.prisma"),
+            "DATABASE_URL",
+            &url(dir.path()),
+            TIMEOUT,
+        ));
+        let DiffResult::Failed(msg) = r else {
+            panic!("{r:?}")
+        };
+        assert!(msg.contains("P1001"), "{msg}");
+        assert!(!msg.contains("s3cretpw"), "{msg}");
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_process_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("sleep.pid");
+        // The CLI leaves a grandchild behind in its group, as a hung node + schema-engine would.
+        let cli = fake_cli(
+            dir.path(),
+            &format!("sleep 600 & echo $! > {p}; wait", p = pid_file.display()),
+        );
+        let started = Instant::now();
+        let r = rt().block_on(run(
+            &cli,
+            &dir.path().join("s.prisma"),
+            "DATABASE_URL",
+            &url(dir.path()),
+            Duration::from_millis(800),
+        ));
+        assert!(matches!(r, DiffResult::TimedOut(_)), "{r:?}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        let pid: u32 = std::fs::read_to_string(&pid_file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let gone = loop {
+            let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|s| !s.contains(") Z "))
+                .unwrap_or(false);
+            if !alive {
+                break true;
+            }
+            if Instant::now() > deadline {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(gone, "the grandchild {pid} survived the timeout");
+    }
+}
