@@ -91,6 +91,18 @@ pub async fn pass(spec: &EnvSpec, db: &mut Option<Db>, snap: &mut DbEnvSnapshot)
             log::warn!("{}: cannot read the migrate lock: {}", spec.name, e.message);
             None
         });
+    snap.lock_local_pid = match &snap.lock {
+        Some(l) if crate::collect::socket_owner::is_loopback(l.client_addr.as_deref()) => {
+            let port = l.client_port;
+            tokio::task::spawn_blocking(move || {
+                port.and_then(crate::collect::socket_owner::owner_of_local_port)
+            })
+            .await
+            .ok()
+            .flatten()
+        }
+        _ => None,
+    };
     snap.columns = bounded(crate::db::introspect::columns(conn, schema))
         .await
         .ok();

@@ -6,4 +6,5 @@ pub mod memory;
 pub mod migrations_watch;
 pub mod ports;
 pub mod processes;
+pub mod socket_owner;
 pub mod tasks;

@@ -24,6 +24,9 @@ pub struct LockHolder {
     /// Client address: PostgreSQL `host(pg_stat_activity.client_addr)` (`None` over a Unix
     /// socket); MySQL `information_schema.PROCESSLIST.HOST` (`host:port`).
     pub client_addr: Option<String>,
+    /// Client TCP port: PostgreSQL `pg_stat_activity.client_port`; MySQL the port of
+    /// `PROCESSLIST.HOST`. Used to find a local holder process by its socket.
+    pub client_port: Option<u16>,
     /// Seconds: PostgreSQL `clock_timestamp() - backend_start`, the age of the holding
     /// session (an upper bound for how long the lock is held: Prisma takes it right after
     /// connecting); MySQL `PROCESSLIST.TIME`, seconds the connection has been in its current
@@ -42,6 +45,7 @@ pub struct LockHolder {
 const PG_HOLDER: &str = "\
 SELECT l.pid::bigint AS pid,
        host(a.client_addr) AS client_addr,
+       a.client_port::bigint AS client_port,
        extract(epoch FROM clock_timestamp() - a.backend_start)::float8 AS held_s,
        a.query AS query,
        a.application_name::text AS application_name
@@ -99,6 +103,9 @@ async fn migrate_lock_inner(db: &Db) -> Result<Option<LockHolder>, sqlx::Error> 
             Ok(Some(LockHolder {
                 pid: row.try_get("pid")?,
                 client_addr: non_empty(row.try_get("client_addr")?),
+                client_port: row
+                    .try_get::<Option<i64>, _>("client_port")?
+                    .and_then(|p| u16::try_from(p).ok()),
                 held_s: row.try_get("held_s")?,
                 query: non_empty(row.try_get("query")?),
                 application_name: non_empty(row.try_get("application_name")?),
@@ -118,12 +125,18 @@ async fn migrate_lock_inner(db: &Db) -> Result<Option<LockHolder>, sqlx::Error> 
             let mut holder = LockHolder {
                 pid: Some(id),
                 client_addr: None,
+                client_port: None,
                 held_s: None,
                 query: None,
                 application_name: None,
             };
             if let Some(row) = row {
                 holder.client_addr = non_empty(row.try_get("host")?);
+                holder.client_port = holder
+                    .client_addr
+                    .as_deref()
+                    .and_then(|h| h.rsplit_once(':'))
+                    .and_then(|(_, port)| port.parse().ok());
                 holder.held_s = row.try_get::<Option<i64>, _>("time_s")?.map(|t| t as f64);
                 holder.query = non_empty(row.try_get("info")?);
             }

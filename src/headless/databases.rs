@@ -58,7 +58,8 @@ fn database_json(e: &DbEnvSnapshot) -> Value {
         "error": e.error.as_ref().map(|x| json!({"kind": format!("{:?}", x.kind).to_lowercase(), "message": x.message}))
             .or_else(|| e.unconfigured.as_ref().map(|w| json!({"kind": "unconfigured", "message": w}))),
         "lock": e.lock.as_ref().map(|l| json!({
-            "pid": l.pid, "client_addr": l.client_addr, "held_s": l.held_s, "query": l.query,
+            "pid": l.pid, "client_addr": l.client_addr, "client_port": l.client_port,
+            "held_s": l.held_s, "query": l.query, "local_pid": e.lock_local_pid,
         })),
     })
 }

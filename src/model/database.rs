@@ -69,6 +69,9 @@ pub struct DbEnvSnapshot {
     pub applied: AppliedState,
     /// Holder of Prisma's migrate lock, if held.
     pub lock: Option<LockHolder>,
+    /// The local process (schema-engine, node) whose connection holds the lock, when the
+    /// holder connected from this machine.
+    pub lock_local_pid: Option<u32>,
     /// Tables → columns of the database's current schema, for drift.
     pub columns: Option<BTreeMap<String, BTreeSet<String>>>,
 }
@@ -90,6 +93,7 @@ impl DbEnvSnapshot {
             retry_in_s: None,
             applied: AppliedState::Unknown,
             lock: None,
+            lock_local_pid: None,
             columns: None,
         }
     }

@@ -95,7 +95,11 @@ pub fn derive(
             .as_ref()
             .map(|a| format!(" ({a})"))
             .unwrap_or_default();
-        format!("migrate lock held{how_long}{pid}{addr}")
+        let local = env
+            .lock_local_pid
+            .map(|p| format!(", local process PID {p}"))
+            .unwrap_or_default();
+        format!("migrate lock held{how_long}{pid}{addr}{local}")
     });
     let provider_mismatch = match (&local.lock_provider, env.provider) {
         (Some(lock), Some(p)) if !provider_matches(lock, p.prisma_name()) => Some(format!(

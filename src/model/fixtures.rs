@@ -337,6 +337,7 @@ pub fn databases() -> (
     production.lock = Some(LockHolder {
         pid: Some(4242),
         client_addr: Some("10.0.0.5".into()),
+        client_port: Some(51234),
         held_s: Some(663.0),
         query: Some("SELECT pg_advisory_lock(72707369)".into()),
         application_name: None,

@@ -204,6 +204,20 @@ fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, pid: u32) {
             children.join(", ")
         },
     ));
+    for e in state
+        .dbs
+        .envs
+        .iter()
+        .filter(|e| e.lock_local_pid == Some(pid))
+    {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<13}", "migrate lock"), Style::default().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+            Span::raw(format!(
+                "holds Prisma's migrate lock on {}: other migrate runs wait on it (P1002 after 10 s)",
+                e.name
+            )),
+        ]));
+    }
     if let Some(s) = state.procs.suspect_of(pid) {
         let c = theme::severity_color(s.severity);
         lines.push(Line::from(""));

@@ -125,7 +125,19 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
                     .collect::<Vec<_>>()
                     .join(" ");
                 cells.push(Cell::from(ports));
-                cells.push(Cell::from(suspect.map(|s| s.kind.label()).unwrap_or("")));
+                let lock = state
+                    .dbs
+                    .envs
+                    .iter()
+                    .find(|e| e.lock_local_pid == Some(p.pid));
+                cells.push(match (suspect, lock) {
+                    (Some(s), _) => Cell::from(s.kind.label()),
+                    (None, Some(e)) => Cell::from(Span::styled(
+                        format!("lock:{}", e.name),
+                        Style::default().fg(ratatui::style::Color::Yellow),
+                    )),
+                    (None, None) => Cell::from(""),
+                });
             }
             let cmd = Line::from(vec![
                 Span::styled(r.prefix.clone(), theme::dim()),
