@@ -153,20 +153,18 @@ pub fn run(setup: &Setup, env: Option<&str>, as_json: bool) -> i32 {
         );
         return EXIT_USAGE;
     }
-    let mut report = match collect(setup) {
+    // Only the asked-for environment is contacted.
+    let mut scoped = setup.clone();
+    if let Some(name) = env {
+        scoped.envs.retain(|e| e.name == name);
+    }
+    let report = match collect(&scoped) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("devtop: {e}");
             return EXIT_FAILURE;
         }
     };
-    if let Some(name) = env {
-        let keep: Vec<bool> = report.dbs.envs.iter().map(|e| e.name == name).collect();
-        let mut k = keep.iter();
-        report.dbs.envs.retain(|_| *k.next().unwrap_or(&false));
-        let mut k = keep.iter();
-        report.views.retain(|_| *k.next().unwrap_or(&false));
-    }
     let rows = matrix(&report.local, &report.views);
     if as_json {
         let doc = json!({
