@@ -16,6 +16,7 @@
 #   TOOLS="devtop htop btm top"  tools to measure (missing ones are skipped)
 #   REFRESH=1       refresh interval in seconds given to every tool (devtop's default is 1 s)
 #   DEVTOP_BIN=path measure this devtop binary instead of building target/release/devtop
+#   DB=1               devtop also probes three databases (PostgreSQL, MariaDB, SQLite)
 #
 # Everything started here (tmux sessions by name, sleepers by PID) is ended by the EXIT trap.
 set -euo pipefail
@@ -130,6 +131,17 @@ pct() { awk -v t="$1" -v hz="$HZ" -v d="$2" 'BEGIN { printf "%.3f", 100 * t / hz
 
 # devtop takes its refresh interval from the config file.
 printf 'refresh = "%ss"\n' "$REFRESH" >"$WORKDIR/devtop.toml"
+
+# DB=1: also probe three databases every 5 s (db_interval default): local PostgreSQL, staging
+# MariaDB, production SQLite — the servers of the dev machine (override with the URLs below).
+if [[ ${DB:-0} == 1 ]]; then
+    export DATABASE_URL=${BENCH_PG_URL:-postgresql://postgres@127.0.0.1:5432/postgres}
+    export STAGING_DATABASE_URL=${BENCH_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}
+    mkdir -p "$WORKDIR/prisma"
+    python3 -c 'import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute("create table if not exists t(x)")' "$WORKDIR/prisma/prod.db"
+    export PRODUCTION_DATABASE_URL="file:./prod.db"
+    printf '[[database]]\nname = "staging"\nurl_env = "STAGING_DATABASE_URL"\n[[database]]\nname = "production"\nurl_env = "PRODUCTION_DATABASE_URL"\n' >>"$WORKDIR/devtop.toml"
+fi
 
 ROWS=()
 

@@ -6,5 +6,6 @@ pub mod memory;
 pub mod migrations_watch;
 pub mod ports;
 pub mod processes;
+pub mod sock_diag;
 pub mod socket_owner;
 pub mod tasks;

@@ -73,9 +73,14 @@ pub struct ListenTable {
 }
 
 impl ListenTable {
-    /// Reads `/proc/net/tcp` and `/proc/net/tcp6` (the caller's net namespace). A missing
-    /// or unreadable file counts as empty.
+    /// The listening sockets of the caller's network namespace: through `NETLINK_SOCK_DIAG`
+    /// (see `sock_diag`, ~30 µs), else from `/proc/net/tcp` and `/proc/net/tcp6` (a missing or
+    /// unreadable file counts as empty; ~5 ms each on a large machine).
     pub fn read() -> Self {
+        match crate::collect::sock_diag::listening_sockets() {
+            Ok(by_inode) => return Self { by_inode },
+            Err(e) => log::debug!("ports: sock_diag failed ({e}), reading /proc/net/tcp"),
+        }
         let read = |path: &str| {
             fs::read_to_string(path).unwrap_or_else(|e| {
                 log::debug!("ports: cannot read {path}: {e}");
