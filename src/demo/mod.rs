@@ -148,13 +148,6 @@ fn write_project(root: &Path) -> io::Result<()> {
     write(root, ".env", database::DOTENV)?;
     database::create(&root.join("prisma"))?;
     write(root, "src/index.ts", "console.log('api');\n")?;
-    for tool in ["prisma", "tsx", "vite"] {
-        write(
-            root,
-            &format!("node_modules/.bin/{tool}"),
-            "#!/usr/bin/env node\n",
-        )?;
-    }
     Ok(())
 }
 

@@ -31,8 +31,11 @@ pub enum DiffResult {
 
 /// The project's Prisma CLI, when installed: `<root>/node_modules/.bin/prisma`.
 pub fn find_cli(root: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
     let p = root.join("node_modules/.bin/prisma");
-    p.is_file().then_some(p)
+    let executable =
+        std::fs::metadata(&p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+    executable.then_some(p)
 }
 
 fn gate() -> &'static Semaphore {

@@ -83,6 +83,21 @@ fn status_text(e: &DbEnvSnapshot) -> String {
     }
 }
 
+/// True when an environment gets a detail line under the table (why it is unconfigured or
+/// down, a long-running query, lock waiters).
+fn has_detail(e: &DbEnvSnapshot) -> bool {
+    e.unconfigured.is_some()
+        || e.status == DbStatus::Down
+        || e.health.as_ref().is_some_and(|h| {
+            h.oldest_query_s.is_some_and(|q| q >= 10.0) || h.lock_waiters.is_some_and(|w| w > 0)
+        })
+}
+
+/// Number of detail lines the Health pane draws under its table.
+pub fn detail_count(state: &AppState) -> usize {
+    state.dbs.envs.iter().filter(|e| has_detail(e)).count()
+}
+
 /// Draw the Health pane. `now` is the time of the frame's state (the latest snapshot).
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let block = Block::default()
@@ -156,7 +171,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         }
         rows.push(Row::new(cells));
     }
-    let inner_h = area.height.saturating_sub(3) as usize;
+    let inner_h = area.height.saturating_sub(2) as usize;
     let mut detail: Vec<Line> = Vec::new();
     for e in envs {
         let mut parts: Vec<Span> = Vec::new();

@@ -86,7 +86,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let notes = notes(state);
-    let notes_h = (notes.len() as u16).min(inner.height / 2);
+    // Summaries first: the matrix scrolls (↑↓), a hidden summary would not be seen at all.
+    let notes_h = (notes.len() as u16).min(inner.height.saturating_sub(3));
     let [top, bottom] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(notes_h)]).areas(inner);
     if state.matrix.is_empty() {

@@ -139,7 +139,8 @@ pub struct DatabaseAreas {
 /// logs below (larger when focused).
 pub fn database_areas(area: Rect, state: &AppState) -> DatabaseAreas {
     let envs = state.dbs.envs.len().max(1) as u16;
-    let health_h = (envs * 2 + 3).min(area.height / 3).max(5);
+    let details = crate::ui::health::detail_count(state) as u16;
+    let health_h = (envs + details + 3).min(area.height / 3).max(5);
     let logs_h = match state.focus {
         Focus::Logs => area.height / 3,
         _ if area.height >= 40 => 10,
