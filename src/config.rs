@@ -204,6 +204,9 @@ fn validate(raw: &RawConfig) -> Result<(), String> {
     if raw.refresh.is_some_and(|d| d < Duration::from_millis(100)) {
         return Err("refresh must be at least 100ms".into());
     }
+    if raw.grace.is_some_and(|d| d > Duration::from_secs(3600)) {
+        return Err("grace must be at most 1h".into());
+    }
     if raw.db_interval.is_some_and(|d| d < Duration::from_secs(1)) {
         return Err("db_interval must be at least 1s".into());
     }

@@ -21,6 +21,11 @@ fn main() {
 }
 
 fn run(cli: Cli) -> i32 {
+    if matches!(cli.command, None | Some(Command::Demo)) {
+        // Before the setup, so its log lines (a .env that does not parse, Prisma-only URL
+        // parameters) reach the Logs pane.
+        devtop::tui::logging::init();
+    }
     if let Some(Command::Demo) = cli.command {
         return devtop::demo::run(&cli.common);
     }

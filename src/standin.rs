@@ -38,8 +38,6 @@ pub const ENV_CHILD: &str = "DEVTOP_STANDIN_CHILD";
 pub const ENV_READY: &str = "DEVTOP_STANDIN_READY";
 /// Env var with a PID whose disappearance makes the stand-in exit.
 pub const ENV_WATCH_PID: &str = "DEVTOP_STANDIN_WATCH_PID";
-/// Internal: set for the child of `orphan`, which then calls `setsid()` first.
-const ENV_SETSID: &str = "DEVTOP_STANDIN_SETSID";
 
 /// Length of one busy duty cycle.
 const BUSY_WINDOW: Duration = Duration::from_millis(100);
@@ -68,8 +66,8 @@ pub enum Directive {
     /// `child`: spawn one child from `DEVTOP_STANDIN_CHILD`, which runs that spec's `mode`;
     /// it is not reaped until the parent exits.
     Child,
-    /// `orphan`: spawn a child running the remaining directives (exe/args from
-    /// `DEVTOP_STANDIN_CHILD`, else the spawner's own), in a new session (`setsid`), publish its
+    /// `orphan`: lead a new session (`setsid`), spawn a child running the remaining directives
+    /// (exe/args from `DEVTOP_STANDIN_CHILD`, else the spawner's own) in it, publish its
     /// PID as `child=` and exit, so the child is reparented to init or a subreaper.
     Orphan,
     /// `exit`: exit 0 at once (used for the `zombie-child` child).
@@ -386,10 +384,6 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn run(mode: &str) -> Result<Infallible, BoxError> {
     detach_stdin();
-    if std::env::var_os(ENV_SETSID).is_some() {
-        // Fails only if already a group leader, which a freshly spawned child is not.
-        let _ = rustix::process::setsid();
-    }
     let directives = parse_directives(mode)?;
     if directives.contains(&Directive::Exit) {
         std::process::exit(0);
@@ -534,7 +528,7 @@ fn run_orphan(directives: &[Directive], ready_path: Option<&Path>) -> Result<Inf
     };
     cmd.stdin(Stdio::null());
     clear_standin_env(&mut cmd, &[ENV_WATCH_PID, ENV_CHILD]);
-    cmd.env(ENV_MODE, rest).env(ENV_SETSID, "1");
+    cmd.env(ENV_MODE, rest);
     let child_ready = ready_path.map(|p| {
         let mut s = p.as_os_str().to_owned();
         s.push(".child");
@@ -544,6 +538,9 @@ fn run_orphan(directives: &[Directive], ready_path: Option<&Path>) -> Result<Inf
         let _ = fs::remove_file(p);
         cmd.env(ENV_READY, p);
     }
+    // The spawner leads a new session without a terminal; the orphan stays in that session, so
+    // once the spawner exits the orphan's session leader is gone — as when a terminal closes.
+    let _ = rustix::process::setsid();
     let child = cmd.spawn()?;
     let orphan_pid = child.id();
     let mut ready = Ready {

@@ -359,8 +359,11 @@ fn ancestor_of_devtop_is_refused() {
     );
 }
 
+/// A zombie just seen is a warning: its parent may reap it any moment, so "kill all suspects"
+/// leaves the parent alone (ending it becomes a suspect action after ZOMBIE_AFTER_S of watching,
+/// which a one-shot command never reaches); ending the parent by PID clears the zombie.
 #[test]
-fn suspects_ends_the_parent_of_a_zombie() {
+fn young_zombie_is_warn_only_and_ending_its_parent_clears_it() {
     let fx = Fixture::new();
     fx.write_config("[suspects]\nhung_migrate_after = \"1h\"\n");
     let parent = fx
@@ -371,28 +374,24 @@ fn suspects_ends_the_parent_of_a_zombie() {
     let zombie = parent.ready.child.expect("zombie published");
     assert!(wait_until(GONE_DEADLINE, || read_identity(zombie)
         .is_ok_and(|i| i.state == 'Z')));
-    let ours: BTreeSet<u32> = [parent.pid, zombie].into();
+
+    let status = fx.status_json();
+    let z = status["processes"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["pid"] == zombie))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(z["suspect"]["kind"], "zombie", "{status:#}");
+    assert_eq!(z["suspect"]["level"], "warn", "{status:#}");
 
     let dry = fx.devtop(["kill", "--suspects", "--dry-run"]);
     assert_eq!(dry.code, Some(0), "{dry}");
-    assert_eq!(pids_in(&dry.stdout), ours, "{dry}");
-    let plan_line = |pid: u32| {
-        dry.stdout
-            .lines()
-            .find(|l| l.split_whitespace().next() == Some(&pid.to_string()))
-            .unwrap_or_else(|| panic!("no plan line for {pid}: {dry}"))
-    };
-    assert!(
-        plan_line(parent.pid).ends_with(&format!("parent of zombie PID {zombie}")),
-        "{dry}"
-    );
-    assert!(plan_line(zombie).contains("zombie (state Z)"), "{dry}");
-    assert_eq!(outcome_of(&dry, zombie), "already gone", "{dry}");
+    assert!(dry.stdout.contains("nothing to kill"), "{dry}");
+    assert!(read_identity(parent.pid).is_ok(), "parent untouched");
 
-    let run = fx.devtop(["kill", "--suspects", "--yes", "--grace", "1"]);
+    let pid_arg = parent.pid.to_string();
+    let run = fx.devtop(["kill", "--pid", &pid_arg, "--yes", "--grace", "1"]);
     assert_eq!(run.code, Some(0), "{run}");
-    assert_eq!(pids_in(&run.stdout), ours, "{run}");
-    assert_eq!(outcome_of(&run, zombie), "already gone", "{run}");
     assert_eq!(
         outcome_of(&run, parent.pid),
         "terminated (SIGTERM)",

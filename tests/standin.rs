@@ -153,7 +153,7 @@ fn child_directive_spawns_named_child_with_its_own_mode() {
 }
 
 #[test]
-fn orphan_is_reparented_into_its_own_session() {
+fn orphan_is_reparented_and_its_session_leader_is_gone() {
     let fx = Fixture::new();
     let spawner = fx
         .standin("node")
@@ -172,8 +172,18 @@ fn orphan_is_reparented_into_its_own_session() {
         "{:?}",
         read_identity(orphan)
     );
+    // As after a closed terminal: the orphan stays in the session its spawner led, and that
+    // leader is gone.
     let sid = rustix::process::getsid(rustix::process::Pid::from_raw(orphan as i32)).unwrap();
-    assert_eq!(sid.as_raw_pid() as u32, orphan, "setsid() in the orphan");
+    assert_eq!(
+        sid.as_raw_pid() as u32,
+        spawner.pid,
+        "session led by the spawner"
+    );
+    assert!(
+        !std::path::Path::new(&format!("/proc/{}", spawner.pid)).exists()
+            || read_identity(spawner.pid).is_ok_and(|i| i.start_ticks != spawner.start_ticks)
+    );
     assert_eq!(comm(orphan).unwrap(), "node");
     assert_eq!(cmdline(orphan).unwrap()[1], "dist/index.js");
 }

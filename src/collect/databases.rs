@@ -74,7 +74,7 @@ pub async fn pass(spec: &EnvSpec, db: &mut Option<Db>, snap: &mut DbEnvSnapshot)
         Err(e) => {
             fail(snap, e);
             if let Some(d) = db.take() {
-                d.close().await;
+                let _ = tokio::time::timeout(Duration::from_secs(1), d.close()).await;
             }
             return false;
         }
@@ -92,7 +92,13 @@ pub async fn pass(spec: &EnvSpec, db: &mut Option<Db>, snap: &mut DbEnvSnapshot)
             None
         });
     snap.lock_local_pid = match &snap.lock {
-        Some(l) if crate::collect::socket_owner::is_loopback(l.client_addr.as_deref()) => {
+        Some(l)
+            if crate::collect::socket_owner::is_loopback(l.client_addr.as_deref())
+                && url::Url::parse(&url.masked)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned))
+                    .is_some_and(|h| crate::collect::socket_owner::is_loopback(Some(&h))) =>
+        {
             let port = l.client_port;
             tokio::task::spawn_blocking(move || {
                 port.and_then(crate::collect::socket_owner::owner_of_local_port)
@@ -116,6 +122,12 @@ fn fail(snap: &mut DbEnvSnapshot, e: DbError) {
     snap.push_history(None);
     snap.status = DbStatus::Down;
     snap.error = Some(e);
+    // What was read while up no longer describes the database: never show it as current.
+    snap.health = None;
+    snap.applied = AppliedState::Unknown;
+    snap.lock = None;
+    snap.lock_local_pid = None;
+    snap.columns = None;
 }
 
 /// Start one task per environment; they publish into the returned channel until `cancel`.
@@ -167,7 +179,7 @@ pub fn spawn(
                 }
             }
             if let Some(d) = db {
-                d.close().await;
+                let _ = tokio::time::timeout(Duration::from_secs(1), d.close()).await;
             }
         });
     }
@@ -181,7 +193,7 @@ pub async fn once(specs: &[EnvSpec]) -> DbSnapshot {
         let mut db = None;
         pass(spec, &mut db, &mut snap).await;
         if let Some(d) = db {
-            d.close().await;
+            let _ = tokio::time::timeout(Duration::from_secs(1), d.close()).await;
         }
         snap
     });

@@ -57,8 +57,9 @@ pub fn lookup_var(name: &str, root: &Path, schema_dir: &Path) -> Option<(String,
                     return Some((v, shown));
                 }
                 Ok(_) => {}
-                Err(e) => {
-                    log::warn!("{}: {e}", file.display());
+                Err(_) => {
+                    // dotenvy's message quotes the raw line, which may hold a URL: name the file only.
+                    log::warn!("{}: cannot parse (later lines ignored)", file.display());
                     break;
                 }
             }

@@ -9,7 +9,7 @@
 
 use crate::collect::ports::ListenTable;
 use crate::model::process::{
-    ProcessInfo, Relation, Role, classify, matches_words, max_old_space_mib,
+    ProcessInfo, Relation, Role, classify, mask_url_password, matches_words, max_old_space_mib,
 };
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::suspects::{CpuHistory, SuspectRules, evaluate};
@@ -41,12 +41,15 @@ struct Entry {
     uid: Option<u32>,
     cwd: Option<PathBuf>,
     matched: bool,
+    /// sysinfo start time (s since the epoch) when first seen: a change means PID reuse.
+    start_time: u64,
 }
 
 /// Per shown PID, read once from `/proc/<pid>/stat` and environ.
 #[derive(Debug, Clone)]
 struct Fixed {
     start_ticks: u64,
+    sid: u32,
     pgrp: u32,
     tty_nr: i32,
     node_options: Option<String>,
@@ -122,6 +125,7 @@ fn read_fixed(pid: u32) -> Option<Fixed> {
         .ok()?;
     Some(Fixed {
         start_ticks: stat.starttime,
+        sid: stat.session.max(0) as u32,
         pgrp: stat.pgrp.max(0) as u32,
         tty_nr: stat.tty_nr,
         node_options: read_node_options(pid),
@@ -150,13 +154,17 @@ impl ProcessCollector {
     fn entry_from_sysinfo(&self, pid: u32) -> Option<Entry> {
         let p = self.sys.process(Pid::from_u32(pid))?;
         let name = read_comm(pid).unwrap_or_else(|| p.name().to_string_lossy().into_owned());
-        let cmd = os_strings(p.cmd());
+        let cmd: Vec<String> = os_strings(p.cmd())
+            .iter()
+            .map(|w| mask_url_password(w))
+            .collect();
         let matched = matches_words(&name, &cmd, &self.selection.match_words);
         Some(Entry {
             matched,
             ppid: p.parent().map(|pp| pp.as_u32()),
             uid: p.user_id().map(|u| **u),
             cwd: p.cwd().map(Path::to_owned),
+            start_time: p.start_time(),
             name,
             cmd,
         })
@@ -219,6 +227,27 @@ impl ProcessCollector {
                 .with_cpu()
                 .with_memory(),
         );
+        // PID reused between passes (same number, other start time): forget everything cached.
+        let reused: Vec<u32> = kept_pids
+            .iter()
+            .copied()
+            .filter(|pid| {
+                let now = self
+                    .sys
+                    .process(Pid::from_u32(*pid))
+                    .map(|p| p.start_time());
+                matches!((now, self.entries.get(pid)), (Some(t), Some(e)) if t != e.start_time)
+            })
+            .collect();
+        for pid in &reused {
+            self.fixed.remove(pid);
+            self.history.remove(pid);
+            self.ports.remove(pid);
+            self.shown_before.remove(pid);
+            if let Some(e) = self.entry_from_sysinfo(*pid) {
+                self.entries.insert(*pid, e);
+            }
+        }
         for &pid in &kept_pids {
             let parent = self
                 .sys
@@ -315,6 +344,8 @@ impl ProcessCollector {
                 uid: entry.uid,
                 pgrp: fixed.pgrp,
                 tty_nr: fixed.tty_nr,
+                sid: fixed.sid,
+                session_leader_alive: fixed.sid == pid || self.entries.contains_key(&fixed.sid),
                 cpu_time_s,
             });
         }

@@ -32,7 +32,10 @@ pub fn is_loopback(addr: Option<&str>) -> bool {
             a
         }
     });
-    matches!(host, "127.0.0.1" | "::1" | "localhost" | "::ffff:127.0.0.1")
+    matches!(
+        host,
+        "127.0.0.1" | "::1" | "[::1]" | "localhost" | "::ffff:127.0.0.1"
+    )
 }
 
 /// The PID of the process (of the current user) owning a TCP socket with local port `port`.

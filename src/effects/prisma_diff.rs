@@ -86,11 +86,14 @@ pub async fn run(
         Err(e) => return DiffResult::Failed(format!("cannot run {}: {e}", cli.display())),
     };
     let pgid = child.id();
+    // If this future is dropped (devtop quits mid-diff), end the whole group: kill_on_drop
+    // reaches only the CLI, not the schema-engine it started.
+    let guard = GroupGuard(pgid);
     let started = Instant::now();
     // Both pipes are read concurrently by wait_with_output (no pipe-full deadlock); on timeout
     // the dropped child is killed (kill_on_drop) and its group below.
     let waited = tokio::time::timeout(timeout, child.wait_with_output()).await;
-    match waited {
+    let result = match waited {
         Ok(Ok(output)) => {
             let (status, so, se) = (
                 output.status,
@@ -115,11 +118,31 @@ pub async fn run(
         }
         Ok(Err(e)) => DiffResult::Failed(format!("waiting for prisma: {e}")),
         Err(_) => {
-            // Our own child's group (pgid = its PID, set by process_group(0)): end it whole.
-            if let Some(pgid) = pgid.and_then(|p| rustix::process::Pid::from_raw(p as i32)) {
-                let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
-            }
-            DiffResult::TimedOut(started.elapsed())
+            drop(guard);
+            return DiffResult::TimedOut(started.elapsed());
+        }
+    };
+    guard.disarm();
+    result
+}
+
+/// Kills our own child's process group (pgid = the child's PID, set by `process_group(0)`)
+/// when dropped armed.
+struct GroupGuard(Option<u32>);
+
+impl GroupGuard {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pgid) = self
+            .0
+            .and_then(|p| rustix::process::Pid::from_raw(p as i32))
+        {
+            let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
         }
     }
 }

@@ -18,7 +18,17 @@ use std::time::Duration;
 pub fn plan_pids(snap: &ProcessSnapshot, pids: &[PidArg]) -> Vec<PlannedKill> {
     let mut out: Vec<PlannedKill> = Vec::new();
     for arg in pids {
-        let mut sub = kill_plan::for_pids(snap, &[arg.pid]);
+        // With PID@TICKS naming another process than the one now behind the PID (reused),
+        // plan the PID alone: the signal layer refuses it, and the new process's children
+        // must not be expanded and signalled.
+        let reused = arg
+            .start_ticks
+            .is_some_and(|t| snap.get(arg.pid).is_some_and(|p| p.start_ticks != t));
+        let mut sub = if reused {
+            Vec::new()
+        } else {
+            kill_plan::for_pids(snap, &[arg.pid])
+        };
         if sub.is_empty() {
             let ticks = arg
                 .start_ticks
@@ -66,9 +76,9 @@ fn confirm(plan: &[PlannedKill]) -> bool {
 /// Run the kill command against `snap`. Returns the exit code.
 pub fn run(args: &KillArgs, snap: &ProcessSnapshot, default_grace: Duration) -> i32 {
     let grace = match args.grace {
-        Some(g) if g.is_finite() && g >= 0.0 => Duration::from_secs_f64(g),
+        Some(g) if g.is_finite() && (0.0..=3600.0).contains(&g) => Duration::from_secs_f64(g),
         Some(g) => {
-            eprintln!("devtop: --grace {g}: must be a number of seconds ≥ 0");
+            eprintln!("devtop: --grace {g}: must be a number of seconds from 0 to 3600");
             return EXIT_USAGE;
         }
         None => default_grace,

@@ -50,6 +50,8 @@ fn p(
         uid: Some(1000),
         pgrp: pid,
         tty_nr: 34816,
+        sid: 1,
+        session_leader_alive: true,
         cpu_time_s: f64::from(cpu) / 100.0 * age_s as f64,
     }
 }

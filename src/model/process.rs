@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
-    /// `prisma migrate dev|deploy|reset|resolve|diff`.
+    /// `prisma migrate dev|deploy|reset|resolve` (`migrate diff` reads only: prisma-other).
     PrismaMigrate,
     /// `prisma studio`.
     PrismaStudio,
@@ -117,6 +117,10 @@ pub struct ProcessInfo {
     pub pgrp: u32,
     /// Controlling terminal device number (`/proc/<pid>/stat` field 7); 0 = none.
     pub tty_nr: i32,
+    /// Session ID (`/proc/<pid>/stat` field 6).
+    pub sid: u32,
+    /// False when the session's leader (the shell of a closed terminal) no longer exists.
+    pub session_leader_alive: bool,
     /// Total CPU time used so far (utime + stime), seconds.
     pub cpu_time_s: f64,
 }
@@ -242,13 +246,35 @@ fn prisma_role(rest: &[String]) -> Role {
         .filter(|w| !w.starts_with('-'))
         .map(String::as_str);
     match (sub.next(), sub.next()) {
-        (Some("migrate"), Some("dev" | "deploy" | "reset" | "resolve" | "diff")) => {
-            Role::PrismaMigrate
-        }
+        // `migrate diff` only reads and takes no lock: not a migration run.
+        (Some("migrate"), Some("dev" | "deploy" | "reset" | "resolve")) => Role::PrismaMigrate,
         (Some("studio"), _) => Role::PrismaStudio,
         (Some("generate"), _) => Role::PrismaGenerate,
         (Some("db"), Some("push" | "pull" | "seed" | "execute")) => Role::PrismaDb,
         _ => Role::PrismaOther,
+    }
+}
+
+/// An argv word with the password of any `scheme://user:password@host` URL in it replaced by
+/// `***` (`prisma migrate diff --from-url postgresql://app:pw@db/app` is shown and exported as
+/// `postgresql://app:***@db/app`).
+pub fn mask_url_password(word: &str) -> String {
+    let Some(scheme_end) = word.find("://") else {
+        return word.to_owned();
+    };
+    let rest = &word[scheme_end + 3..];
+    let Some(at) = rest.find('@') else {
+        return word.to_owned();
+    };
+    let userinfo = &rest[..at];
+    match userinfo.find(':') {
+        Some(colon) if !userinfo[..colon].contains('/') => format!(
+            "{}{}:***{}",
+            &word[..scheme_end + 3],
+            &userinfo[..colon],
+            &rest[at..]
+        ),
+        _ => word.to_owned(),
     }
 }
 
@@ -299,7 +325,7 @@ mod tests {
         );
         assert_eq!(
             role("node", &format!("{bin} migrate diff --from-empty")),
-            Role::PrismaMigrate
+            Role::PrismaOther
         );
         assert_eq!(
             role("node", &format!("{bin} migrate status")),
@@ -415,6 +441,20 @@ mod tests {
         assert!(!matches_words("bash", &argv("bash"), &words));
         assert!(!matches_words("vim", &argv("vim node.txt"), &words));
         assert!(!matches_words("sleep", &argv("sleep 100"), &words));
+    }
+
+    #[test]
+    fn url_passwords_are_masked_in_argv() {
+        assert_eq!(
+            mask_url_password("--from-url=postgresql://app:s3cret@db:5432/app"),
+            "--from-url=postgresql://app:***@db:5432/app"
+        );
+        assert_eq!(mask_url_password("mysql://root@h/db"), "mysql://root@h/db");
+        assert_eq!(mask_url_password("src/index.ts"), "src/index.ts");
+        assert_eq!(
+            mask_url_password("https://example.com/a@b"),
+            "https://example.com/a@b"
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@ use std::collections::{HashMap, VecDeque};
 pub const IDLE_CPU_PERCENT: f64 = 1.0;
 /// The window over which a migrate's CPU must be idle to be hung, seconds.
 pub const HUNG_CPU_WINDOW_S: f64 = 30.0;
+/// Seconds a process must stay a zombie before ending its parent is a "kill all" suspect.
+pub const ZOMBIE_AFTER_S: f64 = 10.0;
 /// Process names that adopt orphans besides PID 1 (subreapers).
 pub const SUBREAPERS: &[&str] = &["systemd", "init", "tini", "dumb-init", "s6-svscan", "runit"];
 
@@ -255,10 +257,22 @@ pub fn evaluate(
         }
         false
     };
+    let is_below = |pid: u32, ancestor: u32| -> bool {
+        let mut cur = by_pid.get(&pid).and_then(|p| p.ppid);
+        for _ in 0..32 {
+            match cur {
+                Some(pp) if pp == ancestor => return true,
+                Some(pp) => cur = by_pid.get(&pp).and_then(|p| p.ppid),
+                None => return false,
+            }
+        }
+        false
+    };
     let flagged = procs.iter().filter(|p| p.relation != Relation::Ancestor);
 
     for p in flagged.clone() {
         if p.state == 'Z' {
+            let seen = cpu.get(&p.pid).map_or(0.0, CpuHistory::watched_s);
             let ppid = p.ppid.unwrap_or(1);
             let pname = by_pid
                 .get(&ppid)
@@ -269,12 +283,19 @@ pub fn evaluate(
                 pid: p.pid,
                 kind: SuspectKind::Zombie,
                 reason: format!(
-                    "zombie (state Z): exited but not reaped by parent PID {ppid} ({pname})"
+                    "zombie (state Z) for {}s+: exited but not reaped by parent PID {ppid} ({pname})",
+                    seen as u64
                 ),
                 advice: format!(
                     "end the parent PID {ppid} so init reaps it (a zombie holds no memory, only a PID)"
                 ),
-                severity: Severity::Suspect,
+                // A parent reaps late when its event loop is busy: only a zombie that lasts
+                // ZOMBIE_AFTER_S makes ending the parent part of "kill all suspects".
+                severity: if seen >= ZOMBIE_AFTER_S {
+                    Severity::Suspect
+                } else {
+                    Severity::Warn
+                },
                 kill_pid: ppid,
             });
         }
@@ -286,9 +307,11 @@ pub fn evaluate(
         {
             let c = judged_cpu(p, cpu.get(&p.pid), HUNG_CPU_WINDOW_S, false);
             // A migrate waiting on its own busy schema-engine is working, not hung.
+            // A migrate whose schema-engine (or any process below it: a pnpm/npx shim's
+            // node child) is busy is working, not hung.
             let engine_busy = procs.iter().any(|e| {
-                e.role == Role::SchemaEngine
-                    && e.ppid == Some(p.pid)
+                e.pid != p.pid
+                    && is_below(e.pid, p.pid)
                     && judged_cpu(e, cpu.get(&e.pid), HUNG_CPU_WINDOW_S, false) >= IDLE_CPU_PERCENT
             });
             if c < IDLE_CPU_PERCENT && !engine_busy {
@@ -363,7 +386,16 @@ pub fn evaluate(
     }
     for p in flagged.clone() {
         let Some(ppid) = p.ppid else { continue };
-        if p.state == 'Z' || p.relation != Relation::Matched || p.tty_nr != 0 {
+        // An orphan of a closed terminal: no controlling terminal any more and its session's
+        // leader (the shell) gone. A daemon that started its own session (pm2, an editor's
+        // server) leads its session and is not flagged; nor is a plain `node` host.
+        if p.state == 'Z'
+            || p.relation != Relation::Matched
+            || p.tty_nr != 0
+            || p.sid == p.pid
+            || p.session_leader_alive
+            || matches!(p.role, Role::Node | Role::Other)
+        {
             continue;
         }
         let parent = if ppid == 1 {
@@ -378,8 +410,9 @@ pub fn evaluate(
                 pid: p.pid,
                 kind: SuspectKind::Orphan,
                 reason: format!(
-                    "{} reparented to PID {ppid} ({adopter}), no controlling terminal, running {}",
+                    "{} reparented to PID {ppid} ({adopter}), its terminal's session {} gone, running {}",
                     p.role.label(),
+                    p.sid,
                     format_age(p.age_s)
                 ),
                 advice: "left behind by a closed terminal or editor: kill it unless you started it on purpose".into(),

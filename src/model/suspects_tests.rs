@@ -27,6 +27,8 @@ fn p(pid: u32, ppid: u32, name: &str, cmd: &str, age_s: u64, cpu_time_s: f64) ->
         uid: Some(1000),
         pgrp: pid,
         tty_nr: 34816,
+        sid: 1,
+        session_leader_alive: true,
         cpu_time_s,
     }
 }
@@ -174,9 +176,20 @@ fn zombie_points_at_parent() {
         relation: Relation::Descendant,
         ..p(301, 300, "node", "", 50, 0.0)
     };
-    let s = run(&[parent, z], &HashMap::new());
+    let s = run(&[parent.clone(), z.clone()], &HashMap::new());
     assert_eq!(kinds(&s), vec![(301, SuspectKind::Zombie)]);
     assert_eq!(s[0].kill_pid, 300);
+    // Just seen: the parent may reap it any moment, so warn only (not part of "kill all").
+    assert_eq!(s[0].severity, Severity::Warn);
+    let mut cpu = HashMap::new();
+    cpu.insert(301, history(&[(0.0, 0.0), (12.0, 0.0)]));
+    let lasting = run(&[parent, z], &cpu);
+    assert_eq!(lasting[0].severity, Severity::Suspect);
+    assert!(
+        lasting[0].reason.contains("for 12s+"),
+        "{}",
+        lasting[0].reason
+    );
     assert!(
         s[0].reason.contains("parent PID 300 (tsx node)"),
         "{}",
@@ -189,6 +202,8 @@ fn orphan_needs_adoption_and_no_tty() {
     let vite = "node /app/node_modules/.bin/vite --port 3011";
     let orphan = ProcessInfo {
         tty_nr: 0,
+        sid: 390,
+        session_leader_alive: false,
         ..p(400, 1, "node", vite, 3600, 2.0)
     };
     assert_eq!(
@@ -200,6 +215,24 @@ fn orphan_needs_adoption_and_no_tty() {
         ..orphan.clone()
     };
     assert!(run(&[with_tty], &HashMap::new()).is_empty());
+    // A daemon leading its own session (pm2, an editor's server) is not an orphan.
+    let daemon = ProcessInfo {
+        sid: 400,
+        ..orphan.clone()
+    };
+    assert!(run(&[daemon], &HashMap::new()).is_empty());
+    // Nor one whose terminal's shell is still there.
+    let live_session = ProcessInfo {
+        session_leader_alive: true,
+        ..orphan.clone()
+    };
+    assert!(run(&[live_session], &HashMap::new()).is_empty());
+    // Nor a plain node host (VS Code server, a pm2 app).
+    let node_host = ProcessInfo {
+        role: Role::Node,
+        ..orphan.clone()
+    };
+    assert!(run(&[node_host], &HashMap::new()).is_empty());
     let under_subreaper = ProcessInfo {
         ppid: Some(77),
         ..orphan.clone()

@@ -111,6 +111,18 @@ pub fn select(
         }
     }
     out.remove(&me);
+    // devtop's own ancestors (its terminal, a shell, an editor's node host) are never
+    // suspects or kill targets: show them as context at most.
+    let mut cur = nodes.get(&me).and_then(|n| n.ppid);
+    for _ in 0..64 {
+        let Some(p) = cur.filter(|&p| p > 1) else {
+            break;
+        };
+        if let Some(rel) = out.get_mut(&p) {
+            *rel = Relation::Ancestor;
+        }
+        cur = nodes.get(&p).and_then(|n| n.ppid);
+    }
     let shown: Vec<u32> = out.keys().copied().collect();
     for pid in shown {
         let mut cur = nodes.get(&pid).and_then(|n| n.ppid);
@@ -343,6 +355,8 @@ mod tests {
             uid: Some(1000),
             pgrp: pid,
             tty_nr: 0,
+            sid: 1,
+            session_leader_alive: true,
             cpu_time_s: 0.0,
         }
     }

@@ -44,7 +44,7 @@ pub fn run(setup: Setup) -> i32 {
         }
     };
     logging::init();
-    rt.block_on(async move {
+    let code = rt.block_on(async move {
         let mut term = match terminal::init() {
             Ok(t) => t,
             Err(e) => {
@@ -62,7 +62,11 @@ pub fn run(setup: Setup) -> i32 {
                 EXIT_FAILURE
             }
         }
-    })
+    });
+    // Never hang on quit: a kill still waiting out its grace or a stuck DNS lookup is
+    // abandoned (the terminal is already restored).
+    rt.shutdown_timeout(std::time::Duration::from_millis(300));
+    code
 }
 
 /// The loop proper: runs the collectors for `setup` until quit, SIGTERM or SIGHUP.

@@ -238,7 +238,12 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
             let target = state
                 .procs
                 .suspect_of(p.pid)
-                .filter(|s| s.kill_pid != p.pid && state.procs.get(s.kill_pid).is_some())
+                .filter(|s| {
+                    s.kill_pid != p.pid
+                        && state.procs.get(s.kill_pid).is_some_and(|pp| {
+                            pp.relation != crate::model::process::Relation::Ancestor
+                        })
+                })
                 .map_or(p.pid, |s| s.kill_pid);
             let plan = kill_plan::for_pids(&state.procs, &[target]);
             let title = match plan.len() {
