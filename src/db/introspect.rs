@@ -8,24 +8,31 @@ use super::connect::Db;
 use super::error::DbError;
 
 const PG_COLUMNS: &str = "\
-SELECT table_name::text AS table_name, column_name::text AS column_name
-  FROM information_schema.columns
- WHERE table_schema = $1 AND table_name <> '_prisma_migrations'";
+SELECT c.table_name::text AS table_name, c.column_name::text AS column_name
+  FROM information_schema.columns c
+  JOIN information_schema.tables t
+    ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+ WHERE c.table_schema = $1 AND c.table_name <> '_prisma_migrations'
+   AND t.table_type = 'BASE TABLE'";
 
 const MY_COLUMNS: &str = "\
-SELECT CAST(TABLE_NAME AS CHAR) AS table_name, CAST(COLUMN_NAME AS CHAR) AS column_name
-  FROM information_schema.COLUMNS
- WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> '_prisma_migrations'";
+SELECT CAST(c.TABLE_NAME AS CHAR) AS table_name, CAST(c.COLUMN_NAME AS CHAR) AS column_name
+  FROM information_schema.COLUMNS c
+  JOIN information_schema.TABLES t
+    ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+ WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME <> '_prisma_migrations'
+   AND t.TABLE_TYPE = 'BASE TABLE'";
 
 const LITE_COLUMNS: &str = "\
 SELECT m.name AS table_name, p.name AS column_name
   FROM sqlite_master AS m
   JOIN pragma_table_info(m.name) AS p
- WHERE m.type IN ('table', 'view')
+ WHERE m.type = 'table'
    AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
    AND m.name <> '_prisma_migrations'";
 
-/// Table (and view) name → column names, as the database has them now.
+/// Table name → column names, as the database has them now (base tables only: views are
+/// not part of a migration's drift).
 ///
 /// * PostgreSQL: `information_schema.columns` of `schema` (Prisma's `?schema=`, default
 ///   `"public"`); only objects devtop's user has some privilege on are listed.

@@ -29,6 +29,30 @@ pub enum DiffResult {
     TimedOut(Duration),
 }
 
+/// Major version of the Prisma CLI next to `cli` (`node_modules/prisma/package.json`).
+pub fn cli_major_version(cli: &Path) -> Option<u32> {
+    let node_modules = cli.parent()?.parent()?;
+    let text = std::fs::read_to_string(node_modules.join("prisma/package.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["version"].as_str()?.split('.').next()?.parse().ok()
+}
+
+/// The variable of `directUrl = env("X")` in a schema's datasource, when there is one.
+pub fn direct_url_env(schema_text: &str) -> Option<String> {
+    schema_text.lines().find_map(|line| {
+        let rest = line
+            .trim()
+            .strip_prefix("directUrl")?
+            .trim_start()
+            .strip_prefix('=')?
+            .trim();
+        let inner = rest.strip_prefix("env(")?.trim_start();
+        let q = inner.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let name: String = inner[1..].chars().take_while(|c| *c != q).collect();
+        (!name.is_empty()).then_some(name)
+    })
+}
+
 /// The project's Prisma CLI, when installed: `<root>/node_modules/.bin/prisma`.
 pub fn find_cli(root: &Path) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
@@ -65,15 +89,29 @@ pub async fn run(
         return DiffResult::Failed("diff gate closed".into());
     };
     let mut cmd = tokio::process::Command::new(cli);
-    cmd.arg("migrate")
-        .arg("diff")
-        .arg("--from-schema-datasource")
-        .arg(schema)
-        .arg("--to-schema-datamodel")
-        .arg(schema)
-        .arg("--exit-code")
-        .env(url_env, url.raw())
-        .stdin(Stdio::null())
+    cmd.arg("migrate").arg("diff");
+    if cli_major_version(cli).is_some_and(|v| v >= 7) {
+        // Prisma 7 reads the datasource from prisma.config.ts.
+        cmd.arg("--from-config-datasource")
+            .arg("--to-schema")
+            .arg(schema);
+    } else {
+        cmd.arg("--from-schema-datasource")
+            .arg(schema)
+            .arg("--to-schema-datamodel")
+            .arg(schema);
+    }
+    cmd.arg("--exit-code").env(url_env, url.raw());
+    // The schema engine prefers `directUrl`: point it at the same database, or a staging diff
+    // would introspect the local DIRECT_URL.
+    if let Some(direct) = std::fs::read_to_string(schema)
+        .ok()
+        .as_deref()
+        .and_then(direct_url_env)
+    {
+        cmd.env(direct, url.raw());
+    }
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -205,6 +243,26 @@ mod tests {
         assert_eq!(
             rt().block_on(run(&in_sync, &schema, "DATABASE_URL", &url(root), TIMEOUT)),
             DiffResult::InSync
+        );
+    }
+
+    #[test]
+    fn version_and_direct_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = fake_cli(dir.path(), "exit 0");
+        assert_eq!(cli_major_version(&cli), None);
+        std::fs::create_dir_all(dir.path().join("node_modules/prisma")).unwrap();
+        std::fs::write(
+            dir.path().join("node_modules/prisma/package.json"),
+            r#"{"name":"prisma","version":"7.1.0"}"#,
+        )
+        .unwrap();
+        assert_eq!(cli_major_version(&cli), Some(7));
+        let schema = "datasource db {\n  provider = \"postgresql\"\n  url = env(\"DATABASE_URL\")\n  directUrl = env(\"DIRECT_URL\")\n}\n";
+        assert_eq!(direct_url_env(schema).as_deref(), Some("DIRECT_URL"));
+        assert_eq!(
+            direct_url_env("datasource db {\n url = env(\"X\")\n}"),
+            None
         );
     }
 

@@ -262,11 +262,13 @@ fn status(name: &str, local: Option<&LocalMigration>, rows: &[&AppliedRow]) -> M
     if rows.is_empty() {
         return make(MigrationState::Pending, None, local_error);
     }
-    // Latest live attempt; on equal start times the later row in the table wins.
-    let latest = rows
-        .iter()
-        .filter(|r| r.rolled_back_at_ms.is_none())
-        .max_by_key(|r| r.started_at_ms);
+    // Like Prisma (P3009), any live attempt that never finished is a failure that blocks
+    // deploy, even when a later row finished; otherwise the latest live attempt decides (on
+    // equal start times the later row in the table wins).
+    let live = || rows.iter().filter(|r| r.rolled_back_at_ms.is_none());
+    let latest = live()
+        .find(|r| r.finished_at_ms.is_none())
+        .or_else(|| live().max_by_key(|r| r.started_at_ms));
     let Some(latest) = latest else {
         let when = rows.iter().filter_map(|r| r.rolled_back_at_ms).max();
         let rolled = when.map_or_else(

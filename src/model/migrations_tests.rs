@@ -217,15 +217,17 @@ fn failed_then_resolved_is_applied() {
 }
 
 #[test]
-fn latest_live_attempt_decides() {
+fn any_unfinished_live_attempt_fails() {
     // Succeeded, then re-run by hand and failed (no rollback mark): failed.
     let rows = [ok("m1", SEP_17), row("m1", SEP_17 + DAY, None)];
     let e = merge(&local(&["m1"]), Some(&rows));
     assert_eq!(e.items[0].state, MigrationState::Failed);
-    // The other way round: a failed attempt followed by a successful one.
+    // The other way round: a failed attempt (never marked rolled back) followed by a successful
+    // one still blocks deploy, as Prisma's P3009 check looks for any unfinished, not rolled-back
+    // row; `migrate resolve --rolled-back` on it is what clears it.
     let rows = [row("m1", SEP_17, None), ok("m1", SEP_17 + DAY)];
     let e = merge(&local(&["m1"]), Some(&rows));
-    assert_eq!(e.items[0].state, MigrationState::Applied);
+    assert_eq!(e.items[0].state, MigrationState::Failed);
 }
 
 #[test]
