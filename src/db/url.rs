@@ -112,15 +112,6 @@ impl DbUrl {
         &self.raw
     }
 
-    /// `text` with every secret of this URL (see `secrets`) replaced by `***`.
-    pub fn mask_text(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in self.secrets() {
-            out = out.replace(&secret, "***");
-        }
-        out
-    }
-
     /// Secrets that must not appear in any message: the raw URL, the sqlx URL, and the
     /// percent-decoded password when it is at least 4 characters long (shorter ones would mask
     /// ordinary words).

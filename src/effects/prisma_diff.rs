@@ -149,7 +149,7 @@ pub async fn run(
                         .collect::<Vec<_>>()
                         .join(" / ");
                     DiffResult::Failed(
-                        url.mask_text(&format!("prisma migrate diff failed ({status}): {msg}")),
+                        url.scrub(&format!("prisma migrate diff failed ({status}): {msg}")),
                     )
                 }
             }

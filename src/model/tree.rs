@@ -17,7 +17,7 @@ pub enum Scope {
     /// Every matching process of the current user (default).
     #[default]
     User,
-    /// Matching processes whose cwd, or an ancestor's cwd, is under the project root.
+    /// My matching processes whose cwd, or an ancestor's cwd, is under the project root.
     Project,
 }
 
@@ -89,7 +89,8 @@ pub fn select(
         }
         let ok = match scope {
             Scope::User => node.uid == Some(my_uid),
-            Scope::Project => in_project(pid, nodes, root),
+            // Another user's process is shown in neither scope: it cannot be signalled anyway.
+            Scope::Project => node.uid == Some(my_uid) && in_project(pid, nodes, root),
         };
         if ok {
             out.insert(pid, Relation::Matched);
@@ -450,7 +451,7 @@ mod tests {
         assert_eq!(below_me.get(&7), Some(&Relation::Matched));
         assert_eq!(project.get(&7), Some(&Relation::Matched));
         assert_eq!(project.get(&9), None);
-        assert_eq!(project.get(&20), Some(&Relation::Matched));
+        assert_eq!(project.get(&20), None, "another user's process");
         assert!(in_project(8, &nodes, &root));
         assert!(!in_project(9, &nodes, &root));
     }

@@ -160,7 +160,11 @@ where
                 }
                 Step::Redraw => dirty = true,
                 Step::Ignore => {}
-                Step::Closed => state.quit = true,
+                Step::InputClosed => state.quit = true,
+                Step::Closed => {
+                    cancel.cancel();
+                    return Err("a collector stopped unexpectedly (see the log above)".into());
+                }
             }
             // Drain whatever is already queued, then draw once.
             next = next_action(
@@ -182,6 +186,9 @@ enum Step {
     Action(Action),
     Redraw,
     Ignore,
+    /// The terminal's input ended (like SIGHUP): quit normally.
+    InputClosed,
+    /// A collector's channel closed: its task ended (it panicked).
     Closed,
 }
 
@@ -208,7 +215,7 @@ where
             Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => Step::Action(Action::Key(k)),
             Some(Ok(Event::Resize(..))) => Step::Redraw,
             Some(Ok(_)) => Step::Ignore,
-            Some(Err(_)) | None => Step::Closed,
+            Some(Err(_)) | None => Step::InputClosed,
         },
         r = c.processes.changed() => match r {
             Ok(()) => Step::Action(Action::Processes(c.processes.borrow_and_update().clone())),
