@@ -483,6 +483,8 @@ pub fn kill_targets(targets: &[KillTarget], grace: Duration) -> Vec<(u32, KillOu
     for p in pending.iter_mut() {
         if p.exited {
             if let Some(pgid) = p.group {
+                // The other members got the same SIGTERM: give them the rest of the grace.
+                wait_group_gone(pgid, p.term_at + grace);
                 kill_group_remnants(&me, pgid);
             }
             continue;
@@ -595,6 +597,13 @@ fn kill_group_remnants(me: &SelfView, pgid: u32) {
         if me.group_for(&pseudo).is_some() {
             signal_group(pgid, Signal::KILL);
         }
+    }
+}
+
+/// Polls (every 50 ms) until no live process is left in group `pgid` or `deadline` passes.
+fn wait_group_gone(pgid: u32, deadline: Instant) {
+    while group_has_live_members(pgid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -901,6 +910,29 @@ mod tests {
                 .any(|s| s.pgrp as u32 == pid && !matches!(s.state, 'Z' | 'X'))
         };
         assert!(wait_until(Duration::from_secs(5), || !group_alive()));
+    }
+
+    #[test]
+    fn group_members_get_the_rest_of_the_grace_after_the_leader_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let done = dir.path().join("graceful");
+        // The leader exits at once on SIGTERM; a member of its group needs 0.3 s to shut down.
+        let script = format!(
+            "trap 'exit 0' TERM; (trap 'sleep 0.3; echo ok > {f}; exit 0' TERM; while :; do sleep 0.05; done) & while :; do sleep 0.05; done",
+            f = done.display()
+        );
+        let mut child = ChildGuard::spawn(Command::new("sh").args(["-c", &script]), true);
+        let pid = child.pid();
+        assert!(wait_until(Duration::from_secs(5), || children_of(pid)
+            .len()
+            >= 2));
+        child.extra = children_of(pid);
+        let out = kill_targets(&[child.target("leader")], Duration::from_secs(3));
+        assert_eq!(out[0].1, KillOutcome::Terminated, "{out:?}");
+        assert!(
+            done.exists(),
+            "the member was SIGKILLed before the grace was over"
+        );
     }
 
     #[test]
