@@ -164,6 +164,15 @@ fn quote_ident(name: &str) -> String {
 
 fn pg_options(url: &DbUrl) -> Result<PgConnectOptions, DbError> {
     let opts = PgConnectOptions::from_str(url.sqlx_url()).map_err(|e| classify(&e))?;
+    if url.pgbouncer() {
+        // PgBouncer rejects unknown startup parameters (options, extra_float_digits); every
+        // query still runs in a `SET TRANSACTION READ ONLY` transaction (see `pg_read_tx`),
+        // and the schema is always named explicitly in devtop's queries.
+        return Ok(opts
+            .extra_float_digits(None)
+            .application_name("devtop")
+            .disable_statement_logging());
+    }
     let mut settings = vec![("default_transaction_read_only", "on".to_owned())];
     if let Some(schema) = &url.schema {
         settings.push(("search_path", quote_ident(schema)));
@@ -188,20 +197,41 @@ async fn pg_check(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
 
 async fn connect_pg(url: &DbUrl, timeout: Duration) -> Result<PgPool, DbError> {
     let opts = pg_options(url)?;
+    let session_read_only = !url.pgbouncer();
     bounded(timeout, async {
         let mut conn = opts.connect().await?;
-        let checked = pg_check(&mut conn).await;
+        let checked = if session_read_only {
+            pg_check(&mut conn).await
+        } else {
+            Ok(())
+        };
         let _ = conn.close().await;
         checked
     })
     .await?;
-    Ok(PgPoolOptions::new()
+    let pool = PgPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .min_connections(0)
         .idle_timeout(IDLE_TIMEOUT)
-        .acquire_timeout(timeout)
-        .after_connect(|conn, _meta| Box::pin(pg_check(conn)))
-        .connect_lazy_with(opts))
+        .acquire_timeout(timeout);
+    let pool = if session_read_only {
+        pool.after_connect(|conn, _meta| Box::pin(pg_check(conn)))
+    } else {
+        pool
+    };
+    Ok(pool.connect_lazy_with(opts))
+}
+
+/// A read-only transaction on a pooled PostgreSQL connection. Every devtop query on
+/// PostgreSQL runs inside one (`SET TRANSACTION READ ONLY` on top of the session's
+/// `default_transaction_read_only`), which also holds behind PgBouncer's transaction pooling
+/// where session settings cannot be used. Dropped without commit: rolled back.
+pub async fn pg_read_tx(
+    pool: &PgPool,
+) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    (&mut *tx).execute("SET TRANSACTION READ ONLY").await?;
+    Ok(tx)
 }
 
 // ---------------------------------------------------------------- MySQL / MariaDB

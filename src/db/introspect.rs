@@ -61,9 +61,11 @@ async fn columns_inner(
 ) -> Result<BTreeMap<String, BTreeSet<String>>, sqlx::Error> {
     let pairs: Vec<(String, String)> = match db {
         Db::Pg(pool) => {
+            let mut tx = crate::db::connect::pg_read_tx(pool).await?;
             let rows = sqlx::query(PG_COLUMNS)
+                .persistent(false)
                 .bind(schema.unwrap_or("public"))
-                .fetch_all(pool)
+                .fetch_all(&mut *tx)
                 .await?;
             rows.iter()
                 .map(|r| Ok((r.try_get("table_name")?, r.try_get("column_name")?)))

@@ -95,9 +95,11 @@ fn non_empty(s: Option<String>) -> Option<String> {
 async fn migrate_lock_inner(db: &Db) -> Result<Option<LockHolder>, sqlx::Error> {
     match db {
         Db::Pg(pool) => {
+            let mut tx = crate::db::connect::pg_read_tx(pool).await?;
             let row = sqlx::query(PG_HOLDER)
+                .persistent(false)
                 .bind(PG_ADVISORY_KEY)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *tx)
                 .await?;
             let Some(row) = row else { return Ok(None) };
             Ok(Some(LockHolder {

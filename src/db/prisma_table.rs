@@ -166,15 +166,18 @@ async fn applied_inner(
     match db {
         Db::Pg(pool) => {
             let schema = schema.unwrap_or("public");
+            let mut tx = crate::db::connect::pg_read_tx(pool).await?;
             let exists: bool = sqlx::query_scalar(PG_EXISTS)
+                .persistent(false)
                 .bind(schema)
-                .fetch_one(pool)
+                .fetch_one(&mut *tx)
                 .await?;
             if !exists {
                 return Ok(None);
             }
             let rows = sqlx::query(AssertSqlSafe(pg_select(schema)))
-                .fetch_all(pool)
+                .persistent(false)
+                .fetch_all(&mut *tx)
                 .await?;
             rows.iter().map(to_row).collect::<Result<_, _>>().map(Some)
         }

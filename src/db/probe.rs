@@ -62,14 +62,20 @@ pub async fn probe(db: &Db) -> Result<Health, DbError> {
 async fn probe_inner(db: &Db) -> Result<Health, sqlx::Error> {
     match db {
         Db::Pg(pool) => {
-            let mut conn = pool.acquire().await?;
+            let mut conn = crate::db::connect::pg_read_tx(pool).await?;
             let started = Instant::now();
             (&mut *conn).execute("SELECT 1").await?;
             let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+            // Unnamed statements (persistent(false)): PgBouncer's pooled server connections
+            // are shared, named ones would collide.
             let version: String = sqlx::query_scalar("SELECT version()")
+                .persistent(false)
                 .fetch_one(&mut *conn)
                 .await?;
-            let row = sqlx::query(PG_LOAD).fetch_one(&mut *conn).await?;
+            let row = sqlx::query(PG_LOAD)
+                .persistent(false)
+                .fetch_one(&mut *conn)
+                .await?;
             Ok(Health {
                 latency_ms,
                 version,

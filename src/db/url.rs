@@ -106,6 +106,16 @@ impl DbUrl {
         &self.sqlx_url
     }
 
+    /// True for a PostgreSQL URL with Prisma's `pgbouncer=true`: behind PgBouncer's
+    /// transaction pooling, session settings and extra startup parameters cannot be used.
+    pub fn pgbouncer(&self) -> bool {
+        self.provider == Provider::Postgres
+            && Url::parse(&self.raw).is_ok_and(|u| {
+                u.query_pairs()
+                    .any(|(k, v)| k == "pgbouncer" && v.eq_ignore_ascii_case("true"))
+            })
+    }
+
     /// The URL as given (with its password), only to hand to the project's own Prisma CLI
     /// through its environment (never argv, never displayed).
     pub(crate) fn raw(&self) -> &str {
