@@ -10,15 +10,16 @@
 //! The tmux tests skip (with a printed reason) when tmux is not installed.
 
 mod common;
+mod tmux;
 
 use std::net::{SocketAddr, TcpListener};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Fixture, Run, Spawned, devtop_command, run_command};
 use serde_json::Value;
+use tmux::Session;
 
 /// Behaviour deadline for a headless command against a black hole (devtop's connect timeout
 /// is 5 s; processes are sampled meanwhile).
@@ -183,82 +184,22 @@ fn migrations_env_filter_leaves_other_environments_alone() {
 // ------------------------------------------------------------------------------ tmux
 
 /// A detached tmux session, killed on drop (which also ends the devtop inside it).
-struct Session(String);
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
-}
-
-impl Session {
-    /// Starts `devtop --project <root> --scope project` with `DATABASE_URL` = `url` in a
-    /// 160×48 session; returns the session and the moment it was started.
-    fn start(fx: &Fixture, url: &str, tag: &str) -> (Session, Instant) {
-        let exe = env!("CARGO_BIN_EXE_devtop");
-        let name = format!("devtop-bh-{tag}-{}", std::process::id());
-        let cmd = format!(
-            "env DATABASE_URL='{url}' {exe} --project '{}' --scope project; \
-             echo \"[exited $?]\"; sleep 60",
-            fx.root().display()
-        );
-        let started = Instant::now();
-        let status = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                "160",
-                "-y",
-                "48",
-                &cmd,
-            ])
-            .status()
-            .expect("start tmux");
-        assert!(status.success(), "tmux new-session failed");
-        (Session(name), started)
-    }
-
-    fn screen(&self) -> String {
-        tmux(&["capture-pane", "-p", "-t", &self.0])
-    }
-
-    fn keys(&self, keys: &str) {
-        tmux(&["send-keys", "-t", &self.0, keys]);
-    }
-
-    /// Polls the screen every 100 ms until `cond` holds; panics after `limit`.
-    fn wait(&self, limit: Duration, what: &str, cond: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let text = self.screen();
-            if cond(&text) {
-                return text;
-            }
-            assert!(
-                start.elapsed() < limit,
-                "timed out after {limit:?} waiting for {what}; screen:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux").args(args).output().expect("run tmux");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// Starts `devtop --project <root> --scope project` with `DATABASE_URL` = `url` in a
+/// 160×48 session; returns the session and the moment it was started.
+fn start_tui(fx: &Fixture, url: &str, tag: &str) -> (Session, Instant) {
+    let exe = env!("CARGO_BIN_EXE_devtop");
+    let name = format!("devtop-bh-{tag}-{}", std::process::id());
+    let cmd = format!(
+        "env DATABASE_URL='{url}' {exe} --project '{}' --scope project; \
+         echo \"[exited $?]\"; sleep 60",
+        fx.root().display()
+    );
+    let started = Instant::now();
+    (Session::start(&name, 160, 48, &cmd), started)
 }
 
 fn tmux_missing(test: &str) -> bool {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipping {test}: tmux is not installed (apt-get install -y tmux)");
-        return true;
-    }
-    false
+    !tmux::available(test)
 }
 
 /// The header (first line) of a screen.
@@ -296,7 +237,7 @@ fn tui_keeps_drawing_while_the_connect_hangs() {
     let node = ticking_process(&fx);
     let hole = BlackHole::new();
     let url = hole.url();
-    let (s, started) = Session::start(&fx, &url, "draw");
+    let (s, started) = start_tui(&fx, &url, "draw");
 
     // Processes screen with the stand-in's age, local still connecting (◌ in the header).
     let first = s.wait(Duration::from_secs(4), "the process row", |t| {
@@ -375,7 +316,7 @@ fn tui_quits_at_once_during_the_hang() {
     let fx = Fixture::new();
     project(&fx);
     let hole = BlackHole::new();
-    let (s, started) = Session::start(&fx, &hole.url(), "quit");
+    let (s, started) = start_tui(&fx, &hole.url(), "quit");
     s.wait(Duration::from_secs(4), "the dashboard", |t| {
         header(t).contains("◌local")
     });

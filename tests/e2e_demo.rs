@@ -2,43 +2,14 @@
 //! confirm, and see the suspects gone; quit and check that nothing the demo started survives.
 //! Skips (with a printed reason) when tmux is not installed.
 
+mod tmux;
+
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Session(String);
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        // Ends devtop (SIGHUP) if a step failed; devtop then ends its own stand-ins.
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .status();
-    }
-}
-
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux").args(args).output().expect("run tmux");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn screen(s: &Session) -> String {
-    tmux(&["capture-pane", "-p", "-t", &s.0])
-}
+use tmux::{Session, tmux};
 
 fn wait_screen(s: &Session, limit: Duration, what: &str, cond: impl Fn(&str) -> bool) -> String {
-    let start = Instant::now();
-    loop {
-        let text = screen(s);
-        if cond(&text) {
-            return text;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "timed out waiting for {what}; screen:\n{text}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    s.wait(limit, what, cond)
 }
 
 /// The Processes pane of a screen (everything above the Memory pane).
@@ -60,31 +31,13 @@ fn processes_under(dir: &std::path::Path) -> Vec<u32> {
 
 #[test]
 fn demo_kill_suspects_in_tmux() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!(
-            "skipping demo_kill_suspects_in_tmux: tmux is not installed (apt-get install -y tmux)"
-        );
+    if !tmux::available("demo_kill_suspects_in_tmux") {
         return;
     }
     let exe = env!("CARGO_BIN_EXE_devtop");
     let name = format!("devtop-e2e-{}", std::process::id());
     let cmd = format!("{exe} demo; echo \"[exited $?]\"; sleep 60");
-    let status = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &name,
-            "-x",
-            "160",
-            "-y",
-            "48",
-            &cmd,
-        ])
-        .status()
-        .expect("start tmux");
-    assert!(status.success());
-    let s = Session(name);
+    let s = Session::start(&name, 160, 48, &cmd);
 
     let first = wait_screen(&s, Duration::from_secs(40), "the demo's suspects", |t| {
         ["hung-migrate", "runaway-engine", "orphan", "studio"]
@@ -150,8 +103,7 @@ fn demo_kill_suspects_in_tmux() {
 /// devtop exits 0.
 #[test]
 fn signals_restore_the_terminal() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("skipping signals_restore_the_terminal: tmux is not installed");
+    if !tmux::available("signals_restore_the_terminal") {
         return;
     }
     let exe = env!("CARGO_BIN_EXE_devtop");
@@ -167,22 +119,7 @@ fn signals_restore_the_terminal() {
             pf = pidfile.display(),
             d = dir.path().display()
         );
-        let status = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "100",
-                "-y",
-                "30",
-                &cmd,
-            ])
-            .status()
-            .expect("start tmux");
-        assert!(status.success());
-        let s = Session(session);
+        let s = Session::start(&session, 100, 30, &cmd);
         wait_screen(&s, Duration::from_secs(20), "the dashboard", |t| {
             t.contains("Processes")
         });
