@@ -17,6 +17,37 @@ const MIB: u64 = 1 << 20;
 /// The fixture project root.
 pub const ROOT: &str = "/home/dev/video-production-manager";
 
+/// A matched, sleeping process of user 1000 with a terminal, classified from `cmd` (split on
+/// whitespace), everything else zero or empty: the base the fixtures and tests adjust with
+/// struct-update syntax.
+pub fn process(pid: u32, ppid: u32, name: &str, cmd: &str) -> ProcessInfo {
+    let cmd: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
+    ProcessInfo {
+        pid,
+        ppid: Some(ppid),
+        name: name.into(),
+        role: classify(name, &cmd),
+        relation: Relation::Matched,
+        state: 'S',
+        start_time: 0,
+        start_ticks: 0,
+        age_s: 0,
+        cpu_percent: 0.0,
+        rss_bytes: 0,
+        cwd: None,
+        cmd,
+        ports: vec![],
+        max_old_space_mib: None,
+        node_options: None,
+        uid: Some(1000),
+        pgrp: pid,
+        tty_nr: 34816,
+        sid: 1,
+        session_leader_alive: true,
+        cpu_time_s: 0.0,
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn p(
     pid: u32,
@@ -29,30 +60,16 @@ fn p(
     rss_mib: u64,
     cwd: &str,
 ) -> ProcessInfo {
-    let cmd: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
     ProcessInfo {
-        pid,
-        ppid: Some(ppid),
-        name: name.into(),
-        role: classify(name, &cmd),
         relation,
-        state: 'S',
         start_time: 1_770_000_000 - age_s,
         start_ticks: 100_000_000 - age_s * 100,
         age_s,
         cpu_percent: cpu,
         rss_bytes: rss_mib * MIB,
         cwd: Some(PathBuf::from(format!("{ROOT}{cwd}"))),
-        cmd,
-        ports: vec![],
-        max_old_space_mib: None,
-        node_options: None,
-        uid: Some(1000),
-        pgrp: pid,
-        tty_nr: 34816,
-        sid: 1,
-        session_leader_alive: true,
         cpu_time_s: f64::from(cpu) / 100.0 * age_s as f64,
+        ..process(pid, ppid, name, cmd)
     }
 }
 

@@ -2,34 +2,16 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::model::process::classify;
 use std::path::PathBuf;
 
 fn p(pid: u32, ppid: u32, name: &str, cmd: &str, age_s: u64, cpu_time_s: f64) -> ProcessInfo {
-    let cmd: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
     ProcessInfo {
-        pid,
-        ppid: Some(ppid),
-        name: name.into(),
-        role: classify(name, &cmd),
-        relation: Relation::Matched,
-        state: 'S',
-        start_time: 0,
         start_ticks: u64::from(pid),
         age_s,
-        cpu_percent: 0.0,
         rss_bytes: 100 << 20,
         cwd: Some(PathBuf::from("/app/api")),
-        cmd,
-        ports: vec![],
-        max_old_space_mib: None,
-        node_options: None,
-        uid: Some(1000),
-        pgrp: pid,
-        tty_nr: 34816,
-        sid: 1,
-        session_leader_alive: true,
         cpu_time_s,
+        ..crate::model::fixtures::process(pid, ppid, name, cmd)
     }
 }
 

@@ -337,28 +337,13 @@ mod tests {
 
     pub(crate) fn proc_(pid: u32, ppid: u32, relation: Relation, cpu: f32) -> ProcessInfo {
         ProcessInfo {
-            pid,
-            ppid: Some(ppid),
-            name: format!("p{pid}"),
             role: Role::Node,
             relation,
-            state: 'S',
-            start_time: 0,
-            start_ticks: 0,
             age_s: 1000 - u64::from(pid),
             cpu_percent: cpu,
             rss_bytes: u64::from(pid) * 1000,
-            cwd: None,
-            cmd: vec![],
-            ports: vec![],
-            max_old_space_mib: None,
-            node_options: None,
-            uid: Some(1000),
-            pgrp: pid,
             tty_nr: 0,
-            sid: 1,
-            session_leader_alive: true,
-            cpu_time_s: 0.0,
+            ..crate::model::fixtures::process(pid, ppid, &format!("p{pid}"), "")
         }
     }
 

@@ -123,6 +123,19 @@ where
         state.scope.label(),
         setup.config.refresh
     );
+    // The next input of any kind (key, snapshot, effect result, signal), as a future.
+    macro_rules! next {
+        () => {
+            next_action(
+                &mut events,
+                &mut c,
+                &mut db,
+                &mut arx,
+                &mut sigterm,
+                &mut sighup,
+            )
+        };
+    }
     let mut dirty = true;
     loop {
         if dirty {
@@ -138,17 +151,7 @@ where
         if state.quit {
             break;
         }
-        let mut next = Some(
-            next_action(
-                &mut events,
-                &mut c,
-                &mut db,
-                &mut arx,
-                &mut sigterm,
-                &mut sighup,
-            )
-            .await,
-        );
+        let mut next = Some(next!().await);
         while let Some(step) = next {
             match step {
                 Step::Action(a) => {
@@ -167,15 +170,7 @@ where
                 }
             }
             // Drain whatever is already queued, then draw once.
-            next = next_action(
-                &mut events,
-                &mut c,
-                &mut db,
-                &mut arx,
-                &mut sigterm,
-                &mut sighup,
-            )
-            .now_or_never();
+            next = next!().now_or_never();
         }
     }
     cancel.cancel();
