@@ -43,6 +43,7 @@ fn selection(root: &Path) -> Selection {
         scope: Scope::User,
         root: root.to_owned(),
         rules: SuspectRules::default(),
+        show_own_children: false,
     }
 }
 

@@ -17,6 +17,9 @@
 #   REFRESH=1       refresh interval in seconds given to every tool (devtop's default is 1 s)
 #   DEVTOP_BIN=path measure this devtop binary instead of building target/release/devtop
 #   DB=1               devtop also probes three databases (PostgreSQL, MariaDB, SQLite)
+#   DEV=36             start this many idle dev stand-ins (devtop's own stand-in mode, named
+#                   node, argv of vite / tsx watch / prisma studio / next dev) in the work dir, and
+#                   run devtop in project scope on it, so exactly these are its dev processes
 #
 # Everything started here (tmux sessions by name, sleepers by PID) is ended by the EXIT trap.
 set -euo pipefail
@@ -116,9 +119,30 @@ status_kb() {
     return 1
 }
 
+# Idle dev stand-ins in $WORKDIR: the devtop binary run through a symlink named `node`.
+spawn_dev() {
+    local n=$1 i tool
+    local tools=("vite --port 0" "tsx watch src/index.ts" "prisma studio --browser none" "next dev")
+    mkdir -p "$WORKDIR/bin"
+    ln -sf "$BIN" "$WORKDIR/bin/node"
+    echo "starting $n dev stand-ins ..." >&2
+    for ((i = 0; i < n; i++)); do
+        tool=${tools[$((i % ${#tools[@]}))]}
+        # shellcheck disable=SC2086 # split the tool's argv
+        (cd "$WORKDIR" && DEVTOP_STANDIN=sleep DEVTOP_STANDIN_WATCH_PID=$$ \
+            exec "$WORKDIR/bin/node" "$WORKDIR/node_modules/.bin/"$tool </dev/null >/dev/null 2>&1) &
+        SLEEPERS+=($!)
+    done
+}
+
+SCOPE=user
+if ((${DEV:-0} > 0)); then
+    SCOPE=project
+fi
+
 tool_cmd() {
     case $1 in
-    devtop) echo "exec $BIN --scope user --project $WORKDIR --config $WORKDIR/devtop.toml" ;;
+    devtop) echo "exec $BIN --scope $SCOPE --project $WORKDIR --config $WORKDIR/devtop.toml" ;;
     htop) echo "exec htop -d $((REFRESH * 10))" ;;
     btm) echo "exec btm --rate $((REFRESH * 1000))" ;;
     top) echo "exec top -d $REFRESH" ;;
@@ -144,6 +168,7 @@ if [[ ${DB:-0} == 1 ]]; then
 fi
 
 ROWS=()
+((${DEV:-0} > 0)) && spawn_dev "$DEV"
 
 # One round: start every tool, wait, measure all of them over the same DURATION, stop them.
 measure_round() {

@@ -3,6 +3,7 @@
 use crate::model::tree::Scope;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// devtop — htop for the JS dev stack: node, prisma, tsx, vite and their schema-engines.
 #[derive(Debug, Parser)]
@@ -29,6 +30,36 @@ pub struct Common {
     /// Config file (default: <project>/devtop.toml when present).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Dashboard refresh interval, e.g. 500ms, 2s (overrides `refresh` of the config;
+    /// 100ms to 1h). `+`/`-` change it live.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_refresh)]
+    pub refresh: Option<Duration>,
+    /// Leave the mouse to the terminal (its own text selection) instead of clicks selecting
+    /// rows and the wheel scrolling (overrides `mouse` of the config).
+    #[arg(long, global = true)]
+    pub no_mouse: bool,
+}
+
+impl Common {
+    /// Apply the command-line overrides that the config file also sets (`--refresh`,
+    /// `--no-mouse`).
+    pub fn apply(&self, config: &mut crate::config::Config) {
+        if let Some(r) = self.refresh {
+            config.refresh = r;
+        }
+        if self.no_mouse {
+            config.mouse = false;
+        }
+    }
+}
+
+fn parse_refresh(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration like 500ms or 2s: {e}"))?;
+    if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
+        return Err(format!("`{s}` is out of range: 100ms to 1h"));
+    }
+    Ok(d)
 }
 
 /// `--scope` values.
@@ -72,6 +103,21 @@ pub enum Command {
     Kill(KillArgs),
     /// Start a throwaway project with stand-in processes and open the TUI on it.
     Demo,
+    /// Print a shell completion script (e.g. `devtop completions bash > ~/.local/share/bash-completion/completions/devtop`).
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page devtop(1) in roff (`devtop man | man -l -`).
+    Man,
+    /// Show where the configuration comes from.
+    Config {
+        /// Print the config files in the order they apply (per-user, then the project's),
+        /// saying which exist; exit 2 when one of them is invalid.
+        #[arg(long, required = true)]
+        path: bool,
+    },
 }
 
 /// `devtop kill` options.
@@ -152,5 +198,13 @@ mod tests {
         assert!(Cli::try_parse_from(["devtop", "kill"]).is_err());
         assert!(Cli::try_parse_from(["devtop", "kill", "--pid", "x"]).is_err());
         assert!(Cli::try_parse_from(["devtop", "--bogus"]).is_err());
+        let c = Cli::try_parse_from(["devtop", "--refresh", "500ms"]).unwrap();
+        assert_eq!(c.common.refresh, Some(Duration::from_millis(500)));
+        assert!(Cli::try_parse_from(["devtop", "--refresh", "5ms"]).is_err());
+        assert!(Cli::try_parse_from(["devtop", "--refresh", "soon"]).is_err());
+        let c = Cli::try_parse_from(["devtop", "config", "--path", "--no-mouse"]).unwrap();
+        assert!(matches!(c.command, Some(Command::Config { path: true })));
+        assert!(c.common.no_mouse);
+        assert!(Cli::try_parse_from(["devtop", "config"]).is_err());
     }
 }

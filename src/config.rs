@@ -1,12 +1,21 @@
 //! `devtop.toml` → [`Config`]: every key optional, defaults documented here and in the README.
-//! Errors name the file, line, column and the offending text.
+//! The per-user file applies first and the project's over it ([`layers`]). Errors name the
+//! file, line, column and the offending text.
 
 use crate::model::memory::MemoryThresholds;
-use crate::model::suspects::{StudioPolicy, SuspectRules};
+use crate::model::suspects::SuspectRules;
 use crate::model::tree::Scope;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+pub use validate::Machine;
+use validate::{Dur, RawConfig, Size, validate};
+
+#[path = "config_validate.rs"]
+mod validate;
+
+#[path = "config_layers.rs"]
+pub mod layers;
 
 /// Process-name and argv words matched by default.
 pub const DEFAULT_MATCH: &[&str] = &["node", "prisma", "tsx", "vite", "schema-engine"];
@@ -34,8 +43,15 @@ pub struct Config {
     pub prisma_schema: Option<PathBuf>,
     /// `[prisma] migrations`: migrations folder relative to the project root, when set.
     pub prisma_migrations: Option<PathBuf>,
-    /// The file this came from, if any.
-    pub source: Option<PathBuf>,
+    /// Mouse capture in the dashboard (`mouse`, default true): clicks select and focus, the
+    /// wheel scrolls; off, the terminal keeps its own mouse selection.
+    pub mouse: bool,
+    /// Draw without colour (`no_color`, default false), as the `NO_COLOR` environment
+    /// variable does (either one turns colour off).
+    pub no_color: bool,
+    /// The files this was read from, in the order they applied (the per-user file, then the
+    /// project's); empty for the built-in defaults.
+    pub sources: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -51,7 +67,9 @@ impl Default for Config {
             db_interval: Duration::from_secs(5),
             prisma_schema: None,
             prisma_migrations: None,
-            source: None,
+            mouse: true,
+            no_color: false,
+            sources: Vec::new(),
         }
     }
 }
@@ -81,28 +99,6 @@ pub enum ConfigError {
     },
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    #[serde(default, deserialize_with = "de_duration")]
-    refresh: Option<Duration>,
-    scope: Option<Scope>,
-    #[serde(default, deserialize_with = "de_duration")]
-    grace: Option<Duration>,
-    #[serde(default)]
-    processes: RawProcesses,
-    #[serde(default)]
-    suspects: RawSuspects,
-    #[serde(default)]
-    memory: RawMemory,
-    #[serde(default, deserialize_with = "de_duration")]
-    db_interval: Option<Duration>,
-    #[serde(default)]
-    database: Vec<DatabaseEntry>,
-    #[serde(default)]
-    prisma: RawPrisma,
-}
-
 /// One `[[database]]` entry: an environment whose URL is read from the environment variable
 /// `url_env` (process environment, then the project's .env, then prisma/.env). URLs are never
 /// written in the config file.
@@ -115,141 +111,92 @@ pub struct DatabaseEntry {
     pub url_env: String,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawPrisma {
-    schema: Option<PathBuf>,
-    migrations: Option<PathBuf>,
-    /// Reserved for the guarded-migration command; accepted so a config written for it loads.
-    #[allow(dead_code)]
-    migrate: Option<Vec<String>>,
+/// How a validation message names a value the file leaves out: "the default" over the
+/// built-in defaults, else "as set in <the last file applied>" (or the default it kept).
+fn base_origin(base: &Config) -> validate::Origin {
+    let defaults = MemoryThresholds::default();
+    let name = |same: bool| match base.sources.last() {
+        Some(p) if !same => format!("as set in {}", p.display()),
+        _ => "the default".to_owned(),
+    };
+    validate::Origin {
+        warn: name(base.memory.warn_available_bytes == defaults.warn_available_bytes),
+        critical: name(base.memory.critical_available_bytes == defaults.critical_available_bytes),
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawProcesses {
-    #[serde(rename = "match")]
-    match_words: Option<Vec<String>>,
-    #[serde(default)]
-    extra: Vec<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawSuspects {
-    #[serde(default, deserialize_with = "de_duration")]
-    hung_migrate_after: Option<Duration>,
-    runaway_cpu_percent: Option<f64>,
-    #[serde(default, deserialize_with = "de_duration")]
-    runaway_for: Option<Duration>,
-    #[serde(default, deserialize_with = "de_duration")]
-    engine_max_age: Option<Duration>,
-    studio: Option<StudioPolicy>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawMemory {
-    #[serde(default, deserialize_with = "de_size")]
-    warn_available: Option<u64>,
-    #[serde(default, deserialize_with = "de_size")]
-    critical_available: Option<u64>,
-    psi_warn_some_avg10: Option<f64>,
-    psi_critical_full_avg10: Option<f64>,
-}
-
-fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    let s = String::deserialize(d)?;
-    humantime::parse_duration(&s).map(Some).map_err(|e| {
-        serde::de::Error::custom(format!(
-            "invalid duration \"{s}\" ({e}); write e.g. \"90s\" or \"2m\""
-        ))
-    })
-}
-
-fn de_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    let s = String::deserialize(d)?;
-    s.parse::<bytesize::ByteSize>()
-        .map(|b| Some(b.as_u64()))
-        .map_err(|e| {
-            serde::de::Error::custom(format!(
-                "invalid size \"{s}\" ({e}); write e.g. \"1GiB\" or \"500MiB\""
-            ))
-        })
-}
-
+/// 1-based line and column (in characters) of byte `offset` of `text`.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = text.get(..at).unwrap_or("");
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
 }
 
-fn validate(raw: &RawConfig) -> Result<(), String> {
-    let pos = |name: &str, v: Option<f64>| match v {
-        Some(x) if !(x.is_finite() && x >= 0.0) => {
-            Err(format!("{name} must be a number ≥ 0, got {x}"))
-        }
-        _ => Ok(()),
-    };
-    pos(
-        "suspects.runaway_cpu_percent",
-        raw.suspects.runaway_cpu_percent,
-    )?;
-    pos("memory.psi_warn_some_avg10", raw.memory.psi_warn_some_avg10)?;
-    pos(
-        "memory.psi_critical_full_avg10",
-        raw.memory.psi_critical_full_avg10,
-    )?;
-    if raw.refresh.is_some_and(|d| d < Duration::from_millis(100)) {
-        return Err("refresh must be at least 100ms".into());
-    }
-    if raw.grace.is_some_and(|d| d > Duration::from_secs(3600)) {
-        return Err("grace must be at most 1h".into());
-    }
-    if raw.db_interval.is_some_and(|d| d < Duration::from_secs(1)) {
-        return Err("db_interval must be at least 1s".into());
-    }
-    let mut names = std::collections::HashSet::new();
-    for d in &raw.database {
-        if d.name.trim().is_empty() || d.url_env.trim().is_empty() {
-            return Err("[[database]] needs a non-empty `name` and `url_env`".into());
-        }
-        if !names.insert(d.name.as_str()) {
-            return Err(format!("[[database]] name \"{}\" appears twice", d.name));
-        }
-    }
-    Ok(())
-}
-
 impl Config {
-    /// Parse config text. `path` is only used in error messages.
+    /// Parse config text, checking thresholds against this machine (see [`Config::parse_for`]).
+    /// `path` is only used in error messages.
     ///
     /// Errors: [`ConfigError::Invalid`] with the line and column of a syntax error, an unknown
-    /// key (`unknown field \`foo\``) or an invalid value.
+    /// key (`unknown field \`foo\``), an invalid value, or a value out of range.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
-            let mut snippet = text.lines().nth(line - 1).unwrap_or("").trim().to_owned();
-            if snippet.contains("://") {
-                // Never echo what looks like a database URL: it may carry a password.
-                let key = snippet.split('=').next().unwrap_or("").trim();
-                snippet = format!("{key} = …");
-            }
+        Config::parse_for(text, path, Machine::current())
+    }
+
+    /// Parse config text for `machine` over the built-in defaults; see [`Config::parse_over`].
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] with file, line, column and a message naming the key.
+    pub fn parse_for(text: &str, path: &Path, machine: Machine) -> Result<Config, ConfigError> {
+        Config::parse_over(&Config::default(), text, path, machine)
+    }
+
+    /// Parse config text for `machine`, each key it sets overriding `base` (the built-in
+    /// defaults, or what the per-user file made of them): scalars and table keys one by one,
+    /// `[processes] match` replaces the words and `extra` adds to them, a `[[database]]` entry
+    /// replaces the base's entry of the same name. Besides syntax and types, values are range-checked
+    /// (`refresh` 100ms..=1h, `db_interval` 1s..=1h, `grace` ≤ 1h, `hung_migrate_after`
+    /// 1s..=7d, `runaway_for` 1s..=1d, `engine_max_age` 1s..=30d, `runaway_cpu_percent`
+    /// 1..=100 × CPUs, PSI percentages 0..=100, memory sizes ≤ the machine's RAM) and related
+    /// (`critical_available` below `warn_available`, defaults included); nesting deeper than
+    /// the TOML parser's limit is a syntax error; relations are checked against the base for
+    /// keys this text leaves out. Errors point at the offending value in `path`.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] with file, line, column and a message naming the key.
+    pub fn parse_over(
+        base: &Config,
+        text: &str,
+        path: &Path,
+        machine: Machine,
+    ) -> Result<Config, ConfigError> {
+        let invalid = |span: Option<std::ops::Range<usize>>, message: String| {
+            let (line, col) = span.map_or((1, 1), |s| line_col(text, s.start));
             ConfigError::Invalid {
                 path: path.to_owned(),
                 line,
                 col,
-                message: format!("{} (in `{snippet}`)", e.message().trim()),
+                message,
             }
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let (line, _) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+            // Never echo a secret (a database URL's password, `password = "…"`) nor a control
+            // byte: the snippet goes through the one redactor and the one sanitiser.
+            let line_text = text.lines().nth(line - 1).unwrap_or("").trim();
+            let snippet: String = crate::sanitize::clean(&crate::redact::text(line_text))
+                .chars()
+                .take(120)
+                .collect();
+            invalid(e.span(), format!("{} (in `{snippet}`)", e.message().trim()))
         })?;
-        validate(&raw).map_err(|message| ConfigError::Invalid {
-            path: path.to_owned(),
-            line: 1,
-            col: 1,
-            message,
-        })?;
-        let d = Config::default();
+        let d = base;
+        validate(&raw, &d.memory, &base_origin(base), machine)
+            .map_err(|e| invalid(Some(e.span), e.message))?;
         let mut match_words = raw
             .processes
             .match_words
@@ -257,71 +204,58 @@ impl Config {
         match_words.extend(raw.processes.extra);
         let ds = d.suspects.clone();
         let dm = d.memory.clone();
+        let dur = |v: Option<toml::Spanned<Dur>>| v.map(|v| v.into_inner().0);
+        let secs = |v: Option<toml::Spanned<Dur>>, default: f64| {
+            v.map_or(default, |v| v.into_inner().0.as_secs_f64())
+        };
+        let num =
+            |v: Option<toml::Spanned<f64>>, default: f64| v.map_or(default, |v| v.into_inner());
+        let bytes =
+            |v: Option<toml::Spanned<Size>>, default: u64| v.map_or(default, |v| v.into_inner().0);
         Ok(Config {
-            refresh: raw.refresh.unwrap_or(d.refresh),
+            refresh: dur(raw.refresh).unwrap_or(d.refresh),
             scope: raw.scope.unwrap_or(d.scope),
-            grace: raw.grace.unwrap_or(d.grace),
+            grace: dur(raw.grace).unwrap_or(d.grace),
             match_words,
             suspects: SuspectRules {
-                hung_migrate_after_s: raw
-                    .suspects
-                    .hung_migrate_after
-                    .map_or(ds.hung_migrate_after_s, |d| d.as_secs_f64()),
-                runaway_cpu_percent: raw
-                    .suspects
-                    .runaway_cpu_percent
-                    .unwrap_or(ds.runaway_cpu_percent),
-                runaway_for_s: raw
-                    .suspects
-                    .runaway_for
-                    .map_or(ds.runaway_for_s, |d| d.as_secs_f64()),
-                engine_max_age_s: raw
-                    .suspects
-                    .engine_max_age
-                    .map_or(ds.engine_max_age_s, |d| d.as_secs_f64()),
+                hung_migrate_after_s: secs(
+                    raw.suspects.hung_migrate_after,
+                    ds.hung_migrate_after_s,
+                ),
+                runaway_cpu_percent: num(raw.suspects.runaway_cpu_percent, ds.runaway_cpu_percent),
+                runaway_for_s: secs(raw.suspects.runaway_for, ds.runaway_for_s),
+                engine_max_age_s: secs(raw.suspects.engine_max_age, ds.engine_max_age_s),
                 studio: raw.suspects.studio.unwrap_or(ds.studio),
             },
             memory: MemoryThresholds {
-                warn_available_bytes: raw.memory.warn_available.unwrap_or(dm.warn_available_bytes),
-                critical_available_bytes: raw
-                    .memory
-                    .critical_available
-                    .unwrap_or(dm.critical_available_bytes),
-                psi_warn_some_avg10: raw
-                    .memory
-                    .psi_warn_some_avg10
-                    .unwrap_or(dm.psi_warn_some_avg10),
-                psi_critical_full_avg10: raw
-                    .memory
-                    .psi_critical_full_avg10
-                    .unwrap_or(dm.psi_critical_full_avg10),
+                warn_available_bytes: bytes(raw.memory.warn_available, dm.warn_available_bytes),
+                critical_available_bytes: bytes(
+                    raw.memory.critical_available,
+                    dm.critical_available_bytes,
+                ),
+                psi_warn_some_avg10: num(raw.memory.psi_warn_some_avg10, dm.psi_warn_some_avg10),
+                psi_critical_full_avg10: num(
+                    raw.memory.psi_critical_full_avg10,
+                    dm.psi_critical_full_avg10,
+                ),
             },
-            databases: raw.database,
-            db_interval: raw.db_interval.unwrap_or(d.db_interval),
-            prisma_schema: raw.prisma.schema,
-            prisma_migrations: raw.prisma.migrations,
-            source: Some(path.to_owned()),
+            databases: d
+                .databases
+                .iter()
+                .filter(|b| raw.database.iter().all(|r| r.entry().name != b.name))
+                .cloned()
+                .chain(raw.database.iter().map(|r| r.entry()))
+                .collect(),
+            db_interval: dur(raw.db_interval).unwrap_or(d.db_interval),
+            prisma_schema: raw.prisma.schema.or_else(|| d.prisma_schema.clone()),
+            prisma_migrations: raw
+                .prisma
+                .migrations
+                .or_else(|| d.prisma_migrations.clone()),
+            mouse: raw.mouse.unwrap_or(d.mouse),
+            no_color: raw.no_color.unwrap_or(d.no_color),
+            sources: d.sources.iter().cloned().chain([path.to_owned()]).collect(),
         })
-    }
-
-    /// Load `explicit` when given (it must exist), else `<root>/devtop.toml` when present,
-    /// else the defaults.
-    pub fn load(explicit: Option<&Path>, root: &Path) -> Result<Config, ConfigError> {
-        let path = match explicit {
-            Some(p) => p.to_owned(),
-            None => {
-                let p = root.join("devtop.toml");
-                if !p.exists() {
-                    return Ok(Config::default());
-                }
-                p
-            }
-        };
-        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Read {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        Config::parse(&text, &path)
     }
 }
 
@@ -343,6 +277,7 @@ pub fn find_project_root(start: &Path) -> PathBuf {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::model::suspects::StudioPolicy;
 
     fn parse(t: &str) -> Result<Config, ConfigError> {
         Config::parse(t, Path::new("devtop.toml"))
@@ -432,12 +367,101 @@ migrate = ["npx", "prisma", "migrate", "deploy"]
             .to_string();
         assert!(e.contains("unknown field `url`"), "{e}");
         assert!(!e.contains("u:p@"), "never echo a URL value: {e}");
+        let e = parse("[[database]]\nname = \"x\"\npassword = \"hunter22\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `password`"), "{e}");
+        assert!(!e.contains("hunter22"), "never echo a secret: {e}");
         let e = parse("[[database]]\nname = \"a\"\nurl_env = \"X\"\n[[database]]\nname = \"a\"\nurl_env = \"Y\"\n")
             .unwrap_err()
             .to_string();
         assert!(e.contains("appears twice"), "{e}");
         let e = parse("refresh = \"1ms\"").unwrap_err().to_string();
-        assert!(e.contains("at least 100ms"), "{e}");
+        assert!(e.contains("between 100ms and 1h"), "{e}");
+    }
+
+    fn machine() -> Machine {
+        Machine {
+            mem_total: Some(8 << 30),
+            cpus: 4,
+        }
+    }
+
+    fn invalid(t: &str) -> String {
+        Config::parse_for(t, Path::new("devtop.toml"), machine())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn validation_errors_point_at_the_value() {
+        let e = invalid("scope = \"user\"\nrefresh = \"1000000000years\"\n");
+        assert!(e.starts_with("devtop.toml:2:11: refresh = "), "{e}");
+        assert!(e.contains("out of range"), "{e}");
+        let e = invalid("[memory]\nwarn_available = \"1GiB\"\ncritical_available = \"2GiB\"\n");
+        assert!(
+            e.starts_with("devtop.toml:3:22: critical_available (2.0 GiB)"),
+            "{e}"
+        );
+        assert!(e.contains("must be below warn_available (1.0 GiB)"), "{e}");
+        // Against the default warn threshold (1 GiB): the message says it is the default.
+        let e = invalid("[memory]\ncritical_available = \"3GiB\"\n");
+        assert!(e.starts_with("devtop.toml:2:22:"), "{e}");
+        assert!(e.contains("1.0 GiB, the default"), "{e}");
+        let e = invalid("[memory]\nwarn_available = \"64GiB\"\n");
+        assert!(e.starts_with("devtop.toml:2:18:"), "{e}");
+        assert!(
+            e.contains("more than this machine's memory (8.0 GiB)"),
+            "{e}"
+        );
+        let e = invalid("[memory]\npsi_warn_some_avg10 = 101\n");
+        assert!(e.starts_with("devtop.toml:2:23:"), "{e}");
+        let e = invalid("[suspects]\nrunaway_cpu_percent = 401\n");
+        assert!(e.contains("from 1 to 400"), "{e}");
+        let e = invalid("db_interval = \"100years\"");
+        assert!(e.starts_with("devtop.toml:1:15:"), "{e}");
+        let e = invalid("[suspects]\nrunaway_for = \"0s\"\n");
+        assert!(e.starts_with("devtop.toml:2:15:"), "{e}");
+        let e = invalid(
+            "[[database]]\nname = \"a\"\nurl_env = \"X\"\n[[database]]\nname = \"a\"\nurl_env = \"Y\"\n",
+        );
+        assert!(e.starts_with("devtop.toml:5:8:"), "{e}");
+        assert!(e.contains("appears twice"), "{e}");
+        let e = invalid("[[database]]\nname = \"a\"\nurl_env = \" \"\n");
+        assert!(e.starts_with("devtop.toml:3:11:"), "{e}");
+        // A size beyond any machine, quoted as written.
+        let e = invalid("[memory]\nwarn_available = \"99999999999999999999PiB\"\n");
+        assert!(e.starts_with("devtop.toml:2:18:"), "{e}");
+        assert!(
+            e.contains("\"99999999999999999999PiB\" is more than"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("refresh = {}1{}\n", "[".repeat(20_000), "]".repeat(20_000));
+        let e = invalid(&deep);
+        assert!(e.starts_with("devtop.toml:1:"), "{e}");
+        let deep = format!("x = {}1{}\n", "{a=".repeat(20_000), "}".repeat(20_000));
+        assert!(invalid(&deep).starts_with("devtop.toml:1:"));
+    }
+
+    #[test]
+    fn load_refuses_special_and_huge_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::os::unix::fs::symlink("/dev/zero", root.join("devtop.toml")).unwrap();
+        let e = Config::load(None, root).unwrap_err().to_string();
+        assert!(
+            e.contains("devtop.toml: cannot read: refused: a character device"),
+            "{e}"
+        );
+        std::fs::remove_file(root.join("devtop.toml")).unwrap();
+        let big = "# padding\n".repeat(200_000);
+        std::fs::write(root.join("devtop.toml"), big).unwrap();
+        let e = Config::load(None, root).unwrap_err().to_string();
+        assert!(e.contains("larger than 1 MiB"), "{e}");
     }
 
     #[test]

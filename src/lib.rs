@@ -5,6 +5,7 @@
 //! `headless` the scripted one; both use the same collectors.
 #![deny(clippy::unwrap_used)]
 
+pub mod bounded_read;
 pub mod cli;
 pub mod collect;
 pub mod config;
@@ -14,6 +15,8 @@ pub mod effects;
 pub mod headless;
 pub mod model;
 pub mod prisma;
+pub mod redact;
+pub mod sanitize;
 pub mod setup;
 pub mod standin;
 pub mod tui;

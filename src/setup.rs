@@ -28,15 +28,20 @@ pub struct Setup {
     pub prisma: PrismaProject,
     /// Database environments (local first).
     pub envs: Vec<EnvSpec>,
+    /// Problems with the project's files that did not stop devtop, one line each naming the
+    /// file and line: `.env` lines that were skipped, then the Prisma files that could not be
+    /// read or parsed ([`PrismaProject::errors`]). Logged for the dashboard; headless
+    /// commands print them on stderr.
+    pub warnings: Vec<String>,
 }
 
-/// Resolve `--project`, `--config` and `--scope`. Errors are one-line messages for stderr
-/// (exit [`EXIT_USAGE`]): a missing project directory, an unreadable or invalid config file
-/// (with file:line:col).
-pub fn resolve(common: &Common) -> Result<Setup, String> {
+/// The project root: `--project` (it must be a directory), else the nearest ancestor of the
+/// working directory holding devtop.toml, package.json or prisma/. Errors are one-line
+/// messages for stderr (exit [`EXIT_USAGE`]).
+pub fn project_root(common: &Common) -> Result<PathBuf, String> {
     let cwd =
         std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
-    let root = match &common.project {
+    Ok(match &common.project {
         Some(dir) => {
             let abs = cwd.join(dir);
             if !abs.is_dir() {
@@ -45,7 +50,14 @@ pub fn resolve(common: &Common) -> Result<Setup, String> {
             abs.canonicalize().unwrap_or(abs)
         }
         None => find_project_root(&cwd),
-    };
+    })
+}
+
+/// Resolve `--project`, `--config` and `--scope`. Errors are one-line messages for stderr
+/// (exit [`EXIT_USAGE`]): a missing project directory, an unreadable or invalid config file
+/// (with file:line:col).
+pub fn resolve(common: &Common) -> Result<Setup, String> {
+    let root = project_root(common)?;
     let mut config = Config::load(common.config.as_deref(), &root).map_err(|e| e.to_string())?;
     if let Some(s) = common.scope {
         config.scope = s.into();
@@ -55,18 +67,21 @@ pub fn resolve(common: &Common) -> Result<Setup, String> {
         scope: config.scope,
         root: root.clone(),
         rules: config.suspects.clone(),
+        show_own_children: false,
     };
     let prisma = locate(
         &root,
         config.prisma_schema.as_deref(),
         config.prisma_migrations.as_deref(),
     );
-    let envs = resolve_envs(&root, &config, &prisma);
+    let (envs, mut warnings) = resolve_envs(&root, &config, &prisma);
+    warnings.extend(prisma.errors.iter().cloned());
     Ok(Setup {
         root,
         config,
         selection,
         prisma,
         envs,
+        warnings,
     })
 }

@@ -88,6 +88,7 @@ backends!(
     missing_locally,
     table_absent,
     lock_held,
+    table_locked,
     database_absent,
     drift_missing_column,
 );
@@ -869,6 +870,94 @@ async fn lock_held(kind: Kind, test: &str) {
     }
 }
 
+/// Another session locks `_prisma_migrations` (PostgreSQL `LOCK TABLE … IN ACCESS EXCLUSIVE
+/// MODE`, MariaDB `LOCK TABLES … WRITE`, SQLite `BEGIN EXCLUSIVE`): every `devtop migrations`
+/// reports the table as blocked by a lock (the server's lock timeout, SQLite's busy timeout)
+/// and exits 1; over three runs devtop never has more sessions on the test database than its
+/// pool size, and none after it exited. Once the lock is released the check passes again.
+async fn table_locked(kind: Kind, test: &str) {
+    let Some((project, db)) = setup(kind, test).await else {
+        return;
+    };
+    let s1 = project.add_migration(M1, &migration_sql(1));
+    db.insert(M1, &s1, 1, RowState::Finished).await;
+    let url = db.url();
+    let env = [(LOCAL_VAR, url.as_str())];
+    let mut pg_holder = None;
+    let mut my_holder = None;
+    let mut lite_holder = None;
+    let monitor = match &db {
+        TestDb::Pg(d) => {
+            let mut c = d.admin().await;
+            c.execute("BEGIN").await.expect("BEGIN");
+            c.execute("LOCK TABLE _prisma_migrations IN ACCESS EXCLUSIVE MODE")
+                .await
+                .expect("LOCK TABLE");
+            pg_holder = Some(c);
+            Some(db_common::Monitor::pg(&d.name).await)
+        }
+        TestDb::My(d) => {
+            let mut c = d.admin().await;
+            let id: i64 = sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
+                .fetch_one(&mut c)
+                .await
+                .expect("connection id");
+            c.execute("LOCK TABLES _prisma_migrations WRITE")
+                .await
+                .expect("LOCK TABLES");
+            my_holder = Some(c);
+            Some(db_common::Monitor::my(&d.name, [id, id]).await)
+        }
+        TestDb::Lite(path) => {
+            let mut c = lite_admin(path, false).await;
+            c.execute("BEGIN EXCLUSIVE").await.expect("BEGIN EXCLUSIVE");
+            lite_holder = Some(c);
+            None
+        }
+    };
+    for _ in 0..3 {
+        let run = project.devtop(&["migrations", "--json"], &env).await;
+        assert_code(&run, 1);
+        let doc = json(&run);
+        let line = summary(env_view(&doc, "environments", "local")).to_owned();
+        // SQLite's exclusive lock blocks every reader, the health probe's too.
+        let want = match kind {
+            Kind::Lite => "local: unreachable (blocked by a lock)",
+            _ => "local: cannot read _prisma_migrations: blocked by a lock",
+        };
+        assert!(line.starts_with(want), "{line}");
+    }
+    if let Some(m) = &monitor {
+        let cap = i64::from(devtop::db::connect::MAX_CONNECTIONS);
+        assert!(
+            m.max() <= cap,
+            "devtop held {} sessions (pool {cap})",
+            m.max()
+        );
+        let after = m
+            .wait_for(std::time::Duration::from_secs(10), |n| n == 0)
+            .await;
+        assert_eq!(after, 0, "sessions outlived devtop");
+    }
+    if let Some(mut c) = pg_holder {
+        c.execute("ROLLBACK").await.expect("ROLLBACK");
+        let _ = c.close().await;
+    }
+    if let Some(mut c) = my_holder {
+        c.execute("UNLOCK TABLES").await.expect("UNLOCK TABLES");
+        let _ = c.close().await;
+    }
+    if let Some(mut c) = lite_holder {
+        c.execute("ROLLBACK").await.expect("ROLLBACK");
+        let _ = c.close().await;
+    }
+    let run = project.devtop(&["migrations"], &env).await;
+    assert_code(&run, 0);
+    if let Some(m) = &monitor {
+        assert!(m.max() <= i64::from(devtop::db::connect::MAX_CONNECTIONS));
+    }
+}
+
 /// The URL names a database that does not exist (SQLite: a missing file, which devtop never
 /// creates): `status --json` error kind "nodatabase", `migrations` exit 1.
 async fn database_absent(kind: Kind, test: &str) {
@@ -1303,4 +1392,212 @@ impl Drop for MyUser {
         });
         let _ = cleanup.join();
     }
+}
+
+// ------------------------------------------------------------------------------ bad input
+
+/// A SQLite project with `M1` applied and on disk; the URL is `file:./dev.db`.
+async fn lite_project(test: &str) -> (Project, TestDb) {
+    let (project, db) = setup(Kind::Lite, test).await.expect("SQLite never skips");
+    let s1 = project.add_migration(M1, &migration_sql(1));
+    db.insert(M1, &s1, 1, RowState::Finished).await;
+    (project, db)
+}
+
+/// A `.env` with a junk line and a non-ASCII name before `DATABASE_URL`: those lines are
+/// skipped (each named by file:line on stderr, never quoted), the URL is still found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dotenv_bad_lines_are_skipped_and_reported() {
+    let (project, _db) = lite_project("dotenv_bad_lines").await;
+    std::fs::write(
+        project.root().join(".env"),
+        "this is junk s3cr3t-junk\nÄPFEL=1\nDATABASE_URL=file:./dev.db\n",
+    )
+    .unwrap();
+    let run = project.devtop(&["migrations"], &[]).await;
+    assert_code(&run, 0);
+    assert!(run.stdout.contains("local: up to date, 1 applied"), "{run}");
+    assert!(
+        run.stderr
+            .contains("devtop: warning: .env:1: skipped: not a `NAME=value` line"),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains("devtop: warning: .env:2: skipped"),
+        "{run}"
+    );
+    assert_no_secret(&run, "s3cr3t-junk");
+}
+
+/// `.env -> /dev/zero` (or any file that cannot be read) before the URL is found: a
+/// configuration error naming the file, exit 2 — not "DATABASE_URL is not set", exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_dotenv_is_a_configuration_error() {
+    let (project, _db) = lite_project("dotenv_unreadable").await;
+    std::os::unix::fs::symlink("/dev/zero", project.root().join(".env")).unwrap();
+    for args in [&["migrations"][..], &["migrations", "--env", "local"][..]] {
+        let run = project.devtop(args, &[]).await;
+        assert_code(&run, 2);
+        assert!(
+            run.stderr
+                .contains(".env: refused: a character device, not a regular file"),
+            "{run}"
+        );
+        assert!(run.stdout.is_empty(), "{run}");
+    }
+    // Found in the process environment first: the .env is not needed, no error.
+    let run = project
+        .devtop(&["migrations"], &[(LOCAL_VAR, "file:./dev.db")])
+        .await;
+    assert_code(&run, 0);
+}
+
+/// An invalid or unsupported URL is a configuration error (exit 2, with or without `--env`),
+/// never "not configured", and its password is never printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_urls_exit_2() {
+    let (project, _db) = lite_project("invalid_urls").await;
+    for (url, says) in [
+        (
+            "postgresql://u:t0p-s3cret@h:99999/db",
+            "database URL is not valid",
+        ),
+        (
+            "mongodb://u:t0p-s3cret@h/db",
+            "unsupported database URL scheme `mongodb`",
+        ),
+        (
+            "prisma+postgres://accelerate.prisma-data.net/?api_key=t0p-s3cret",
+            "unsupported database URL scheme `prisma+postgres`",
+        ),
+    ] {
+        for args in [
+            &["migrations"][..],
+            &["migrations", "--env", "local", "--json"][..],
+        ] {
+            let run = project.devtop(args, &[(LOCAL_VAR, url)]).await;
+            assert_code(&run, 2);
+            assert!(
+                run.stderr.contains("devtop: local: DATABASE_URL: "),
+                "{run}"
+            );
+            assert!(run.stderr.contains(says), "{run}");
+            assert_no_secret(&run, "t0p-s3cret");
+        }
+        // status reports it as a configuration error too.
+        let run = project
+            .devtop(&["status", "--json"], &[(LOCAL_VAR, url)])
+            .await;
+        let doc = json(&run);
+        assert_eq!(database(&doc, "local")["error"]["kind"], "config", "{run}");
+        assert!(
+            summary(env_view(&doc, "migrations", "local"))
+                .starts_with("local: configuration error"),
+            "{run}"
+        );
+        assert_no_secret(&run, "t0p-s3cret");
+    }
+}
+
+/// A configured migrations folder that does not exist is exit 2 (not "up to date"); the
+/// default one missing while migrations are applied fails the check (exit 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_migrations_folder_is_an_error() {
+    let (project, db) = lite_project("missing_migrations_folder").await;
+    std::fs::write(
+        project.root().join("devtop.toml"),
+        "[prisma]\nmigrations = \"prisma/migratoins\"\n",
+    )
+    .unwrap();
+    let env = [(LOCAL_VAR, "file:./dev.db")];
+    let run = project.devtop(&["migrations"], &env).await;
+    assert_code(&run, 2);
+    assert!(
+        run.stderr.contains(
+            "devtop: prisma/migratoins (devtop.toml [prisma] migrations): no such folder"
+        ),
+        "{run}"
+    );
+    std::fs::remove_file(project.root().join("devtop.toml")).unwrap();
+    let migrations = project.prisma_dir().join("migrations");
+    std::fs::rename(&migrations, project.root().join("moved")).unwrap();
+    let run = project.devtop(&["migrations"], &env).await;
+    assert_code(&run, 1);
+    assert!(
+        run.stdout
+            .contains("does not exist, but migrations are applied"),
+        "{run}"
+    );
+    // A file where the folder should be: cannot be read, the check fails.
+    std::fs::write(&migrations, "not a folder").unwrap();
+    let run = project.devtop(&["migrations", "--json"], &env).await;
+    assert_code(&run, 1);
+    let problems = json(&run)["problems"].to_string();
+    assert!(problems.contains("not a folder"), "{run}");
+    drop(db);
+}
+
+/// An applied migration whose migration.sql cannot be read is "unreadable", not "edited".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_migration_sql_is_unreadable() {
+    let (project, _db) = lite_project("unreadable_migration_sql").await;
+    let script = project
+        .prisma_dir()
+        .join("migrations")
+        .join(M1)
+        .join("migration.sql");
+    std::fs::remove_file(&script).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &script).unwrap();
+    let run = project
+        .devtop(&["migrations", "--json"], &[(LOCAL_VAR, "file:./dev.db")])
+        .await;
+    assert_code(&run, 1);
+    let doc = json(&run);
+    let view = env_view(&doc, "environments", "local");
+    assert_eq!(status_of(view, M1)["status"], "unreadable", "{view:#}");
+    assert_eq!(view["counts"]["edited"], 0, "{view:#}");
+    assert!(
+        status_of(view, M1)["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("migration.sql: refused: a character device"),
+        "{view:#}"
+    );
+}
+
+/// A schema with a syntax error, or one that cannot be read, is reported by the headless
+/// commands (stderr warning naming file:line, a `problem:` line) and fails the check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_schema_is_reported_headless() {
+    let (project, _db) = lite_project("broken_schema").await;
+    let schema = project.prisma_dir().join("schema.prisma");
+    let text = std::fs::read_to_string(&schema).unwrap();
+    std::fs::write(
+        &schema,
+        text.replacen("@@map(\"cameras\")\n}", "@@map(\"cameras\")\n", 1),
+    )
+    .unwrap();
+    let env = [(LOCAL_VAR, "file:./dev.db")];
+    let run = project.devtop(&["migrations"], &env).await;
+    assert_code(&run, 1);
+    assert!(
+        run.stderr.contains(
+            "devtop: warning: prisma/schema.prisma:10: `model Camera` (line 10) is never closed"
+        ),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("problem: prisma/schema.prisma:10:"),
+        "{run}"
+    );
+    std::fs::remove_file(&schema).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &schema).unwrap();
+    let run = project.devtop(&["migrations"], &env).await;
+    assert_code(&run, 1);
+    assert!(
+        run.stderr.contains(
+            "devtop: warning: prisma/schema.prisma: refused: a character device, not a regular file"
+        ),
+        "{run}"
+    );
 }

@@ -14,7 +14,8 @@ use common::{Fixture, Spawned, run_devtop, stat_start_ticks};
 use serde_json::Value;
 
 /// Deadline for a suspect that needs time to appear.
-const SUSPECT_DEADLINE: Duration = Duration::from_secs(20);
+/// A deadline, not a speed target: on a loaded machine a busy stand-in gets a small share of a core.
+const SUSPECT_DEADLINE: Duration = Duration::from_secs(60);
 
 /// Thresholds that keep every time-based rule quiet (no suspect but the one under test).
 const QUIET: &str = r#"
@@ -199,6 +200,24 @@ fn json_document_header_and_memory() {
     );
     assert_eq!(mem["dev_rss_bytes"], 0);
     assert!(mem["reasons"].is_array());
+    // The whole machine's CPU: load averages, busy share over the 1 s between the samples,
+    // and the online CPUs as /proc/stat lists them.
+    let cpu = &json["cpu"];
+    for key in ["load1", "load5", "load15"] {
+        assert!(cpu[key].as_f64().is_some_and(|l| l >= 0.0), "{cpu:#}");
+    }
+    assert!(
+        cpu["busy_percent"]
+            .as_f64()
+            .is_some_and(|b| (0.0..=100.0).contains(&b)),
+        "{cpu:#}"
+    );
+    let online = std::fs::read_to_string("/proc/stat")
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count();
+    assert_eq!(cpu["cores"].as_u64(), Some(online as u64), "{cpu:#}");
 }
 
 #[test]
@@ -223,7 +242,7 @@ fn hung_migrate_is_flagged_once_old_and_idle() {
 fn busy_schema_engine_is_runaway_and_idle_one_is_not() {
     let fx = Fixture::new();
     fx.write_config(
-        "[suspects]\nrunaway_cpu_percent = 30\nrunaway_for = \"2s\"\nhung_migrate_after = \"1h\"\n",
+        "[suspects]\nrunaway_cpu_percent = 10\nrunaway_for = \"2s\"\nhung_migrate_after = \"1h\"\n",
     );
     let hot = fx
         .standin("schema-engine")
@@ -247,8 +266,8 @@ fn busy_schema_engine_is_runaway_and_idle_one_is_not() {
         .and_then(|(head, _)| head.rsplit(' ').next())
         .and_then(|x| x.parse().ok())
         .unwrap_or_else(|| panic!("no CPU figure in {reason:?}"));
-    assert!(judged >= 30.0, "{reason}");
-    assert!(reason.contains("limit 30%"), "{reason}");
+    assert!(judged >= 10.0, "{reason}");
+    assert!(reason.contains("limit 10%"), "{reason}");
     assert_eq!(suspect_kind(&json, idle.pid), None, "{json:#}");
 }
 
@@ -259,16 +278,52 @@ fn two_migrate_runs_are_concurrent() {
     let a = spawn_migrate(&fx, "dev", "sleep");
     let b = spawn_migrate(&fx, "deploy", "sleep");
     let json = fx.status_json();
-    for s in [&a, &b] {
+    let (older, newer) = if (a.start_ticks, a.pid) < (b.start_ticks, b.pid) {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    for (s, level) in [(older, "suspect"), (newer, "warn")] {
         let p = expect_process(&json, s.pid);
         assert_eq!(p["role"], "prisma-migrate");
         assert_eq!(p["suspect"]["kind"], "concurrent-migrate", "{p:#}");
-        assert_eq!(p["suspect"]["level"], "suspect");
+        assert_eq!(
+            p["suspect"]["level"], level,
+            "newest warns, older suspect: {p:#}"
+        );
         let reason = p["suspect"]["reason"].as_str().unwrap();
         assert!(
             reason.contains(&a.pid.to_string()) && reason.contains(&b.pid.to_string()),
             "{reason}"
         );
+        // Both run in the fixture project: the reason says which target they share.
+        assert!(
+            reason.contains(&format!("project {}", fx.canonical_root().display())),
+            "{reason}"
+        );
+    }
+}
+
+#[test]
+fn migrate_runs_in_two_projects_are_not_concurrent() {
+    let fx = Fixture::new();
+    fx.write_config(QUIET);
+    for dir in ["a", "b"] {
+        std::fs::create_dir_all(fx.root().join(dir)).unwrap();
+        std::fs::write(fx.root().join(dir).join("package.json"), "{}").unwrap();
+    }
+    let run_in = |dir: &str| {
+        fx.standin("node")
+            .args([bin(&fx, "prisma").as_str(), "migrate", "dev"])
+            .cwd(fx.root().join(dir))
+            .spawn()
+    };
+    let (a, b) = (run_in("a"), run_in("b"));
+    let json = fx.status_json();
+    for s in [&a, &b] {
+        let p = expect_process(&json, s.pid);
+        assert_eq!(p["role"], "prisma-migrate");
+        assert!(p["suspect"].is_null(), "one run per project: {p:#}");
     }
 }
 
@@ -474,6 +529,14 @@ fn text_status_lists_pids() {
         "{run}"
     );
     assert!(out.contains("PID"), "{run}");
+    let cpu = out
+        .lines()
+        .find(|l| l.starts_with("cpu "))
+        .unwrap_or_else(|| panic!("no cpu line: {run}"));
+    assert!(
+        cpu.contains("% busy of ") && cpu.contains(" CPUs, load "),
+        "{cpu}"
+    );
     let line_of = |pid: u32| {
         out.lines()
             .find(|l| l.split_whitespace().next() == Some(&pid.to_string()))
@@ -598,14 +661,27 @@ fn process_that_execs_is_reclassified() {
 
 #[test]
 fn cpu_percent_counts_a_process_idle_at_the_first_sample() {
-    let fx = Fixture::new();
-    fx.write_config(QUIET);
-    let (pid, _, json) = status_across_exec(&fx, 100);
-    let p = expect_process(&json, pid);
-    let ticks = common::cpu_ticks(pid).unwrap();
-    assert!(ticks >= 20, "it did burn CPU: {ticks} ticks");
-    assert!(
-        p["cpu_percent"].as_f64().unwrap() >= 20.0,
-        "busy for most of the interval, shown as: {p:#}"
-    );
+    // What is tested: CPU burnt between the two samples by a process that was idle (not yet
+    // exec'd) at the first one is counted, not dropped as "first sample". How much CPU a busy
+    // process gets depends on the machine's load, so the test asks only for a figure above
+    // zero, and retries on a machine so busy that the stand-in got no CPU at all.
+    for attempt in 1..=3 {
+        let fx = Fixture::new();
+        fx.write_config(QUIET);
+        let (pid, _, json) = status_across_exec(&fx, 100);
+        let p = expect_process(&json, pid);
+        let ticks = common::cpu_ticks(pid).unwrap();
+        if ticks < 5 && attempt < 3 {
+            eprintln!(
+                "attempt {attempt}: the stand-in got {ticks} ticks of CPU; machine busy, again"
+            );
+            continue;
+        }
+        assert!(ticks >= 5, "it did burn CPU: {ticks} ticks");
+        assert!(
+            p["cpu_percent"].as_f64().unwrap() > 0.0,
+            "busy during the interval, shown as: {p:#}"
+        );
+        return;
+    }
 }

@@ -134,12 +134,22 @@ async fn pgbouncer_transaction_pooling() {
     let Db::Pg(pool) = &conn else {
         panic!("a PostgreSQL pool")
     };
-    let mut tx = pg_read_tx(pool).await.expect("read-only transaction");
+    let mut c = pool.acquire().await.expect("a pooled connection");
+    let mut tx = pg_read_tx(&mut c, Duration::from_secs(5))
+        .await
+        .expect("read-only transaction");
+    let timeout: String = sqlx::query_scalar("SELECT current_setting('statement_timeout')")
+        .persistent(false)
+        .fetch_one(&mut *tx)
+        .await
+        .expect("statement_timeout");
+    assert_eq!(timeout, "4s", "bounded on the server behind PgBouncer too");
     let err = (&mut *tx)
         .execute("CREATE TABLE devtop_must_not_write (i int)")
         .await
         .expect_err("a write in devtop's transaction must fail");
     assert!(err.to_string().contains("read-only transaction"), "{err}");
     drop(tx);
+    drop(c);
     conn.close().await;
 }

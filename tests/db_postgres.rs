@@ -399,3 +399,61 @@ async fn pg_server_gone_after_connect_is_refused_not_timeout() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
     db.close().await;
 }
+
+/// A server that only accepts TLS (pg_hba.conf with `hostssl` lines only) refuses a plain
+/// connection with SQLSTATE 28000 "… no encryption": devtop says "TLS required", not
+/// "authentication failed". The shared test server cannot be reconfigured, so a local listener
+/// answers exactly what PostgreSQL 15 sends on the wire: `N` to the SSLRequest, then that
+/// ErrorResponse to the startup message.
+#[tokio::test]
+async fn pg_tls_required_server_is_reported_as_tls_required() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let read_message = |s: &mut std::net::TcpStream| {
+            let mut len = [0u8; 4];
+            s.read_exact(&mut len).unwrap();
+            let mut body = vec![0u8; u32::from_be_bytes(len) as usize - 4];
+            s.read_exact(&mut body).unwrap();
+            body
+        };
+        let first = read_message(&mut s);
+        if first.get(..4) == Some(&80877103u32.to_be_bytes()[..]) {
+            s.write_all(b"N").unwrap();
+            read_message(&mut s);
+        }
+        let mut fields = Vec::new();
+        for (tag, value) in [
+            (b'S', "FATAL"),
+            (b'V', "FATAL"),
+            (b'C', "28000"),
+            (
+                b'M',
+                "no pg_hba.conf entry for host \"127.0.0.1\", user \"postgres\", database \"app\", no encryption",
+            ),
+            (b'F', "auth.c"),
+            (b'L', "543"),
+            (b'R', "ClientAuthentication"),
+        ] {
+            fields.push(tag);
+            fields.extend_from_slice(value.as_bytes());
+            fields.push(0);
+        }
+        fields.push(0);
+        let mut msg = vec![b'E'];
+        msg.extend_from_slice(&(fields.len() as u32 + 4).to_be_bytes());
+        msg.extend_from_slice(&fields);
+        s.write_all(&msg).unwrap();
+    });
+    let url = parse(&format!("postgresql://postgres@127.0.0.1:{port}/app"));
+    let err = connect(&url, DEVTOP_TIMEOUT).await.unwrap_err();
+    assert_eq!(err.kind, DbErrorKind::TlsRequired, "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("TLS required: no pg_hba.conf entry"),
+        "{err}"
+    );
+    server.join().unwrap();
+}

@@ -297,7 +297,7 @@ fn tui_keeps_drawing_while_the_connect_hangs() {
         timed_out.contains("retry in"),
         "the retry is announced:\n{timed_out}"
     );
-    assert!(header(&timed_out).contains("●local"), "{timed_out}");
+    assert!(header(&timed_out).contains("✗local"), "down: {timed_out}");
 
     s.keys("q");
     let after = s.wait(Duration::from_secs(5), "devtop to exit", |t| {

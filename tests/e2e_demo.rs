@@ -6,7 +6,10 @@ mod tmux;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use tmux::{Session, tmux};
+use tmux::Session;
+
+/// One demo at a time: two demos starting together could both find port 5555 free.
+static ONE_DEMO: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn wait_screen(s: &Session, limit: Duration, what: &str, cond: impl Fn(&str) -> bool) -> String {
     s.wait(limit, what, cond)
@@ -29,11 +32,98 @@ fn processes_under(dir: &std::path::Path) -> Vec<u32> {
         .collect()
 }
 
+/// The port in `vite --port N` on the screen.
+fn vite_port(screen: &str) -> u16 {
+    let after = screen
+        .split("vite --port ")
+        .nth(1)
+        .expect("vite's command line on the screen");
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().expect("vite's port")
+}
+
+/// The demo's project directory, named in the header.
+fn demo_dir(screen: &str) -> PathBuf {
+    screen
+        .split_whitespace()
+        .find(|w| w.starts_with("devtop-demo-"))
+        .map(|d| std::env::temp_dir().join(d))
+        .expect("demo project name in the header")
+}
+
+/// Waits until no process runs under `dir` and `dir` is gone; panics after `limit`.
+fn wait_cleaned(dir: &std::path::Path, limit: Duration, how: &str) {
+    let start = Instant::now();
+    while (!processes_under(dir).is_empty() || dir.exists()) && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        processes_under(dir).is_empty(),
+        "{how}: demo processes survived: {:?}",
+        processes_under(dir)
+    );
+    assert!(
+        !dir.exists(),
+        "{how}: demo dir {} left behind",
+        dir.display()
+    );
+}
+
+/// Every ending of the demo — SIGINT, SIGTERM from outside, its terminal closing — ends the
+/// processes it started, removes its directory and (for the signals) restores the screen.
+#[test]
+fn demo_cleans_up_on_every_ending() {
+    if !tmux::available("demo_cleans_up_on_every_ending") {
+        return;
+    }
+    let _one = ONE_DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let exe = env!("CARGO_BIN_EXE_devtop");
+    for how in ["int", "term", "closed"] {
+        let name = format!("devtop-e2e-end-{how}-{}", std::process::id());
+        let pidfile = std::env::temp_dir().join(format!("{name}.pid"));
+        let cmd = format!(
+            "sh -c 'echo $$ > {pf}; exec {exe} demo'; echo \"[exited $?]\"; sleep 60",
+            pf = pidfile.display()
+        );
+        let s = Session::start(&name, 160, 48, &cmd);
+        let screen = wait_screen(&s, Duration::from_secs(40), "the demo", |t| {
+            t.contains("devtop-demo-") && t.contains("vite --port")
+        });
+        let dir = demo_dir(&screen);
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .expect("pid file")
+            .trim()
+            .parse()
+            .expect("pid");
+        let _ = std::fs::remove_file(&pidfile);
+        let pid = rustix::process::Pid::from_raw(pid).expect("pid > 0");
+        match how {
+            "closed" => s.kill(),
+            _ => {
+                let sig = if how == "int" {
+                    rustix::process::Signal::INT
+                } else {
+                    rustix::process::Signal::TERM
+                };
+                rustix::process::kill_process(pid, sig).expect("signal the devtop this test ran");
+                let after = wait_screen(&s, Duration::from_secs(15), "devtop to exit", |t| {
+                    t.contains("[exited ")
+                });
+                let want = format!("[exited {}]", 128 + sig.as_raw());
+                assert!(after.contains(&want), "{how}: {after}");
+                assert_eq!(s.format("#{alternate_on}"), "0", "{how}: screen restored");
+            }
+        }
+        wait_cleaned(&dir, Duration::from_secs(10), how);
+    }
+}
+
 #[test]
 fn demo_kill_suspects_in_tmux() {
     if !tmux::available("demo_kill_suspects_in_tmux") {
         return;
     }
+    let _one = ONE_DEMO.lock().unwrap_or_else(|e| e.into_inner());
     let exe = env!("CARGO_BIN_EXE_devtop");
     let name = format!("devtop-e2e-{}", std::process::id());
     let cmd = format!("{exe} demo; echo \"[exited $?]\"; sleep 60");
@@ -45,15 +135,12 @@ fn demo_kill_suspects_in_tmux() {
             .all(|k| t.contains(k))
     });
     assert!(first.contains("[project]"), "{first}");
-    assert!(first.contains(":5173") || first.contains("vite"), "{first}");
-    let demo_dir = first
-        .split_whitespace()
-        .find(|w| w.starts_with("devtop-demo-"))
-        .map(|d| std::env::temp_dir().join(d))
-        .expect("demo project name in the header");
+    // The port the demo's vite listens on: 5173 when free, else whatever the demo chose.
+    let vite_port = vite_port(&first);
+    let demo_dir = demo_dir(&first);
     assert!(!processes_under(&demo_dir).is_empty());
 
-    tmux(&["send-keys", "-t", &s.0, "K"]);
+    s.keys("K");
     let dialog = wait_screen(&s, Duration::from_secs(10), "the confirmation", |t| {
         t.contains("Kill ") && t.contains("y/Enter")
     });
@@ -63,7 +150,7 @@ fn demo_kill_suspects_in_tmux() {
         "studio is warn-only: {dialog}"
     );
 
-    tmux(&["send-keys", "-t", &s.0, "y"]);
+    s.keys("y");
     let after = wait_screen(
         &s,
         Duration::from_secs(20),
@@ -81,67 +168,13 @@ fn demo_kill_suspects_in_tmux() {
         "the warn-only studio stays: {after}"
     );
     assert!(
-        processes_pane(&after).contains(":5173"),
+        processes_pane(&after).contains(&format!(":{vite_port}")),
         "the healthy vite stays: {after}"
     );
 
-    tmux(&["send-keys", "-t", &s.0, "q"]);
+    s.keys("q");
     wait_screen(&s, Duration::from_secs(15), "devtop to exit 0", |t| {
         t.contains("[exited 0]")
     });
-    let start = Instant::now();
-    let mut left: Vec<u32> = processes_under(&demo_dir);
-    while !left.is_empty() && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(100));
-        left = processes_under(&demo_dir);
-    }
-    assert!(left.is_empty(), "demo processes survived: {left:?}");
-    assert!(!PathBuf::from(&demo_dir).exists(), "demo dir removed");
-}
-
-/// SIGTERM and SIGHUP end the dashboard normally: the terminal leaves the alternate screen and
-/// devtop exits 0.
-#[test]
-fn signals_restore_the_terminal() {
-    if !tmux::available("signals_restore_the_terminal") {
-        return;
-    }
-    let exe = env!("CARGO_BIN_EXE_devtop");
-    for (sig, name) in [
-        (rustix::process::Signal::TERM, "term"),
-        (rustix::process::Signal::HUP, "hup"),
-    ] {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let pidfile = dir.path().join("devtop.pid");
-        let session = format!("devtop-sig-{name}-{}", std::process::id());
-        let cmd = format!(
-            "sh -c 'echo $$ > {pf}; exec {exe} --project {d} --scope project'; echo \"[exited $?]\"; sleep 60",
-            pf = pidfile.display(),
-            d = dir.path().display()
-        );
-        let s = Session::start(&session, 100, 30, &cmd);
-        wait_screen(&s, Duration::from_secs(20), "the dashboard", |t| {
-            t.contains("Processes")
-        });
-        assert_eq!(
-            tmux(&["display", "-p", "-t", &s.0, "#{alternate_on}"]).trim(),
-            "1"
-        );
-        let pid: i32 = std::fs::read_to_string(&pidfile)
-            .expect("pid file")
-            .trim()
-            .parse()
-            .expect("pid");
-        let pid = rustix::process::Pid::from_raw(pid).expect("pid > 0");
-        rustix::process::kill_process(pid, sig).expect("signal devtop (started by this test)");
-        let after = wait_screen(&s, Duration::from_secs(10), "devtop to exit", |t| {
-            t.contains("[exited ")
-        });
-        assert!(after.contains("[exited 0]"), "{after}");
-        assert_eq!(
-            tmux(&["display", "-p", "-t", &s.0, "#{alternate_on}"]).trim(),
-            "0",
-            "alternate screen left"
-        );
-    }
+    wait_cleaned(&demo_dir, Duration::from_secs(10), "q");
 }

@@ -100,6 +100,20 @@ fn confirm_kill_suspects() {
     snap("confirm_suspects", &s);
 }
 
+/// `x` on the row of the shell devtop runs under: nothing to signal, and why.
+#[test]
+fn confirm_kill_refused() {
+    let mut s = app(fixtures::memory(6.0, 0.0, 0.0));
+    s.protected = devtop::model::refusal::Protected {
+        me: 9999,
+        euid: Some(1000),
+        ancestors: vec![4100, 4000],
+    };
+    s.selected = Some(4100);
+    keys(&mut s, &[KeyCode::Char('x')]);
+    snap("confirm_refused", &s);
+}
+
 #[test]
 fn filter_prompt() {
     let mut s = app(fixtures::memory(6.0, 0.0, 0.0));
@@ -194,4 +208,200 @@ fn database_colours() {
         color_of(buf, "production: blocked by failed"),
         Some(Color::Red)
     );
+}
+
+/// NO_COLOR: no colour anywhere, and every state still told apart — suspect `●` vs warning
+/// `○`, the selection reversed across the whole row, context rows dim.
+#[test]
+fn no_color_keeps_every_state_readable() {
+    use ratatui::style::Modifier;
+    let mut s = app(fixtures::memory(6.0, 0.0, 0.0));
+    s.no_color = true;
+    s.selected = Some(26833);
+    let t = draw(&s, 160, 48);
+    let buf = t.backend().buffer();
+    assert!(
+        buf.content
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "a colour survived NO_COLOR"
+    );
+    let screen = text(&t);
+    let row_of = |pid: &str| {
+        screen
+            .lines()
+            .position(|l| l.contains(pid))
+            .expect("row on screen") as u16
+    };
+    let first_cell = |pid: &str| buf[(1, row_of(pid))].symbol().to_owned();
+    assert_eq!(first_cell("  26833"), "●", "runaway engine: suspect");
+    assert_eq!(
+        first_cell("  48424"),
+        "○",
+        "studio under policy warn: warning"
+    );
+    let y = row_of("  26833");
+    for x in 1..159 {
+        assert!(
+            buf[(x, y)].modifier.contains(Modifier::REVERSED),
+            "selection reversed on the whole row (column {x})"
+        );
+    }
+    assert!(
+        buf[(10, row_of("   4100"))]
+            .modifier
+            .contains(Modifier::DIM)
+    );
+    insta::assert_snapshot!("no_color_80x24", text(&draw(&s, 80, 24)));
+}
+
+/// The help popup fits at the smallest sizes: every binding of the key table is on screen.
+#[test]
+fn help_fits_every_key() {
+    let mut s = app(fixtures::memory(6.0, 0.0, 0.0));
+    keys(&mut s, &[KeyCode::Char('?')]);
+    for (w, h) in [(80, 24), (60, 16), (160, 48)] {
+        let screen = text(&draw(&s, w, h));
+        for b in devtop::tui::keymap::BINDINGS {
+            assert!(
+                screen.contains(&format!(" {:<9}", b.label)),
+                "{w}x{h}: help lacks {}:\n{screen}",
+                b.label
+            );
+        }
+    }
+}
+
+/// At 80x24 the matrix shows the failed migration (and its production cell) first and says
+/// how many rows it shows.
+#[test]
+fn migrations_show_problems_first_when_cut() {
+    let mut s = with_databases(app(fixtures::memory(6.0, 0.0, 0.0)));
+    keys(&mut s, &[KeyCode::Char('2')]);
+    let screen = text(&draw(&s, 80, 24));
+    assert!(screen.contains("Migrations 1–"), "{screen}");
+    assert!(screen.contains(" of 6 · problems first"), "{screen}");
+    let failed = screen
+        .lines()
+        .find(|l| l.contains("20250917120000"))
+        .expect("failed migration shown");
+    assert!(failed.contains("✗ failed"), "{failed}");
+    assert!(screen.contains("production: blocked by failed"), "{screen}");
+    let (rows, first) = devtop::ui::migrations::visible_rows(&s.matrix, 6, 0);
+    assert_eq!((rows.len(), first), (6, 0));
+    assert_eq!(rows[0].name, s.matrix[0].name, "all fit: newest first");
+}
+
+/// `x` on a vite server with 25 processes below it at 80x24: the dialog keeps its column header
+/// and footer (y/Enter) in view, says which lines it shows, and scrolling brings every PID that
+/// `y` signals — and the "Left alone" section — into view.
+#[test]
+fn kill_dialog_scrolls_at_80x24() {
+    let mut s = app(fixtures::memory(6.0, 0.0, 0.0));
+    update(&mut s, Action::Resize(80, 24));
+    update(
+        &mut s,
+        Action::Processes(Arc::new(fixtures::crowded_snapshot())),
+    );
+    s.protected = devtop::model::refusal::Protected {
+        me: 9999,
+        euid: Some(1000),
+        ancestors: vec![],
+    };
+    s.selected = Some(4101);
+    keys(&mut s, &[KeyCode::Char('x')]);
+    let top = text(&draw(&s, 80, 24));
+    insta::assert_snapshot!("kill_dialog_top_80x24", top);
+    assert!(top.contains("y/Enter"), "footer pinned:\n{top}");
+    assert!(top.contains("REASON"), "column header pinned:\n{top}");
+    assert!(
+        top.contains(" of 28 · ↑↓ scroll"),
+        "position in the title:\n{top}"
+    );
+    let Some(devtop::tui::state::Popup::ConfirmKill { plan, .. }) = s.popup.clone() else {
+        panic!("no dialog: {:?}", s.popup)
+    };
+    let body = devtop::ui::kill_dialog::layout_for(
+        ratatui::layout::Rect::new(0, 0, 80, 24),
+        &plan,
+        s.grace,
+    )
+    .body;
+    let mut seen = std::collections::HashSet::new();
+    let mut last = String::new();
+    for _ in 0..30 {
+        let t = draw(&s, 80, 24);
+        let buf = t.backend().buffer();
+        // Only the dialog's list counts: the process list behind it shows PIDs too.
+        for y in body.y..body.y + body.height {
+            let row: String = (body.x..body.x + body.width)
+                .map(|x| buf[(x, y)].symbol().to_owned())
+                .collect();
+            if let Some(pid) = row
+                .split_whitespace()
+                .next()
+                .and_then(|w| w.parse::<u32>().ok())
+            {
+                seen.insert(pid);
+            }
+        }
+        let screen = text(&t);
+        assert!(screen.contains("y/Enter"), "footer pinned:\n{screen}");
+        last = screen;
+        keys(&mut s, &[KeyCode::Down]);
+    }
+    insta::assert_snapshot!("kill_dialog_bottom_80x24", last);
+    assert!(last.contains("Left alone (never signalled):"), "{last}");
+    assert!(last.contains("owned by another user"), "{last}");
+    let want: std::collections::HashSet<u32> =
+        [4101, 4102].into_iter().chain(4110..=4133).collect();
+    assert_eq!(seen, want, "every planned and refused PID was shown");
+}
+
+/// The CPU line: a busy share of 90 % or more and a load above the CPU count are yellow and
+/// bold (bold survives NO_COLOR); before the second reading the share shows `…`.
+#[test]
+fn cpu_line_marks_a_busy_machine() {
+    use devtop::model::cpu::CpuLoad;
+    use ratatui::style::Modifier;
+    let hot = CpuLoad {
+        load1: 9.5,
+        load5: 4.0,
+        load15: 2.0,
+        busy_percent: Some(96.0),
+        cores: 8,
+    };
+    let mut mem = fixtures::memory(6.0, 0.0, 0.0);
+    mem.cpu = Some(hot.clone());
+    let t = draw(&app(mem.clone()), 160, 48);
+    let buf = t.backend().buffer();
+    assert_eq!(color_of(buf, "96% busy"), Some(Color::Yellow));
+    assert_eq!(color_of(buf, "9.50"), Some(Color::Yellow));
+    assert_eq!(color_of(buf, "4.00"), Some(Color::Reset));
+    let mut s = app(mem);
+    s.no_color = true;
+    let t = draw(&s, 160, 48);
+    let screen = text(&t);
+    let y = screen.lines().position(|l| l.contains("96% busy")).unwrap() as u16;
+    let x = screen
+        .lines()
+        .nth(y.into())
+        .unwrap()
+        .chars()
+        .take_while(|c| *c != '9')
+        .count() as u16;
+    assert!(
+        t.backend().buffer()[(x, y)]
+            .modifier
+            .contains(Modifier::BOLD)
+    );
+    let line = devtop::ui::memory::cpu_line(
+        Some(&CpuLoad {
+            busy_percent: None,
+            ..hot
+        }),
+        36,
+    );
+    let plain: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    assert_eq!(plain, "CPU     …% busy  load 9.50 4.00 2.00");
 }

@@ -8,7 +8,7 @@ use crate::prisma::migrations_dir::MigrationsDir;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -18,21 +18,39 @@ pub type CliDiffs = BTreeMap<String, DiffResult>;
 /// Re-run interval without changes.
 pub const EVERY: Duration = Duration::from_secs(600);
 
-/// One round over every environment with a URL.
+/// The share of `devtop status` (and `devtop migrations`) given to the CLI diff: it runs
+/// beside the database probes and the CPU sampling, and what is not done by then is reported
+/// as timed out, so the command answers within ~6 s whatever the CLI does.
+pub const HEADLESS_BUDGET: Duration = Duration::from_secs(5);
+
+/// One round over every environment with a URL, one diff at a time, each limited to
+/// [`TIMEOUT`]. With `budget`, the whole round is limited too: a diff still running when it is
+/// spent is killed, and one whose turn comes later is not started; both are
+/// [`DiffResult::TimedOut`] with the time since the round began.
 pub async fn round(
     cli: &std::path::Path,
     schema: &std::path::Path,
     url_env: &str,
     envs: &[EnvSpec],
+    budget: Option<Duration>,
 ) -> CliDiffs {
+    let began = Instant::now();
     let mut out = CliDiffs::new();
     for e in envs {
-        if let Ok(url) = &e.url {
-            out.insert(
-                e.name.clone(),
-                run(cli, schema, url_env, url, TIMEOUT).await,
-            );
-        }
+        let Ok(url) = &e.url else { continue };
+        let limit = match budget {
+            Some(b) => b.saturating_sub(began.elapsed()).min(TIMEOUT),
+            None => TIMEOUT,
+        };
+        let result = if limit.is_zero() {
+            DiffResult::TimedOut(began.elapsed())
+        } else {
+            match run(cli, schema, url_env, url, limit).await {
+                DiffResult::TimedOut(_) => DiffResult::TimedOut(began.elapsed()),
+                r => r,
+            }
+        };
+        out.insert(e.name.clone(), result);
     }
     out
 }
@@ -53,7 +71,7 @@ pub fn spawn(
         loop {
             let diffs = tokio::select! {
                 _ = cancel.cancelled() => break,
-                d = round(&cli, &schema, &url_env, &envs) => d,
+                d = round(&cli, &schema, &url_env, &envs, None) => d,
             };
             if tx.send(Arc::new(diffs)).is_err() {
                 break;

@@ -1,10 +1,16 @@
 //! The database collector: one tokio task per environment, each probing every `interval`
 //! with a 5 s connect timeout, backing off exponentially (5 s → 60 s) while down, and
 //! publishing into a shared `watch` channel. Sessions are read-only (see `db::connect`).
+//!
+//! Each environment keeps ONE pool for the life of its task, through failures too: a pool
+//! bounds its connections (at most `db::connect::MAX_CONNECTIONS`, stuck ones included), so
+//! devtop never holds more than that per environment, whatever the server does. Queries are
+//! bounded on the server and on the client (see `db::session_bounds`).
 
 use crate::collect::environments::EnvSpec;
-use crate::db::connect::{Db, connect};
+use crate::db::connect::{DIAGNOSE_TIMEOUT, Db, connect};
 use crate::db::error::{DbError, DbErrorKind};
+use crate::db::session_bounds::CLOSE_TIMEOUT;
 use crate::model::database::{AppliedState, DbEnvSnapshot, DbSnapshot, DbStatus};
 use std::future::Future;
 use std::sync::Arc;
@@ -12,19 +18,25 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-/// Connect timeout, and the bound on every query of a probe.
+/// Connect timeout; also how long a query waits for a connection, and how long it may run
+/// (the server is told to give up earlier, see `db::session_bounds`).
 pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// Safety net around one database operation: waiting for a connection, running, explaining a
+/// failure and closing an overrunning connection each have their own, shorter bound.
+pub const OPERATION_LIMIT: Duration = Duration::from_secs(
+    2 * TIMEOUT.as_secs() + DIAGNOSE_TIMEOUT.as_secs() + CLOSE_TIMEOUT.as_secs(),
+);
 /// First retry delay while down.
 pub const BACKOFF_START: Duration = Duration::from_secs(5);
 /// Longest retry delay while down.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
 
 async fn bounded<T>(f: impl Future<Output = Result<T, DbError>>) -> Result<T, DbError> {
-    match tokio::time::timeout(TIMEOUT, f).await {
+    match tokio::time::timeout(OPERATION_LIMIT, f).await {
         Ok(r) => r,
         Err(_) => Err(DbError {
             kind: DbErrorKind::Timeout,
-            message: format!("no answer within {} s", TIMEOUT.as_secs()),
+            message: format!("no answer within {} s", OPERATION_LIMIT.as_secs()),
         }),
     }
 }
@@ -40,14 +52,16 @@ pub fn initial(spec: &EnvSpec) -> DbEnvSnapshot {
         Err(why) => {
             s.status = DbStatus::Unconfigured;
             s.unconfigured = Some(why.clone());
+            s.config_error = spec.config_error;
         }
     }
     s
 }
 
 /// One probe of one environment: connect when needed, then health, migrations table, migrate
-/// lock and columns. `db` keeps the pool between passes (dropped on failure). Returns whether
-/// the environment is up.
+/// lock and columns. `db` keeps the pool between passes, failures included (a new pool per
+/// failure would let stuck connections of the old one pile up). Returns whether the
+/// environment is up.
 pub async fn pass(spec: &EnvSpec, db: &mut Option<Db>, snap: &mut DbEnvSnapshot) -> bool {
     let Ok(url) = &spec.url else { return false };
     if db.is_none() {
@@ -73,9 +87,6 @@ pub async fn pass(spec: &EnvSpec, db: &mut Option<Db>, snap: &mut DbEnvSnapshot)
         }
         Err(e) => {
             fail(snap, e);
-            if let Some(d) = db.take() {
-                let _ = tokio::time::timeout(Duration::from_secs(1), d.close()).await;
-            }
             return false;
         }
     }

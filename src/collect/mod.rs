@@ -1,10 +1,13 @@
 //! Collectors: code that reads the world. Parsers take `&str` so tests feed fixture files.
 pub mod cli_drift;
+pub mod cpu;
 pub mod databases;
 pub mod environments;
 pub mod memory;
+pub mod migrate_target;
 pub mod migrations_watch;
 pub mod ports;
+pub mod proc_stat;
 pub mod processes;
 pub mod sock_diag;
 pub mod socket_owner;

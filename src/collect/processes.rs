@@ -1,23 +1,28 @@
-//! The process collector: discover PIDs with a readdir of /proc, refresh through sysinfo only
-//! the PIDs that are new or shown, classify, select, and evaluate the suspect rules.
+//! The process collector: discover PIDs with a readdir of /proc, read name, argv, cwd and
+//! owner once through sysinfo when a PID appears, then re-read `/proc/<pid>/stat` of every shown
+//! process each pass, classify, select, and evaluate the suspect rules.
 //!
 //! Cost model (a side-terminal monitor must cost nearly nothing): a PID's name, argv, cwd and
-//! owner are read once when it appears; afterwards only shown processes (a few dozen) are
-//! refreshed (CPU, RSS, state). Unmatched processes are re-checked round-robin, 1/30 of them a
+//! owner are read once when it appears; afterwards only shown processes (a few dozen) are read
+//! again, one `/proc/<pid>/stat` each, which holds everything that changes during a process's
+//! life (state, parent, process group, session, controlling terminal, CPU time, RSS, and the
+//! name that tells an exec). Unmatched processes are re-checked round-robin, 1/30 of them a
 //! pass, in case they exec'd into node. Listening ports are re-read from a process's fds only
 //! when the set of listening sockets on the machine changed.
 
+use crate::collect::migrate_target::migrate_target;
 use crate::collect::ports::ListenTable;
+use crate::collect::proc_stat::{LiveStat, clock_and_page, read_environ, read_stat, read_wchar};
 use crate::model::process::{
-    ProcessInfo, Relation, Role, classify, mask_url_password, matches_words, max_old_space_mib,
+    ProcessInfo, Relation, Role, classify, is_shell_name, matches_words, max_old_space_mib,
 };
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::suspects::{CpuHistory, SuspectRules, evaluate};
-use crate::model::tree::{Node, Scope, select};
+use crate::model::tree::{Node, Scope, Viewer, select};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
-use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, UpdateKind};
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
 
 /// What the collector looks for; changeable between passes (key `s` toggles the scope).
 #[derive(Debug, Clone, PartialEq)]
@@ -30,29 +35,34 @@ pub struct Selection {
     pub root: PathBuf,
     /// Suspect thresholds.
     pub rules: SuspectRules,
+    /// List the processes devtop itself started (only the demo's stand-ins); false elsewhere.
+    pub show_own_children: bool,
 }
 
-/// What devtop remembers of every PID on the machine.
+/// What devtop remembers of every PID on the machine: what cannot change without an exec.
 #[derive(Debug, Clone)]
 struct Entry {
     name: String,
     cmd: Vec<String>,
+    /// Parent PID: from discovery, then from each pass's stat read while shown.
     ppid: Option<u32>,
     uid: Option<u32>,
     cwd: Option<PathBuf>,
     matched: bool,
-    /// sysinfo start time (s since the epoch) when first seen: a change means PID reuse.
+    /// A wrapper by its argv (npm, `sh -c`, concurrently) or a shell that does not lead its
+    /// session (a subshell; one whose session's leader is gone is a wrapper of its stack).
+    wrapper: bool,
+    subshell_of: Option<u32>,
+    /// sysinfo start time (s since the epoch) when first seen.
     start_time: u64,
 }
 
-/// Per shown PID, read once from `/proc/<pid>/stat` and environ.
+/// Per shown PID, read once: the identity and what only an exec could change.
 #[derive(Debug, Clone)]
 struct Fixed {
     start_ticks: u64,
-    sid: u32,
-    pgrp: u32,
-    tty_nr: i32,
     node_options: Option<String>,
+    migrate_target: Option<String>,
 }
 
 /// Stateful collector; one pass = [`ProcessCollector::collect`]. Not `Sync`: run it on one
@@ -64,11 +74,12 @@ pub struct ProcessCollector {
     history: HashMap<u32, CpuHistory>,
     ports: HashMap<u32, Vec<u16>>,
     listen_fingerprint: u64,
-    shown_before: HashSet<u32>,
     rr_cursor: usize,
     passes: u64,
     origin: Instant,
     my_uid: u32,
+    ticks_per_s: f64,
+    page_size: u64,
     /// The current selection.
     pub selection: Selection,
 }
@@ -82,59 +93,14 @@ pub fn list_pids(proc_dir: &Path) -> Vec<u32> {
         .collect()
 }
 
-fn state_char(s: ProcessStatus) -> char {
-    match s {
-        ProcessStatus::Run => 'R',
-        ProcessStatus::Sleep => 'S',
-        ProcessStatus::Idle => 'I',
-        ProcessStatus::Zombie => 'Z',
-        ProcessStatus::Stop => 'T',
-        ProcessStatus::Tracing => 't',
-        ProcessStatus::Dead => 'X',
-        ProcessStatus::UninterruptibleDiskSleep => 'D',
-        ProcessStatus::Parked => 'P',
-        ProcessStatus::Wakekill => 'K',
-        ProcessStatus::Waking => 'W',
-        _ => '?',
-    }
-}
-
 fn os_strings(v: &[std::ffi::OsString]) -> Vec<String> {
     v.iter().map(|s| s.to_string_lossy().into_owned()).collect()
-}
-
-/// NODE_OPTIONS from `/proc/<pid>/environ` (None when unset or unreadable).
-fn read_node_options(pid: u32) -> Option<String> {
-    let raw = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-    raw.split(|&b| b == 0).find_map(|kv| {
-        kv.strip_prefix(b"NODE_OPTIONS=")
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-    })
-}
-
-/// The current name from `/proc/<pid>/comm` (changes on exec), without the newline.
-fn read_comm(pid: u32) -> Option<String> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-    Some(s.trim_end_matches('\n').to_owned())
-}
-
-fn read_fixed(pid: u32) -> Option<Fixed> {
-    let stat = procfs::process::Process::new(pid as i32)
-        .ok()?
-        .stat()
-        .ok()?;
-    Some(Fixed {
-        start_ticks: stat.starttime,
-        sid: stat.session.max(0) as u32,
-        pgrp: stat.pgrp.max(0) as u32,
-        tty_nr: stat.tty_nr,
-        node_options: read_node_options(pid),
-    })
 }
 
 impl ProcessCollector {
     /// A collector for `selection`. Errors when sysinfo cannot be initialised.
     pub fn new(selection: Selection) -> Result<Self, sysinfo::Error> {
+        let (ticks_per_s, page_size) = clock_and_page();
         Ok(ProcessCollector {
             sys: System::new()?,
             entries: HashMap::new(),
@@ -142,25 +108,34 @@ impl ProcessCollector {
             history: HashMap::new(),
             ports: HashMap::new(),
             listen_fingerprint: 0,
-            shown_before: HashSet::new(),
             rr_cursor: 0,
             passes: 0,
             origin: Instant::now(),
             my_uid: rustix::process::getuid().as_raw(),
+            ticks_per_s,
+            page_size,
             selection,
         })
     }
 
     fn entry_from_sysinfo(&self, pid: u32) -> Option<Entry> {
         let p = self.sys.process(Pid::from_u32(pid))?;
-        let name = read_comm(pid).unwrap_or_else(|| p.name().to_string_lossy().into_owned());
-        let cmd: Vec<String> = os_strings(p.cmd())
-            .iter()
-            .map(|w| mask_url_password(w))
-            .collect();
+        let stat = read_stat(pid);
+        let session = stat.as_ref().map(|s| s.session);
+        let name = stat.map_or_else(|| p.name().to_string_lossy().into_owned(), |s| s.comm);
+        let cmd = crate::redact::argv(&os_strings(p.cmd()));
         let matched = matches_words(&name, &cmd, &self.selection.match_words);
+        // A shell without `-c` that does not lead its session is a subshell, `( … ) &`.
+        // Session 0: its leader lives outside this PID namespace (a container's runtime), so
+        // nothing can be said about it.
+        let subshell_of = (is_shell_name(&name) && !classify(&name, &cmd).is_wrapper())
+            .then_some(session)
+            .flatten()
+            .filter(|&sid| sid != pid && sid != 0);
         Some(Entry {
             matched,
+            wrapper: classify(&name, &cmd).is_wrapper(),
+            subshell_of,
             ppid: p.parent().map(|pp| pp.as_u32()),
             uid: p.user_id().map(|u| **u),
             cwd: p.cwd().map(Path::to_owned),
@@ -177,6 +152,30 @@ impl ProcessCollector {
         let list: Vec<Pid> = pids.iter().map(|&p| Pid::from_u32(p)).collect();
         self.sys
             .refresh_processes_specifics(ProcessesToUpdate::Some(&list), true, kind);
+    }
+
+    /// Forget what was cached of `pids` and read their name, argv, cwd and owner again (they
+    /// exec'd, or their PID was reused).
+    fn rediscover(&mut self, pids: &[u32]) {
+        self.refresh(
+            pids,
+            ProcessRefreshKind::nothing()
+                .without_tasks()
+                .with_cmd(UpdateKind::Always)
+                .with_cwd(UpdateKind::Always)
+                .with_user(UpdateKind::Always),
+        );
+        for &pid in pids {
+            self.fixed.remove(&pid);
+            match self.entry_from_sysinfo(pid) {
+                Some(e) => {
+                    self.entries.insert(pid, e);
+                }
+                None => {
+                    self.entries.remove(&pid);
+                }
+            }
+        }
     }
 
     /// One pass: returns the shown processes with their suspects. Never fails: unreadable
@@ -218,63 +217,55 @@ impl ProcessCollector {
         }
         self.recheck_round_robin();
 
-        let kept = self.select();
-        let kept_pids: Vec<u32> = kept.keys().copied().collect();
-        self.refresh(
-            &kept_pids,
-            ProcessRefreshKind::nothing()
-                .without_tasks()
-                .with_cpu()
-                .with_memory(),
-        );
-        // PID reused between passes (same number, other start time): forget everything cached.
-        let reused: Vec<u32> = kept_pids
+        let mut kept = self.select();
+        // Everything that changes during a process's life, re-read every pass.
+        let mut live: HashMap<u32, LiveStat> = HashMap::with_capacity(kept.len());
+        for &pid in kept.keys() {
+            if let Some(st) = read_stat(pid) {
+                live.insert(pid, st);
+            }
+        }
+        // An exec (sh → node, npm retitling itself) changes the name; a reused PID the start
+        // time: read argv and the rest again.
+        let changed: Vec<u32> = live
             .iter()
-            .copied()
-            .filter(|pid| {
-                let now = self
-                    .sys
-                    .process(Pid::from_u32(*pid))
-                    .map(|p| p.start_time());
-                matches!((now, self.entries.get(pid)), (Some(t), Some(e)) if t != e.start_time)
+            .filter(|(pid, st)| {
+                self.entries.get(pid).is_some_and(|e| e.name != st.comm)
+                    || self
+                        .fixed
+                        .get(pid)
+                        .is_some_and(|f| f.start_ticks != st.start_ticks)
             })
+            .map(|(&pid, _)| pid)
             .collect();
-        for pid in &reused {
-            self.fixed.remove(pid);
-            self.history.remove(pid);
-            self.ports.remove(pid);
-            self.shown_before.remove(pid);
-            if let Some(e) = self.entry_from_sysinfo(*pid) {
-                self.entries.insert(*pid, e);
+        for pid in &changed {
+            if self.fixed.get(pid).is_some_and(|f| {
+                live.get(pid)
+                    .is_some_and(|st| st.start_ticks != f.start_ticks)
+            }) {
+                self.history.remove(pid);
+                self.ports.remove(pid);
             }
         }
-        for &pid in &kept_pids {
-            let parent = self
-                .sys
-                .process(Pid::from_u32(pid))
-                .map(|p| p.parent().map(|pp| pp.as_u32()));
-            if let (Some(ppid), Some(e)) = (parent, self.entries.get_mut(&pid)) {
-                e.ppid = ppid;
+        self.rediscover(&changed);
+        let mut reselect = !changed.is_empty();
+        for (pid, st) in &live {
+            if let Some(e) = self.entries.get_mut(pid)
+                && e.ppid != st.ppid
+            {
+                e.ppid = st.ppid;
+                reselect = true;
             }
         }
-        // A shown process that exec'd (sh → node) changed its name: read its argv again.
-        // sysinfo reads a name only once, so ask /proc/<pid>/comm (one small read per shown
-        // process): a wrapper (sh -c, a node shim) that exec'd gets its new name, argv, role.
-        let renamed: Vec<u32> = kept_pids
-            .iter()
-            .copied()
-            .filter(|pid| self.name_changed(*pid))
-            .collect();
-        if !renamed.is_empty() {
-            self.refresh(
-                &renamed,
-                ProcessRefreshKind::nothing()
-                    .without_tasks()
-                    .with_cmd(UpdateKind::Always),
-            );
-            for &pid in &renamed {
-                if let Some(e) = self.entry_from_sysinfo(pid) {
-                    self.entries.insert(pid, e);
+        // A process that retitled itself (npm) or was reparented this pass is shown as what
+        // it is now, not as it was at discovery.
+        if reselect {
+            kept = self.select();
+            for &pid in kept.keys() {
+                if !live.contains_key(&pid)
+                    && let Some(st) = read_stat(pid)
+                {
+                    live.insert(pid, st);
                 }
             }
         }
@@ -282,71 +273,84 @@ impl ProcessCollector {
         let fp = table.fingerprint();
         let rescan_all = fp != self.listen_fingerprint;
         self.listen_fingerprint = fp;
+        let now_epoch = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
 
+        // Whether each session's leader (a terminal's shell) still runs: a zombie leader is a
+        // closed terminal whose shell was not reaped yet.
+        let mut leaders: HashMap<u32, bool> = HashMap::new();
         let mut procs = Vec::with_capacity(kept.len());
         for (&pid, &relation) in &kept {
-            let Some(p) = self.sys.process(Pid::from_u32(pid)) else {
+            let (Some(st), Some(entry)) = (live.get(&pid), self.entries.get(&pid)) else {
                 continue;
             };
-            let Some(entry) = self.entries.get(&pid) else {
-                continue;
-            };
-            if let std::collections::hash_map::Entry::Vacant(slot) = self.fixed.entry(pid) {
-                match read_fixed(pid) {
-                    Some(f) => {
-                        slot.insert(f);
-                    }
-                    None => continue,
+            let role = match classify(&entry.name, &entry.cmd) {
+                // A subshell of a terminal that is gone is a wrapper of the stack below it.
+                Role::Node | Role::Other
+                    if entry.subshell_of.is_some_and(|sid| !alive.contains(&sid)) =>
+                {
+                    Role::Shell
                 }
-            }
-            let Some(fixed) = self.fixed.get(&pid) else {
-                continue;
+                // Context and descendants that match nothing (bash, esbuild) are "other".
+                Role::Node if !entry.matched => Role::Other,
+                r => r,
             };
-            let cpu_time_s = p.accumulated_cpu_time() as f64 / 1000.0;
-            if relation != Relation::Ancestor {
-                self.history.entry(pid).or_default().push(now_s, cpu_time_s);
-            }
+            let fixed = self.fixed.entry(pid).or_insert_with(|| {
+                let (node_options, database_url) = read_environ(pid);
+                let migrate_target = matches!(role, Role::PrismaMigrate | Role::PrismaDb)
+                    .then(|| {
+                        migrate_target(database_url.as_deref(), &entry.cmd, entry.cwd.as_deref())
+                    })
+                    .flatten();
+                Fixed {
+                    start_ticks: st.start_ticks,
+                    node_options,
+                    migrate_target,
+                }
+            });
+            let cpu_time_s = st.cpu_ticks as f64 / self.ticks_per_s;
+            let hist = self.history.entry(pid).or_default();
+            hist.push(now_s, cpu_time_s);
+            let cpu_percent = hist.last_interval_percent();
             if rescan_all || !self.ports.contains_key(&pid) {
                 let ports = crate::collect::ports::listening_ports(pid, &table);
                 self.ports.insert(pid, ports);
             }
             procs.push(ProcessInfo {
                 pid,
-                ppid: p.parent().map(|pp| pp.as_u32()),
+                ppid: st.ppid,
                 name: entry.name.clone(),
-                role: match classify(&entry.name, &entry.cmd) {
-                    // Context and descendants that match nothing (bash, esbuild) are "other".
-                    Role::Node if !entry.matched => Role::Other,
-                    r => r,
-                },
+                role,
                 relation,
-                state: state_char(p.status()),
-                start_time: p.start_time(),
+                state: st.state,
+                start_time: entry.start_time,
                 start_ticks: fixed.start_ticks,
-                age_s: p.run_time(),
-                // sysinfo reports 0 for a process that had used no CPU at its previous sample;
-                // the history's last interval is exact for shown dev processes.
-                cpu_percent: match self
-                    .history
-                    .get(&pid)
-                    .and_then(CpuHistory::last_interval_percent)
-                {
-                    Some(c) => c as f32,
-                    None if self.shown_before.contains(&pid) => p.cpu_usage(),
-                    None => 0.0,
-                },
-                rss_bytes: p.memory(),
+                age_s: now_epoch.saturating_sub(entry.start_time),
+                cpu_percent: cpu_percent.unwrap_or(0.0) as f32,
+                cpu_sampled: cpu_percent.is_some(),
+                rss_bytes: st.rss_pages * self.page_size,
                 cwd: entry.cwd.clone(),
                 max_old_space_mib: max_old_space_mib(&entry.cmd, fixed.node_options.as_deref()),
                 node_options: fixed.node_options.clone(),
                 cmd: entry.cmd.clone(),
                 ports: self.ports.get(&pid).cloned().unwrap_or_default(),
                 uid: entry.uid,
-                pgrp: fixed.pgrp,
-                tty_nr: fixed.tty_nr,
-                sid: fixed.sid,
-                session_leader_alive: fixed.sid == pid || self.entries.contains_key(&fixed.sid),
+                pgrp: st.pgrp,
+                tty_nr: st.tty_nr,
+                sid: st.session,
+                // Session 0's leader is outside this PID namespace: alive as far as we know.
+                session_leader_alive: *leaders.entry(st.session).or_insert_with(|| {
+                    st.session == pid
+                        || st.session == 0
+                        || live
+                            .get(&st.session)
+                            .map(|l| l.state)
+                            .or_else(|| read_stat(st.session).map(|l| l.state))
+                            .is_some_and(|state| state != 'Z')
+                }),
                 cpu_time_s,
+                migrate_target: fixed.migrate_target.clone(),
             });
         }
         let keep: HashSet<u32> = kept.keys().copied().collect();
@@ -354,12 +358,11 @@ impl ProcessCollector {
         self.fixed.retain(|pid, _| keep.contains(pid));
         self.ports.retain(|pid, _| keep.contains(pid));
         procs.sort_by_key(|p| p.pid);
+        self.sample_writes(&procs, now_s);
         let entries = &self.entries;
         let suspects = evaluate(&procs, &self.history, &self.selection.rules, &|pid| {
             entries.get(&pid).map(|e| e.name.clone())
         });
-        let cpu_ready = procs.iter().all(|p| self.shown_before.contains(&p.pid));
-        self.shown_before = keep;
         ProcessSnapshot {
             taken_at: SystemTime::now(),
             processes: procs,
@@ -367,7 +370,18 @@ impl ProcessCollector {
             scope: self.selection.scope,
             root: self.selection.root.clone(),
             scanned: pids.len(),
-            cpu_ready,
+            // The header's "sampling…": until the first pass's processes have two samples.
+            cpu_ready: self.passes > 1,
+        }
+    }
+
+    /// Output of migrate runs and everything below them (`wchar` of `/proc/<pid>/io`): a
+    /// migrate whose output moves is working, not hung. Read only for those few processes.
+    fn sample_writes(&mut self, procs: &[ProcessInfo], now_s: f64) {
+        for pid in crate::model::migrate_rules::runs_and_below(procs) {
+            if let (Some(w), Some(h)) = (read_wchar(pid), self.history.get_mut(&pid)) {
+                h.push_written(now_s, w);
+            }
         }
     }
 
@@ -424,9 +438,16 @@ impl ProcessCollector {
                     pid,
                     Node {
                         ppid: e.ppid,
-                        matched: e.matched,
+                        // A wrapper naming a tool (`sh -c vite`, `npm exec tsx …`) is shown
+                        // as part of the tool's stack, not as a match of its own.
+                        matched: e.matched && !e.wrapper,
                         uid: e.uid,
                         cwd: e.cwd.as_deref(),
+                        // A subshell is part of a stack only once its terminal's session is
+                        // gone; while it lives it is the user's shell, context.
+                        wrapper: e.wrapper
+                            || e.subshell_of
+                                .is_some_and(|sid| !self.entries.contains_key(&sid)),
                     },
                 )
             })
@@ -435,17 +456,32 @@ impl ProcessCollector {
             &nodes,
             self.selection.scope,
             &self.selection.root,
-            self.my_uid,
-            std::process::id(),
+            &Viewer {
+                uid: self.my_uid,
+                pid: std::process::id(),
+                show_own_children: self.selection.show_own_children,
+            },
         )
     }
 
-    /// True when `/proc/<pid>/comm` differs from the remembered name (the process exec'd).
+    /// True when the current name (`/proc/<pid>/comm`) differs from the remembered one (the
+    /// process exec'd).
     fn name_changed(&self, pid: u32) -> bool {
-        match (read_comm(pid), self.entries.get(&pid)) {
-            (Some(now), Some(e)) => now != e.name,
+        let now = std::fs::read_to_string(format!("/proc/{pid}/comm"));
+        match (now, self.entries.get(&pid)) {
+            (Ok(now), Some(e)) => now.trim_end_matches('\n') != e.name,
             _ => false,
         }
+    }
+
+    /// True when a migrate run in `snap` needs more samples before the hung rule can judge it
+    /// (see [`crate::model::migrate_rules::wants_longer_sample`]).
+    pub fn wants_longer_sample(&self, snap: &ProcessSnapshot) -> bool {
+        crate::model::migrate_rules::wants_longer_sample(
+            &snap.processes,
+            &self.history,
+            &self.selection.rules,
+        )
     }
 
     /// Number of passes so far.

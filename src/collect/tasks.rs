@@ -2,6 +2,7 @@
 //! `watch` channel (latest wins: a slow UI never builds a backlog) and never blocks a frame:
 //! /proc work runs in `spawn_blocking`.
 
+use crate::collect::cpu::CpuReader;
 use crate::collect::memory::MemoryReader;
 use crate::collect::processes::{ProcessCollector, Selection};
 use crate::model::memory::{AvailableHistory, MemoryThresholds, assess};
@@ -20,6 +21,8 @@ pub enum ProcessControl {
     SetScope(Scope),
     /// Collect at once (after a kill, say).
     RefreshNow,
+    /// Collect (processes and memory) every this often from now on.
+    SetRefresh(Duration),
 }
 
 /// Handles to the running collectors.
@@ -32,7 +35,7 @@ pub struct Collectors {
     pub control: mpsc::UnboundedSender<ProcessControl>,
 }
 
-/// Reads memory once and folds it into `history`.
+/// Reads memory once and folds it into `history` (the caller adds the CPU reading).
 pub fn memory_pass(
     reader: &MemoryReader,
     history: &mut AvailableHistory,
@@ -48,6 +51,7 @@ pub fn memory_pass(
                 error: None,
                 sparkline: history.sparkline_values(),
                 exhaustion_s: history.projected_exhaustion_secs(),
+                cpu: None,
             }
         }
         Err(e) => MemoryView {
@@ -58,8 +62,16 @@ pub fn memory_pass(
     }
 }
 
-/// Start the process and memory collectors, each every `refresh`, until `cancel`.
-/// Errors when sysinfo cannot be initialised.
+/// A tick every `d` (the first at once); a late tick delays the next rather than bursting.
+fn interval(d: Duration) -> tokio::time::Interval {
+    let mut tick = tokio::time::interval(d);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
+}
+
+/// Start the process and memory collectors, every `refresh`, until `cancel`. Both are read in
+/// one blocking pass and published together, so the UI wakes (and draws) once per refresh, not
+/// once per collector. Errors when sysinfo cannot be initialised.
 pub fn spawn(
     selection: Selection,
     thresholds: MemoryThresholds,
@@ -70,55 +82,46 @@ pub fn spawn(
     let root = selection.root.clone();
     let mut collector = ProcessCollector::new(selection)?;
     let (ptx, prx) = watch::channel(Arc::new(ProcessSnapshot::empty(scope, root)));
+    let (mtx, mrx) = watch::channel(Arc::new(MemoryView::default()));
     let (ctx, mut crx) = mpsc::unbounded_channel::<ProcessControl>();
-    let c1 = cancel.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(refresh);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let reader = Arc::new(MemoryReader::system());
+        let mut cpu = CpuReader::system();
+        let mut history = AvailableHistory::new();
+        let origin = Instant::now();
+        let mut tick = interval(refresh);
         loop {
             tokio::select! {
-                _ = c1.cancelled() => break,
+                _ = cancel.cancelled() => break,
                 _ = tick.tick() => {}
                 cmd = crx.recv() => match cmd {
                     Some(ProcessControl::SetScope(s)) => collector.selection.scope = s,
                     Some(ProcessControl::RefreshNow) => {}
+                    Some(ProcessControl::SetRefresh(d)) => {
+                        tick = interval(d);
+                        tick.reset();
+                        continue;
+                    }
                     None => break,
                 },
             }
-            let Ok((c, snap)) = tokio::task::spawn_blocking(move || {
+            let (r, th) = (reader.clone(), thresholds.clone());
+            let t_s = origin.elapsed().as_secs_f64();
+            let Ok((c, h, cp, snap, view)) = tokio::task::spawn_blocking(move || {
                 let snap = collector.collect();
-                (collector, snap)
+                // A few small /proc reads (~10 µs) beside the process pass.
+                let mut view = memory_pass(&r, &mut history, &th, t_s);
+                view.cpu = cpu.read().ok();
+                (collector, history, cpu, snap, view)
             })
             .await
             else {
                 break;
             };
             collector = c;
-            if ptx.send(Arc::new(snap)).is_err() {
-                break;
-            }
-        }
-    });
-    let (mtx, mrx) = watch::channel(Arc::new(MemoryView::default()));
-    tokio::spawn(async move {
-        let reader = MemoryReader::system();
-        let mut history = AvailableHistory::new();
-        let origin = Instant::now();
-        let mut tick = tokio::time::interval(refresh);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = tick.tick() => {}
-            }
-            // A few small /proc reads (~10 µs): cheap enough to run inline.
-            let view = memory_pass(
-                &reader,
-                &mut history,
-                &thresholds,
-                origin.elapsed().as_secs_f64(),
-            );
-            if mtx.send(Arc::new(view)).is_err() {
+            history = h;
+            cpu = cp;
+            if ptx.send(Arc::new(snap)).is_err() || mtx.send(Arc::new(view)).is_err() {
                 break;
             }
         }

@@ -14,6 +14,10 @@
 //! [`connect`] first opens one connection directly (bounded by the timeout) so the error is
 //! the real one (refused, auth, missing database, ...) instead of the pool's generic
 //! "timed out"; the pool itself then opens connections lazily.
+//!
+//! Every query is bounded on the server as well as on the client (see
+//! [`super::session_bounds`]): a pool never holds more than [`MAX_CONNECTIONS`] connections,
+//! whatever the server does.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -28,6 +32,7 @@ use sqlx::{
 };
 
 use super::error::{DbError, DbErrorKind, classify};
+use super::session_bounds::{lock_timeout, on_conn, statement_timeout, whole_seconds};
 use super::url::{DbUrl, Provider};
 
 /// Most connections a devtop pool opens to one database.
@@ -74,17 +79,36 @@ impl Db {
         }
     }
 
+    /// Connections the pool holds right now (idle, in use, or being closed).
+    pub fn size(&self) -> u32 {
+        match self {
+            Db::Pg(p) => p.size(),
+            Db::My(p) => p.size(),
+            Db::Lite(p) => p.size(),
+        }
+    }
+
     /// Classifies an error from an operation on this pool, like [`classify`], with one
     /// refinement: the pool reports every failure to open a connection (server down, password
     /// changed, ...) as a generic "pool timed out" after retrying for the acquire timeout. In
-    /// that case one direct connection attempt, bounded by [`DIAGNOSE_TIMEOUT`] (or the
-    /// acquire timeout if shorter), names the real cause ([`DbErrorKind::Refused`],
-    /// [`DbErrorKind::Auth`], ...). When that attempt succeeds or also times out, the result
-    /// stays [`DbErrorKind::Timeout`].
+    /// that case, and only when the pool holds no connection at all (so the total stays within
+    /// [`MAX_CONNECTIONS`]), one direct connection attempt, bounded by [`DIAGNOSE_TIMEOUT`] (or
+    /// the acquire timeout if shorter), names the real cause ([`DbErrorKind::Refused`],
+    /// [`DbErrorKind::Auth`], ...). When that attempt succeeds or also times out, or the pool's
+    /// connections are all busy, the result stays [`DbErrorKind::Timeout`].
     pub async fn explain(&self, e: &sqlx::Error) -> DbError {
         let first = classify(e);
         if !matches!(e, sqlx::Error::PoolTimedOut) {
             return first;
+        }
+        if self.size() > 0 {
+            return DbError::new(
+                DbErrorKind::Timeout,
+                format!(
+                    "all {} of devtop's connections are busy (a query is stuck or slow)",
+                    self.size()
+                ),
+            );
         }
         let limit = self.acquire_timeout().min(DIAGNOSE_TIMEOUT);
         let attempt = match self {
@@ -162,7 +186,7 @@ fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn pg_options(url: &DbUrl) -> Result<PgConnectOptions, DbError> {
+fn pg_options(url: &DbUrl, limit: Duration) -> Result<PgConnectOptions, DbError> {
     let opts = PgConnectOptions::from_str(url.sqlx_url()).map_err(|e| classify(&e))?;
     if url.pgbouncer() {
         // PgBouncer rejects unknown startup parameters (options, extra_float_digits); every
@@ -173,7 +197,13 @@ fn pg_options(url: &DbUrl) -> Result<PgConnectOptions, DbError> {
             .application_name("devtop")
             .disable_statement_logging());
     }
-    let mut settings = vec![("default_transaction_read_only", "on".to_owned())];
+    let ms = |d: Duration| d.as_millis().to_string();
+    let mut settings = vec![
+        ("default_transaction_read_only", "on".to_owned()),
+        ("statement_timeout", ms(statement_timeout(limit))),
+        ("lock_timeout", ms(lock_timeout(limit))),
+        ("idle_in_transaction_session_timeout", ms(limit)),
+    ];
     if let Some(schema) = &url.schema {
         settings.push(("search_path", quote_ident(schema)));
     }
@@ -196,7 +226,7 @@ async fn pg_check(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
 }
 
 async fn connect_pg(url: &DbUrl, timeout: Duration) -> Result<PgPool, DbError> {
-    let opts = pg_options(url)?;
+    let opts = pg_options(url, timeout)?;
     let session_read_only = !url.pgbouncer();
     bounded(timeout, async {
         let mut conn = opts.connect().await?;
@@ -222,16 +252,42 @@ async fn connect_pg(url: &DbUrl, timeout: Duration) -> Result<PgPool, DbError> {
     Ok(pool.connect_lazy_with(opts))
 }
 
-/// A read-only transaction on a pooled PostgreSQL connection. Every devtop query on
+/// Opens a read-only transaction on `conn` with the statement and lock timeouts for a client
+/// deadline `limit` (`SET LOCAL`, see [`super::session_bounds`]). Every devtop query on
 /// PostgreSQL runs inside one (`SET TRANSACTION READ ONLY` on top of the session's
 /// `default_transaction_read_only`), which also holds behind PgBouncer's transaction pooling
 /// where session settings cannot be used. Dropped without commit: rolled back.
 pub async fn pg_read_tx(
-    pool: &PgPool,
-) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    (&mut *tx).execute("SET TRANSACTION READ ONLY").await?;
+    conn: &mut PgConnection,
+    limit: Duration,
+) -> Result<sqlx::Transaction<'_, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    let set = format!(
+        "SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}",
+        statement_timeout(limit).as_millis(),
+        lock_timeout(limit).as_millis()
+    );
+    (&mut *tx)
+        .execute(sqlx::raw_sql(sqlx::AssertSqlSafe(set)))
+        .await?;
     Ok(tx)
+}
+
+/// Runs `work` inside a read-only, time-bounded transaction ([`pg_read_tx`]) on one
+/// connection of `pool`, bounded as [`on_conn`] describes; the transaction is rolled back
+/// afterwards.
+pub async fn pg_read<T>(
+    pool: &PgPool,
+    work: impl AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+) -> Result<T, sqlx::Error> {
+    let limit = pool.options().get_acquire_timeout();
+    on_conn(pool, async move |conn: &mut PgConnection| {
+        let mut tx = pg_read_tx(conn, limit).await?;
+        let out = work(&mut tx).await;
+        let _ = tx.rollback().await;
+        out
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- MySQL / MariaDB
@@ -243,14 +299,37 @@ fn my_options(url: &DbUrl) -> Result<MySqlConnectOptions, DbError> {
         .disable_statement_logging())
 }
 
-/// Makes the session read-only and UTC, then checks the read-only flag where the server
-/// exposes it (`@@session.transaction_read_only` on MySQL ≥ 5.7.20 / MariaDB ≥ 11.1,
+/// Makes the session read-only and UTC, bounds its statements and lock waits for a client
+/// deadline `limit` (see [`super::session_bounds`]), then checks the read-only flag where the
+/// server exposes it (`@@session.transaction_read_only` on MySQL ≥ 5.7.20 / MariaDB ≥ 11.1,
 /// `@@session.tx_read_only` on older ones).
-async fn my_setup(conn: &mut MySqlConnection) -> Result<(), sqlx::Error> {
+async fn my_setup(conn: &mut MySqlConnection, limit: Duration) -> Result<(), sqlx::Error> {
     (&mut *conn)
         .execute("SET SESSION TRANSACTION READ ONLY")
         .await?;
     (&mut *conn).execute("SET time_zone = '+00:00'").await?;
+    let lock_s = whole_seconds(lock_timeout(limit));
+    (&mut *conn)
+        .execute(sqlx::AssertSqlSafe(format!(
+            "SET SESSION lock_wait_timeout = {lock_s}, innodb_lock_wait_timeout = {lock_s}"
+        )))
+        .await?;
+    let stmt = statement_timeout(limit);
+    // MariaDB: max_statement_time (seconds, any statement); MySQL: max_execution_time
+    // (milliseconds, SELECT only). Each server rejects the other's variable (error 1193).
+    let mariadb = format!("SET SESSION max_statement_time = {:.3}", stmt.as_secs_f64());
+    if (&mut *conn)
+        .execute(sqlx::AssertSqlSafe(mariadb))
+        .await
+        .is_err()
+    {
+        (&mut *conn)
+            .execute(sqlx::AssertSqlSafe(format!(
+                "SET SESSION max_execution_time = {}",
+                stmt.as_millis()
+            )))
+            .await?;
+    }
     for var in [
         "SELECT CAST(@@session.transaction_read_only AS SIGNED)",
         "SELECT CAST(@@session.tx_read_only AS SIGNED)",
@@ -273,7 +352,7 @@ async fn connect_my(url: &DbUrl, timeout: Duration) -> Result<MySqlPool, DbError
     let opts = my_options(url)?;
     bounded(timeout, async {
         let mut conn = opts.connect().await?;
-        let checked = my_setup(&mut conn).await;
+        let checked = my_setup(&mut conn, timeout).await;
         let _ = conn.close().await;
         checked
     })
@@ -283,7 +362,7 @@ async fn connect_my(url: &DbUrl, timeout: Duration) -> Result<MySqlPool, DbError
         .min_connections(0)
         .idle_timeout(IDLE_TIMEOUT)
         .acquire_timeout(timeout)
-        .after_connect(|conn, _meta| Box::pin(my_setup(conn)))
+        .after_connect(move |conn, _meta| Box::pin(my_setup(conn, timeout)))
         .connect_lazy_with(opts))
 }
 
@@ -365,9 +444,11 @@ mod tests {
         let url =
             crate::db::url::parse("postgresql://u:pw@127.0.0.1:1/d?schema=app", Path::new("/"))
                 .unwrap();
-        let opts = pg_options(&url).unwrap();
+        let opts = pg_options(&url, Duration::from_secs(5)).unwrap();
         let o = opts.get_options().unwrap_or_default();
         assert!(o.contains("default_transaction_read_only=on"), "{o}");
+        assert!(o.contains("statement_timeout=4000"), "{o}");
+        assert!(o.contains("lock_timeout=2500"), "{o}");
         assert!(o.contains("search_path=\"app\""), "{o}");
         assert_eq!(opts.get_application_name(), Some("devtop"));
     }

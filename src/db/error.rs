@@ -19,6 +19,10 @@ pub enum DbErrorKind {
     Timeout,
     /// TLS handshake or certificate problem.
     Tls,
+    /// The server only accepts encrypted connections and devtop connected without TLS
+    /// (PostgreSQL `hostssl`-only pg_hba.conf: 28000 "… no encryption" / "SSL off"; managed
+    /// hosts' "SSL connection is required"; MySQL 3159 `require_secure_transport`).
+    TlsRequired,
     /// Wrong user or password (PostgreSQL SQLSTATE 28P01 / 28000, MySQL 1045 / 1044 / 1698).
     Auth,
     /// The database (or SQLite file) does not exist (PostgreSQL 3D000, MySQL 1049, SQLite
@@ -26,23 +30,28 @@ pub enum DbErrorKind {
     NoDatabase,
     /// The server refuses more connections (PostgreSQL 53300, MySQL 1040 / 1203 / 1226).
     TooManyConnections,
+    /// The server gave up waiting for a lock another session holds (PostgreSQL 55P03
+    /// `lock_timeout`, MySQL/MariaDB 1205 `lock_wait_timeout`; SQLite SQLITE_BUSY).
+    Locked,
     /// Anything else (SQL errors, protocol errors, read-only violations, ...).
     Other,
 }
 
 impl DbErrorKind {
     /// A short lower-case label: "DNS lookup failed", "connection refused", "timed out",
-    /// "TLS failure", "authentication failed", "database does not exist",
-    /// "too many connections" or "error".
+    /// "TLS failure", "TLS required", "authentication failed", "database does not exist",
+    /// "too many connections", "blocked by a lock" or "error".
     pub fn plain(&self) -> &'static str {
         match self {
             DbErrorKind::Dns => "DNS lookup failed",
             DbErrorKind::Refused => "connection refused",
             DbErrorKind::Timeout => "timed out",
             DbErrorKind::Tls => "TLS failure",
+            DbErrorKind::TlsRequired => "TLS required",
             DbErrorKind::Auth => "authentication failed",
             DbErrorKind::NoDatabase => "database does not exist",
             DbErrorKind::TooManyConnections => "too many connections",
+            DbErrorKind::Locked => "blocked by a lock",
             DbErrorKind::Other => "error",
         }
     }
@@ -84,12 +93,64 @@ impl DbError {
     }
 }
 
+/// Messages with which servers and poolers refuse an unencrypted connection (lower case).
+const TLS_REQUIRED: [&str; 9] = [
+    "no encryption",
+    "ssl off",
+    "ssl connection is required",
+    "ssl connection required",
+    "ssl/tls required",
+    "ssl required",
+    "sslmode=require",
+    "connection is insecure",
+    "insecure transport",
+];
+
+fn says_tls_required(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    TLS_REQUIRED.iter().any(|m| lower.contains(m))
+}
+
+/// The kind of a PostgreSQL server error from its SQLSTATE and message: `28P01`/`28000` →
+/// Auth, unless the message says encryption is required (pg_hba.conf `hostssl` only: "no
+/// pg_hba.conf entry for host …, no encryption", "SSL off" before PostgreSQL 14; managed
+/// hosts: "SSL connection is required") → TlsRequired; `3D000` → NoDatabase; `53300` →
+/// TooManyConnections; `55P03` (lock_timeout) → Locked; `57014` (statement_timeout) →
+/// Timeout; anything else with such a TLS message → TlsRequired, else Other.
+pub fn classify_pg(code: &str, message: &str) -> DbErrorKind {
+    match code {
+        "28P01" | "28000" if says_tls_required(message) => DbErrorKind::TlsRequired,
+        "28P01" | "28000" => DbErrorKind::Auth,
+        "3D000" => DbErrorKind::NoDatabase,
+        "53300" => DbErrorKind::TooManyConnections,
+        "55P03" => DbErrorKind::Locked,
+        "57014" => DbErrorKind::Timeout,
+        _ if says_tls_required(message) => DbErrorKind::TlsRequired,
+        _ => DbErrorKind::Other,
+    }
+}
+
+/// The kind of a MySQL/MariaDB server error from its number and message: 3159
+/// (`require_secure_transport`) → TlsRequired; 1045/1044/1698 → Auth; 1049 → NoDatabase;
+/// 1040/1203/1226 → TooManyConnections; 1205 (lock_wait_timeout) → Locked; 1969 (MariaDB
+/// max_statement_time) / 3024 (MySQL max_execution_time) → Timeout; else Other.
+pub fn classify_mysql(number: u16, message: &str) -> DbErrorKind {
+    match number {
+        3159 => DbErrorKind::TlsRequired,
+        1044 | 1045 | 1698 => DbErrorKind::Auth,
+        1049 => DbErrorKind::NoDatabase,
+        1040 | 1203 | 1226 => DbErrorKind::TooManyConnections,
+        1205 => DbErrorKind::Locked,
+        1969 | 3024 => DbErrorKind::Timeout,
+        _ if says_tls_required(message) => DbErrorKind::TlsRequired,
+        _ => DbErrorKind::Other,
+    }
+}
+
 /// Sorts a sqlx error into a [`DbErrorKind`] and keeps its message.
 ///
-/// * Server errors: PostgreSQL SQLSTATE `28P01`/`28000` → Auth (28000 also covers
-///   "role does not exist" and a missing pg_hba entry), `3D000` → NoDatabase, `53300` →
-///   TooManyConnections; MySQL/MariaDB 1045/1044/1698 → Auth, 1049 → NoDatabase,
-///   1040/1203/1226 → TooManyConnections; SQLite SQLITE_CANTOPEN (14) → NoDatabase.
+/// * Server errors: PostgreSQL by [`classify_pg`], MySQL/MariaDB by [`classify_mysql`];
+///   SQLite SQLITE_CANTOPEN (14) → NoDatabase, SQLITE_BUSY (5) → Locked.
 /// * I/O: `ConnectionRefused` or a missing Unix socket → Refused, `TimedOut` → Timeout,
 ///   "failed to lookup address" / "Name or service not known" / "Temporary failure in name
 ///   resolution" → Dns.
@@ -98,21 +159,11 @@ pub fn classify(e: &sqlx::Error) -> DbError {
     match e {
         sqlx::Error::Database(db) => {
             if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
-                let kind = match pg.code() {
-                    "28P01" | "28000" => DbErrorKind::Auth,
-                    "3D000" => DbErrorKind::NoDatabase,
-                    "53300" => DbErrorKind::TooManyConnections,
-                    _ => DbErrorKind::Other,
-                };
+                let kind = classify_pg(pg.code(), pg.message());
                 return DbError::new(kind, format!("{} (SQLSTATE {})", pg.message(), pg.code()));
             }
             if let Some(my) = db.try_downcast_ref::<MySqlDatabaseError>() {
-                let kind = match my.number() {
-                    1044 | 1045 | 1698 => DbErrorKind::Auth,
-                    1049 => DbErrorKind::NoDatabase,
-                    1040 | 1203 | 1226 => DbErrorKind::TooManyConnections,
-                    _ => DbErrorKind::Other,
-                };
+                let kind = classify_mysql(my.number(), my.message());
                 return DbError::new(kind, format!("{} (error {})", my.message(), my.number()));
             }
             // SQLite: the code is the extended result code; its low byte is the primary code.
@@ -123,6 +174,7 @@ pub fn classify(e: &sqlx::Error) -> DbError {
                 .map(|c| c & 0xff);
             let kind = match primary {
                 Some(14) => DbErrorKind::NoDatabase,
+                Some(5) => DbErrorKind::Locked,
                 _ => DbErrorKind::Other,
             };
             let message = match code {
@@ -176,6 +228,8 @@ mod tests {
         assert_eq!(DbErrorKind::Refused.plain(), "connection refused");
         assert_eq!(DbErrorKind::Timeout.plain(), "timed out");
         assert_eq!(DbErrorKind::Tls.plain(), "TLS failure");
+        assert_eq!(DbErrorKind::TlsRequired.plain(), "TLS required");
+        assert_eq!(DbErrorKind::Locked.plain(), "blocked by a lock");
         assert_eq!(DbErrorKind::Auth.plain(), "authentication failed");
         assert_eq!(DbErrorKind::NoDatabase.plain(), "database does not exist");
         assert_eq!(
@@ -216,5 +270,96 @@ mod tests {
         let e = DbError::timeout(Duration::from_secs(5));
         assert_eq!(e.kind, DbErrorKind::Timeout);
         assert_eq!(e.to_string(), "timed out: no answer within 5.0 s");
+    }
+
+    /// The messages below are verbatim from the servers and poolers named.
+    #[test]
+    fn tls_required_is_not_an_auth_failure() {
+        let pg = [
+            // PostgreSQL 14+ with only `hostssl` lines in pg_hba.conf.
+            (
+                "28000",
+                "no pg_hba.conf entry for host \"127.0.0.1\", user \"app\", database \"app\", no encryption",
+            ),
+            // PostgreSQL 13 and older.
+            (
+                "28000",
+                "no pg_hba.conf entry for host \"10.0.0.5\", user \"app\", database \"app\", SSL off",
+            ),
+            // Azure Database for PostgreSQL.
+            (
+                "28000",
+                "SSL connection is required. Please specify SSL options and retry.",
+            ),
+            // CockroachDB.
+            (
+                "28000",
+                "node is running secure mode, SSL connection required",
+            ),
+            // Neon's proxy.
+            (
+                "XX000",
+                "connection is insecure (try using `sslmode=require`)",
+            ),
+        ];
+        for (code, message) in pg {
+            assert_eq!(
+                classify_pg(code, message),
+                DbErrorKind::TlsRequired,
+                "{message}"
+            );
+        }
+        // The same SQLSTATE without a TLS hint is a plain authentication failure.
+        assert_eq!(
+            classify_pg(
+                "28000",
+                "no pg_hba.conf entry for host \"127.0.0.1\", user \"app\", database \"app\", SSL encryption"
+            ),
+            DbErrorKind::Auth
+        );
+        assert_eq!(
+            classify_pg("28P01", "password authentication failed for user \"app\""),
+            DbErrorKind::Auth
+        );
+        assert_eq!(
+            classify_mysql(
+                3159,
+                "Connections using insecure transport are prohibited while --require_secure_transport=ON."
+            ),
+            DbErrorKind::TlsRequired
+        );
+        assert_eq!(
+            classify_mysql(
+                1045,
+                "Access denied for user 'app'@'10.0.0.5' (using password: YES)"
+            ),
+            DbErrorKind::Auth
+        );
+    }
+
+    #[test]
+    fn server_side_timeouts() {
+        assert_eq!(
+            classify_pg("55P03", "canceling statement due to lock timeout"),
+            DbErrorKind::Locked
+        );
+        assert_eq!(
+            classify_pg("57014", "canceling statement due to statement timeout"),
+            DbErrorKind::Timeout
+        );
+        assert_eq!(
+            classify_mysql(
+                1205,
+                "Lock wait timeout exceeded; try restarting transaction"
+            ),
+            DbErrorKind::Locked
+        );
+        assert_eq!(
+            classify_mysql(
+                1969,
+                "Query execution was interrupted (max_statement_time exceeded)"
+            ),
+            DbErrorKind::Timeout
+        );
     }
 }

@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::Row;
 
-use super::connect::Db;
+use super::connect::{Db, pg_read};
 use super::error::DbError;
+use super::session_bounds::on_conn;
 
 const PG_COLUMNS: &str = "\
 SELECT c.table_name::text AS table_name, c.column_name::text AS column_name
@@ -55,33 +56,45 @@ pub async fn columns(
     }
 }
 
+/// `(table_name, column_name)` of each row.
+fn pairs<R>(rows: &[R]) -> Result<Vec<(String, String)>, sqlx::Error>
+where
+    R: Row,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+{
+    rows.iter()
+        .map(|r| Ok((r.try_get("table_name")?, r.try_get("column_name")?)))
+        .collect()
+}
+
 async fn columns_inner(
     db: &Db,
     schema: Option<&str>,
 ) -> Result<BTreeMap<String, BTreeSet<String>>, sqlx::Error> {
     let pairs: Vec<(String, String)> = match db {
         Db::Pg(pool) => {
-            let mut tx = crate::db::connect::pg_read_tx(pool).await?;
-            let rows = sqlx::query(PG_COLUMNS)
-                .persistent(false)
-                .bind(schema.unwrap_or("public"))
-                .fetch_all(&mut *tx)
-                .await?;
-            rows.iter()
-                .map(|r| Ok((r.try_get("table_name")?, r.try_get("column_name")?)))
-                .collect::<Result<_, sqlx::Error>>()?
+            pg_read(pool, async |conn| {
+                let rows = sqlx::query(PG_COLUMNS)
+                    .persistent(false)
+                    .bind(schema.unwrap_or("public"))
+                    .fetch_all(&mut *conn)
+                    .await?;
+                pairs(&rows)
+            })
+            .await?
         }
         Db::My(pool) => {
-            let rows = sqlx::query(MY_COLUMNS).fetch_all(pool).await?;
-            rows.iter()
-                .map(|r| Ok((r.try_get("table_name")?, r.try_get("column_name")?)))
-                .collect::<Result<_, sqlx::Error>>()?
+            on_conn(pool, async |conn| {
+                pairs(&sqlx::query(MY_COLUMNS).fetch_all(&mut *conn).await?)
+            })
+            .await?
         }
         Db::Lite(pool) => {
-            let rows = sqlx::query(LITE_COLUMNS).fetch_all(pool).await?;
-            rows.iter()
-                .map(|r| Ok((r.try_get("table_name")?, r.try_get("column_name")?)))
-                .collect::<Result<_, sqlx::Error>>()?
+            on_conn(pool, async |conn| {
+                pairs(&sqlx::query(LITE_COLUMNS).fetch_all(&mut *conn).await?)
+            })
+            .await?
         }
     };
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();

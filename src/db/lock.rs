@@ -8,8 +8,9 @@
 
 use sqlx::Row;
 
-use super::connect::Db;
+use super::connect::{Db, pg_read};
 use super::error::DbError;
+use super::session_bounds::on_conn;
 
 /// The advisory lock key Prisma Migrate takes on PostgreSQL.
 pub const PG_ADVISORY_KEY: i64 = 72707369;
@@ -95,12 +96,14 @@ fn non_empty(s: Option<String>) -> Option<String> {
 async fn migrate_lock_inner(db: &Db) -> Result<Option<LockHolder>, sqlx::Error> {
     match db {
         Db::Pg(pool) => {
-            let mut tx = crate::db::connect::pg_read_tx(pool).await?;
-            let row = sqlx::query(PG_HOLDER)
-                .persistent(false)
-                .bind(PG_ADVISORY_KEY)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let row = pg_read(pool, async |conn| {
+                sqlx::query(PG_HOLDER)
+                    .persistent(false)
+                    .bind(PG_ADVISORY_KEY)
+                    .fetch_optional(&mut *conn)
+                    .await
+            })
+            .await?;
             let Some(row) = row else { return Ok(None) };
             Ok(Some(LockHolder {
                 pid: row.try_get("pid")?,
@@ -114,16 +117,22 @@ async fn migrate_lock_inner(db: &Db) -> Result<Option<LockHolder>, sqlx::Error> 
             }))
         }
         Db::My(pool) => {
-            let mut conn = pool.acquire().await?;
-            let id: Option<i64> = sqlx::query_scalar(MY_USED)
-                .bind(MYSQL_LOCK_NAME)
-                .fetch_one(&mut *conn)
-                .await?;
-            let Some(id) = id else { return Ok(None) };
-            let row = sqlx::query(MY_PROCESS)
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let found = on_conn(pool, async |conn| {
+                let id: Option<i64> = sqlx::query_scalar(MY_USED)
+                    .bind(MYSQL_LOCK_NAME)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                let Some(id) = id else { return Ok(None) };
+                let row = sqlx::query(MY_PROCESS)
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                Ok(Some((id, row)))
+            })
+            .await?;
+            let Some((id, row)) = found else {
+                return Ok(None);
+            };
             let mut holder = LockHolder {
                 pid: Some(id),
                 client_addr: None,

@@ -6,4 +6,5 @@ pub mod introspect;
 pub mod lock;
 pub mod prisma_table;
 pub mod probe;
+pub mod session_bounds;
 pub mod url;

@@ -5,8 +5,9 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::connect::Db;
+use super::connect::{Db, pg_read};
 use super::error::DbError;
+use super::session_bounds::on_conn;
 /// Re-exported for callers of [`applied`]: one row of `_prisma_migrations`.
 pub use crate::model::migrations::AppliedRow;
 
@@ -166,38 +167,48 @@ async fn applied_inner(
     match db {
         Db::Pg(pool) => {
             let schema = schema.unwrap_or("public");
-            let mut tx = crate::db::connect::pg_read_tx(pool).await?;
-            let exists: bool = sqlx::query_scalar(PG_EXISTS)
-                .persistent(false)
-                .bind(schema)
-                .fetch_one(&mut *tx)
-                .await?;
-            if !exists {
-                return Ok(None);
-            }
-            let rows = sqlx::query(AssertSqlSafe(pg_select(schema)))
-                .persistent(false)
-                .fetch_all(&mut *tx)
-                .await?;
-            rows.iter().map(to_row).collect::<Result<_, _>>().map(Some)
+            pg_read(pool, async |conn| {
+                let exists: bool = sqlx::query_scalar(PG_EXISTS)
+                    .persistent(false)
+                    .bind(schema)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                if !exists {
+                    return Ok(None);
+                }
+                let rows = sqlx::query(AssertSqlSafe(pg_select(schema)))
+                    .persistent(false)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                rows.iter().map(to_row).collect::<Result<_, _>>().map(Some)
+            })
+            .await
         }
         Db::My(pool) => {
-            let n: i64 = sqlx::query_scalar(MY_EXISTS).fetch_one(pool).await?;
-            if n == 0 {
-                return Ok(None);
-            }
-            let rows = sqlx::query(MY_SELECT).fetch_all(pool).await?;
-            rows.iter().map(to_row).collect::<Result<_, _>>().map(Some)
+            on_conn(pool, async |conn| {
+                let n: i64 = sqlx::query_scalar(MY_EXISTS).fetch_one(&mut *conn).await?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                let rows = sqlx::query(MY_SELECT).fetch_all(&mut *conn).await?;
+                rows.iter().map(to_row).collect::<Result<_, _>>().map(Some)
+            })
+            .await
         }
         Db::Lite(pool) => {
-            let n: i64 = sqlx::query_scalar(LITE_EXISTS).fetch_one(pool).await?;
-            if n == 0 {
-                return Ok(None);
-            }
-            let rows = sqlx::query(AssertSqlSafe(lite_select()))
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(to_row).collect::<Result<_, _>>().map(Some)
+            on_conn(pool, async |conn| {
+                let n: i64 = sqlx::query_scalar(LITE_EXISTS)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                let rows = sqlx::query(AssertSqlSafe(lite_select()))
+                    .fetch_all(&mut *conn)
+                    .await?;
+                rows.iter().map(to_row).collect::<Result<_, _>>().map(Some)
+            })
+            .await
         }
     }
 }

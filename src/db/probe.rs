@@ -4,8 +4,9 @@ use std::time::Instant;
 
 use sqlx::{Executor, Row};
 
-use super::connect::Db;
+use super::connect::{Db, pg_read};
 use super::error::DbError;
+use super::session_bounds::on_conn;
 
 /// One health sample of a monitored database.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,73 +63,79 @@ pub async fn probe(db: &Db) -> Result<Health, DbError> {
 async fn probe_inner(db: &Db) -> Result<Health, sqlx::Error> {
     match db {
         Db::Pg(pool) => {
-            let mut conn = crate::db::connect::pg_read_tx(pool).await?;
-            let started = Instant::now();
-            (&mut *conn).execute("SELECT 1").await?;
-            let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-            // Unnamed statements (persistent(false)): PgBouncer's pooled server connections
-            // are shared, named ones would collide.
-            let version: String = sqlx::query_scalar("SELECT version()")
-                .persistent(false)
-                .fetch_one(&mut *conn)
-                .await?;
-            let row = sqlx::query(PG_LOAD)
-                .persistent(false)
-                .fetch_one(&mut *conn)
-                .await?;
-            Ok(Health {
-                latency_ms,
-                version,
-                connections: Some((row.try_get("in_use")?, row.try_get("max_conn")?)),
-                oldest_query_s: row.try_get("oldest_s")?,
-                lock_waiters: Some(row.try_get("waiters")?),
+            pg_read(pool, async |conn| {
+                let started = Instant::now();
+                (&mut *conn).execute("SELECT 1").await?;
+                let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+                // Unnamed statements (persistent(false)): PgBouncer's pooled server connections
+                // are shared, named ones would collide.
+                let version: String = sqlx::query_scalar("SELECT version()")
+                    .persistent(false)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                let row = sqlx::query(PG_LOAD)
+                    .persistent(false)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(Health {
+                    latency_ms,
+                    version,
+                    connections: Some((row.try_get("in_use")?, row.try_get("max_conn")?)),
+                    oldest_query_s: row.try_get("oldest_s")?,
+                    lock_waiters: Some(row.try_get("waiters")?),
+                })
             })
+            .await
         }
         Db::My(pool) => {
-            let mut conn = pool.acquire().await?;
-            let started = Instant::now();
-            (&mut *conn).execute("SELECT 1").await?;
-            let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-            let version: String = sqlx::query_scalar("SELECT VERSION()")
-                .fetch_one(&mut *conn)
-                .await?;
-            // SHOW is sent as a plain text query (no prepared statement).
-            let status = (&mut *conn)
-                .fetch_optional("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
-                .await?;
-            let in_use = match status {
-                Some(row) => {
-                    let v: String = row.try_get(1)?;
-                    v.trim().parse::<i64>().ok()
-                }
-                None => None,
-            };
-            let max: i64 = sqlx::query_scalar("SELECT CAST(@@max_connections AS SIGNED)")
-                .fetch_one(&mut *conn)
-                .await?;
-            Ok(Health {
-                latency_ms,
-                version,
-                connections: in_use.map(|n| (n, max)),
-                oldest_query_s: None,
-                lock_waiters: None,
+            on_conn(pool, async |conn| {
+                let started = Instant::now();
+                (&mut *conn).execute("SELECT 1").await?;
+                let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+                let version: String = sqlx::query_scalar("SELECT VERSION()")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                // SHOW is sent as a plain text query (no prepared statement).
+                let status = (&mut *conn)
+                    .fetch_optional("SHOW GLOBAL STATUS LIKE 'Threads_connected'")
+                    .await?;
+                let in_use = match status {
+                    Some(row) => {
+                        let v: String = row.try_get(1)?;
+                        v.trim().parse::<i64>().ok()
+                    }
+                    None => None,
+                };
+                let max: i64 = sqlx::query_scalar("SELECT CAST(@@max_connections AS SIGNED)")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(Health {
+                    latency_ms,
+                    version,
+                    connections: in_use.map(|n| (n, max)),
+                    oldest_query_s: None,
+                    lock_waiters: None,
+                })
             })
+            .await
         }
         Db::Lite(pool) => {
-            let mut conn = pool.acquire().await?;
-            let started = Instant::now();
-            (&mut *conn).execute("SELECT 1").await?;
-            let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-            let version: String = sqlx::query_scalar("SELECT sqlite_version()")
-                .fetch_one(&mut *conn)
-                .await?;
-            Ok(Health {
-                latency_ms,
-                version,
-                connections: None,
-                oldest_query_s: None,
-                lock_waiters: None,
+            on_conn(pool, async |conn| {
+                let started = Instant::now();
+                (&mut *conn).execute("SELECT 1").await?;
+                let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+                let version: String = sqlx::query_scalar("SELECT sqlite_version()")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(Health {
+                    latency_ms,
+                    version,
+                    connections: None,
+                    oldest_query_s: None,
+                    lock_waiters: None,
+                })
             })
+            .await
         }
     }
 }

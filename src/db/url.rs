@@ -123,8 +123,9 @@ impl DbUrl {
     }
 
     /// Secrets that must not appear in any message: the raw URL, the sqlx URL, and the
-    /// percent-decoded password when it is at least 4 characters long (shorter ones would mask
-    /// ordinary words).
+    /// password and the values of secret parameters (`password=`, `sslpassword=`, `api_key=`,
+    /// see [`crate::redact::is_secret_key`]), as written and percent-decoded, when at least 4
+    /// characters long (shorter ones would mask ordinary words).
     pub(crate) fn secrets(&self) -> Vec<String> {
         let mut out = Vec::new();
         for s in [&self.raw, &self.sqlx_url] {
@@ -132,13 +133,25 @@ impl DbUrl {
                 out.push(s.clone());
             }
         }
-        if let Ok(u) = Url::parse(&self.raw)
-            && let Some(pw) = u.password()
-        {
-            let decoded = percent_decode(pw);
-            for p in [pw.to_owned(), decoded] {
-                if p.chars().count() >= 4 && !out.contains(&p) {
-                    out.push(p);
+        if let Ok(u) = Url::parse(&self.raw) {
+            let mut values: Vec<String> = u.password().map(str::to_owned).into_iter().collect();
+            // As written: the parser re-encodes a raw `@` (`pa@ss` → `pa%40ss`).
+            values.extend(
+                crate::redact::url_passwords_in(&self.raw)
+                    .into_iter()
+                    .map(str::to_owned),
+            );
+            values.extend(
+                u.query_pairs()
+                    .filter(|(k, _)| crate::redact::is_secret_key(k))
+                    .map(|(_, v)| v.into_owned()),
+            );
+            for v in values {
+                let decoded = percent_decode(&v);
+                for p in [v, decoded] {
+                    if p.chars().count() >= 4 && !out.contains(&p) {
+                        out.push(p);
+                    }
                 }
             }
         }
@@ -147,13 +160,12 @@ impl DbUrl {
         out
     }
 
-    /// `text` with every secret of this URL replaced by `***`.
-    pub(crate) fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in self.secrets() {
-            out = out.replace(&secret, "***");
-        }
-        out
+    /// `text` with every secret of this URL (see [`DbUrl::secrets`]) replaced by `***`, then
+    /// redacted by [`crate::redact::known`] like every other message (URL passwords and
+    /// secret parameters of any other URL in it too).
+    #[doc(hidden)] // public for the fuzz targets (fuzz/)
+    pub fn scrub(&self, text: &str) -> String {
+        crate::redact::known(text, &self.secrets())
     }
 }
 
@@ -427,43 +439,20 @@ fn resolve(base: &Path, p: &str) -> PathBuf {
 }
 
 fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| s.to_owned())
+    // `+` and `&` mean space and "next pair" to the form decoder, not in a URL's user info
+    // or path (`&` found by fuzz/url_redact: `pa&ss` decoded to `pa`).
+    url::form_urlencoded::parse(
+        format!("x={}", s.replace('+', "%2B").replace('&', "%26")).as_bytes(),
+    )
+    .next()
+    .map(|(_, v)| v.into_owned())
+    .unwrap_or_else(|| s.to_owned())
 }
 
-/// The URL with its password and any secret-bearing query values replaced by `***`.
+/// The URL with its password and any secret-bearing parameter values replaced by `***`,
+/// through the one redactor ([`crate::redact::text`]).
 fn mask(url: &Url) -> String {
-    let mut m = url.clone();
-    if m.password().is_some() {
-        // Cannot fail: the URL has a host (cannot_be_a_base was checked by the caller).
-        let _ = m.set_password(Some("***"));
-    }
-    let pairs: Vec<(String, String)> = m
-        .query_pairs()
-        .map(|(k, v)| {
-            let secret = matches!(k.as_ref(), "password" | "sslpassword");
-            let v = if secret {
-                "***".to_owned()
-            } else {
-                v.into_owned()
-            };
-            (k.into_owned(), v)
-        })
-        .collect();
-    if m.query().is_some() {
-        m.set_query(None);
-        if !pairs.is_empty() {
-            let mut q = m.query_pairs_mut();
-            for (k, v) in &pairs {
-                q.append_pair(k, v);
-            }
-        }
-    }
-    let s = m.to_string();
-    // `***` survives serialisation unescaped, but keep the output tidy either way.
-    s.replace("%2A%2A%2A", "***")
+    crate::redact::text(url.as_str()).into_owned()
 }
 
 #[cfg(test)]
@@ -636,6 +625,25 @@ mod tests {
         let msg = "failed for postgresql://app:s3cr3t-pw@db:5432/app (pw s3cr3t-pw)";
         let s = u.scrub(msg);
         assert!(!s.contains("s3cr3t"), "{s}");
+    }
+
+    #[test]
+    fn percent_decoding_keeps_plus_and_ampersand() {
+        assert_eq!(percent_decode("a+b&c%40d"), "a+b&c@d");
+        let u = parse("mysql://u:pw&%40x@db/app", &dir()).unwrap();
+        let s = u.scrub("denied (password pw&@x)");
+        assert!(!s.contains("pw&@x"), "{s}");
+        let lite = parse("file:./a&b.db", &dir()).unwrap();
+        assert_eq!(lite.sqlite_path, Some(dir().join("a&b.db")));
+    }
+
+    #[test]
+    fn scrub_masks_a_bare_password_with_a_raw_at_as_written() {
+        // Found by fuzz/url_redact: with a raw `@` next to a `%XX` escape, the password as
+        // written is neither the parser's form (`pa%41%40ss`) nor the decoded one (`paA@ss`).
+        let u = parse("postgresql://app:pa%41@ss'w0rd@db/app", &dir()).unwrap();
+        let s = u.scrub("authentication failed (password pa%41@ss'w0rd)");
+        assert!(!s.contains("ss'w0rd"), "{s}");
     }
 
     #[test]

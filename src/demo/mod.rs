@@ -288,7 +288,7 @@ pub fn run(common: &Common) -> i32 {
     let dir = match tempfile::Builder::new().prefix("devtop-demo-").tempdir() {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("devtop demo: cannot create a temp dir: {e}");
+            crate::headless::out::error(&format!("demo: cannot create a temp dir: {e}"));
             return EXIT_FAILURE;
         }
     };
@@ -300,22 +300,29 @@ pub fn run(common: &Common) -> i32 {
         started: Vec::new(),
         _dir: dir,
     };
-    if let Err(e) = write_project(&root).and_then(|()| start(&root, &mut stack)) {
-        eprintln!("devtop demo: cannot start the stand-in processes: {e}");
-        return EXIT_FAILURE;
-    }
     let demo_common = Common {
         project: Some(root.clone()),
         scope: Some(common.scope.unwrap_or(ScopeArg::Project)),
-        config: common.config.clone(),
+        ..common.clone()
     };
-    let code = match resolve(&demo_common) {
-        Ok(setup) => crate::tui::run(setup),
-        Err(msg) => {
-            eprintln!("devtop: {msg}");
-            EXIT_USAGE
-        }
-    };
+    // The stand-ins start once SIGINT/SIGTERM are caught, so every ending — quit, a signal
+    // (also while starting), the terminal closing — comes back here to end them and remove
+    // the directory (on drop of `stack`).
+    let code = crate::tui::run_with(|| {
+        write_project(&root)
+            .and_then(|()| start(&root, &mut stack))
+            .map_err(|e| {
+                (
+                    format!("demo: cannot start the stand-in processes: {e}"),
+                    EXIT_FAILURE,
+                )
+            })?;
+        let mut setup = resolve(&demo_common).map_err(|msg| (msg, EXIT_USAGE))?;
+        demo_common.apply(&mut setup.config);
+        // The demo's stand-ins are devtop's children: list them (nowhere else).
+        setup.selection.show_own_children = true;
+        Ok(setup)
+    });
     stack.end_all();
     code
 }

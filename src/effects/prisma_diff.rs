@@ -1,17 +1,20 @@
 //! Schema ↔ database drift through the project's own Prisma CLI: `prisma migrate diff
 //! --from-schema-datasource <schema> --to-schema-datamodel <schema> --exit-code`, run as a
-//! supervised child — its own process group, the environment's URL passed in its environment
-//! (never argv), a 60 s timeout after which the whole group is killed, and never more than one
-//! at a time (a process-wide semaphore). `migrate diff` only reads the database.
+//! supervised child — inside a [`Tether`] (a process group that dies with devtop however devtop
+//! ends, so neither the CLI nor its schema-engine is ever left behind), the environment's URL
+//! passed in its environment (never argv), a time limit after which the whole group is killed,
+//! and never more than one at a time (a process-wide semaphore). `migrate diff` only reads the
+//! database.
 
 use crate::db::url::DbUrl;
+use crate::effects::tether::Tether;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
-/// Default time limit of one diff.
+/// Default time limit of one diff (the TUI's background check).
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 /// Lines of the CLI's summary kept.
 pub const MAX_LINES: usize = 12;
@@ -32,7 +35,11 @@ pub enum DiffResult {
 /// Major version of the Prisma CLI next to `cli` (`node_modules/prisma/package.json`).
 pub fn cli_major_version(cli: &Path) -> Option<u32> {
     let node_modules = cli.parent()?.parent()?;
-    let text = std::fs::read_to_string(node_modules.join("prisma/package.json")).ok()?;
+    let text = crate::bounded_read::read_text(
+        &node_modules.join("prisma/package.json"),
+        crate::bounded_read::PACKAGE_JSON_MAX,
+    )
+    .ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v["version"].as_str()?.split('.').next()?.parse().ok()
 }
@@ -104,7 +111,7 @@ pub async fn run(
     cmd.arg("--exit-code").env(url_env, url.raw());
     // The schema engine prefers `directUrl`: point it at the same database, or a staging diff
     // would introspect the local DIRECT_URL.
-    if let Some(direct) = std::fs::read_to_string(schema)
+    if let Some(direct) = crate::bounded_read::read_text(schema, crate::bounded_read::SCHEMA_MAX)
         .ok()
         .as_deref()
         .and_then(direct_url_env)
@@ -114,24 +121,34 @@ pub async fn run(
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
         .kill_on_drop(true);
     if let Some(dir) = schema.parent().and_then(Path::parent) {
         cmd.current_dir(dir);
     }
+    // Never run a helper that could outlive devtop.
+    let tether = match Tether::start() {
+        Ok(t) => t,
+        Err(e) => {
+            return DiffResult::Failed(format!(
+                "cannot start /bin/sh, which ties the Prisma CLI to devtop: {e}"
+            ));
+        }
+    };
+    tether.adopt(&mut cmd);
     let child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return DiffResult::Failed(format!("cannot run {}: {e}", cli.display())),
+        Err(e) => {
+            tether.end().await;
+            return DiffResult::Failed(format!("cannot run {}: {e}", cli.display()));
+        }
     };
-    let pgid = child.id();
-    // If this future is dropped (devtop quits mid-diff), end the whole group: kill_on_drop
-    // reaches only the CLI, not the schema-engine it started.
-    let guard = GroupGuard(pgid);
     let started = Instant::now();
-    // Both pipes are read concurrently by wait_with_output (no pipe-full deadlock); on timeout
-    // the dropped child is killed (kill_on_drop) and its group below.
+    // Both pipes are read concurrently by wait_with_output (no pipe-full deadlock). If this
+    // future is dropped (devtop quits mid-diff) the tether's Drop kills the whole group.
     let waited = tokio::time::timeout(timeout, child.wait_with_output()).await;
-    let result = match waited {
+    // Whatever the CLI left in its group (a schema-engine) ends with it.
+    tether.end().await;
+    match waited {
         Ok(Ok(output)) => {
             let (status, so, se) = (
                 output.status,
@@ -140,7 +157,7 @@ pub async fn run(
             );
             match status.code() {
                 Some(0) => DiffResult::InSync,
-                Some(2) => DiffResult::Differs(lines(&so)),
+                Some(2) => DiffResult::Differs(lines(&so).iter().map(|l| url.scrub(l)).collect()),
                 _ => {
                     let msg = lines(&se)
                         .into_iter()
@@ -155,33 +172,7 @@ pub async fn run(
             }
         }
         Ok(Err(e)) => DiffResult::Failed(format!("waiting for prisma: {e}")),
-        Err(_) => {
-            drop(guard);
-            return DiffResult::TimedOut(started.elapsed());
-        }
-    };
-    guard.disarm();
-    result
-}
-
-/// Kills our own child's process group (pgid = the child's PID, set by `process_group(0)`)
-/// when dropped armed.
-struct GroupGuard(Option<u32>);
-
-impl GroupGuard {
-    fn disarm(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        if let Some(pgid) = self
-            .0
-            .and_then(|p| rustix::process::Pid::from_raw(p as i32))
-        {
-            let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
-        }
+        Err(_) => DiffResult::TimedOut(started.elapsed()),
     }
 }
 
@@ -311,19 +302,7 @@ mod tests {
             .trim()
             .parse()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let gone = loop {
-            let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map(|s| !s.contains(") Z "))
-                .unwrap_or(false);
-            if !alive {
-                break true;
-            }
-            if Instant::now() > deadline {
-                break false;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let gone = crate::effects::tether::tests::gone(pid);
         assert!(gone, "the grandchild {pid} survived the timeout");
     }
 }

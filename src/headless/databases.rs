@@ -1,14 +1,18 @@
 //! Headless database views: the `databases` and `migrations` members of `status --json`, and
 //! `devtop migrations [--env NAME] [--json]` (the matrix; exit 1 when an environment has
-//! pending, failed, rolled-back or edited migrations or cannot be read, like `prisma migrate
-//! status`).
+//! pending, failed, rolled-back, edited or unreadable migrations or cannot be read, like
+//! `prisma migrate status`, or when a project file could not be read; exit 2 for a
+//! configuration error: an invalid or unsupported URL, an unreadable `.env`, a configured
+//! migrations folder that does not exist or cannot be read).
 
 use crate::collect::cli_drift::{self, CliDiffs};
 use crate::collect::databases;
 use crate::effects::prisma_diff::{DiffResult, find_cli};
-use crate::model::database::{DbEnvSnapshot, DbSnapshot, DbStatus};
+use crate::headless::out;
+use crate::model::database::{AppliedState, DbEnvSnapshot, DbSnapshot, DbStatus};
 use crate::model::db_view::{EnvView, MatrixRow, derive_all, matrix};
 use crate::prisma::migrations_dir::{MigrationsDir, read};
+use crate::sanitize::{clean, path};
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
 use serde_json::{Value, json};
 
@@ -20,27 +24,93 @@ pub struct DbReport {
     pub local: MigrationsDir,
     /// Derived views, same order as `dbs.envs`.
     pub views: Vec<EnvView>,
+    /// Problems that make the check fail, each naming the file: Prisma files that could not
+    /// be read or parsed, a migrations folder that cannot be read, or one that does not exist
+    /// while a database has migrations applied.
+    pub problems: Vec<String>,
 }
 
-/// Probe every environment once (in parallel, 5 s timeout each) and read the folder.
+/// Probe every environment once (in parallel, 5 s timeout each), run the CLI diff meanwhile
+/// (at most [`cli_drift::HEADLESS_BUDGET`]) and read the folder.
 pub fn collect(setup: &Setup) -> Result<DbReport, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let dbs = rt.block_on(databases::once(&setup.envs));
-    let local = read(&setup.prisma.migrations_dir);
-    let cli = match find_cli(&setup.root) {
-        Some(cli) => rt.block_on(cli_drift::round(
-            &cli,
-            &setup.prisma.schema_path,
-            &setup.prisma.url_env,
-            &setup.envs,
-        )),
-        None => CliDiffs::new(),
+    // The CLI diff runs beside the probes, bounded by its share of the command's time.
+    let drift = async {
+        match find_cli(&setup.root) {
+            Some(cli) => {
+                cli_drift::round(
+                    &cli,
+                    &setup.prisma.schema_path,
+                    &setup.prisma.url_env,
+                    &setup.envs,
+                    Some(cli_drift::HEADLESS_BUDGET),
+                )
+                .await
+            }
+            None => CliDiffs::new(),
+        }
     };
+    let (dbs, cli) = rt.block_on(async { tokio::join!(databases::once(&setup.envs), drift) });
+    let local = read(&setup.prisma.migrations_dir);
     let views = derive_all(&local, setup.prisma.schema.as_ref(), &dbs, &cli);
-    Ok(DbReport { dbs, local, views })
+    let problems = problems(setup, &local, &dbs);
+    Ok(DbReport {
+        dbs,
+        local,
+        views,
+        problems,
+    })
+}
+
+/// See [`DbReport::problems`].
+fn problems(setup: &Setup, local: &MigrationsDir, dbs: &DbSnapshot) -> Vec<String> {
+    let mut out = setup.prisma.errors.clone();
+    if let Some(why) = &local.unreadable {
+        out.push(format!("migrations folder {}: {why}", local.path.display()));
+    } else if !local.exists {
+        let applied = dbs
+            .envs
+            .iter()
+            .any(|e| matches!(&e.applied, AppliedState::Rows(r) if !r.is_empty()));
+        if applied {
+            out.push(format!(
+                "migrations folder {} does not exist, but migrations are applied in the \
+                 database",
+                local.path.display()
+            ));
+        }
+    }
+    out
+}
+
+/// Configuration errors that stop `migrations` before anything is probed (exit 2): an
+/// environment whose URL is invalid or whose `.env` cannot be read, a configured migrations
+/// folder that does not exist or cannot be listed.
+fn config_errors(setup: &Setup) -> Vec<String> {
+    let mut out: Vec<String> = setup
+        .envs
+        .iter()
+        .filter(|e| e.config_error)
+        .filter_map(|e| e.url.as_ref().err().map(|why| format!("{}: {why}", e.name)))
+        .collect();
+    if let Some(source) = &setup.prisma.migrations_configured {
+        let dir = &setup.prisma.migrations_dir;
+        let shown = dir.strip_prefix(&setup.root).unwrap_or(dir).display();
+        match std::fs::read_dir(dir) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                out.push(format!("{shown} ({source}): no such folder"));
+            }
+            Err(e) => out.push(format!(
+                "{shown} ({source}): cannot be read: {}",
+                crate::bounded_read::io_reason(&e)
+            )),
+        }
+    }
+    out
 }
 
 fn database_json(e: &DbEnvSnapshot) -> Value {
@@ -56,10 +126,14 @@ fn database_json(e: &DbEnvSnapshot) -> Value {
         "oldest_query_s": h.and_then(|h| h.oldest_query_s),
         "lock_waiters": h.and_then(|h| h.lock_waiters),
         "error": e.error.as_ref().map(|x| json!({"kind": format!("{:?}", x.kind).to_lowercase(), "message": x.message}))
-            .or_else(|| e.unconfigured.as_ref().map(|w| json!({"kind": "unconfigured", "message": w}))),
+            .or_else(|| e.unconfigured.as_ref().map(|w| json!({
+                "kind": if e.config_error { "config" } else { "unconfigured" },
+                "message": w,
+            }))),
         "lock": e.lock.as_ref().map(|l| json!({
             "pid": l.pid, "client_addr": l.client_addr, "client_port": l.client_port,
-            "held_s": l.held_s, "query": l.query, "local_pid": e.lock_local_pid,
+            "held_s": l.held_s, "query": l.query.as_deref().map(|q| crate::redact::text(q)),
+            "local_pid": e.lock_local_pid,
         })),
     })
 }
@@ -103,40 +177,53 @@ pub fn migrations_json_all(r: &DbReport) -> Value {
     Value::Array(r.views.iter().map(migrations_json).collect())
 }
 
-/// The matrix as text: a header of environments, a row per migration, then summaries.
-pub fn matrix_text(local: &MigrationsDir, views: &[EnvView], rows: &[MatrixRow]) -> String {
-    let name_w = rows.iter().map(|r| r.name.len()).max().unwrap_or(9).max(9);
+/// The matrix as text: a header of environments, a row per migration, then summaries and
+/// `problem:` lines (the folder's, then `extra`). Every name, message and path from outside is
+/// [`clean`]ed: one row per line, no control bytes.
+pub fn matrix_text(
+    local: &MigrationsDir,
+    views: &[EnvView],
+    rows: &[MatrixRow],
+    extra: &[String],
+) -> String {
+    let names: Vec<_> = rows.iter().map(|r| clean(&r.name)).collect();
+    let name_w = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(9)
+        .max(9);
     let mut out = format!(
         "migrations in {}\n{:<name_w$}",
-        local.path.display(),
+        path(&local.path),
         "MIGRATION"
     );
     for v in views {
-        out.push_str(&format!("  {:<16}", v.name));
+        out.push_str(&format!("  {:<16}", clean(&v.name)));
     }
     out.push('\n');
-    for r in rows {
-        out.push_str(&format!("{:<name_w$}", r.name));
+    for (r, name) in rows.iter().zip(&names) {
+        out.push_str(&format!("{name:<name_w$}"));
         for c in &r.cells {
             let cell = c.map_or("?".to_owned(), |s| format!("{} {}", s.glyph(), s.label()));
             out.push_str(&format!("  {cell:<16}"));
         }
         if let Some(e) = &r.local_error {
-            out.push_str(&format!("  (local: {e})"));
+            out.push_str(&format!("  (local: {})", clean(e)));
         }
         out.push('\n');
     }
     for v in views {
-        out.push_str(&format!("{}\n", v.summary));
+        out.push_str(&format!("{}\n", clean(&v.summary)));
         for extra in [&v.lock_line, &v.provider_mismatch].into_iter().flatten() {
-            out.push_str(&format!("  {extra}\n"));
+            out.push_str(&format!("  {}\n", clean(extra)));
         }
         for l in v.drift_lines() {
-            out.push_str(&format!("  drift: {l}\n"));
+            out.push_str(&format!("  drift: {}\n", clean(&l)));
         }
     }
-    for p in &local.problems {
-        out.push_str(&format!("problem: {p}\n"));
+    for p in local.problems.iter().chain(extra) {
+        out.push_str(&format!("problem: {}\n", clean(p)));
     }
     out
 }
@@ -147,10 +234,10 @@ pub fn run(setup: &Setup, env: Option<&str>, as_json: bool) -> i32 {
         && !setup.envs.iter().any(|e| e.name == name)
     {
         let have: Vec<&str> = setup.envs.iter().map(|e| e.name.as_str()).collect();
-        eprintln!(
-            "devtop: no environment named \"{name}\" (have: {})",
+        out::error(&format!(
+            "no environment named \"{name}\" (have: {})",
             have.join(", ")
-        );
+        ));
         return EXIT_USAGE;
     }
     // Only the asked-for environment is contacted.
@@ -158,10 +245,17 @@ pub fn run(setup: &Setup, env: Option<&str>, as_json: bool) -> i32 {
     if let Some(name) = env {
         scoped.envs.retain(|e| e.name == name);
     }
+    let config = config_errors(&scoped);
+    if !config.is_empty() {
+        for e in &config {
+            out::error(e);
+        }
+        return EXIT_USAGE;
+    }
     let report = match collect(&scoped) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("devtop: {e}");
+            out::error(&e);
             return EXIT_FAILURE;
         }
     };
@@ -171,25 +265,37 @@ pub fn run(setup: &Setup, env: Option<&str>, as_json: bool) -> i32 {
             "version": 1,
             "migrations_dir": report.local.path,
             "local": report.local.migrations.iter().map(|m| json!({"name": m.name, "checksum": m.checksums.first(), "error": m.error})).collect::<Vec<_>>(),
-            "problems": report.local.problems,
+            "problems": report.local.problems.iter().chain(&report.problems).collect::<Vec<_>>(),
             "environments": migrations_json_all(&report),
             "databases": databases_json(&report),
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        match serde_json::to_string_pretty(&doc) {
+            Ok(s) => out::json(&s),
+            Err(e) => {
+                out::error(&format!("cannot encode JSON: {e}"));
+                return EXIT_FAILURE;
+            }
+        }
     } else {
-        print!("{}", matrix_text(&report.local, &report.views, &rows));
+        out::text(&matrix_text(
+            &report.local,
+            &report.views,
+            &rows,
+            &report.problems,
+        ));
     }
-    // Like `prisma migrate status`: unreachable, pending, failed (and here edited, rolled back)
-    // → 1. An environment without a URL is skipped unless it was asked for by name.
-    let failing = report
-        .dbs
-        .envs
-        .iter()
-        .zip(&report.views)
-        .any(|(e, v)| match e.status {
-            DbStatus::Unconfigured => env.is_some(),
-            DbStatus::Up => v.migrations.is_none() || v.has_problems(),
-            DbStatus::Down | DbStatus::Connecting => true,
-        });
+    // Like `prisma migrate status`: unreachable, pending, failed (and here edited, rolled back,
+    // unreadable) → 1. An environment without a URL is skipped unless it was asked for by name.
+    let failing = !report.problems.is_empty()
+        || report
+            .dbs
+            .envs
+            .iter()
+            .zip(&report.views)
+            .any(|(e, v)| match e.status {
+                DbStatus::Unconfigured => env.is_some(),
+                DbStatus::Up => v.migrations.is_none() || v.has_problems(),
+                DbStatus::Down | DbStatus::Connecting => true,
+            });
     if failing { EXIT_FAILURE } else { EXIT_OK }
 }

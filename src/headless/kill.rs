@@ -1,135 +1,141 @@
 //! `devtop kill --suspects | --pid N... [--dry-run] [--yes] [--grace SECS]`.
 //!
-//! Prints one line per PID with its outcome; exit 0 when every target ended, 1 otherwise.
+//! Prints the plan (one line per process to signal), then one line `PID: outcome` per process:
+//! `refused: <reason>` for every process that is asked for but refused, or lies below a refused
+//! one (printed before anything is signalled), then the outcome of each signalled one. Exit 0
+//! when every target ended and nothing was refused, 1 otherwise, 2 for a usage error.
 
 use crate::cli::{KillArgs, PidArg};
-use crate::effects::signal::{self, KillTarget};
-use crate::model::kill_plan::{self, PlannedKill};
+use crate::effects::signal;
+use crate::headless::out;
+use crate::model::kill_plan::{self, KillPlan, Root, Unshown};
 use crate::model::memory::format_bytes;
-use crate::model::process::Role;
+use crate::model::refusal::Protected;
 use crate::model::snapshot::ProcessSnapshot;
+use crate::sanitize::clean;
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::time::Duration;
 
-/// Targets for `--pid`: each shown PID with its shown descendants; a PID that is not a shown
-/// dev process is still targeted alone (the guards in the signal layer still apply). With
-/// `PID@TICKS` the given start time is what the kill re-checks.
-pub fn plan_pids(snap: &ProcessSnapshot, pids: &[PidArg]) -> Vec<PlannedKill> {
-    let mut out: Vec<PlannedKill> = Vec::new();
-    for arg in pids {
-        // With PID@TICKS naming another process than the one now behind the PID (reused),
-        // plan the PID alone: the signal layer refuses it, and the new process's children
-        // must not be expanded and signalled.
-        let reused = arg
-            .start_ticks
-            .is_some_and(|t| snap.get(arg.pid).is_some_and(|p| p.start_ticks != t));
-        let mut sub = if reused {
-            Vec::new()
-        } else {
-            kill_plan::for_pids(snap, &[arg.pid])
-        };
-        if sub.is_empty() {
-            let ticks = arg
-                .start_ticks
-                .or_else(|| signal::read_identity(arg.pid).ok().map(|i| i.start_ticks))
-                .unwrap_or(0);
-            sub.push(PlannedKill {
+/// Roots for `--pid`: each PID with its shown descendants. A PID that is not a shown dev
+/// process is described from `/proc` (start time, owner, name) so the planner's guards apply to
+/// it too. With `PID@TICKS` the given start time is what the plan and the kill check.
+pub fn pid_roots(snap: &ProcessSnapshot, pids: &[PidArg]) -> Vec<Root> {
+    pids.iter()
+        .map(|arg| {
+            let shown = snap.get(arg.pid).is_some();
+            let unshown = (!shown)
+                .then(|| signal::read_identity(arg.pid).ok())
+                .flatten()
+                .map(|id| Unshown {
+                    start_ticks: id.start_ticks,
+                    uid: Some(id.uid),
+                    name: std::fs::read_to_string(format!("/proc/{}/comm", arg.pid))
+                        .map(|s| s.trim().to_owned())
+                        .unwrap_or_default(),
+                });
+            Root {
                 pid: arg.pid,
-                start_ticks: ticks,
-                role: Role::Other,
-                name: std::fs::read_to_string(format!("/proc/{}/comm", arg.pid))
-                    .map(|s| s.trim().to_owned())
-                    .unwrap_or_default(),
-                reason: "selected (not a shown dev process)".into(),
-                rss_bytes: 0,
-            });
-        } else if let Some(t) = arg.start_ticks
-            && let Some(root) = sub.iter_mut().find(|k| k.pid == arg.pid)
-        {
-            root.start_ticks = t;
-        }
-        for k in sub {
-            if !out.iter().any(|o| o.pid == k.pid) {
-                out.push(k);
+                start_ticks: arg.start_ticks,
+                why: if shown {
+                    "selected".into()
+                } else {
+                    "selected (not a shown dev process)".into()
+                },
+                unshown,
             }
-        }
-    }
-    out
+        })
+        .collect()
 }
 
-fn confirm(plan: &[PlannedKill]) -> bool {
+/// The plan for `args` against `snap`, with devtop's position `me`.
+pub fn plan_for(args: &KillArgs, snap: &ProcessSnapshot, me: &Protected) -> KillPlan {
+    let mut roots = if args.suspects {
+        kill_plan::suspect_roots(snap)
+    } else {
+        Vec::new()
+    };
+    for root in pid_roots(snap, &args.pid) {
+        if !roots.iter().any(|r| r.pid == root.pid) {
+            roots.push(root);
+        }
+    }
+    kill_plan::build(snap, me, &roots)
+}
+
+fn confirm(plan: &KillPlan) -> bool {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         return false;
     }
-    eprint!(
+    out::prompt(&format!(
         "Kill {} process(es), freeing about {}? [y/N] ",
-        plan.len(),
+        plan.kills.len(),
         format_bytes(kill_plan::total_rss(plan))
-    );
-    let _ = std::io::stderr().flush();
+    ));
     let mut line = String::new();
     stdin.lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
 }
 
 /// Run the kill command against `snap`. Returns the exit code.
 pub fn run(args: &KillArgs, snap: &ProcessSnapshot, default_grace: Duration) -> i32 {
+    // A reader that goes away (`| head`) must not change what gets signalled.
+    out::keep_going_when_closed();
     let grace = match args.grace {
         Some(g) if g.is_finite() && (0.0..=3600.0).contains(&g) => Duration::from_secs_f64(g),
         Some(g) => {
-            eprintln!("devtop: --grace {g}: must be a number of seconds from 0 to 3600");
+            out::error(&format!(
+                "--grace {g}: must be a number of seconds from 0 to 3600"
+            ));
             return EXIT_USAGE;
         }
         None => default_grace,
     };
-    let plan = if args.suspects {
-        let mut p = kill_plan::for_suspects(snap);
-        for extra in plan_pids(snap, &args.pid) {
-            if !p.iter().any(|k| k.pid == extra.pid) {
-                p.push(extra);
-            }
-        }
-        p
-    } else {
-        plan_pids(snap, &args.pid)
-    };
+    let plan = plan_for(args, snap, &signal::protected());
     if plan.is_empty() {
-        println!("nothing to kill: no suspects");
+        out::line("nothing to kill: no suspects");
         return EXIT_OK;
     }
-    for k in &plan {
-        println!(
+    for k in &plan.kills {
+        out::line(&format!(
             "{:>7} {:<15} {:>9}  {}",
             k.pid,
             k.role.label(),
             format_bytes(k.rss_bytes),
-            k.reason
-        );
+            clean(&k.reason)
+        ));
     }
-    let targets: Vec<KillTarget> = plan.iter().map(PlannedKill::target).collect();
+    for r in &plan.refused {
+        out::line(&format!(
+            "{}: refused: {}",
+            r.pid,
+            clean(&r.reason.to_string())
+        ));
+    }
+    let mut ok = plan.refused.is_empty();
+    if plan.kills.is_empty() {
+        return EXIT_FAILURE;
+    }
+    let targets = plan.targets();
     if args.dry_run {
-        let mut ok = true;
         for (pid, r) in signal::plan(&targets) {
             match r {
-                Ok(p) => println!("{pid}: would send {p}"),
+                Ok(p) => out::line(&format!("{pid}: would send {p}")),
                 Err(o) => {
                     ok &= o.ended();
-                    println!("{pid}: {o}");
+                    out::line(&format!("{pid}: {}", clean(&o.to_string())));
                 }
             }
         }
         return if ok { EXIT_OK } else { EXIT_FAILURE };
     }
     if !args.yes && !confirm(&plan) {
-        eprintln!("devtop: not confirmed; nothing was signalled (pass --yes to skip the question)");
+        out::error("not confirmed; nothing was signalled (pass --yes to skip the question)");
         return EXIT_USAGE;
     }
-    let outcomes = signal::kill_targets(&targets, grace);
-    let mut all = true;
-    for (pid, outcome) in &outcomes {
-        all &= outcome.ended();
-        println!("{pid}: {outcome}");
+    for (pid, outcome) in signal::kill_targets(&targets, grace) {
+        ok &= outcome.ended();
+        out::line(&format!("{pid}: {}", clean(&outcome.to_string())));
     }
-    if all { EXIT_OK } else { EXIT_FAILURE }
+    if ok { EXIT_OK } else { EXIT_FAILURE }
 }

@@ -1,5 +1,7 @@
 //! Headless commands: the same collectors and logic as the TUI, printed as text or JSON.
 pub mod databases;
+pub mod generate;
 pub mod kill;
 pub mod once;
+pub mod out;
 pub mod status;

@@ -4,10 +4,12 @@
 
 use crate::collect::tasks::MemoryView;
 use crate::headless::databases::{DbReport, databases_json, migrations_json_all};
+use crate::model::cpu::CpuLoad;
 use crate::model::memory::{Level, format_bytes};
 use crate::model::process::{ProcessInfo, Relation};
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::suspects::{Suspect, format_age};
+use crate::sanitize::{clean, path};
 use serde::Serialize;
 use std::path::Path;
 
@@ -29,6 +31,10 @@ pub struct StatusJson<'a> {
     pub processes: Vec<ProcessJson<'a>>,
     /// Memory readings.
     pub memory: MemoryJson,
+    /// The whole machine's CPU: load1/load5/load15, busy_percent (all CPUs, over the 1 s
+    /// between the two samples; null when /proc/stat is unreadable), cores; null when
+    /// /proc/loadavg is unreadable.
+    pub cpu: Option<CpuLoad>,
     /// Per environment: name, masked url, status, latency_ms, version, error, connections, lock.
     pub databases: serde_json::Value,
     /// Per environment: per-migration status, summary, drift.
@@ -122,18 +128,45 @@ pub fn to_json<'a>(snap: &'a ProcessSnapshot, mem: &MemoryView, db: &DbReport) -
                 .unwrap_or_default(),
             error: mem.error.clone(),
         },
+        cpu: mem.cpu.clone().map(|c| CpuLoad {
+            busy_percent: c.busy_percent.map(|b| (b * 10.0).round() / 10.0),
+            ..c
+        }),
         databases: databases_json(db),
         migrations: migrations_json_all(db),
     }
 }
 
-/// Human-readable status: memory line, one line per process, suspects with advice, one line
-/// per database and its migration summary.
+/// The `cpu …` line of the text status.
+fn cpu_text(cpu: Option<&CpuLoad>) -> String {
+    let Some(c) = cpu else {
+        return "cpu: unreadable (/proc/loadavg)\n".into();
+    };
+    let busy = c
+        .busy_percent
+        .map_or("busy unknown".into(), |b| format!("{b:.1}% busy"));
+    format!(
+        "cpu {busy} of {} CPUs, load {:.2} {:.2} {:.2}{}\n",
+        c.cores,
+        c.load1,
+        c.load5,
+        c.load15,
+        if c.overloaded() {
+            " (more runnable tasks than CPUs)"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Human-readable status: memory line, CPU line, one line per process, suspects with advice, one line
+/// per database and its migration summary. Every argv, name, path and message from outside is
+/// [`clean`]ed: one row per line, no control bytes.
 pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "project {} (scope {})\n",
-        snap.root.display(),
+        path(&snap.root),
         snap.scope.label()
     ));
     match (&mem.snapshot, &mem.assessment) {
@@ -164,14 +197,15 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
                 None => out.push_str(", PSI unavailable\n"),
             }
             for r in &a.reasons {
-                out.push_str(&format!("  ! {r}\n"));
+                out.push_str(&format!("  ! {}\n", clean(r)));
             }
         }
         _ => out.push_str(&format!(
             "memory: unreadable ({})\n",
-            mem.error.as_deref().unwrap_or("no reading")
+            clean(mem.error.as_deref().unwrap_or("no reading"))
         )),
     }
+    out.push_str(&cpu_text(mem.cpu.as_ref()));
     out.push_str(&format!(
         "{:>7} {:>7} {:<15} {:1} {:>6} {:>9} {:>8}  COMMAND\n",
         "PID", "PPID", "ROLE", "S", "CPU%", "RSS", "AGE"
@@ -198,7 +232,7 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
             p.cpu_percent,
             format_bytes(p.rss_bytes),
             format_age(p.age_s),
-            p.command_line(),
+            clean(&p.command_line()),
             ports
         ));
     }
@@ -212,8 +246,8 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
                 s.pid,
                 s.kind.label(),
                 s.severity,
-                s.reason,
-                s.advice
+                clean(&s.reason),
+                clean(&s.advice)
             ));
         }
     }
@@ -225,16 +259,17 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
             _ => "unknown".into(),
         };
         out.push_str(&format!(
-            "db {} {}: {state}\n  {}\n",
-            e.name,
-            e.masked_url.as_deref().unwrap_or(""),
-            v.summary
+            "db {} {}: {}\n  {}\n",
+            clean(&e.name),
+            clean(e.masked_url.as_deref().unwrap_or("")),
+            clean(&state),
+            clean(&v.summary)
         ));
         if let Some(l) = &v.lock_line {
-            out.push_str(&format!("  {l}\n"));
+            out.push_str(&format!("  {}\n", clean(l)));
         }
         for l in v.drift_lines() {
-            out.push_str(&format!("  drift: {l}\n"));
+            out.push_str(&format!("  drift: {}\n", clean(&l)));
         }
     }
     out

@@ -54,6 +54,9 @@ pub struct DbEnvSnapshot {
     pub status: DbStatus,
     /// Why it is unconfigured, when it is.
     pub unconfigured: Option<String>,
+    /// True when `unconfigured` is a configuration error (a URL that does not parse or is not
+    /// supported, a `.env` that cannot be read) rather than an unset variable.
+    pub config_error: bool,
     /// Last successful probe.
     pub health: Option<Health>,
     /// Last failure (kept while down).
@@ -86,6 +89,7 @@ impl DbEnvSnapshot {
             provider: None,
             status: DbStatus::Connecting,
             unconfigured: None,
+            config_error: false,
             health: None,
             error: None,
             last_success: None,

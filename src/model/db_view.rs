@@ -115,6 +115,9 @@ pub fn derive(
             format!("{}: cannot read _prisma_migrations: {e}", env.name)
         }
         (None, _) => match (&env.unconfigured, &env.error) {
+            (Some(why), _) if env.config_error => {
+                format!("{}: configuration error ({why})", env.name)
+            }
             (Some(why), _) => format!("{}: not configured ({why})", env.name),
             (None, Some(e)) => format!("{}: unreachable ({})", env.name, e.kind.plain()),
             (None, None) => format!("{}: connecting…", env.name),

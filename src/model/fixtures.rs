@@ -33,6 +33,7 @@ pub fn process(pid: u32, ppid: u32, name: &str, cmd: &str) -> ProcessInfo {
         start_ticks: 0,
         age_s: 0,
         cpu_percent: 0.0,
+        cpu_sampled: true,
         rss_bytes: 0,
         cwd: None,
         cmd,
@@ -45,6 +46,7 @@ pub fn process(pid: u32, ppid: u32, name: &str, cmd: &str) -> ProcessInfo {
         sid: 1,
         session_leader_alive: true,
         cpu_time_s: 0.0,
+        migrate_target: None,
     }
 }
 
@@ -217,6 +219,26 @@ pub fn process_snapshot() -> ProcessSnapshot {
     }
 }
 
+/// [`process_snapshot`] with 23 vite workers below the vite server (PID 4101; workers
+/// 4110..=4132, 40 MiB each) and one more child of another user (PID 4133, uid 0): `x` on 4101
+/// plans 25 kills and leaves one process alone — a kill dialog taller than 80x24.
+pub fn crowded_snapshot() -> ProcessSnapshot {
+    let mut snap = process_snapshot();
+    for pid in 4110..=4133u32 {
+        let worker = ProcessInfo {
+            relation: Relation::Descendant,
+            rss_bytes: 40 * MIB,
+            age_s: 7000,
+            cwd: Some(PathBuf::from(format!("{ROOT}/web"))),
+            uid: if pid == 4133 { Some(0) } else { Some(1000) },
+            ..process(pid, 4101, "node", "node vite-worker.js")
+        };
+        snap.processes.push(worker);
+    }
+    snap.processes.sort_by_key(|p| p.pid);
+    snap
+}
+
 /// A memory reading with the given MemAvailable (GiB) and PSI some/full avg10 (percent).
 pub fn memory(available_gib: f64, some_avg10: f64, full_avg10: f64) -> MemoryView {
     let snap = MemorySnapshot {
@@ -240,6 +262,13 @@ pub fn memory(available_gib: f64, some_avg10: f64, full_avg10: f64) -> MemoryVie
         assessment: Some(assessment),
         snapshot: Some(snap),
         error: None,
+        cpu: Some(crate::model::cpu::CpuLoad {
+            load1: 1.52,
+            load5: 1.2,
+            load15: 0.98,
+            busy_percent: Some(37.5),
+            cores: 8,
+        }),
     }
 }
 
@@ -283,6 +312,7 @@ pub fn databases() -> (
             .collect(),
         lock_provider: Some("postgresql".into()),
         problems: vec![],
+        unreadable: None,
     };
     let day = 86_400_000_i64;
     let base = 1_754_038_800_000_i64;

@@ -1,11 +1,43 @@
-//! What a kill will signal: the chosen processes with their shown descendants, children before
-//! parents, with the evidence the confirmation dialog lists. Pure: built from a snapshot.
+//! What a kill will signal and what it will leave alone: the chosen processes with their shown
+//! descendants, children before parents, with the evidence the confirmation dialog lists; and
+//! every refused process (PID 0/1, devtop, its ancestors, another user's, a reused PID) with its
+//! reason, together with everything below it. Pure: built from a snapshot and devtop's own
+//! position ([`Protected`]). The dashboard's dialog and `devtop kill` (plan, dry run, real run)
+//! use the same [`KillPlan`].
 
-use crate::effects::signal::KillTarget;
-use crate::model::process::Role;
+use crate::model::process::{ProcessInfo, Relation, Role};
+use crate::model::refusal::{Protected, RefuseReason};
 use crate::model::snapshot::ProcessSnapshot;
-use crate::model::suspects::Severity;
+use crate::model::suspects::{Severity, Suspect};
 use crate::model::tree::kill_order;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+/// Bound on how deep a subtree walk goes (guards against a cyclic or corrupt snapshot).
+const MAX_DEPTH: usize = 64;
+
+/// A process the user asked to end, as it was shown on screen: what the signal layer re-checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KillTarget {
+    /// PID as shown.
+    pub pid: u32,
+    /// Start time as shown, in clock ticks since boot (`/proc/<pid>/stat` field 22); the kill is
+    /// refused if the process now behind `pid` has a different one.
+    pub start_ticks: u64,
+    /// Human label for logs, e.g. `"prisma-migrate"`.
+    pub label: String,
+}
+
+impl KillTarget {
+    /// Builds a target from its PID, shown start time (clock ticks since boot) and label.
+    pub fn new(pid: u32, start_ticks: u64, label: impl Into<String>) -> Self {
+        Self {
+            pid,
+            start_ticks,
+            label: label.into(),
+        }
+    }
+}
 
 /// One process a kill will signal.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,75 +63,155 @@ impl PlannedKill {
     }
 }
 
-fn push_tree(snap: &ProcessSnapshot, root: u32, why: &str, out: &mut Vec<PlannedKill>) {
-    for pid in kill_order(&snap.processes, root) {
-        if out.iter().any(|k| k.pid == pid) {
-            continue;
-        }
-        let Some(p) = snap.get(pid) else { continue };
-        let reason = match snap.suspect_of(pid) {
-            Some(s) => format!("{}: {}", s.kind.label(), s.reason),
-            None if pid == root => why.to_owned(),
-            None => format!("descendant of PID {root}"),
-        };
-        out.push(PlannedKill {
+/// One process that was asked for (or lies below something asked for) and will not be
+/// signalled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefusedKill {
+    /// PID.
+    pub pid: u32,
+    /// Role as shown (`Other` for a process that is not shown).
+    pub role: Role,
+    /// Process name (empty when unknown).
+    pub name: String,
+    /// Why it is left alone.
+    pub reason: RefuseReason,
+}
+
+/// Everything a kill request resolves to.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct KillPlan {
+    /// What will be signalled, children before parents.
+    pub kills: Vec<PlannedKill>,
+    /// What will not be, each with its reason; a refused process comes before the processes
+    /// below it.
+    pub refused: Vec<RefusedKill>,
+}
+
+impl KillPlan {
+    /// True when there is nothing to signal and nothing was refused.
+    pub fn is_empty(&self) -> bool {
+        self.kills.is_empty() && self.refused.is_empty()
+    }
+
+    /// Signal-layer targets of [`kills`](Self::kills), in order.
+    pub fn targets(&self) -> Vec<KillTarget> {
+        self.kills.iter().map(PlannedKill::target).collect()
+    }
+
+    /// The refused processes that were refused for a reason of their own (not only for being
+    /// below another refused one).
+    pub fn refused_roots(&self) -> impl Iterator<Item = &RefusedKill> {
+        self.refused
+            .iter()
+            .filter(|r| !matches!(r.reason, RefuseReason::BelowRefused { .. }))
+    }
+}
+
+/// What the caller knows of a requested PID that is not in the snapshot, read from `/proc`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unshown {
+    /// Start time, clock ticks since boot.
+    pub start_ticks: u64,
+    /// Real uid, when readable.
+    pub uid: Option<u32>,
+    /// `/proc/<pid>/comm`.
+    pub name: String,
+}
+
+/// One process a kill was asked for; it brings its shown descendants along.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    /// The PID.
+    pub pid: u32,
+    /// The start time the user named (`PID@TICKS`); `None` for the one in the snapshot.
+    pub start_ticks: Option<u64>,
+    /// Why it is asked for ("selected", a suspect's reason, ...).
+    pub why: String,
+    /// For a PID not in the snapshot: what `/proc` says of it now (`None` when unreadable; it is
+    /// then planned alone and the signal layer reports what it finds).
+    pub unshown: Option<Unshown>,
+}
+
+impl Root {
+    /// A shown process, asked for because of `why`.
+    pub fn shown(pid: u32, why: impl Into<String>) -> Self {
+        Self {
             pid,
-            start_ticks: p.start_ticks,
-            role: p.role,
-            name: p.name.clone(),
-            reason,
-            rss_bytes: p.rss_bytes,
-        });
+            start_ticks: None,
+            why: why.into(),
+            unshown: None,
+        }
     }
 }
 
-/// `pids` (each with its shown descendants, children first). PIDs not in the snapshot are
-/// left out.
-pub fn for_pids(snap: &ProcessSnapshot, pids: &[u32]) -> Vec<PlannedKill> {
-    let mut out = Vec::new();
-    for &pid in pids {
-        push_tree(snap, pid, "selected", &mut out);
-    }
-    out
-}
-
-/// Every suspect of severity `Suspect` (warn-only ones, like Studio under policy "warn", are
-/// left alone), each with its descendants; for a zombie, its parent (the one that must reap
-/// it) when the parent is shown.
-pub fn for_suspects(snap: &ProcessSnapshot) -> Vec<PlannedKill> {
-    let mut out = Vec::new();
-    for s in snap
-        .suspects
-        .iter()
-        .filter(|s| s.severity == Severity::Suspect)
-    {
-        let why = format!("{}: {}", s.kind.label(), s.reason);
-        if s.kill_pid != s.pid {
-            // Zombie: end the parent; its zombie child vanishes when init reaps it. Only a dev
-            // process parent: a context ancestor (a shell) is never ended by "kill suspects".
-            if snap
-                .get(s.kill_pid)
-                .is_some_and(|p| p.relation != crate::model::process::Relation::Ancestor)
-            {
-                push_tree(
-                    snap,
-                    s.kill_pid,
-                    &format!("parent of zombie PID {}", s.pid),
-                    &mut out,
-                );
+/// Builds the plan for `roots`: each root with its shown descendants, children first, without
+/// anything refused. A root or descendant refused by a guard of [`Protected`], or by a start
+/// time that differs from the one named, is listed in [`KillPlan::refused`] with its reason, and
+/// every shown process below it with [`RefuseReason::BelowRefused`] — also when another root
+/// asked for it. Kills are ordered deepest first across trees (stable otherwise).
+pub fn build(snap: &ProcessSnapshot, me: &Protected, roots: &[Root]) -> KillPlan {
+    let children = children_of(&snap.processes);
+    let mut plan = KillPlan::default();
+    let mut refused: HashSet<u32> = HashSet::new();
+    let mut refuse = |plan: &mut KillPlan, pid: u32, reason: RefuseReason, info: (Role, &str)| {
+        if refused.insert(pid) {
+            plan.refused.push(RefusedKill {
+                pid,
+                role: info.0,
+                name: info.1.to_owned(),
+                reason: reason.clone(),
+            });
+            for below in subtree(&children, pid) {
+                if refused.insert(below) {
+                    let (role, name) = describe(snap, below);
+                    plan.refused.push(RefusedKill {
+                        pid: below,
+                        role,
+                        name: name.to_owned(),
+                        reason: RefuseReason::BelowRefused { pid },
+                    });
+                }
             }
+        }
+    };
+    // Refusals first, over every root: a later root must not bring back what an earlier one
+    // refused, nor an earlier one what a later one refuses.
+    for root in roots {
+        let info = match (snap.get(root.pid), &root.unshown) {
+            (Some(p), _) => (p.role, p.name.as_str()),
+            (None, Some(u)) => (Role::Other, u.name.as_str()),
+            (None, None) => (Role::Other, ""),
+        };
+        if let Some(reason) = refuse_root(snap, me, root) {
+            refuse(&mut plan, root.pid, reason, info);
             continue;
         }
-        push_tree(snap, s.pid, &why, &mut out);
+        for pid in subtree(&children, root.pid) {
+            if let Some(reason) = refuse_shown(snap, me, pid) {
+                let (role, name) = describe(snap, pid);
+                refuse(&mut plan, pid, reason, (role, name));
+            }
+        }
     }
-    // Children before parents across trees too: a later tree may hold an earlier target's
-    // parent (zombie parent), so order by depth, deepest first, stable otherwise.
+    for root in roots {
+        if refused.contains(&root.pid) {
+            continue;
+        }
+        for pid in kill_order(&snap.processes, root.pid) {
+            if refused.contains(&pid) || plan.kills.iter().any(|k| k.pid == pid) {
+                continue;
+            }
+            if let Some(kill) = planned(snap, root, pid) {
+                plan.kills.push(kill);
+            }
+        }
+    }
     let depth = |pid: u32| {
         let mut d = 0;
         let mut cur = snap.get(pid).and_then(|p| p.ppid);
         while let Some(pp) = cur {
             match snap.get(pp) {
-                Some(p) if d < 64 => {
+                Some(p) if d < MAX_DEPTH => {
                     d += 1;
                     cur = p.ppid;
                 }
@@ -108,11 +220,168 @@ pub fn for_suspects(snap: &ProcessSnapshot) -> Vec<PlannedKill> {
         }
         d
     };
-    out.sort_by_key(|k| std::cmp::Reverse(depth(k.pid)));
+    plan.kills.sort_by_key(|k| std::cmp::Reverse(depth(k.pid)));
+    plan
+}
+
+/// The guards for a root: the PID guards, then the owner and the start time named (from the
+/// snapshot, or from `/proc` for a PID that is not shown).
+fn refuse_root(snap: &ProcessSnapshot, me: &Protected, root: &Root) -> Option<RefuseReason> {
+    if let Some(reason) = me.refuse_pid(root.pid) {
+        return Some(reason);
+    }
+    let (uid, now) = match (snap.get(root.pid), &root.unshown) {
+        (Some(p), _) => (p.uid, Some(p.start_ticks)),
+        (None, Some(u)) => (u.uid, Some(u.start_ticks)),
+        (None, None) => (None, None),
+    };
+    if let (Some(shown), Some(now)) = (root.start_ticks, now)
+        && shown != now
+    {
+        return Some(RefuseReason::StartTimeChanged { shown, now });
+    }
+    me.refuse_owner(uid)
+}
+
+/// The guards for a shown descendant.
+fn refuse_shown(snap: &ProcessSnapshot, me: &Protected, pid: u32) -> Option<RefuseReason> {
+    me.refuse_pid(pid)
+        .or_else(|| me.refuse_owner(snap.get(pid).and_then(|p| p.uid)))
+}
+
+fn describe(snap: &ProcessSnapshot, pid: u32) -> (Role, &str) {
+    snap.get(pid)
+        .map_or((Role::Other, ""), |p| (p.role, p.name.as_str()))
+}
+
+/// The plan entry for `pid`, met while walking `root`'s tree.
+fn planned(snap: &ProcessSnapshot, root: &Root, pid: u32) -> Option<PlannedKill> {
+    let Some(p) = snap.get(pid) else {
+        // Only the root itself may be missing from the snapshot.
+        if pid != root.pid {
+            return None;
+        }
+        let (ticks, name) = match &root.unshown {
+            Some(u) => (root.start_ticks.unwrap_or(u.start_ticks), u.name.clone()),
+            None => (root.start_ticks.unwrap_or(0), String::new()),
+        };
+        return Some(PlannedKill {
+            pid,
+            start_ticks: ticks,
+            role: Role::Other,
+            name,
+            reason: root.why.clone(),
+            rss_bytes: 0,
+        });
+    };
+    let reason = match snap.suspect_of(pid) {
+        Some(s) => format!("{}: {}", s.kind.label(), s.reason),
+        None if pid == root.pid => root.why.clone(),
+        None => format!("descendant of PID {}", root.pid),
+    };
+    let start_ticks = match root.start_ticks {
+        Some(t) if pid == root.pid => t,
+        _ => p.start_ticks,
+    };
+    Some(PlannedKill {
+        pid,
+        start_ticks,
+        role: p.role,
+        name: p.name.clone(),
+        reason,
+        rss_bytes: p.rss_bytes,
+    })
+}
+
+fn children_of(procs: &[ProcessInfo]) -> HashMap<u32, Vec<u32>> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for p in procs {
+        if let Some(pp) = p.ppid {
+            children.entry(pp).or_default().push(p.pid);
+        }
+    }
+    children
+}
+
+/// The shown descendants of `pid` (not `pid` itself), parents before children.
+fn subtree(children: &HashMap<u32, Vec<u32>>, pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut level = vec![pid];
+    for _ in 0..MAX_DEPTH {
+        let next: Vec<u32> = level
+            .iter()
+            .flat_map(|p| children.get(p).map(Vec::as_slice).unwrap_or(&[]))
+            .copied()
+            .filter(|c| *c != pid && !out.contains(c))
+            .collect();
+        if next.is_empty() {
+            break;
+        }
+        out.extend(&next);
+        level = next;
+    }
     out
 }
 
-/// Total RSS of a plan, bytes.
-pub fn total_rss(plan: &[PlannedKill]) -> u64 {
-    plan.iter().map(|k| k.rss_bytes).sum()
+/// `pids`, each a shown process with its shown descendants.
+pub fn for_pids(snap: &ProcessSnapshot, me: &Protected, pids: &[u32]) -> KillPlan {
+    let roots: Vec<Root> = pids.iter().map(|&p| Root::shown(p, "selected")).collect();
+    build(snap, me, &roots)
 }
+
+/// The root for ending the selected process `pid`: for a zombie whose parent is a shown dev
+/// process, that parent (only reaping ends a zombie), asked for as "parent of zombie PID N";
+/// otherwise `pid` itself, "selected".
+pub fn selected_root(snap: &ProcessSnapshot, pid: u32) -> Root {
+    snap.suspect_of(pid)
+        .filter(|s| s.kill_pid != pid)
+        .and_then(zombie_parent_root(snap))
+        .unwrap_or_else(|| Root::shown(pid, "selected"))
+}
+
+/// For a suspect whose kill target is another process (a zombie's parent): that parent as a
+/// root, when it is shown and not a context ancestor (a shell is never ended for its zombie).
+fn zombie_parent_root(snap: &ProcessSnapshot) -> impl Fn(&Suspect) -> Option<Root> + '_ {
+    move |s| {
+        snap.get(s.kill_pid)
+            .filter(|p| p.relation != Relation::Ancestor)
+            .map(|_| Root::shown(s.kill_pid, format!("parent of zombie PID {}", s.pid)))
+    }
+}
+
+/// The roots "kill all suspects" asks for: every suspect of severity `Suspect` (warn-only ones,
+/// like Studio under policy "warn", are left alone); for a zombie, its parent (the one that
+/// must reap it) when the parent is a shown dev process.
+pub fn suspect_roots(snap: &ProcessSnapshot) -> Vec<Root> {
+    let mut roots = Vec::new();
+    for s in snap
+        .suspects
+        .iter()
+        .filter(|s| s.severity == Severity::Suspect)
+    {
+        if s.kill_pid == s.pid {
+            roots.push(Root::shown(
+                s.pid,
+                format!("{}: {}", s.kind.label(), s.reason),
+            ));
+        } else {
+            // Zombie: end the parent; its zombie child vanishes when init reaps it.
+            roots.extend(zombie_parent_root(snap)(s));
+        }
+    }
+    roots
+}
+
+/// Every suspect (see [`suspect_roots`]) with its descendants.
+pub fn for_suspects(snap: &ProcessSnapshot, me: &Protected) -> KillPlan {
+    build(snap, me, &suspect_roots(snap))
+}
+
+/// Total RSS of the processes a plan signals, bytes.
+pub fn total_rss(plan: &KillPlan) -> u64 {
+    plan.kills.iter().map(|k| k.rss_bytes).sum()
+}
+
+#[cfg(test)]
+#[path = "kill_plan_tests.rs"]
+mod tests;

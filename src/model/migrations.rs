@@ -46,9 +46,11 @@ pub enum MigrationState {
     /// Every attempt was marked rolled back (`migrate resolve --rolled-back`): deploy will
     /// apply it again.
     RolledBack,
-    /// Finished, but the local migration.sql differs from what was applied (or is missing /
-    /// unreadable).
+    /// Finished, but the local migration.sql differs from what was applied.
     Edited,
+    /// Finished, but the local migration.sql is missing or cannot be read (refused, too large,
+    /// permission denied): its checksum cannot be verified.
+    Unreadable,
     /// Applied in the database but absent from the local folder (another branch, a deleted
     /// folder).
     MissingLocally,
@@ -56,7 +58,7 @@ pub enum MigrationState {
 
 impl MigrationState {
     /// One-character symbol for tables: ✓ applied, · pending, ✗ failed, ↺ rolled back,
-    /// ✎ edited, ? missing locally.
+    /// ✎ edited, ! unreadable, ? missing locally.
     pub fn glyph(self) -> &'static str {
         match self {
             MigrationState::Applied => "✓",
@@ -64,12 +66,13 @@ impl MigrationState {
             MigrationState::Failed => "✗",
             MigrationState::RolledBack => "↺",
             MigrationState::Edited => "✎",
+            MigrationState::Unreadable => "!",
             MigrationState::MissingLocally => "?",
         }
     }
 
     /// Lowercase words: "applied", "pending", "failed", "rolled back", "edited",
-    /// "missing locally".
+    /// "unreadable", "missing locally".
     pub fn label(self) -> &'static str {
         match self {
             MigrationState::Applied => "applied",
@@ -77,6 +80,7 @@ impl MigrationState {
             MigrationState::Failed => "failed",
             MigrationState::RolledBack => "rolled back",
             MigrationState::Edited => "edited",
+            MigrationState::Unreadable => "unreadable",
             MigrationState::MissingLocally => "missing locally",
         }
     }
@@ -110,6 +114,8 @@ pub struct Summary {
     pub rolled_back: usize,
     /// ... [`MigrationState::Edited`].
     pub edited: usize,
+    /// ... [`MigrationState::Unreadable`].
+    pub unreadable: usize,
     /// ... [`MigrationState::MissingLocally`].
     pub missing_locally: usize,
     /// Latest `finished_at` of a migration counted as applied, edited or missing locally, ms
@@ -122,10 +128,14 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Nothing to do: no pending, failed, rolled-back or edited migration (missing-locally
-    /// ones do not count: `migrate deploy` ignores them).
+    /// Nothing to do: no pending, failed, rolled-back, edited or unreadable migration
+    /// (missing-locally ones do not count: `migrate deploy` ignores them).
     pub fn is_clean(&self) -> bool {
-        self.pending == 0 && self.failed == 0 && self.rolled_back == 0 && self.edited == 0
+        self.pending == 0
+            && self.failed == 0
+            && self.rolled_back == 0
+            && self.edited == 0
+            && self.unreadable == 0
     }
 
     /// One line for environment `env`, e.g. "staging: 3 pending, last applied 2025-09-17",
@@ -166,6 +176,7 @@ impl Summary {
         for (n, what) in [
             (self.rolled_back, "rolled back"),
             (self.edited, "edited"),
+            (self.unreadable, "unreadable"),
             (self.missing_locally, "missing locally"),
         ] {
             if n > 0 {
@@ -240,6 +251,7 @@ pub fn merge(local: &MigrationsDir, applied: Option<&[AppliedRow]>) -> EnvMigrat
             }
             MigrationState::RolledBack => summary.rolled_back += 1,
             MigrationState::Edited => summary.edited += 1,
+            MigrationState::Unreadable => summary.unreadable += 1,
             MigrationState::MissingLocally => summary.missing_locally += 1,
         }
         summary.last_applied_ms = summary.last_applied_ms.max(item.applied_at_ms);
@@ -311,7 +323,7 @@ fn status(name: &str, local: Option<&LocalMigration>, rows: &[&AppliedRow]) -> M
     };
     if let Some(e) = local_error {
         return make(
-            MigrationState::Edited,
+            MigrationState::Unreadable,
             Some(finished),
             Some(format!("cannot verify the checksum: {e}")),
         );

@@ -32,6 +32,7 @@ fn local(names: &[&str]) -> MigrationsDir {
             .collect(),
         lock_provider: Some("postgresql".into()),
         problems: vec![],
+        unreadable: None,
     }
 }
 
@@ -373,8 +374,15 @@ fn local_errors() {
         states(&e),
         [
             ("m2", MigrationState::Pending),
-            ("m1", MigrationState::Edited)
+            ("m1", MigrationState::Unreadable)
         ]
+    );
+    assert_eq!(e.summary.unreadable, 1);
+    assert_eq!(e.summary.edited, 0);
+    assert!(!e.summary.is_clean());
+    assert_eq!(
+        e.summary.line("local"),
+        "local: 1 pending, 1 unreadable, last applied 2025-09-17"
     );
     assert_eq!(e.items[0].detail.as_deref(), Some("missing migration.sql"));
     assert_eq!(
@@ -419,9 +427,17 @@ fn long_failure_logs_are_truncated() {
 #[test]
 fn glyphs_labels_and_serde() {
     use MigrationState::*;
-    let all = [Applied, Pending, Failed, RolledBack, Edited, MissingLocally];
+    let all = [
+        Applied,
+        Pending,
+        Failed,
+        RolledBack,
+        Edited,
+        Unreadable,
+        MissingLocally,
+    ];
     let glyphs: Vec<&str> = all.iter().map(|s| s.glyph()).collect();
-    assert_eq!(glyphs, ["✓", "·", "✗", "↺", "✎", "?"]);
+    assert_eq!(glyphs, ["✓", "·", "✗", "↺", "✎", "!", "?"]);
     let labels: Vec<&str> = all.iter().map(|s| s.label()).collect();
     assert_eq!(
         labels,
@@ -431,6 +447,7 @@ fn glyphs_labels_and_serde() {
             "failed",
             "rolled back",
             "edited",
+            "unreadable",
             "missing locally"
         ]
     );

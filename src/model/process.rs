@@ -29,8 +29,12 @@ pub enum Role {
     Next,
     /// `nodemon`.
     Nodemon,
-    /// Package-manager wrappers: npm, npx, pnpm, yarn, bun.
+    /// Package-manager and script-runner wrappers: npm, npx, pnpm, yarn, bun, concurrently
+    /// (including npm's retitled `npm exec …` / `npm run …`).
     Npm,
+    /// A shell that runs a command for a wrapper (`sh -c vite`, npm's script shell) or a
+    /// subshell (`(cd api && npx tsx watch …) &`): part of a stack, never the tool it starts.
+    Shell,
     /// Any other matched node process.
     Node,
     /// A descendant of a matched process that matches nothing itself (esbuild, sh, ...).
@@ -52,6 +56,7 @@ impl Role {
             Role::Next => "next",
             Role::Nodemon => "nodemon",
             Role::Npm => "npm",
+            Role::Shell => "shell",
             Role::Node => "node",
             Role::Other => "other",
         }
@@ -60,6 +65,12 @@ impl Role {
     /// True for the roles that run a migration (`prisma migrate ...` or `prisma db push`-like).
     pub fn is_migration(self) -> bool {
         matches!(self, Role::PrismaMigrate)
+    }
+
+    /// True for wrappers that only start other processes (npm/npx/pnpm/yarn/bun,
+    /// concurrently, a script shell or subshell): a stack's upper part, not a dev tool.
+    pub fn is_wrapper(self) -> bool {
+        matches!(self, Role::Npm | Role::Shell)
     }
 }
 
@@ -71,7 +82,10 @@ pub enum Relation {
     Matched,
     /// A descendant of a matched process (a `schema-engine` under `prisma migrate`).
     Descendant,
-    /// An ancestor of a matched process, shown dimmed for context (`npm run dev`, a shell).
+    /// A wrapper above a matched process (`npm run dev` → `sh -c vite` above `vite`): part of
+    /// the dev stack, ended with it.
+    Wrapper,
+    /// An ancestor of a matched process, shown dimmed for context (a terminal's shell).
     Ancestor,
 }
 
@@ -97,8 +111,13 @@ pub struct ProcessInfo {
     pub start_ticks: u64,
     /// Age in seconds at the time of the snapshot.
     pub age_s: u64,
-    /// CPU use over the last sampling interval, percent of one core (may exceed 100).
+    /// CPU use over the last sampling interval, percent of one core (may exceed 100); 0 until
+    /// [`ProcessInfo::cpu_sampled`].
     pub cpu_percent: f32,
+    /// True once devtop has two CPU samples of this process, so `cpu_percent` is a measurement
+    /// (readiness is per process: a process that just appeared shows "…", the others their
+    /// figures).
+    pub cpu_sampled: bool,
     /// Resident set size in bytes (`/proc/<pid>/statm` resident × page size).
     pub rss_bytes: u64,
     /// Working directory (`/proc/<pid>/cwd`), `None` when unreadable.
@@ -123,6 +142,11 @@ pub struct ProcessInfo {
     pub session_leader_alive: bool,
     /// Total CPU time used so far (utime + stime), seconds.
     pub cpu_time_s: f64,
+    /// For a migrate run: the database it runs against as devtop can tell, `database
+    /// <scheme>://<host>:<port>/<db>` (no credentials) from `DATABASE_URL` in its environment,
+    /// else `project <dir>` (the nearest directory above its cwd with a Prisma schema, config or
+    /// package.json). `None` for other processes.
+    pub migrate_target: Option<String>,
 }
 
 impl ProcessInfo {
@@ -166,17 +190,49 @@ pub fn word_stem(word: &str) -> &str {
     base
 }
 
-/// The tool a word names: its stem, or the package of a `node_modules/<pkg>/` path in it.
+/// What a name is an alias of: `next-server` (Next's retitled server) is `next`, `conc` is
+/// `concurrently`; anything else is itself.
+fn tool_alias(t: &str) -> &str {
+    match t {
+        _ if t.starts_with("next-server") || t.starts_with("next-router-worker") => "next",
+        "conc" => "concurrently",
+        _ => t,
+    }
+}
+
+/// The package of a path inside `node_modules` (the last one, so pnpm's
+/// `node_modules/.pnpm/prisma@7.1.0/node_modules/prisma/build/index.js` is `prisma`); a scoped
+/// package keeps its scope (`@prisma/engines`). `None` outside `node_modules` or for `.bin`.
+fn node_modules_package(word: &str) -> Option<&str> {
+    let rest = word
+        .rsplit("node_modules/")
+        .next()
+        .filter(|_| word.contains("node_modules/"))?;
+    let mut parts = rest.splitn(3, '/');
+    let first = parts
+        .next()
+        .filter(|p| !p.is_empty() && !p.starts_with('.'))?;
+    if first.starts_with('@') {
+        let second = parts.next().filter(|p| !p.is_empty())?;
+        Some(&rest[..first.len() + 1 + second.len()])
+    } else {
+        Some(first)
+    }
+}
+
+/// The tools a word names: its stem (aliases resolved), the package of a `node_modules/<pkg>/`
+/// path in it, and for pnpm's store layout the `<pkg>@<ver>` directory's package.
 fn word_tools(word: &str) -> impl Iterator<Item = &str> {
     let pkg = word.split("node_modules/").skip(1).filter_map(|rest| {
         let p = rest.split('/').next().unwrap_or("");
         (!p.is_empty() && !p.starts_with('.')).then_some(p)
     });
-    std::iter::once(word_stem(word)).chain(pkg)
+    std::iter::once(tool_alias(word_stem(word))).chain(pkg)
 }
 
 /// True when the process matches one of `words` by its name or an argv word (stem or
-/// `node_modules/<word>/` package path). `schema-engine` also matches platform-suffixed names.
+/// `node_modules/<word>/` package path). `schema-engine` also matches platform-suffixed names;
+/// `next` matches Next's retitled `next-server (v16.x)`.
 pub fn matches_words(name: &str, cmd: &[String], words: &[String]) -> bool {
     let first = name.split_whitespace().next().unwrap_or(name);
     let hit = |t: &str| {
@@ -184,7 +240,7 @@ pub fn matches_words(name: &str, cmd: &[String], words: &[String]) -> bool {
             .iter()
             .any(|w| t == w || (w == "schema-engine" && t.starts_with("schema-engine")))
     };
-    if hit(first) {
+    if hit(first) || hit(tool_alias(first)) {
         return true;
     }
     argv_words(name, cmd)
@@ -193,23 +249,47 @@ pub fn matches_words(name: &str, cmd: &[String], words: &[String]) -> bool {
 }
 
 const WRAPPERS: &[&str] = &[
-    "npm", "npx", "pnpm", "pnpx", "yarn", "bun", "bunx", "npm-cli",
+    "npm",
+    "npx",
+    "pnpm",
+    "pnpx",
+    "yarn",
+    "bun",
+    "bunx",
+    "npm-cli",
+    "npx-cli",
+    "concurrently",
 ];
 const TOOLS: &[&str] = &["prisma", "tsx", "vite", "next", "nodemon"];
+/// Program names of shells: with `-c` they run a wrapper's command line (role `shell`).
+pub const SHELLS: &[&str] = &["sh", "bash", "dash", "zsh", "ash", "ksh", "mksh", "fish"];
+
+/// True when `name` (a comm or argv\[0\], with or without directories or a login `-`) is a shell.
+pub fn is_shell_name(name: &str) -> bool {
+    let base = word_stem(name.trim_start_matches('-'));
+    SHELLS.contains(&base)
+}
 
 /// Classify a process from its name and argv. Returns the role of the first tool word found
 /// in argv order (so `npx prisma migrate dev` is the `npm` wrapper while the node process it
-/// starts, `node …/.bin/prisma migrate dev`, is `prisma-migrate`); `Node` when nothing more
-/// specific is found.
+/// starts, `node …/.bin/prisma migrate dev`, is `prisma-migrate`); a shell running a command
+/// (`sh -c vite`) is `shell`, never the tool it starts; `Node` when nothing more specific is
+/// found.
 pub fn classify(name: &str, cmd: &[String]) -> Role {
     let words = argv_words(name, cmd);
     let first = name.split_whitespace().next().unwrap_or(name);
-    if first.starts_with("schema-engine")
-        || words
-            .first()
-            .is_some_and(|w| word_stem(w).starts_with("schema-engine"))
-    {
+    let argv0 = words.first().map_or(first, |w| word_stem(w));
+    if first.starts_with("schema-engine") || argv0.starts_with("schema-engine") {
         return Role::SchemaEngine;
+    }
+    if tool_alias(first) == "next" || tool_alias(argv0) == "next" {
+        return Role::Next;
+    }
+    let shell_c = words.iter().skip(1).any(|w| {
+        w == "-c" || (w.starts_with('-') && !w.starts_with("--") && w.len() <= 4 && w.contains('c'))
+    });
+    if (is_shell_name(argv0) || (words.is_empty() && is_shell_name(first))) && shell_c {
+        return Role::Shell;
     }
     for (i, word) in words.iter().enumerate() {
         if i > 0 && word.starts_with('-') && !word.contains('/') {
@@ -228,6 +308,67 @@ pub fn classify(name: &str, cmd: &[String]) -> Role {
         return Role::Npm;
     }
     Role::Node
+}
+
+/// One argv word as the COMMAND column shows it: a long path keeps the words a person
+/// recognises — the package inside `node_modules` (`…/.bin/prisma`,
+/// `…/prisma/build/index.js`, pnpm's store included) or else its last two parts.
+fn short_word(w: &str) -> String {
+    if !w.contains('/') || w.chars().count() <= 24 {
+        return w.to_owned();
+    }
+    if let Some(rest) = w
+        .rsplit("node_modules/")
+        .next()
+        .filter(|_| w.contains("node_modules/"))
+    {
+        let pkg_parts = if node_modules_package(w).is_some_and(|p| p.starts_with('@')) {
+            2
+        } else {
+            1
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        return if parts.len() <= pkg_parts + 2 {
+            format!("…/{rest}")
+        } else {
+            format!(
+                "…/{}/…/{}",
+                parts[..pkg_parts].join("/"),
+                parts.last().copied().unwrap_or("")
+            )
+        };
+    }
+    let parts: Vec<&str> = w.rsplitn(3, '/').collect();
+    match parts.as_slice() {
+        [last, mid, _] => format!("…/{mid}/{last}"),
+        _ => w.to_owned(),
+    }
+}
+
+/// The command as the COMMAND column shows it: argv\[0\] by its name, long paths shortened to
+/// the words a person recognises, and a retitled single-string argv (npm's
+/// `npm exec tsx watch src/index.ts`) split into its words first. `[name]` without argv.
+pub fn display_command(name: &str, cmd: &[String]) -> String {
+    let words = if cmd.is_empty() {
+        Vec::new()
+    } else {
+        argv_words(name, cmd)
+    };
+    if words.is_empty() {
+        return format!("[{name}]");
+    }
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i == 0 {
+                w.rsplit('/').next().unwrap_or(w).to_owned()
+            } else {
+                short_word(w)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn tool_role(tool: &str, rest: &[String]) -> Role {
@@ -255,29 +396,6 @@ fn prisma_role(rest: &[String]) -> Role {
     }
 }
 
-/// An argv word with the password of any `scheme://user:password@host` URL in it replaced by
-/// `***` (`prisma migrate diff --from-url postgresql://app:pw@db/app` is shown and exported as
-/// `postgresql://app:***@db/app`).
-pub fn mask_url_password(word: &str) -> String {
-    let Some(scheme_end) = word.find("://") else {
-        return word.to_owned();
-    };
-    let rest = &word[scheme_end + 3..];
-    let Some(at) = rest.find('@') else {
-        return word.to_owned();
-    };
-    let userinfo = &rest[..at];
-    match userinfo.find(':') {
-        Some(colon) if !userinfo[..colon].contains('/') => format!(
-            "{}{}:***{}",
-            &word[..scheme_end + 3],
-            &userinfo[..colon],
-            &rest[at..]
-        ),
-        _ => word.to_owned(),
-    }
-}
-
 /// `--max-old-space-size=N` (MiB) from argv words or a NODE_OPTIONS value; the last one wins,
 /// as in node.
 pub fn max_old_space_mib(cmd: &[String], node_options: Option<&str>) -> Option<u64> {
@@ -292,185 +410,5 @@ pub fn max_old_space_mib(cmd: &[String], node_options: Option<&str>) -> Option<u
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn argv(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
-    }
-
-    fn role(name: &str, cmd: &str) -> Role {
-        classify(name, &argv(cmd))
-    }
-
-    #[test]
-    fn prisma_subcommands() {
-        let bin = "node /app/node_modules/.bin/prisma";
-        assert_eq!(
-            role("node", &format!("{bin} migrate dev --name add_uuid")),
-            Role::PrismaMigrate
-        );
-        assert_eq!(
-            role("node", &format!("{bin} migrate deploy")),
-            Role::PrismaMigrate
-        );
-        assert_eq!(
-            role("node", &format!("{bin} migrate reset --force")),
-            Role::PrismaMigrate
-        );
-        assert_eq!(
-            role("node", &format!("{bin} migrate resolve --applied x")),
-            Role::PrismaMigrate
-        );
-        assert_eq!(
-            role("node", &format!("{bin} migrate diff --from-empty")),
-            Role::PrismaOther
-        );
-        assert_eq!(
-            role("node", &format!("{bin} migrate status")),
-            Role::PrismaOther
-        );
-        assert_eq!(
-            role("node", &format!("{bin} studio --port 5555")),
-            Role::PrismaStudio
-        );
-        assert_eq!(
-            role("node", &format!("{bin} generate")),
-            Role::PrismaGenerate
-        );
-        assert_eq!(role("node", &format!("{bin} db push")), Role::PrismaDb);
-        assert_eq!(role("node", &format!("{bin} db pull")), Role::PrismaDb);
-        assert_eq!(role("node", &format!("{bin} db seed")), Role::PrismaDb);
-        assert_eq!(
-            role("node", &format!("{bin} db execute --file x.sql")),
-            Role::PrismaDb
-        );
-        assert_eq!(role("node", &format!("{bin} validate")), Role::PrismaOther);
-        assert_eq!(
-            role(
-                "node",
-                "node /app/node_modules/prisma/build/index.js migrate dev"
-            ),
-            Role::PrismaMigrate
-        );
-    }
-
-    #[test]
-    fn schema_engine_by_name_or_argv0() {
-        assert_eq!(role("schema-engine", ""), Role::SchemaEngine);
-        assert_eq!(
-            role(
-                "schema-engine-d",
-                "/app/node_modules/@prisma/engines/schema-engine-debian-openssl-3.0.x --datamodels x"
-            ),
-            Role::SchemaEngine
-        );
-    }
-
-    #[test]
-    fn wrappers_are_npm_not_what_they_run() {
-        assert_eq!(
-            role("node", "node /usr/bin/npx prisma migrate dev"),
-            Role::Npm
-        );
-        assert_eq!(role("npm run dev", "npm run dev"), Role::Npm);
-        assert_eq!(
-            classify("npm run dev", &["npm run dev".to_owned()]),
-            Role::Npm
-        );
-        assert_eq!(
-            role("node", "node /usr/lib/node_modules/pnpm/bin/pnpm.cjs dev"),
-            Role::Npm
-        );
-        assert_eq!(role("bun", "bun run dev"), Role::Npm);
-    }
-
-    #[test]
-    fn dev_servers() {
-        assert_eq!(
-            role("node", "node /app/node_modules/.bin/tsx watch src/index.ts"),
-            Role::Tsx
-        );
-        assert_eq!(
-            role(
-                "node",
-                "node --require /app/node_modules/tsx/dist/preflight.cjs --import file:///app/node_modules/tsx/dist/loader.mjs src/index.ts"
-            ),
-            Role::Tsx
-        );
-        assert_eq!(
-            role("node", "node /app/node_modules/.bin/vite --port 3011"),
-            Role::Vite
-        );
-        assert_eq!(
-            role("node", "node /app/node_modules/vite/bin/vite.js"),
-            Role::Vite
-        );
-        assert_eq!(
-            role("next-server (v1", "node /app/node_modules/.bin/next dev"),
-            Role::Next
-        );
-        assert_eq!(
-            role("node", "node /app/node_modules/.bin/nodemon src/x.js"),
-            Role::Nodemon
-        );
-        assert_eq!(role("node", "node server.js"), Role::Node);
-        assert_eq!(
-            role("node", "node --max-old-space-size=4096 dist/main.js"),
-            Role::Node
-        );
-    }
-
-    #[test]
-    fn matching_words() {
-        let words: Vec<String> = ["node", "prisma", "tsx", "vite", "schema-engine"]
-            .map(String::from)
-            .to_vec();
-        assert!(matches_words("node", &argv("node x.js"), &words));
-        assert!(matches_words(
-            "schema-engine-d",
-            &argv("/x/schema-engine-debian"),
-            &words
-        ));
-        assert!(matches_words(
-            "MainThread",
-            &argv("/app/node_modules/.bin/vite"),
-            &words
-        ));
-        assert!(!matches_words("bash", &argv("bash"), &words));
-        assert!(!matches_words("vim", &argv("vim node.txt"), &words));
-        assert!(!matches_words("sleep", &argv("sleep 100"), &words));
-    }
-
-    #[test]
-    fn url_passwords_are_masked_in_argv() {
-        assert_eq!(
-            mask_url_password("--from-url=postgresql://app:s3cret@db:5432/app"),
-            "--from-url=postgresql://app:***@db:5432/app"
-        );
-        assert_eq!(mask_url_password("mysql://root@h/db"), "mysql://root@h/db");
-        assert_eq!(mask_url_password("src/index.ts"), "src/index.ts");
-        assert_eq!(
-            mask_url_password("https://example.com/a@b"),
-            "https://example.com/a@b"
-        );
-    }
-
-    #[test]
-    fn max_old_space() {
-        assert_eq!(
-            max_old_space_mib(&argv("node --max-old-space-size=4096 x"), None),
-            Some(4096)
-        );
-        assert_eq!(
-            max_old_space_mib(
-                &argv("node x"),
-                Some("--enable-source-maps --max-old-space-size=2048")
-            ),
-            Some(2048)
-        );
-        assert_eq!(max_old_space_mib(&argv("node x"), Some("--inspect")), None);
-        assert_eq!(max_old_space_mib(&argv("node x"), None), None);
-    }
-}
+#[path = "process_tests.rs"]
+mod tests;

@@ -91,4 +91,7 @@ pub struct MemoryView {
     pub sparkline: Vec<u64>,
     /// Projected seconds until available memory is exhausted, when it falls steadily.
     pub exhaustion_s: Option<f64>,
+    /// The whole machine's CPU (load averages, busy share since the previous reading), read
+    /// with the memory; `None` when `/proc/loadavg` is unreadable.
+    pub cpu: Option<crate::model::cpu::CpuLoad>,
 }

@@ -1,9 +1,10 @@
 //! Suspect rules: zombie, orphan, hung-migrate, runaway-engine, concurrent-migrate, studio,
 //! duplicate-server. Pure functions of the process list, CPU histories and thresholds.
 
+pub use crate::model::activity::CpuHistory;
 use crate::model::process::{ProcessInfo, Relation, Role};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 /// CPU below this (percent of one core) counts as "~0 %" for the hung rule.
 pub const IDLE_CPU_PERCENT: f64 = 1.0;
@@ -13,6 +14,20 @@ pub const HUNG_CPU_WINDOW_S: f64 = 30.0;
 pub const ZOMBIE_AFTER_S: f64 = 10.0;
 /// Process names that adopt orphans besides PID 1 (subreapers).
 pub const SUBREAPERS: &[&str] = &["systemd", "init", "tini", "dumb-init", "s6-svscan", "runit"];
+/// Names of container inits (`docker run --init` is docker-init, tini underneath).
+pub const INITS: &[&str] = &[
+    "init",
+    "systemd",
+    "tini",
+    "docker-init",
+    "dumb-init",
+    "catatonit",
+];
+
+/// True when `name` is an init or a container's init (see [`INITS`]).
+pub fn is_init_name(name: &str) -> bool {
+    INITS.contains(&name)
+}
 
 /// Kind of a suspect, serialized in kebab-case as in `devtop status --json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -20,7 +35,9 @@ pub const SUBREAPERS: &[&str] = &["systemd", "init", "tini", "dumb-init", "s6-sv
 pub enum SuspectKind {
     /// State Z: exited, not reaped by its parent.
     Zombie,
-    /// Dev process reparented to PID 1 or a subreaper, with no controlling terminal.
+    /// A dev stack (a tool and the wrappers that started it) whose topmost process was
+    /// reparented to PID 1 or a subreaper after its terminal's session ended; flagged once, on
+    /// that topmost process.
     Orphan,
     /// `prisma migrate`/`db push` older than the threshold with ~0 % CPU.
     HungMigrate,
@@ -119,62 +136,6 @@ impl Default for SuspectRules {
     }
 }
 
-/// Samples of a process's cumulative CPU time, to average CPU over a window.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CpuHistory {
-    /// (monotonic seconds, utime+stime seconds), oldest first.
-    samples: VecDeque<(f64, f64)>,
-}
-
-impl CpuHistory {
-    /// Keep at most this many seconds of samples.
-    pub const KEEP_S: f64 = 600.0;
-
-    /// Add a sample: `t_s` on a monotonic clock, `cpu_time_s` = utime+stime in seconds.
-    pub fn push(&mut self, t_s: f64, cpu_time_s: f64) {
-        self.samples.push_back((t_s, cpu_time_s));
-        while self
-            .samples
-            .front()
-            .is_some_and(|&(t, _)| t_s - t > Self::KEEP_S)
-        {
-            self.samples.pop_front();
-        }
-    }
-
-    /// Seconds between the first and the last sample.
-    pub fn watched_s(&self) -> f64 {
-        match (self.samples.front(), self.samples.back()) {
-            (Some(a), Some(b)) => b.0 - a.0,
-            _ => 0.0,
-        }
-    }
-
-    /// CPU (percent of one core) between the last two samples; `None` with fewer than two.
-    pub fn last_interval_percent(&self) -> Option<f64> {
-        let n = self.samples.len();
-        if n < 2 {
-            return None;
-        }
-        let (t1, c1) = self.samples[n - 1];
-        let (t0, c0) = self.samples[n - 2];
-        (t1 > t0).then(|| ((c1 - c0) / (t1 - t0) * 100.0).max(0.0))
-    }
-
-    /// Average CPU (percent of one core) over the last `window_s` seconds, or over what was
-    /// watched when that is shorter; `None` with fewer than two samples.
-    pub fn avg_percent(&self, window_s: f64) -> Option<f64> {
-        let last = *self.samples.back()?;
-        let first = self
-            .samples
-            .iter()
-            .find(|&&(t, _)| last.0 - t <= window_s + 1e-6)
-            .copied()?;
-        let dt = last.0 - first.0;
-        (dt > 0.0).then(|| ((last.1 - first.1) / dt * 100.0).max(0.0))
-    }
-}
-
 /// Format seconds as a short age: `45s`, `12m 3s`, `3h 12m`, `2d 4h`.
 pub fn format_age(secs: u64) -> String {
     let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
@@ -214,8 +175,10 @@ fn cpu_evidence(hist: Option<&CpuHistory>, window_s: f64) -> String {
     }
 }
 
-fn short_cmd(p: &ProcessInfo) -> String {
-    let words: Vec<&str> = p.cmd.iter().map(String::as_str).collect();
+/// The command from its `prisma` word on, as stems (`prisma migrate dev --name x`).
+pub(crate) fn short_cmd(p: &ProcessInfo) -> String {
+    let argv = crate::model::process::argv_words(&p.name, &p.cmd);
+    let words: Vec<&str> = argv.iter().map(String::as_str).collect();
     let start = words
         .iter()
         .position(|w| crate::model::process::word_stem(w) == "prisma")
@@ -257,17 +220,6 @@ pub fn evaluate(
         }
         false
     };
-    let is_below = |pid: u32, ancestor: u32| -> bool {
-        let mut cur = by_pid.get(&pid).and_then(|p| p.ppid);
-        for _ in 0..32 {
-            match cur {
-                Some(pp) if pp == ancestor => return true,
-                Some(pp) => cur = by_pid.get(&pp).and_then(|p| p.ppid),
-                None => return false,
-            }
-        }
-        false
-    };
     let flagged = procs.iter().filter(|p| p.relation != Relation::Ancestor);
 
     for p in flagged.clone() {
@@ -279,6 +231,23 @@ pub fn evaluate(
                 .map(|pp| format!("{} {}", pp.role.label(), pp.name))
                 .or_else(|| name_of(ppid))
                 .unwrap_or_else(|| "?".into());
+            // PID 1 (or a container's init) that does not reap cannot be helped by ending it:
+            // the container needs an init. Warn only; never a kill target.
+            let init_parent = ppid == 1 || pname.rsplit(' ').next().is_some_and(is_init_name);
+            if init_parent {
+                add(Suspect {
+                    pid: p.pid,
+                    kind: SuspectKind::Zombie,
+                    reason: format!(
+                        "zombie (state Z) for {}s+: its parent PID {ppid} ({pname}) is the init and does not reap",
+                        seen as u64
+                    ),
+                    advice: "nothing to kill: run the container with an init that reaps (docker run --init, tini, dumb-init)".into(),
+                    severity: Severity::Warn,
+                    kill_pid: p.pid,
+                });
+                continue;
+            }
             add(Suspect {
                 pid: p.pid,
                 kind: SuspectKind::Zombie,
@@ -300,36 +269,8 @@ pub fn evaluate(
             });
         }
     }
-    for p in flagged.clone() {
-        if matches!(p.role, Role::PrismaMigrate | Role::PrismaDb)
-            && (p.role == Role::PrismaMigrate || p.cmd.iter().any(|w| w == "push"))
-            && p.age_s as f64 >= rules.hung_migrate_after_s
-        {
-            let c = judged_cpu(p, cpu.get(&p.pid), HUNG_CPU_WINDOW_S, false);
-            // A migrate waiting on its own busy schema-engine is working, not hung.
-            // A migrate whose schema-engine (or any process below it: a pnpm/npx shim's
-            // node child) is busy is working, not hung.
-            let engine_busy = procs.iter().any(|e| {
-                e.pid != p.pid
-                    && is_below(e.pid, p.pid)
-                    && judged_cpu(e, cpu.get(&e.pid), HUNG_CPU_WINDOW_S, false) >= IDLE_CPU_PERCENT
-            });
-            if c < IDLE_CPU_PERCENT && !engine_busy {
-                add(Suspect {
-                    pid: p.pid,
-                    kind: SuspectKind::HungMigrate,
-                    reason: format!(
-                        "{} running {} with {c:.1}% CPU {}",
-                        short_cmd(p),
-                        format_age(p.age_s),
-                        cpu_evidence(cpu.get(&p.pid), HUNG_CPU_WINDOW_S)
-                    ),
-                    advice: "kill it and its schema-engine, check `prisma migrate status`, then retry one migration at a time".into(),
-                    severity: Severity::Suspect,
-                    kill_pid: p.pid,
-                });
-            }
-        }
+    for s in crate::model::migrate_rules::hung_migrates(procs, cpu, rules) {
+        add(s);
     }
     for p in flagged
         .clone()
@@ -360,66 +301,11 @@ pub fn evaluate(
             });
         }
     }
-    let runs: Vec<&ProcessInfo> = flagged
-        .clone()
-        .filter(|p| {
-            p.role.is_migration() && p.state != 'Z' && !is_ancestor_role(p.pid, Role::PrismaMigrate)
-        })
-        .collect();
-    if runs.len() > 1 {
-        let pids: Vec<String> = runs.iter().map(|p| p.pid.to_string()).collect();
-        for p in &runs {
-            add(Suspect {
-                pid: p.pid,
-                kind: SuspectKind::ConcurrentMigrate,
-                reason: format!(
-                    "{} migrate runs at once (PIDs {}): they fight over one lock",
-                    runs.len(),
-                    pids.join(", ")
-                ),
-                advice: "run migrations one at a time: keep the one you need, kill the others"
-                    .into(),
-                severity: Severity::Suspect,
-                kill_pid: p.pid,
-            });
-        }
+    for s in crate::model::migrate_rules::concurrent_migrates(procs) {
+        add(s);
     }
-    for p in flagged.clone() {
-        let Some(ppid) = p.ppid else { continue };
-        // An orphan of a closed terminal: no controlling terminal any more and its session's
-        // leader (the shell) gone. A daemon that started its own session (pm2, an editor's
-        // server) leads its session and is not flagged; nor is a plain `node` host.
-        if p.state == 'Z'
-            || p.relation != Relation::Matched
-            || p.tty_nr != 0
-            || p.sid == p.pid
-            || p.session_leader_alive
-            || matches!(p.role, Role::Node | Role::Other)
-        {
-            continue;
-        }
-        let parent = if ppid == 1 {
-            Some("init".to_owned())
-        } else {
-            None
-        };
-        let adopter =
-            parent.or_else(|| name_of(ppid).filter(|n| SUBREAPERS.iter().any(|s| n == s)));
-        if let Some(adopter) = adopter {
-            add(Suspect {
-                pid: p.pid,
-                kind: SuspectKind::Orphan,
-                reason: format!(
-                    "{} reparented to PID {ppid} ({adopter}), its terminal's session {} gone, running {}",
-                    p.role.label(),
-                    p.sid,
-                    format_age(p.age_s)
-                ),
-                advice: "left behind by a closed terminal or editor: kill it unless you started it on purpose".into(),
-                severity: Severity::Suspect,
-                kill_pid: p.pid,
-            });
-        }
+    for s in crate::model::orphan::orphaned_stacks(procs, name_of) {
+        add(s);
     }
     let mut servers: HashMap<(Role, &std::path::Path), Vec<&ProcessInfo>> = HashMap::new();
     for p in flagged.clone().filter(|p| p.state != 'Z') {

@@ -141,6 +141,106 @@ fn concurrent_migrate_counts_runs_not_engines() {
         ]
     );
     assert!(two[0].reason.contains("2 migrate runs"));
+    // The newest run (greatest start time) waits for the lock: a warning; the older one is
+    // the suspect K ends.
+    assert_eq!((two[0].pid, two[0].severity), (100, Severity::Suspect));
+    assert_eq!((two[1].pid, two[1].severity), (200, Severity::Warn));
+}
+
+#[test]
+fn concurrent_migrate_is_per_database() {
+    let target = |t: &str| Some(t.to_owned());
+    let a = ProcessInfo {
+        migrate_target: target("project /work/a"),
+        ..p(100, 900, "node", MIGRATE, 10, 1.0)
+    };
+    let b = ProcessInfo {
+        migrate_target: target("project /work/b"),
+        ..p(200, 901, "node", MIGRATE, 5, 1.0)
+    };
+    assert!(run(&[a.clone(), b.clone()], &HashMap::new()).is_empty());
+    let shared = |p: ProcessInfo| ProcessInfo {
+        migrate_target: target("database postgresql://127.0.0.1:5432/app"),
+        ..p
+    };
+    let s = run(&[shared(a), shared(b)], &HashMap::new());
+    assert_eq!(s.len(), 2);
+    assert!(
+        s[0].reason
+            .contains("against database postgresql://127.0.0.1:5432/app"),
+        "{}",
+        s[0].reason
+    );
+}
+
+#[test]
+fn hung_judgement_ignores_start_up_cpu() {
+    // Prisma 7's CLI spends ~0.85 s of CPU starting: 8 s old, threshold 5 s.
+    let rules = SuspectRules {
+        hung_migrate_after_s: 5.0,
+        ..SuspectRules::default()
+    };
+    let judge = |procs: &[ProcessInfo], cpu: &HashMap<u32, CpuHistory>| {
+        kinds(&evaluate(procs, cpu, &rules, &|_| None))
+    };
+    let m = p(100, 900, "node", MIGRATE, 8, 0.85);
+    // No sample past the threshold yet: the lifetime average (10 %) says busy.
+    assert!(judge(std::slice::from_ref(&m), &HashMap::new()).is_empty());
+    // Three idle seconds sampled after the threshold: hung, whatever start-up cost.
+    let mut cpu = HashMap::new();
+    cpu.insert(
+        100,
+        history(&[(0.0, 0.85), (1.0, 0.85), (2.0, 0.85), (3.0, 0.85)]),
+    );
+    assert_eq!(
+        judge(std::slice::from_ref(&m), &cpu),
+        vec![(100, SuspectKind::HungMigrate)]
+    );
+    // Its engine working over that window: not hung.
+    let e = p(101, 100, "schema-engine", ENGINE, 7, 0.5);
+    cpu.insert(101, history(&[(0.0, 0.2), (3.0, 0.5)]));
+    assert!(judge(&[m.clone(), e.clone()], &cpu).is_empty());
+    // Its output moving: not hung; a few bytes of event-loop wake-ups do not count.
+    cpu.insert(101, history(&[(0.0, 0.5), (3.0, 0.5)]));
+    let mut h = history(&[(0.0, 0.85), (3.0, 0.85)]);
+    h.push_written(0.0, 1000);
+    h.push_written(3.0, 1008);
+    cpu.insert(100, h.clone());
+    assert_eq!(
+        judge(&[m.clone(), e.clone()], &cpu),
+        vec![(100, SuspectKind::HungMigrate)]
+    );
+    h.push_written(3.0, 1500);
+    cpu.insert(100, h);
+    assert!(judge(&[m, e], &cpu).is_empty());
+}
+
+#[test]
+fn one_shot_sampling_waits_for_a_migrate_past_the_threshold() {
+    let rules = SuspectRules {
+        hung_migrate_after_s: 5.0,
+        ..SuspectRules::default()
+    };
+    let m = p(100, 900, "node", MIGRATE, 30, 0.85);
+    let mut cpu = HashMap::new();
+    cpu.insert(100, history(&[(0.0, 0.85), (1.0, 0.85)]));
+    assert!(crate::model::migrate_rules::wants_longer_sample(
+        std::slice::from_ref(&m),
+        &cpu,
+        &rules
+    ));
+    cpu.insert(100, history(&[(0.0, 0.85), (3.0, 0.85)]));
+    assert!(!crate::model::migrate_rules::wants_longer_sample(
+        std::slice::from_ref(&m),
+        &cpu,
+        &rules
+    ));
+    let young = p(100, 900, "node", MIGRATE, 1, 0.85);
+    assert!(!crate::model::migrate_rules::wants_longer_sample(
+        &[young],
+        &HashMap::new(),
+        &rules
+    ));
 }
 
 #[test]
@@ -177,6 +277,22 @@ fn zombie_points_at_parent() {
         "{}",
         s[0].reason
     );
+}
+
+#[test]
+fn zombie_of_init_is_a_warning_with_container_advice() {
+    let z = ProcessInfo {
+        state: 'Z',
+        relation: Relation::Descendant,
+        ..p(301, 1, "node", "", 50, 0.0)
+    };
+    let mut cpu = HashMap::new();
+    cpu.insert(301, history(&[(0.0, 0.0), (60.0, 0.0)]));
+    let s = run(&[z], &cpu);
+    assert_eq!(kinds(&s), vec![(301, SuspectKind::Zombie)]);
+    assert_eq!(s[0].severity, Severity::Warn, "never a K target");
+    assert_eq!(s[0].kill_pid, 301, "never PID 1");
+    assert!(s[0].advice.contains("--init"), "{}", s[0].advice);
 }
 
 #[test]

@@ -50,6 +50,21 @@ pub struct Node<'a> {
     pub uid: Option<u32>,
     /// Working directory, when readable.
     pub cwd: Option<&'a Path>,
+    /// A wrapper (npm/npx/pnpm/yarn/bun, concurrently, a script shell `sh -c …`, or a subshell
+    /// whose terminal session ended): shown as part of the stack of a matched process below it.
+    pub wrapper: bool,
+}
+
+/// Who is looking: devtop's own identity, so it never lists itself or what it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewer {
+    /// Real UID of devtop; only this user's processes are shown.
+    pub uid: u32,
+    /// devtop's own PID: never shown, nor anything above it as a dev process.
+    pub pid: u32,
+    /// Show the processes devtop started (the demo's stand-ins). False everywhere else: the
+    /// drift helper, its schema-engine and probes are never listed or counted.
+    pub show_own_children: bool,
 }
 
 /// True when `pid`'s cwd, or the cwd of one of its ancestors, is under `root`.
@@ -70,21 +85,42 @@ pub fn in_project(pid: u32, nodes: &HashMap<u32, Node<'_>>, root: &Path) -> bool
     false
 }
 
-/// Choose the processes to show: matched ones in scope (owned by `my_uid` in user scope,
-/// under `root` in project scope), all their descendants, and up to [`CONTEXT_LEVELS`]
-/// ancestors of the same owner (never PID 1). `me` (devtop's own PID) is never shown, nor is
-/// anything above it: when devtop started the processes (the demo) its own terminal and shell
-/// are not their context.
+/// Choose the processes to show: matched ones in scope (owned by the viewer in user scope,
+/// under `root` in project scope), the wrappers directly above them (`npm run dev` →
+/// `sh -c vite`, relation [`Relation::Wrapper`]), all descendants of both, and up to
+/// [`CONTEXT_LEVELS`] ancestors of the same owner (never PID 1). The viewer itself is never
+/// shown, nor (unless `show_own_children`) anything it started; anything above it is context
+/// at most: when devtop started the processes (the demo) its own terminal and shell are not
+/// their context.
 pub fn select(
     nodes: &HashMap<u32, Node<'_>>,
     scope: Scope,
     root: &Path,
-    my_uid: u32,
-    me: u32,
+    viewer: &Viewer,
 ) -> HashMap<u32, Relation> {
+    let (my_uid, me) = (viewer.uid, viewer.pid);
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (&pid, node) in nodes {
+        if let Some(pp) = node.ppid {
+            children.entry(pp).or_default().push(pid);
+        }
+    }
+    let kids = |pid: u32| children.get(&pid).map(Vec::as_slice).unwrap_or(&[]);
+    // devtop and, unless asked, everything it started (the drift helper and its engine).
+    let mut own: HashSet<u32> = HashSet::from([me]);
+    if !viewer.show_own_children {
+        let mut stack = vec![me];
+        while let Some(pid) = stack.pop() {
+            for &c in kids(pid) {
+                if own.insert(c) {
+                    stack.push(c);
+                }
+            }
+        }
+    }
     let mut out: HashMap<u32, Relation> = HashMap::new();
     for (&pid, node) in nodes {
-        if !node.matched || pid <= 1 {
+        if !node.matched || pid <= 1 || own.contains(&pid) {
             continue;
         }
         let ok = match scope {
@@ -96,22 +132,33 @@ pub fn select(
             out.insert(pid, Relation::Matched);
         }
     }
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    for (&pid, node) in nodes {
-        if let Some(pp) = node.ppid {
-            children.entry(pp).or_default().push(pid);
+    // The wrappers that started a matched process belong to its stack.
+    let matched: Vec<u32> = out.keys().copied().collect();
+    for pid in matched {
+        let mut cur = nodes.get(&pid).and_then(|n| n.ppid);
+        for _ in 0..64 {
+            let Some(p) = cur.filter(|&p| p > 1 && !own.contains(&p)) else {
+                break;
+            };
+            let Some(node) = nodes.get(&p).filter(|n| n.wrapper && n.uid == Some(my_uid)) else {
+                break;
+            };
+            out.entry(p).or_insert(Relation::Wrapper);
+            cur = node.ppid;
         }
     }
     let mut stack: Vec<u32> = out.keys().copied().collect();
     while let Some(pid) = stack.pop() {
-        for &c in children.get(&pid).map(Vec::as_slice).unwrap_or(&[]) {
+        for &c in kids(pid) {
+            if own.contains(&c) {
+                continue;
+            }
             if let std::collections::hash_map::Entry::Vacant(e) = out.entry(c) {
                 e.insert(Relation::Descendant);
                 stack.push(c);
             }
         }
     }
-    out.remove(&me);
     // devtop's own ancestors (its terminal, a shell, an editor's node host) are never
     // suspects or kill targets: show them as context at most.
     let mut cur = nodes.get(&me).and_then(|n| n.ppid);
@@ -416,6 +463,7 @@ mod tests {
             matched,
             uid: Some(uid),
             cwd,
+            wrapper: false,
         };
         nodes.insert(5, n(1, false, 1000, Some(root.as_path()))); // shell in project
         nodes.insert(6, n(5, false, 1000, Some(other.as_path()))); // npm, cwd elsewhere
@@ -423,14 +471,29 @@ mod tests {
         nodes.insert(8, n(7, false, 1000, Some(other.as_path()))); // esbuild child
         nodes.insert(9, n(1, true, 1000, Some(other.as_path()))); // node elsewhere
         nodes.insert(20, n(1, true, 0, Some(proj.as_path()))); // root-owned node in project
-        let user = select(&nodes, Scope::User, &root, 1000, 99_999);
+        let viewer = |pid| Viewer {
+            uid: 1000,
+            pid,
+            show_own_children: false,
+        };
+        let user = select(&nodes, Scope::User, &root, &viewer(99_999));
         assert_eq!(user.get(&7), Some(&Relation::Matched));
         assert_eq!(user.get(&8), Some(&Relation::Descendant));
         assert_eq!(user.get(&6), Some(&Relation::Ancestor));
         assert_eq!(user.get(&9), Some(&Relation::Matched));
         assert_eq!(user.get(&20), None);
-        let project = select(&nodes, Scope::Project, &root, 1000, 99_999);
-        let below_me = select(&nodes, Scope::User, &root, 1000, 6);
+        let project = select(&nodes, Scope::Project, &root, &viewer(99_999));
+        // What devtop started is not listed (the drift helper below it) unless asked (demo).
+        let below_me = select(&nodes, Scope::User, &root, &viewer(6));
+        assert_eq!(below_me.get(&6), None);
+        assert_eq!(below_me.get(&5), None);
+        assert_eq!(below_me.get(&7), None);
+        assert_eq!(below_me.get(&8), None);
+        let demo = Viewer {
+            show_own_children: true,
+            ..viewer(6)
+        };
+        let below_me = select(&nodes, Scope::User, &root, &demo);
         assert_eq!(below_me.get(&6), None);
         assert_eq!(below_me.get(&5), None);
         assert_eq!(below_me.get(&7), Some(&Relation::Matched));
@@ -439,5 +502,37 @@ mod tests {
         assert_eq!(project.get(&20), None, "another user's process");
         assert!(in_project(8, &nodes, &root));
         assert!(!in_project(9, &nodes, &root));
+    }
+
+    #[test]
+    fn wrappers_above_a_match_join_its_stack() {
+        let root = PathBuf::from("/proj");
+        let cwd = PathBuf::from("/proj/web");
+        let mut nodes = HashMap::new();
+        let n = |ppid, matched, wrapper| Node {
+            ppid: Some(ppid),
+            matched,
+            uid: Some(1000),
+            cwd: Some(cwd.as_path()),
+            wrapper,
+        };
+        nodes.insert(10, n(1, false, false)); // login shell
+        nodes.insert(11, n(10, false, true)); // npm run dev
+        nodes.insert(12, n(11, false, true)); // sh -c vite
+        nodes.insert(13, n(12, true, false)); // node vite
+        nodes.insert(14, n(13, false, false)); // esbuild
+        nodes.insert(20, n(11, false, false)); // another child of npm: ends with the stack
+        let viewer = Viewer {
+            uid: 1000,
+            pid: 99_999,
+            show_own_children: false,
+        };
+        let sel = select(&nodes, Scope::Project, &root, &viewer);
+        assert_eq!(sel.get(&13), Some(&Relation::Matched));
+        assert_eq!(sel.get(&12), Some(&Relation::Wrapper));
+        assert_eq!(sel.get(&11), Some(&Relation::Wrapper));
+        assert_eq!(sel.get(&14), Some(&Relation::Descendant));
+        assert_eq!(sel.get(&20), Some(&Relation::Descendant));
+        assert_eq!(sel.get(&10), Some(&Relation::Ancestor));
     }
 }

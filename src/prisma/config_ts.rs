@@ -15,9 +15,11 @@
 //!
 //! Keys read: `schema`, `migrations.path`, `datasource.url`. A key that is present but whose
 //! value is anything else (a function call, a concatenation, a ternary, ...) is listed in
-//! [`PrismaConfigTs::unreadable`] instead. Parsing never fails and never panics.
+//! [`PrismaConfigTs::unreadable`] instead. Parsing never fails and never panics; a file whose
+//! brackets nest deeper than 64 levels is not read (see [`PrismaConfigTs::errors`]), which
+//! bounds the recursion of the value reader.
 
-use js::{Value, const_bindings, find_config_object, lex, parse_value};
+use js::{MAX_NESTING, Value, const_bindings, find_config_object, lex, parse_value, too_deep};
 
 #[path = "config_ts_js.rs"]
 mod js;
@@ -36,13 +38,22 @@ pub struct PrismaConfigTs {
     /// Keys that exist but could not be read statically, e.g. `"schema: computed at runtime"`,
     /// or `"config: no static config object found"` when the exported value is not recognised.
     pub unreadable: Vec<String>,
+    /// Why the file was not read at all, starting with its line:
+    /// `"12: brackets nested more than 64 levels deep; not read"`.
+    pub errors: Vec<String>,
 }
 
 /// Read the literal parts of a `prisma.config.ts` source text. See the module docs.
 pub fn parse(text: &str) -> PrismaConfigTs {
-    let toks = lex(text);
-    let consts = const_bindings(&toks);
+    let (toks, lines) = lex(text);
     let mut out = PrismaConfigTs::default();
+    if let Some(line) = too_deep(&toks, &lines) {
+        out.errors.push(format!(
+            "{line}: brackets nested more than {MAX_NESTING} levels deep; not read"
+        ));
+        return out;
+    }
+    let consts = const_bindings(&toks);
     let Some(start) = find_config_object(&toks) else {
         out.unreadable
             .push("config: no static config object found".to_owned());
@@ -53,7 +64,7 @@ pub fn parse(text: &str) -> PrismaConfigTs {
             .push("config: no static config object found".to_owned());
         return out;
     };
-    for (key, value) in &entries {
+    for (key, value) in entries.iter() {
         match key.as_str() {
             "schema" => out.schema = path_value(value, "schema", &mut out.unreadable),
             "migrations" => match value {

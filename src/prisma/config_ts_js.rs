@@ -3,6 +3,7 @@
 //! literal values and of the exported config object. Never panics on any input.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Tok {
@@ -14,10 +15,40 @@ pub(super) enum Tok {
     Punct(char),
 }
 
-pub(super) fn lex(text: &str) -> Vec<Tok> {
+/// Yields the chars of a text while counting the newlines it has handed out (including any
+/// peeked by a `Peekable` on top of it), shared through `seen`.
+struct CountLines<'a> {
+    chars: std::str::Chars<'a>,
+    seen: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl Iterator for CountLines<'_> {
+    type Item = char;
+
+    fn next(&mut self) -> Option<char> {
+        let c = self.chars.next();
+        if c == Some('\n') {
+            self.seen.set(self.seen.get() + 1);
+        }
+        c
+    }
+}
+
+/// The tokens of `text` and the 1-based line each starts on.
+pub(super) fn lex(text: &str) -> (Vec<Tok>, Vec<usize>) {
     let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
+    let mut lines = Vec::new();
+    let seen = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut chars = CountLines {
+        chars: text.chars(),
+        seen: seen.clone(),
+    }
+    .peekable();
     while let Some(c) = chars.next() {
+        // Tokens never start with a newline, so everything counted so far lies before `c`.
+        if out.len() == lines.len() {
+            lines.push(seen.get() + 1);
+        }
         match c {
             c if c.is_whitespace() => {}
             '/' if chars.peek() == Some(&'/') => while chars.next_if(|&n| n != '\n').is_some() {},
@@ -84,8 +115,31 @@ pub(super) fn lex(text: &str) -> Vec<Tok> {
             }
             other => out.push(Tok::Punct(other)),
         }
+        lines.truncate(out.len());
     }
-    out
+    (out, lines)
+}
+
+/// How deeply brackets may nest in a prisma.config.ts before devtop stops reading it (the
+/// value reader recurses into objects).
+pub(super) const MAX_NESTING: usize = 64;
+
+/// The line of the first bracket (`(`, `[`, `{`) nested deeper than [`MAX_NESTING`], if any.
+pub(super) fn too_deep(toks: &[Tok], lines: &[usize]) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, t) in toks.iter().enumerate() {
+        match t {
+            Tok::Punct('(' | '[' | '{') => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(lines.get(i).copied().unwrap_or(1));
+                }
+            }
+            Tok::Punct(')' | ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn is_ident(t: Option<&Tok>, name: &str) -> bool {
@@ -103,9 +157,15 @@ fn is_punct(t: Option<&Tok>, c: char) -> bool {
 pub(super) enum Value {
     Str(String),
     Env(String),
-    Object(Vec<(String, Value)>),
+    /// Shared: a `const` object named twice in another one is not copied twice (copies
+    /// doubled per `const` level: 1 KiB of text took 28 s and 2 GiB; found by fuzz/config_ts).
+    Object(Rc<Vec<(String, Value)>>),
     Dynamic,
 }
+
+/// The longest path a `path.join(...)` may produce (Linux's PATH_MAX); longer is not a path
+/// (and `const b = join(a, a)` doubles per line).
+const MAX_JOINED: usize = 4096;
 
 /// Words that start a new statement: without semicolons, they end the expression before.
 const STATEMENT_STARTS: [&str; 8] = [
@@ -144,7 +204,10 @@ pub(super) fn parse_value(
     consts: &HashMap<String, Value>,
 ) -> (Value, usize) {
     let end = skip_expr(toks, i);
-    let (value, next) = primary(toks, i, consts);
+    // The value is read within its expression only: an object that does not close inside it
+    // (`a: {),`) must not read on into what follows, which the caller reads again (each such
+    // object doubled the work; found by fuzz/config_ts).
+    let (value, next) = primary(toks.get(..end).unwrap_or(toks), i, consts);
     let Some(next) = next else {
         return (Value::Dynamic, end);
     };
@@ -226,6 +289,8 @@ fn join_segments(
     consts: &HashMap<String, Value>,
 ) -> Option<(String, usize)> {
     let mut parts: Vec<String> = Vec::new();
+    // Bytes of `parts` plus one separator each, bounded by MAX_JOINED.
+    let mut len = 0usize;
     let mut k = open + 1;
     loop {
         match toks.get(k)? {
@@ -253,12 +318,21 @@ fn join_segments(
             Tok::Str(s) => {
                 if s.starts_with('/') {
                     parts.clear();
+                    len = 0;
+                }
+                len += s.len() + 1;
+                if len > MAX_JOINED {
+                    return None;
                 }
                 parts.push(s.clone());
                 k += 1;
             }
             Tok::Ident(w) => match consts.get(w) {
                 Some(Value::Str(s)) => {
+                    len += s.len() + 1;
+                    if len > MAX_JOINED {
+                        return None;
+                    }
                     parts.push(s.clone());
                     k += 1;
                 }
@@ -290,8 +364,8 @@ fn parse_object(toks: &[Tok], i: usize, consts: &HashMap<String, Value>) -> (Val
     let mut k = i + 1;
     loop {
         match toks.get(k) {
-            None => return (Value::Object(entries), None),
-            Some(Tok::Punct('}')) => return (Value::Object(entries), Some(k + 1)),
+            None => return (Value::Object(Rc::new(entries)), None),
+            Some(Tok::Punct('}')) => return (Value::Object(Rc::new(entries)), Some(k + 1)),
             Some(Tok::Punct(',')) => k += 1,
             Some(Tok::Ident(key) | Tok::Str(key)) => {
                 let key = key.clone();

@@ -22,6 +22,7 @@ fn fixture_define_config() {
             migrations: Some("prisma/migrations".into()),
             url_env: Some("DATABASE_URL".into()),
             unreadable: vec![],
+            errors: vec![],
         }
     );
 }
@@ -221,4 +222,60 @@ fn garbage_never_panics() {
     for (i, _) in FIXTURE.char_indices() {
         let _ = parse(&FIXTURE[..i]);
     }
+}
+
+#[test]
+fn deep_nesting_is_refused_with_its_line() {
+    // 20,000 nested objects used to overflow the stack of every command.
+    let deep = format!(
+        "import {{ defineConfig }} from \"prisma/config\";\n\nexport default defineConfig({{\n  schema: {}1{}\n}});\n",
+        "{a:".repeat(20_000),
+        "}".repeat(20_000)
+    );
+    let cfg = parse(&deep);
+    assert_eq!(cfg.schema, None);
+    assert_eq!(
+        cfg.errors,
+        ["4: brackets nested more than 64 levels deep; not read"]
+    );
+    let parens = format!("export default {}{{}}{}", "(".repeat(70), ")".repeat(70));
+    assert_eq!(parse(&parens).errors.len(), 1);
+    // 60 levels are fine.
+    let ok = format!(
+        "export default {{ schema: \"s\", x: {}1{} }}",
+        "[".repeat(60),
+        "]".repeat(60)
+    );
+    let cfg = parse(&ok);
+    assert!(cfg.errors.is_empty(), "{:?}", cfg.errors);
+    assert_eq!(cfg.schema.as_deref(), Some("s"));
+}
+
+#[test]
+fn doubling_consts_stay_small() {
+    // Found by fuzz/config_ts: each `const` naming the previous one twice doubled the copies
+    // (2^40 here), and each `path.join(s, s)` doubled a string.
+    let mut text = String::from("const d0 = { url: env('DB') }\nconst s0 = 'p'\n");
+    for k in 1..=40 {
+        let j = k - 1;
+        text.push_str(&format!(
+            "const d{k} = {{ url: env('DB'), x: d{j}, y: d{j} }}\n\
+             const s{k} = path.join(s{j}, s{j})\n"
+        ));
+    }
+    text.push_str("export default defineConfig({ schema: s40, datasource: d40 })\n");
+    let cfg = parse(&text);
+    assert_eq!(cfg.url_env.as_deref(), Some("DB"));
+    assert_eq!(cfg.schema, None);
+    assert_eq!(cfg.unreadable, ["schema: computed at runtime"]);
+    // An object that does not close inside its expression is not read past it (each of these
+    // used to double the work).
+    let text = format!(
+        "export default defineConfig({{ {} schema: 'ok.prisma' }})",
+        "datasource: {),\n".repeat(60)
+    );
+    assert_eq!(parse(&text).schema.as_deref(), Some("ok.prisma"));
+    // Joins up to 4 KiB are read.
+    let cfg = parse("const a = 'x'\nconst b = path.join(a, a, a)\nexport default { schema: b }");
+    assert_eq!(cfg.schema.as_deref(), Some("x/x/x"));
 }

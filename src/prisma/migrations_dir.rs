@@ -8,6 +8,7 @@
 //! Reading never fails as a whole: problems are recorded per migration ([`LocalMigration::error`])
 //! or for the folder ([`MigrationsDir::problems`]), each naming the file.
 
+use crate::bounded_read::{self, ReadError, io_reason};
 use notify::{EventKind, RecursiveMode, Watcher};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -26,7 +27,8 @@ pub struct LocalMigration {
     /// the file is missing or unreadable.
     pub checksums: Vec<String>,
     /// Why the script could not be read: `"missing migration.sql"`,
-    /// `"unreadable: permission denied"`, ...
+    /// `"migration.sql: unreadable: permission denied"`, `"migration.sql: refused: a FIFO, not
+    /// a regular file"`, ...
     pub error: Option<String>,
 }
 
@@ -44,6 +46,9 @@ pub struct MigrationsDir {
     /// Folder-level problems, each naming the file: an invalid `migration_lock.toml` (with the
     /// parse error), stray files, an unreadable folder, a path that is not a folder.
     pub problems: Vec<String>,
+    /// Why the folder itself could not be listed ("not a folder", "unreadable: permission
+    /// denied"), also in `problems`; `None` when it was listed or does not exist.
+    pub unreadable: Option<String>,
 }
 
 impl MigrationsDir {
@@ -55,6 +60,7 @@ impl MigrationsDir {
             migrations: Vec::new(),
             lock_provider: None,
             problems: Vec::new(),
+            unreadable: None,
         }
     }
 }
@@ -68,12 +74,13 @@ pub fn read(path: &Path) -> MigrationsDir {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return dir,
         Err(e) => {
             dir.exists = path.exists();
-            let what = if path.is_file() {
+            let what = if path.exists() && !path.is_dir() {
                 "not a folder".to_owned()
             } else {
                 format!("unreadable: {}", io_reason(&e))
             };
             dir.problems.push(format!("{}: {what}", path.display()));
+            dir.unreadable = Some(what);
             return dir;
         }
     };
@@ -114,19 +121,19 @@ pub fn read(path: &Path) -> MigrationsDir {
 
 fn read_migration(name: String, folder: &Path) -> LocalMigration {
     let script = folder.join(MIGRATION_SCRIPT);
-    match std::fs::read(&script) {
-        Ok(bytes) => LocalMigration {
+    let mut sums = Checksums::default();
+    match bounded_read::read_chunks(&script, bounded_read::MIGRATION_SQL_MAX, |c| sums.update(c)) {
+        Ok(()) => LocalMigration {
             name,
-            checksums: checksum_variants(&bytes),
+            checksums: sums.finish(),
             error: None,
         },
         Err(e) => LocalMigration {
             name,
             checksums: Vec::new(),
-            error: Some(if e.kind() == std::io::ErrorKind::NotFound {
-                format!("missing {MIGRATION_SCRIPT}")
-            } else {
-                format!("unreadable: {}", io_reason(&e))
+            error: Some(match e {
+                ReadError::NotFound { .. } => format!("missing {MIGRATION_SCRIPT}"),
+                e => e.with_path(Path::new(MIGRATION_SCRIPT)).to_string(),
             }),
         },
     }
@@ -134,8 +141,8 @@ fn read_migration(name: String, folder: &Path) -> LocalMigration {
 
 /// The provider of a `migration_lock.toml`, or the problem (with the file path).
 fn read_lock(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: unreadable: {}", path.display(), io_reason(&e)))?;
+    let text =
+        bounded_read::read_text(path, bounded_read::LOCK_TOML_MAX).map_err(|e| e.to_string())?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
         let line = e
             .span()
@@ -150,27 +157,76 @@ fn read_lock(path: &Path) -> Result<String, String> {
     }
 }
 
-/// An io::Error as a short lowercase reason: "permission denied", "is a directory".
-fn io_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    let s = match s.find(" (os error") {
-        Some(i) => s.get(..i).unwrap_or(&s).to_owned(),
-        None => s,
-    };
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => s,
-    }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+fn hex(digest: &[u8]) -> String {
     let mut s = String::with_capacity(64);
-    for b in digest.iter() {
+    for b in digest {
         s.push_str(&format!("{b:02x}"));
     }
     s
+}
+
+/// The three digests of [`checksum_variants`], fed chunk by chunk so a script is never held
+/// in memory whole: as-is, CRLF → LF, and every line ending as CRLF (from the LF form).
+#[derive(Default)]
+struct Checksums {
+    raw: Sha256,
+    lf: Sha256,
+    crlf: Sha256,
+    /// A `\r` at the end of the previous chunk, not yet known to start a CRLF.
+    pending_cr: bool,
+    lf_buf: Vec<u8>,
+    crlf_buf: Vec<u8>,
+}
+
+impl Checksums {
+    fn emit_lf(&mut self, b: u8) {
+        self.lf_buf.push(b);
+        if b == b'\n' {
+            self.crlf_buf.push(b'\r');
+        }
+        self.crlf_buf.push(b);
+    }
+
+    fn update(&mut self, chunk: &[u8]) {
+        self.raw.update(chunk);
+        for &b in chunk {
+            if std::mem::take(&mut self.pending_cr) && b != b'\n' {
+                self.emit_lf(b'\r');
+            }
+            if b == b'\r' {
+                self.pending_cr = true;
+            } else {
+                self.emit_lf(b);
+            }
+        }
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        self.lf.update(&self.lf_buf);
+        self.crlf.update(&self.crlf_buf);
+        self.lf_buf.clear();
+        self.crlf_buf.clear();
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if std::mem::take(&mut self.pending_cr) {
+            self.emit_lf(b'\r');
+            self.flush();
+        }
+        let mut out: Vec<String> = Vec::with_capacity(3);
+        for digest in [
+            self.raw.finalize(),
+            self.lf.finalize(),
+            self.crlf.finalize(),
+        ] {
+            let sum = hex(&digest);
+            if !out.contains(&sum) {
+                out.push(sum);
+            }
+        }
+        out
+    }
 }
 
 /// The checksums a migration script may have been recorded with: lowercase SHA-256 hex of the
@@ -178,32 +234,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// CRLF (from the LF form, so a mixed file also yields its pure-CRLF variant); duplicates
 /// removed, order kept. Mirrors Prisma's line-ending-agnostic `script_matches_checksum`.
 pub fn checksum_variants(bytes: &[u8]) -> Vec<String> {
-    let mut lf = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-            lf.push(b'\n');
-            i += 2;
-        } else {
-            lf.push(b);
-            i += 1;
-        }
-    }
-    let mut crlf = Vec::with_capacity(lf.len() + lf.len() / 16);
-    for &b in &lf {
-        if b == b'\n' {
-            crlf.push(b'\r');
-        }
-        crlf.push(b);
-    }
-    let mut out: Vec<String> = Vec::with_capacity(3);
-    for variant in [bytes, &lf, &crlf] {
-        let sum = sha256_hex(variant);
-        if !out.contains(&sum) {
-            out.push(sum);
-        }
-    }
-    out
+    let mut sums = Checksums::default();
+    sums.update(bytes);
+    sums.finish()
 }
 
 /// Canonical family of a provider name or URL scheme: `postgresql`, `mysql`, `sqlite`,

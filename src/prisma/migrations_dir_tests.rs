@@ -105,10 +105,64 @@ fn missing_and_unreadable_scripts() {
     assert!(dir.migrations[0].checksums.is_empty());
     assert_eq!(
         dir.migrations[1].error.as_deref(),
-        Some("unreadable: is a directory")
+        Some("migration.sql: refused: a directory, not a regular file")
     );
     assert!(dir.migrations[1].checksums.is_empty());
     assert!(dir.problems.is_empty());
+}
+
+#[test]
+fn special_scripts_and_lock_files_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let m = root.join("20250101000000_zero");
+    fs::create_dir(&m).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", m.join("migration.sql")).unwrap();
+    let fifo = root.join("20250102000000_fifo");
+    fs::create_dir(&fifo).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        fifo.join("migration.sql"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/dev/zero", root.join("migration_lock.toml")).unwrap();
+    let dir = read(root);
+    assert_eq!(
+        dir.migrations[0].error.as_deref(),
+        Some("migration.sql: refused: a character device, not a regular file")
+    );
+    assert_eq!(
+        dir.migrations[1].error.as_deref(),
+        Some("migration.sql: refused: a FIFO, not a regular file")
+    );
+    assert_eq!(dir.problems.len(), 1, "{:?}", dir.problems);
+    assert!(
+        dir.problems[0]
+            .ends_with("migration_lock.toml: refused: a character device, not a regular file"),
+        "{:?}",
+        dir.problems
+    );
+}
+
+#[test]
+fn streamed_checksums_match_across_chunk_boundaries() {
+    // A CRLF split between two 64 KiB chunks still counts as one line ending.
+    let mut sql = vec![b'x'; (64 << 10) - 1];
+    sql.extend_from_slice(b"\r\nSELECT 1;\r\n");
+    let tmp = tempfile::tempdir().unwrap();
+    migration(tmp.path(), "20250101000000_big", &sql);
+    let dir = read(tmp.path());
+    let lf: Vec<u8> = String::from_utf8(sql.clone())
+        .unwrap()
+        .replace("\r\n", "\n")
+        .into_bytes();
+    let sums = &dir.migrations[0].checksums;
+    assert_eq!(sums, &checksum_variants(&sql));
+    assert_eq!(sums.len(), 2);
+    assert_eq!(sums[1], checksum_variants(&lf)[0]);
 }
 
 #[test]

@@ -16,8 +16,11 @@
 //!
 //! Overrides are relative to the project root; config file paths to the config file's folder.
 //! Anything that could not be read or had to be guessed is explained in
-//! [`PrismaProject::notes`].
+//! [`PrismaProject::notes`]; what could not be read at all (a file refused by
+//! [`crate::bounded_read`], a schema with syntax errors, a configured schema that does not
+//! exist, a config nested too deep) is also listed in [`PrismaProject::errors`].
 
+use crate::bounded_read::{self, ReadError};
 use crate::prisma::config_ts::{self, PrismaConfigTs};
 use crate::prisma::schema::{self, Schema, UrlSource};
 use std::path::{Path, PathBuf};
@@ -55,6 +58,32 @@ pub struct PrismaProject {
     /// at runtime; devtop does not run it, so it used the default" or
     /// "prisma/schema.prisma:12: unmatched `}`".
     pub notes: Vec<String>,
+    /// The notes that are errors (a file that could not be read or parsed, a configured schema
+    /// that does not exist), each naming the file and, when known, the line. Headless
+    /// commands print these and fail their check.
+    pub errors: Vec<String>,
+    /// Where the migrations folder was configured ("devtop.toml [prisma] migrations",
+    /// "prisma.config.ts migrations.path"); `None` for the default next to the schema. A
+    /// configured folder that does not exist is a configuration error.
+    pub migrations_configured: Option<String>,
+}
+
+/// Notes and the subset of them that are errors, as they are collected.
+#[derive(Default)]
+struct Notes {
+    notes: Vec<String>,
+    errors: Vec<String>,
+}
+
+impl Notes {
+    fn note(&mut self, n: String) {
+        self.notes.push(n);
+    }
+
+    fn error(&mut self, e: String) {
+        self.notes.push(e.clone());
+        self.errors.push(e);
+    }
 }
 
 /// Locate the Prisma files of the project at `root`. `schema_override` and
@@ -65,34 +94,48 @@ pub fn locate(
     schema_override: Option<&Path>,
     migrations_override: Option<&Path>,
 ) -> PrismaProject {
-    let mut notes = Vec::new();
+    let mut notes = Notes::default();
     let config = read_config(root, &mut notes);
     let (config_dir, cfg) = match &config {
-        Some((dir, cfg)) => (dir.as_path(), Some(cfg)),
+        Some((dir, cfg, _)) => (dir.as_path(), Some(cfg)),
         None => (root, None),
     };
 
-    let schema_path = match (schema_override, cfg.and_then(|c| c.schema.as_deref())) {
-        (Some(o), _) => root.join(o),
-        (None, Some(s)) => config_dir.join(s),
-        (None, None) => {
-            let from_package = if config.is_none() {
-                package_json_schema(root, &mut notes)
-            } else {
-                None
-            };
-            from_package.map_or_else(|| default_schema(root), |s| root.join(s))
-        }
-    };
+    let config_name = config
+        .as_ref()
+        .map(|(_, _, name)| name.as_str())
+        .unwrap_or("prisma.config.ts");
+    let (schema_path, schema_configured) =
+        match (schema_override, cfg.and_then(|c| c.schema.as_deref())) {
+            (Some(o), _) => (root.join(o), true),
+            (None, Some(s)) => (config_dir.join(s), true),
+            (None, None) => {
+                let from_package = if config.is_none() {
+                    package_json_schema(root, &mut notes)
+                } else {
+                    None
+                };
+                match from_package {
+                    Some(s) => (root.join(s), true),
+                    None => (default_schema(root), false),
+                }
+            }
+        };
 
-    let (schema, datasource_file) = read_schema(root, &schema_path, &mut notes);
+    let (schema, datasource_file) = read_schema(root, &schema_path, schema_configured, &mut notes);
 
-    let migrations_dir = match (
+    let (migrations_dir, migrations_configured) = match (
         migrations_override,
         cfg.and_then(|c| c.migrations.as_deref()),
     ) {
-        (Some(o), _) => root.join(o),
-        (None, Some(m)) => config_dir.join(m),
+        (Some(o), _) => (
+            root.join(o),
+            Some("devtop.toml [prisma] migrations".to_owned()),
+        ),
+        (None, Some(m)) => (
+            config_dir.join(m),
+            Some(format!("{config_name} migrations.path")),
+        ),
         (None, None) => {
             let base = if schema_path.is_dir() {
                 datasource_file
@@ -104,7 +147,7 @@ pub fn locate(
                     .parent()
                     .map_or_else(|| root.to_owned(), Path::to_owned)
             };
-            base.join("migrations")
+            (base.join("migrations"), None)
         }
     };
 
@@ -116,7 +159,7 @@ pub fn locate(
         (Some(var), _) => var,
         (None, Some(UrlSource::Env(var))) => var.clone(),
         (None, Some(UrlSource::Literal)) => {
-            notes.push(format!(
+            notes.note(format!(
                 "{}: the datasource url is a literal string (not shown); devtop reads \
                  {DEFAULT_URL_ENV} instead",
                 shown(root, datasource_file.as_deref().unwrap_or(&schema_path))
@@ -132,7 +175,9 @@ pub fn locate(
         migrations_dir,
         url_env,
         schema,
-        notes,
+        notes: notes.notes,
+        errors: notes.errors,
+        migrations_configured,
     }
 }
 
@@ -144,43 +189,57 @@ fn shown(root: &Path, path: &Path) -> String {
         .to_string()
 }
 
-/// The first config file at `root`, read statically: (its folder, what it says).
-fn read_config(root: &Path, notes: &mut Vec<String>) -> Option<(PathBuf, PrismaConfigTs)> {
+/// The first config file at `root`, read statically: (its folder, what it says, its name).
+/// A config file that exists but cannot be read (refused, too large, not UTF-8) is an error;
+/// the defaults are used instead.
+fn read_config(root: &Path, notes: &mut Notes) -> Option<(PathBuf, PrismaConfigTs, String)> {
     let path = CONFIG_FILES
         .iter()
         .map(|name| root.join(name))
-        .find(|p| p.is_file())?;
+        .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir()))?;
     let dir = path
         .parent()
         .map_or_else(|| root.to_owned(), Path::to_owned);
     let name = shown(root, &path);
-    let text = match std::fs::read_to_string(&path) {
+    let text = match bounded_read::read_text(&path, bounded_read::CONFIG_TS_MAX) {
         Ok(text) => text,
         Err(e) => {
-            notes.push(format!(
-                "{name}: unreadable ({e}); using the default locations"
+            notes.error(format!(
+                "{}; using the default locations",
+                e.with_path(Path::new(&name))
             ));
-            return Some((dir, PrismaConfigTs::default()));
+            return Some((dir, PrismaConfigTs::default(), name));
         }
     };
     let cfg = config_ts::parse(&text);
+    for e in &cfg.errors {
+        notes.error(format!("{name}:{e}"));
+    }
     if !cfg.unreadable.is_empty() {
-        notes.push(format!(
+        notes.note(format!(
             "{name}: {}; devtop does not run it, so the defaults are used there",
             cfg.unreadable.join("; ")
         ));
     }
-    Some((dir, cfg))
+    Some((dir, cfg, name))
 }
 
-/// `"prisma": {"schema": "..."}` of `<root>/package.json`.
-fn package_json_schema(root: &Path, notes: &mut Vec<String>) -> Option<String> {
+/// `"prisma": {"schema": "..."}` of `<root>/package.json`. A package.json that exists but
+/// cannot be read or is not JSON is an error.
+fn package_json_schema(root: &Path, notes: &mut Notes) -> Option<String> {
     let path = root.join("package.json");
-    let text = std::fs::read_to_string(&path).ok()?;
+    let text = match bounded_read::read_text(&path, bounded_read::PACKAGE_JSON_MAX) {
+        Ok(text) => text,
+        Err(ReadError::NotFound { .. }) => return None,
+        Err(e) => {
+            notes.error(e.with_path(Path::new("package.json")).to_string());
+            return None;
+        }
+    };
     let json: serde_json::Value = match serde_json::from_str(&text) {
         Ok(json) => json,
         Err(e) => {
-            notes.push(format!("package.json:{}: invalid JSON: {e}", e.line()));
+            notes.error(format!("package.json:{}: invalid JSON: {e}", e.line()));
             return None;
         }
     };
@@ -188,7 +247,7 @@ fn package_json_schema(root: &Path, notes: &mut Vec<String>) -> Option<String> {
         None => None,
         Some(serde_json::Value::String(s)) => Some(s.clone()),
         Some(_) => {
-            notes.push("package.json: `prisma.schema` is not a string; ignored".to_owned());
+            notes.note("package.json: `prisma.schema` is not a string; ignored".to_owned());
             None
         }
     }
@@ -214,14 +273,15 @@ fn default_schema(root: &Path) -> PathBuf {
 fn read_schema(
     root: &Path,
     path: &Path,
-    notes: &mut Vec<String>,
+    configured: bool,
+    notes: &mut Notes,
 ) -> (Option<Schema>, Option<PathBuf>) {
     if path.is_dir() {
         let mut files = Vec::new();
         collect_prisma_files(root, path, 0, &mut files, notes);
         files.sort();
         if files.is_empty() {
-            notes.push(format!(
+            notes.error(format!(
                 "{}: no .prisma files in the schema folder",
                 shown(root, path)
             ));
@@ -252,8 +312,13 @@ fn read_schema(
         }
         return (merged, datasource_file);
     }
-    if !path.exists() {
-        notes.push(format!("schema not found: {}", shown(root, path)));
+    if std::fs::symlink_metadata(path).is_err() {
+        let msg = format!("schema not found: {}", shown(root, path));
+        if configured {
+            notes.error(msg);
+        } else {
+            notes.note(msg);
+        }
         return (None, None);
     }
     let schema = parse_file(root, path, notes);
@@ -264,18 +329,18 @@ fn read_schema(
     (schema, datasource_file)
 }
 
-fn parse_file(root: &Path, path: &Path, notes: &mut Vec<String>) -> Option<Schema> {
-    let text = match std::fs::read_to_string(path) {
+fn parse_file(root: &Path, path: &Path, notes: &mut Notes) -> Option<Schema> {
+    let text = match bounded_read::read_text(path, bounded_read::SCHEMA_MAX) {
         Ok(text) => text,
         Err(e) => {
-            notes.push(format!("{}: unreadable: {e}", shown(root, path)));
+            notes.error(e.with_path(Path::new(&shown(root, path))).to_string());
             return None;
         }
     };
     match schema::parse(&text) {
         Ok(s) => Some(s),
         Err(e) => {
-            notes.push(format!("{}:{}: {}", shown(root, path), e.line, e.message));
+            notes.error(format!("{}:{}: {}", shown(root, path), e.line, e.message));
             None
         }
     }
@@ -288,7 +353,7 @@ fn collect_prisma_files(
     dir: &Path,
     depth: usize,
     out: &mut Vec<PathBuf>,
-    notes: &mut Vec<String>,
+    notes: &mut Notes,
 ) {
     if depth > 8 {
         return;
@@ -296,7 +361,11 @@ fn collect_prisma_files(
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
-            notes.push(format!("{}: unreadable: {e}", shown(root, dir)));
+            notes.error(format!(
+                "{}: unreadable: {}",
+                shown(root, dir),
+                bounded_read::io_reason(&e)
+            ));
             return;
         }
     };

@@ -321,3 +321,40 @@ fn default_schema_folder() {
     );
     assert_eq!(p.provider.as_deref(), Some("postgresql"));
 }
+
+#[test]
+fn special_huge_and_deep_files_are_errors_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fs::create_dir_all(root.join("prisma")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", root.join("prisma/schema.prisma")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", root.join("package.json")).unwrap();
+    let p = locate(root, None, None);
+    assert_eq!(
+        p.errors,
+        [
+            "package.json: refused: a character device, not a regular file",
+            "prisma/schema.prisma: refused: a character device, not a regular file",
+        ]
+    );
+    assert!(p.schema.is_none());
+    // A config nested 20,000 deep: refused with its line, the defaults are used.
+    let deep = format!(
+        "import {{ defineConfig }} from \"prisma/config\";\nexport default defineConfig({{\n  schema: {}1{}\n}});\n",
+        "{a:".repeat(20_000),
+        "}".repeat(20_000)
+    );
+    fs::write(root.join("prisma.config.ts"), deep).unwrap();
+    let p = locate(root, None, None);
+    assert_eq!(
+        p.errors[0],
+        "prisma.config.ts:3: brackets nested more than 64 levels deep; not read"
+    );
+    fs::write(root.join("prisma.config.ts"), "x".repeat(2 << 20)).unwrap();
+    let p = locate(root, None, None);
+    assert!(
+        p.errors[0].starts_with("prisma.config.ts: refused: larger than 1 MiB"),
+        "{:?}",
+        p.errors
+    );
+}

@@ -1,6 +1,9 @@
-//! The event loop: keys, snapshots and effect results become actions; `update` changes the
-//! state and returns commands; commands run here (the effects layer); the frame is redrawn only
-//! when something changed. Generic over the backend and the event stream so a test can drive it.
+//! The event loop: keys, snapshots, effect results and signals become actions; `update` changes
+//! the state and returns commands; commands run here (the effects layer); the frame is redrawn
+//! only when something changed, at most once per frame. Every input is awaited in one
+//! `tokio::select!` — never polled with `now_or_never()` — so a key redraws within a frame
+//! whatever the refresh interval. Generic over the backend and the event stream so a test
+//! drives the real loop.
 
 use crate::collect::tasks::{self, ProcessControl};
 use crate::collect::{cli_drift, databases, migrations_watch};
@@ -10,26 +13,62 @@ use crate::model::database::DbSnapshot;
 use crate::model::kill_plan::PlannedKill;
 use crate::prisma::migrations_dir::MigrationsDir;
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
+use crate::tui::input::{self, Input};
+use crate::tui::signals::{self, Received, Signals};
 use crate::tui::state::AppState;
 use crate::tui::update::{Action, Command, LogScroll, update};
 use crate::tui::{logging, terminal};
-use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::event::{Event, KeyEventKind};
 use futures::{FutureExt, Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
-use tokio::signal::unix::{SignalKind, signal};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tui_logger::{TuiWidgetEvent, TuiWidgetState};
 
-/// Open the TUI on `setup` and block until the user quits. Returns the exit code.
+/// Frame interval: at most one draw per frame, and only when something changed.
+pub const FRAME: Duration = Duration::from_millis(16);
+
+/// How the loop ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// `q`, Ctrl-C or F10.
+    Quit,
+    /// An ending signal from outside (SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1), by number.
+    Signal(i32),
+    /// The terminal went away (hang-up, end of input, a failed write): the reason.
+    TerminalGone(String),
+}
+
+impl Ending {
+    /// Exit code: 0 for quit, 128 + n for signal n, 129 (as SIGHUP) for a terminal gone.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Ending::Quit => EXIT_OK,
+            Ending::Signal(n) => signals::exit_code(*n),
+            Ending::TerminalGone(_) => signals::exit_code(rustix::process::Signal::HUP.as_raw()),
+        }
+    }
+}
+
+/// Open the TUI on `setup` and block until it ends (quit, signal, terminal gone). Returns
+/// the exit code; the terminal is restored on every path.
 pub fn run(setup: Setup) -> i32 {
+    run_with(|| Ok(setup))
+}
+
+/// Like [`run`], with the setup made by `prepare` once the ending signals are caught: a
+/// SIGINT or SIGTERM while `prepare` runs (the demo starting its processes, say) ends devtop
+/// right after it, through the same path as any other ending, so the caller can clean up.
+/// `prepare` returns the setup, or a message and an exit code.
+pub fn run_with(prepare: impl FnOnce() -> Result<Setup, (String, i32)>) -> i32 {
     if !std::io::stdout().is_terminal() {
-        eprintln!(
-            "devtop: the dashboard needs a terminal; for scripts use `devtop status [--json]`"
+        crate::headless::out::error(
+            "the dashboard needs a terminal; for scripts use `devtop status [--json]`",
         );
         return EXIT_USAGE;
     }
@@ -39,45 +78,84 @@ pub fn run(setup: Setup) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("devtop: cannot start the runtime: {e}");
+            crate::headless::out::error(&format!("cannot start the runtime: {e}"));
             return EXIT_FAILURE;
         }
     };
     logging::init();
+    // Signals first: from here on SIGINT and friends end the loop instead of the process.
+    let sigs = {
+        let _in_runtime = rt.enter();
+        Signals::new()
+    };
+    let mut sigs = match sigs {
+        Ok(s) => s,
+        Err(e) => {
+            crate::headless::out::error(&format!("cannot install signal handlers: {e}"));
+            return EXIT_FAILURE;
+        }
+    };
+    // Outside the runtime: `prepare` may run a runtime of its own (the demo's SQLite files).
+    let setup = match prepare() {
+        Ok(s) => s,
+        Err((msg, code)) => {
+            crate::headless::out::error(&msg);
+            return code;
+        }
+    };
     let code = rt.block_on(async move {
-        let mut term = match terminal::init() {
+        if let Some(Received::End(n)) = sigs.recv().now_or_never() {
+            return signals::exit_code(n);
+        }
+        let input = match input::spawn() {
+            Ok(i) => i,
+            Err(e) => {
+                crate::headless::out::error(&format!("cannot read the terminal: {e}"));
+                return EXIT_USAGE;
+            }
+        };
+        let mut term = match terminal::init(setup.config.mouse) {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("devtop: cannot set up the terminal: {e}");
+                crate::headless::out::error(&format!("cannot set up the terminal: {e}"));
                 return EXIT_FAILURE;
             }
         };
         let guard = terminal::RestoreGuard;
-        let result = run_loop(&mut term, setup, EventStream::new()).await;
+        let result = run_loop(&mut term, setup, input, Some(sigs)).await;
         drop(guard);
+        // ratatui's `Terminal` shows the cursor on drop and `eprintln!`s when that fails — on
+        // a terminal that is gone that write fails too and the process would panic (exit
+        // 101). The cursor was shown by the restore above; the terminal is not dropped.
+        std::mem::forget(term);
         match result {
-            Ok(()) => EXIT_OK,
+            Ok(ending) => ending.exit_code(),
             Err(e) => {
-                eprintln!("devtop: {e}");
+                // Not `eprintln!`: it panics when stderr is a terminal that is gone.
+                let _ = writeln!(std::io::stderr(), "devtop: {e}");
                 EXIT_FAILURE
             }
         }
     });
-    // Never hang on quit: a kill still waiting out its grace or a stuck DNS lookup is
+    // Never hang on the way out: a kill still waiting out its grace or a stuck DNS lookup is
     // abandoned (the terminal is already restored).
-    rt.shutdown_timeout(std::time::Duration::from_millis(300));
+    rt.shutdown_timeout(Duration::from_millis(300));
     code
 }
 
-/// The loop proper: runs the collectors for `setup` until quit, SIGTERM or SIGHUP.
+/// The loop proper: runs the collectors for `setup` until quit, an ending signal (when
+/// `signals` is given) or the end of `events`. Each input is awaited in one `select!` (events,
+/// snapshots, effect results, signals, the frame deadline); the screen is drawn when something
+/// changed, at most once per [`FRAME`]. Errors when a collector stops unexpectedly.
 pub async fn run_loop<B, S>(
     terminal: &mut Terminal<B>,
     setup: Setup,
     mut events: S,
-) -> Result<(), String>
+    mut signals: Option<Signals>,
+) -> Result<Ending, String>
 where
     B: Backend,
-    S: Stream<Item = std::io::Result<Event>> + Unpin,
+    S: Stream<Item = Input> + Unpin,
 {
     let cancel = CancellationToken::new();
     let _stop = cancel.clone().drop_guard();
@@ -106,6 +184,10 @@ where
         ),
         local,
     };
+    state.protected = signal::protected();
+    state.no_color = crate::ui::theme::no_color_env() || setup.config.no_color;
+    state.refresh = setup.config.refresh;
+    state.mouse = setup.config.mouse;
     state.prisma = Arc::new(setup.prisma.clone());
     state.dbs = db.dbs.borrow_and_update().clone();
     state.local_migrations = db.local.borrow_and_update().clone();
@@ -114,8 +196,6 @@ where
         log::warn!("{note}");
     }
     let (atx, mut arx) = mpsc::unbounded_channel::<Action>();
-    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let logs = TuiWidgetState::new();
     log::info!(
         "devtop started: project {} scope {}, refresh {:?}",
@@ -123,66 +203,60 @@ where
         state.scope.label(),
         setup.config.refresh
     );
-    // The next input of any kind (key, snapshot, effect result, signal), as a future.
-    macro_rules! next {
-        () => {
-            next_action(
-                &mut events,
-                &mut c,
-                &mut db,
-                &mut arx,
-                &mut sigterm,
-                &mut sighup,
-            )
-        };
-    }
     let mut dirty = true;
-    loop {
-        if dirty {
-            logging::pump();
-            terminal
-                .draw(|f| {
-                    crate::ui::render(f, &state, &logs);
-                })
-                .map_err(|e| format!("cannot draw: {e}"))?;
-            state.page = crate::ui::process_page_rows(terminal.get_frame().area());
-            dirty = false;
-        }
-        if state.quit {
-            break;
-        }
-        let mut next = Some(next!().await);
-        while let Some(step) = next {
-            match step {
+    let mut last_draw: Option<Instant> = None;
+    let mut gone: Option<String> = None;
+    while !state.quit {
+        let deadline = last_draw.map_or_else(Instant::now, |t| t + FRAME);
+        tokio::select! {
+            biased;
+            () = tokio::time::sleep_until(deadline.into()), if dirty => {
+                logging::pump();
+                let drawn = terminal.draw(|f| crate::ui::render(f, &state, &logs));
+                if let Err(e) = drawn {
+                    // The terminal is gone (EIO) or refuses output: end like a hang-up.
+                    gone = Some(format!("cannot draw: {e}"));
+                    break;
+                }
+                let area = terminal.get_frame().area();
+                update(&mut state, Action::Resize(area.width, area.height));
+                last_draw = Some(Instant::now());
+                dirty = false;
+            }
+            step = next_step(&mut events, &mut c, &mut db, &mut arx, signals.as_mut()) => match step {
                 Step::Action(a) => {
-                    let cmds = update(&mut state, a);
-                    dirty = true;
-                    for cmd in cmds {
+                    for cmd in update(&mut state, a) {
                         execute(cmd, &state, &c.control, &atx, &logs);
                     }
+                    dirty = true;
                 }
                 Step::Redraw => dirty = true,
                 Step::Ignore => {}
-                Step::InputClosed => state.quit = true,
+                Step::InputClosed(why) => {
+                    gone = Some(why);
+                    break;
+                }
                 Step::Closed => {
                     cancel.cancel();
                     return Err("a collector stopped unexpectedly (see the log above)".into());
                 }
-            }
-            // Drain whatever is already queued, then draw once.
-            next = next!().now_or_never();
+            },
         }
     }
     cancel.cancel();
-    Ok(())
+    Ok(match (gone, state.ended_by) {
+        (Some(why), _) => Ending::TerminalGone(why),
+        (None, Some(n)) => Ending::Signal(n),
+        (None, None) => Ending::Quit,
+    })
 }
 
 enum Step {
     Action(Action),
     Redraw,
     Ignore,
-    /// The terminal's input ended (like SIGHUP): quit normally.
-    InputClosed,
+    /// The terminal's input ended (hang-up, end of file, read error): the reason.
+    InputClosed(String),
     /// A collector's channel closed: its task ended (it panicked).
     Closed,
 }
@@ -194,24 +268,42 @@ struct DbFeeds {
     cli: watch::Receiver<Arc<cli_drift::CliDiffs>>,
 }
 
-async fn next_action<S>(
+/// The next signal, or never when there are no listeners (tests).
+async fn next_signal(signals: Option<&mut Signals>) -> Received {
+    match signals {
+        Some(s) => s.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A terminal event as a step of the loop.
+fn event_step(ev: Option<Input>) -> Step {
+    match ev {
+        Some(Input::Event(Event::Key(k))) if k.kind == KeyEventKind::Press => {
+            Step::Action(Action::Key(k))
+        }
+        Some(Input::Event(Event::Resize(w, h))) => Step::Action(Action::Resize(w, h)),
+        Some(Input::Event(Event::Mouse(m))) if crate::tui::mouse::wanted(&m) => {
+            Step::Action(Action::Mouse(m))
+        }
+        Some(Input::Event(_)) => Step::Ignore,
+        Some(Input::Closed(why)) => Step::InputClosed(why),
+        None => Step::InputClosed("the terminal's input ended".into()),
+    }
+}
+
+async fn next_step<S>(
     events: &mut S,
     c: &mut tasks::Collectors,
     db: &mut DbFeeds,
     arx: &mut mpsc::UnboundedReceiver<Action>,
-    sigterm: &mut tokio::signal::unix::Signal,
-    sighup: &mut tokio::signal::unix::Signal,
+    signals: Option<&mut Signals>,
 ) -> Step
 where
-    S: Stream<Item = std::io::Result<Event>> + Unpin,
+    S: Stream<Item = Input> + Unpin,
 {
     tokio::select! {
-        ev = events.next() => match ev {
-            Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => Step::Action(Action::Key(k)),
-            Some(Ok(Event::Resize(..))) => Step::Redraw,
-            Some(Ok(_)) => Step::Ignore,
-            Some(Err(_)) | None => Step::InputClosed,
-        },
+        ev = events.next() => event_step(ev),
         r = c.processes.changed() => match r {
             Ok(()) => Step::Action(Action::Processes(c.processes.borrow_and_update().clone())),
             Err(_) => Step::Closed,
@@ -224,8 +316,13 @@ where
         Ok(()) = db.local.changed() => Step::Action(Action::LocalMigrations(db.local.borrow_and_update().clone())),
         Ok(()) = db.cli.changed() => Step::Action(Action::CliDiffs(db.cli.borrow_and_update().clone())),
         Some(a) = arx.recv() => Step::Action(a),
-        _ = sigterm.recv() => Step::Action(Action::Terminate),
-        _ = sighup.recv() => Step::Action(Action::Terminate),
+        sig = next_signal(signals) => match sig {
+            Received::End(n) => Step::Action(Action::Terminate(n)),
+            Received::Resize => match crossterm::terminal::size() {
+                Ok((w, h)) => Step::Action(Action::Resize(w, h)),
+                Err(_) => Step::Redraw,
+            },
+        },
     }
 }
 
@@ -239,15 +336,7 @@ fn execute(
 ) {
     match cmd {
         Command::Kill(plan) => {
-            for k in &plan {
-                log::info!(
-                    "PID {} ({} {}): SIGTERM — {}",
-                    k.pid,
-                    k.role.label(),
-                    k.name,
-                    k.reason
-                );
-            }
+            // Logged per PID once the outcome is known (Action::KillDone), never before.
             let grace = state.grace;
             let tx = atx.clone();
             tokio::task::spawn_blocking(move || {
@@ -261,6 +350,9 @@ fn execute(
         }
         Command::Refresh => {
             let _ = control.send(ProcessControl::RefreshNow);
+        }
+        Command::SetRefresh(d) => {
+            let _ = control.send(ProcessControl::SetRefresh(d));
         }
         Command::LogScroll(dir) => logs.transition(match dir {
             LogScroll::Up => TuiWidgetEvent::PrevPageKey,

@@ -26,6 +26,8 @@ pub enum Intent {
     Details,
     /// Start typing a filter.
     Filter,
+    /// Search: jump to the next matching row (htop's F3).
+    Search,
     /// Sort by CPU.
     SortCpu,
     /// Sort by RSS.
@@ -52,6 +54,12 @@ pub enum Intent {
     Confirm,
     /// Close a popup / clear the filter.
     Cancel,
+    /// Freeze the process list (htop's `z`); again to resume.
+    Pause,
+    /// Collect more often (shorter refresh interval).
+    Faster,
+    /// Collect less often (longer refresh interval).
+    Slower,
 }
 
 /// Where a key is pressed: the main screen or a popup.
@@ -78,6 +86,8 @@ pub struct Binding {
     pub intent: Intent,
     /// Help text.
     pub desc: &'static str,
+    /// Name in the key bar on the bottom line (None: help popup only).
+    pub bar: Option<&'static str>,
 }
 
 const fn b(
@@ -93,15 +103,83 @@ const fn b(
         context,
         intent,
         desc,
+        bar: None,
+    }
+}
+
+impl Binding {
+    /// The same binding, shown in the key bar as `name`.
+    const fn bar(self, name: &'static str) -> Binding {
+        Binding {
+            bar: Some(name),
+            ..self
+        }
+    }
+
+    /// The key shown in the key bar: the F-key alias when there is one (as htop), else the
+    /// first key of the label.
+    pub fn bar_key(&self) -> &'static str {
+        self.label
+            .split(' ')
+            .find(|k| k.starts_with('F') && k.len() > 1)
+            .unwrap_or_else(|| self.label.split(['/', ' ']).next().unwrap_or(self.label))
     }
 }
 
 use Context::{Confirm as C, Main as M, Popup as P};
-use KeyCode::{Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
+use KeyCode::{Char, Down, End, Enter, Esc, F, Home, PageDown, PageUp, Tab, Up};
 
 /// Every binding. Ctrl-C always quits (handled before the table).
 pub const BINDINGS: &[Binding] = &[
-    b("q", &[Char('q')], M, Intent::Quit, "quit (Ctrl-C too)"),
+    b("? F1", &[Char('?'), F(1)], M, Intent::Help, "this help").bar("Help"),
+    b(
+        "F3",
+        &[F(3)],
+        M,
+        Intent::Search,
+        "search as you type: jump to the next row whose PID, role, name or argv matches (F3 again: next)",
+    )
+    .bar("Search"),
+    b(
+        "/ F4",
+        &[Char('/'), F(4)],
+        M,
+        Intent::Filter,
+        "filter as you type (PID, role, name, argv)",
+    )
+    .bar("Filter"),
+    b(
+        "t F5",
+        &[Char('t'), F(5)],
+        M,
+        Intent::ToggleTree,
+        "tree / flat list",
+    )
+    .bar("Tree"),
+    b(
+        "o F6",
+        &[Char('o'), F(6)],
+        M,
+        Intent::SortNext,
+        "next sort order",
+    )
+    .bar("Sort"),
+    b(
+        "x F9",
+        &[Char('x'), F(9)],
+        M,
+        Intent::KillSelected,
+        "kill selected + children",
+    )
+    .bar("Kill"),
+    b(
+        "q F10",
+        &[Char('q'), F(10)],
+        M,
+        Intent::Quit,
+        "quit (Ctrl-C too)",
+    )
+    .bar("Quit"),
     b(
         "1",
         &[Char('1')],
@@ -115,8 +193,8 @@ pub const BINDINGS: &[Binding] = &[
         M,
         Intent::ViewDatabases,
         "screen: databases, migrations",
-    ),
-    b("?", &[Char('?')], M, Intent::Help, "this help"),
+    )
+    .bar("DBs"),
     b(
         "↑/k",
         &[Up, Char('k')],
@@ -142,13 +220,6 @@ pub const BINDINGS: &[Binding] = &[
         Intent::Details,
         "details of the process",
     ),
-    b(
-        "/",
-        &[Char('/')],
-        M,
-        Intent::Filter,
-        "filter (PID, role, argv)",
-    ),
     b("P", &[Char('P')], M, Intent::SortCpu, "sort by CPU"),
     b("M", &[Char('M')], M, Intent::SortRss, "sort by RSS"),
     b(
@@ -158,8 +229,6 @@ pub const BINDINGS: &[Binding] = &[
         Intent::SortAge,
         "sort by age, oldest first",
     ),
-    b("o", &[Char('o')], M, Intent::SortNext, "next sort order"),
-    b("t", &[Char('t')], M, Intent::ToggleTree, "tree / flat list"),
     b("Tab", &[Tab], M, Intent::FocusNext, "focus next pane"),
     b(
         "s",
@@ -169,19 +238,29 @@ pub const BINDINGS: &[Binding] = &[
         "scope: user / project",
     ),
     b(
-        "x",
-        &[Char('x')],
-        M,
-        Intent::KillSelected,
-        "kill selected + children",
-    ),
-    b(
         "K",
         &[Char('K')],
         M,
         Intent::KillSuspects,
         "kill all suspects",
+    )
+    .bar("Suspects"),
+    b(
+        "z",
+        &[Char('z')],
+        M,
+        Intent::Pause,
+        "pause / resume the process list",
+    )
+    .bar("Pause"),
+    b(
+        "+",
+        &[Char('+'), Char('=')],
+        M,
+        Intent::Faster,
+        "refresh more often",
     ),
+    b("-", &[Char('-')], M, Intent::Slower, "refresh less often"),
     b("Esc", &[Esc], M, Intent::Cancel, "clear filter"),
     b(
         "y/Enter",
@@ -189,21 +268,28 @@ pub const BINDINGS: &[Binding] = &[
         C,
         Intent::Confirm,
         "confirm the kill",
-    ),
+    )
+    .bar("Kill"),
     b(
         "n/Esc",
         &[Char('n'), Esc, Char('q')],
         C,
         Intent::Cancel,
         "cancel",
-    ),
+    )
+    .bar("Cancel"),
+    b("↑/k", &[Up, Char('k')], C, Intent::Up, "scroll up"),
+    b("↓/j", &[Down, Char('j')], C, Intent::Down, "scroll down"),
+    b("PgUp", &[PageUp], C, Intent::PageUp, "page up"),
+    b("PgDn", &[PageDown], C, Intent::PageDown, "page down"),
     b(
         "Esc/q",
-        &[Esc, Char('q'), Enter, Char('?')],
+        &[Esc, Char('q'), Enter, Char('?'), F(1)],
         P,
         Intent::Cancel,
         "close the popup",
-    ),
+    )
+    .bar("Close"),
 ];
 
 /// Resolve a key press in a context. Ctrl-C quits everywhere.
@@ -215,6 +301,15 @@ pub fn resolve(key: KeyEvent, context: Context) -> Option<Intent> {
         .iter()
         .find(|b| b.context == context && b.codes.contains(&key.code))
         .map(|b| b.intent)
+}
+
+/// The key bar of `context`: (key, name) of the bindings that have a bar name, in table order.
+pub fn key_bar(context: Context) -> Vec<(&'static str, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter(|b| b.context == context)
+        .filter_map(|b| b.bar.map(|name| (b.bar_key(), name)))
+        .collect()
 }
 
 /// Bindings that share a key in one context (must be empty; checked by a test).
@@ -252,6 +347,14 @@ mod tests {
             let row = format!("| `{}` | {prefix}{} |", b.label, b.desc);
             assert!(readme.contains(&row), "README.md lacks the key row: {row}");
         }
+        // …and no row for a key that is gone.
+        let section = readme
+            .split("## Keys")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .unwrap_or_default();
+        let rows = section.lines().filter(|l| l.starts_with("| `")).count();
+        assert_eq!(rows, BINDINGS.len(), "README's key table has stale rows");
     }
 
     #[test]
@@ -279,6 +382,39 @@ mod tests {
         assert_eq!(
             resolve(key(Char('K')), Context::Main),
             Some(Intent::KillSuspects)
+        );
+        for (code, intent) in [
+            (F(1), Intent::Help),
+            (F(3), Intent::Search),
+            (F(4), Intent::Filter),
+            (F(5), Intent::ToggleTree),
+            (F(6), Intent::SortNext),
+            (F(9), Intent::KillSelected),
+            (F(10), Intent::Quit),
+        ] {
+            assert_eq!(resolve(key(code), Context::Main), Some(intent), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn key_bar_comes_from_the_table() {
+        let bar = key_bar(Context::Main);
+        for want in [
+            ("F1", "Help"),
+            ("F3", "Search"),
+            ("F4", "Filter"),
+            ("F5", "Tree"),
+            ("F6", "Sort"),
+            ("F9", "Kill"),
+            ("F10", "Quit"),
+            ("K", "Suspects"),
+            ("z", "Pause"),
+        ] {
+            assert!(bar.contains(&want), "{want:?} missing from {bar:?}");
+        }
+        assert_eq!(
+            key_bar(Context::Confirm),
+            vec![("y", "Kill"), ("n", "Cancel")]
         );
     }
 }

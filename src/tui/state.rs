@@ -5,14 +5,16 @@ use crate::collect::cli_drift::CliDiffs;
 use crate::collect::tasks::MemoryView;
 use crate::model::database::DbSnapshot;
 use crate::model::db_view::{EnvView, MatrixRow, derive_all, matrix};
-use crate::model::kill_plan::PlannedKill;
+use crate::model::kill_plan::KillPlan;
 use crate::model::process::ProcessInfo;
+use crate::model::refusal::Protected;
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::tree::{Row, Scope, SortKey, flat_rows, tree_rows};
 use crate::prisma::migrations_dir::MigrationsDir;
 use crate::prisma::project::PrismaProject;
+use ratatui::layout::Rect;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Which screen is shown (`1`, `2`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,10 +65,13 @@ pub enum Popup {
     Details(u32),
     /// Kill confirmation listing what will be signalled.
     ConfirmKill {
-        /// Title ("Kill PID 123 and 2 descendants?", "Kill 4 suspects?").
+        /// Title ("Kill PID 123 and 2 descendants?", "Kill 4 suspects?", "PID 1 cannot be
+        /// killed").
         title: String,
-        /// The processes, children first.
-        plan: Vec<PlannedKill>,
+        /// What will be signalled (children first) and what is refused, with reasons.
+        plan: KillPlan,
+        /// First line of the list shown (the list scrolls when taller than the dialog).
+        scroll: usize,
     },
 }
 
@@ -87,6 +92,10 @@ pub struct AppState {
     pub filter: String,
     /// True while typing the filter.
     pub filter_editing: bool,
+    /// Search text (F3): rows are not hidden, the selection jumps to the next match.
+    pub search: String,
+    /// True while typing the search.
+    pub search_editing: bool,
     /// Focused pane.
     pub focus: Focus,
     /// Open popup.
@@ -97,12 +106,32 @@ pub struct AppState {
     pub grace: Duration,
     /// Kills in flight.
     pub killing: usize,
+    /// devtop's own PID, uid and ancestors: never kill targets (set at start by the loop).
+    pub protected: Protected,
     /// One-line status message (last action's result).
     pub status: Option<String>,
+    /// First row of the process list shown (kept where it was until the selection leaves the
+    /// view, so a click lands on the row under the pointer).
+    pub list_offset: usize,
+    /// Mouse capture is on: clicks and the wheel act (off with `--no-mouse` or `mouse = false`).
+    pub mouse: bool,
     /// Rows of the process list visible per page (set from the last frame's size).
     pub page: usize,
-    /// Set by Quit.
+    /// The process list is frozen (`z`): new snapshots wait in `held`.
+    pub paused: bool,
+    /// The latest process snapshot received while paused.
+    pub held: Option<Arc<ProcessSnapshot>>,
+    /// Collector interval (`refresh`, changed live with `+`/`-`).
+    pub refresh: Duration,
+    /// Draw without colour (`NO_COLOR`); marks, words and attributes carry every state.
+    pub no_color: bool,
+    /// Set by Quit and by an ending signal.
     pub quit: bool,
+    /// The ending signal's number, when a signal ended devtop.
+    pub ended_by: Option<i32>,
+    /// The terminal's area at the last draw or resize (keys act only when it is at least the
+    /// minimum size).
+    pub screen: Rect,
     /// Current screen.
     pub view: View,
     /// Latest database snapshot.
@@ -133,13 +162,24 @@ impl AppState {
             sort: SortKey::Cpu,
             filter: String::new(),
             filter_editing: false,
+            search: String::new(),
+            search_editing: false,
             focus: Focus::Processes,
             popup: None,
             grace,
             killing: 0,
+            protected: Protected::default(),
             status: None,
+            list_offset: 0,
+            mouse: false,
             page: 10,
+            paused: false,
+            held: None,
+            refresh: Duration::from_secs(1),
+            no_color: false,
             quit: false,
+            ended_by: None,
+            screen: Rect::new(0, 0, 80, 24),
             view: View::Processes,
             dbs: Arc::new(DbSnapshot::default()),
             local_migrations: Arc::new(MigrationsDir::absent(std::path::Path::new(
@@ -166,16 +206,20 @@ impl AppState {
         self.matrix_offset = self.matrix_offset.min(self.matrix.len().saturating_sub(1));
     }
 
+    /// The latest time the snapshots know of: the process snapshot's time or a database
+    /// probe's last success, whichever is later (ages on screen are computed against it, so a
+    /// probe that finished after the process pass is "now", not "never").
+    pub fn clock(&self) -> SystemTime {
+        self.dbs
+            .envs
+            .iter()
+            .filter_map(|e| e.last_success)
+            .fold(self.procs.taken_at, SystemTime::max)
+    }
+
     /// True when `p` passes the filter.
     pub fn passes_filter(&self, p: &ProcessInfo) -> bool {
-        if self.filter.is_empty() {
-            return true;
-        }
-        let f = self.filter.to_lowercase();
-        p.pid.to_string().contains(&f)
-            || p.role.label().contains(&f)
-            || p.name.to_lowercase().contains(&f)
-            || p.cmd.iter().any(|w| w.to_lowercase().contains(&f))
+        matches_text(p, &self.filter)
     }
 
     /// The rows of the process list in display order.
@@ -199,4 +243,17 @@ impl AppState {
     pub fn selected_process(&self) -> Option<&ProcessInfo> {
         self.selected.and_then(|pid| self.procs.get(pid))
     }
+}
+
+/// True when `text` (case-insensitive) is in `p`'s PID, role, name or an argv word; always for
+/// an empty text. The filter (`/`) and the search (F3) match the same way.
+pub fn matches_text(p: &ProcessInfo, text: &str) -> bool {
+    if text.is_empty() {
+        return true;
+    }
+    let f = text.to_lowercase();
+    p.pid.to_string().contains(&f)
+        || p.role.label().contains(&f)
+        || p.name.to_lowercase().contains(&f)
+        || p.cmd.iter().any(|w| w.to_lowercase().contains(&f))
 }

@@ -48,11 +48,11 @@ fn kill_selected_lists_descendants_and_needs_confirmation() {
     let mut s = state();
     select(&mut s, 58205); // migrate with its schema-engine child
     assert!(update(&mut s, key(KeyCode::Char('x'))).is_empty());
-    let Some(Popup::ConfirmKill { plan, title }) = &s.popup else {
+    let Some(Popup::ConfirmKill { plan, title, .. }) = &s.popup else {
         panic!("{:?}", s.popup)
     };
     assert_eq!(
-        plan.iter().map(|k| k.pid).collect::<Vec<_>>(),
+        plan.kills.iter().map(|k| k.pid).collect::<Vec<_>>(),
         vec![58230, 58205]
     );
     assert!(title.contains("1 descendant"), "{title}");
@@ -80,13 +80,12 @@ fn kill_suspects_skips_warn_only_studio() {
     let Some(Popup::ConfirmKill { plan, .. }) = &s.popup else {
         panic!()
     };
-    let pids: Vec<u32> = plan.iter().map(|k| k.pid).collect();
+    let pids: Vec<u32> = plan.kills.iter().map(|k| k.pid).collect();
     assert!(pids.contains(&26833) && pids.contains(&50257), "{pids:?}");
     assert!(!pids.contains(&48424), "studio is warn-only: {pids:?}");
     assert!(!pids.contains(&4101), "healthy vite: {pids:?}");
-    // The engine child comes before its migrate parent.
-    let pos = |p| pids.iter().position(|&x| x == p).unwrap();
-    assert!(pos(58230) < pos(58205));
+    // The newest of two concurrent migrate runs is warn-only: K ends the older (hung) one.
+    assert!(!pids.contains(&58205), "newest concurrent run: {pids:?}");
     assert_eq!(s.procs.suspect_of(48424).unwrap().kind, SuspectKind::Studio);
 }
 
@@ -167,7 +166,7 @@ fn details_and_help_popups() {
 fn kill_results_become_log_lines_and_a_refresh() {
     let mut s = state();
     s.killing = 1;
-    let plan = crate::model::kill_plan::for_pids(&s.procs, &[50257]);
+    let plan = crate::model::kill_plan::for_pids(&s.procs, &s.protected, &[50257]).kills;
     let cmds = update(
         &mut s,
         Action::KillDone(plan, vec![(50257, KillOutcome::Killed { after_secs: 3.0 })]),
@@ -189,7 +188,7 @@ fn quit_paths() {
     );
     assert!(s.quit);
     let mut s = state();
-    update(&mut s, Action::Terminate);
+    update(&mut s, Action::Terminate(15));
     assert!(s.quit);
 }
 
@@ -209,4 +208,271 @@ fn selection_survives_refresh_and_follows_disappearance() {
     assert_ne!(s.selected, Some(4201));
     assert!(s.popup.is_none());
     assert_eq!(s.status.as_deref(), Some("PID 4201 is gone"));
+}
+
+/// devtop running in a terminal whose shell is the fixture's `npm run dev` (4100), as when `x`
+/// is pressed on the row of the tmux server or shell devtop runs under.
+fn inside_4100(s: &mut AppState) {
+    s.protected = crate::model::refusal::Protected {
+        me: 9999,
+        euid: Some(1000),
+        ancestors: vec![4100, 4000],
+    };
+}
+
+#[test]
+fn kill_on_an_ancestor_row_lists_no_targets_and_says_why() {
+    let mut s = state();
+    inside_4100(&mut s);
+    select(&mut s, 4100);
+    assert!(update(&mut s, key(KeyCode::Char('x'))).is_empty());
+    let Some(Popup::ConfirmKill { plan, title, .. }) = &s.popup else {
+        panic!("{:?}", s.popup)
+    };
+    assert!(plan.kills.is_empty(), "{plan:?}");
+    assert_eq!(title, "PID 4100 cannot be killed");
+    let roots: Vec<_> = plan.refused_roots().map(|r| r.pid).collect();
+    assert_eq!(roots, vec![4100]);
+    assert_eq!(plan.refused.len(), 3, "4100 and the two below it");
+    // Confirming signals nothing; each refused PID gets one log line with its reason.
+    let cmds = update(&mut s, key(KeyCode::Enter));
+    assert!(s.popup.is_none());
+    assert_eq!(s.killing, 0);
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Command::Kill(_))),
+        "{cmds:?}"
+    );
+    assert_eq!(cmds.len(), 3, "{cmds:?}");
+    assert!(
+        matches!(&cmds[0], Command::Log(log::Level::Warn, m) if m.starts_with("PID 4100 (") && m.contains("refused: that is an ancestor of devtop")),
+        "{cmds:?}"
+    );
+    assert!(
+        matches!(&cmds[1], Command::Log(_, m) if m.contains("refused: below PID 4100")),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn a_kill_with_a_refused_part_signals_only_the_rest() {
+    let mut s = state();
+    let mut snap = fixtures::process_snapshot();
+    let i = snap.processes.iter().position(|p| p.pid == 58230).unwrap();
+    snap.processes[i].uid = Some(0);
+    update(&mut s, Action::Processes(Arc::new(snap)));
+    s.protected.euid = Some(1000);
+    select(&mut s, 58205);
+    update(&mut s, key(KeyCode::Char('x')));
+    let cmds = update(&mut s, key(KeyCode::Char('y')));
+    assert_eq!(cmds.len(), 2, "{cmds:?}");
+    assert!(
+        matches!(&cmds[0], Command::Log(log::Level::Warn, m) if m.contains("PID 58230") && m.contains("another user")),
+        "{cmds:?}"
+    );
+    assert!(
+        matches!(&cmds[1], Command::Kill(p) if p.iter().map(|k| k.pid).collect::<Vec<_>>() == vec![58205]),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn below_the_minimum_size_only_quit_acts() {
+    let mut s = state();
+    update(&mut s, Action::Resize(59, 16));
+    for k in [
+        KeyCode::Char('K'),
+        KeyCode::Char('y'),
+        KeyCode::Char('x'),
+        KeyCode::Enter,
+        KeyCode::Char('2'),
+        KeyCode::Char('?'),
+    ] {
+        assert!(update(&mut s, key(k)).is_empty(), "{k:?}");
+        assert_eq!(s.popup, None, "{k:?} opened a popup nobody sees");
+    }
+    assert_eq!(s.view, View::Processes);
+    update(&mut s, key(KeyCode::Char('q')));
+    assert!(s.quit);
+    let mut s = state();
+    update(&mut s, Action::Resize(80, 10));
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert!(s.quit, "Ctrl-C quits below the minimum size too");
+    let mut s = state();
+    update(&mut s, Action::Resize(60, 16));
+    update(&mut s, key(KeyCode::Char('K')));
+    assert!(s.popup.is_some(), "at the minimum size keys act");
+}
+
+#[test]
+fn kill_and_details_act_only_on_the_process_screen() {
+    let mut s = state();
+    select(&mut s, 58205);
+    update(&mut s, key(KeyCode::Char('2')));
+    assert!(update(&mut s, key(KeyCode::Char('x'))).is_empty());
+    assert_eq!(s.popup, None, "no dialog for the hidden screen-1 selection");
+    update(&mut s, key(KeyCode::Enter));
+    assert_eq!(s.popup, None);
+    assert!(s.status.as_deref().is_some_and(|m| m.contains("press 1")));
+    update(&mut s, key(KeyCode::Char('1')));
+    update(&mut s, key(KeyCode::Char('x')));
+    assert!(matches!(s.popup, Some(Popup::ConfirmKill { .. })));
+}
+
+#[test]
+fn clock_is_the_latest_snapshot_time() {
+    let mut s = state();
+    let procs_at = s.procs.taken_at;
+    assert_eq!(s.clock(), procs_at);
+    let mut dbs = crate::model::database::DbSnapshot::default();
+    let (fixture_dbs, _, _) = fixtures::databases();
+    dbs.envs = fixture_dbs.envs;
+    let later = procs_at + Duration::from_secs(3);
+    dbs.envs[0].last_success = Some(later);
+    update(&mut s, Action::Databases(Arc::new(dbs)));
+    assert_eq!(s.clock(), later);
+    // A probe that finished after the process pass is "now", never "never".
+    assert_eq!(crate::ui::health::since(Some(later), procs_at), "now");
+    assert_eq!(crate::ui::health::since(None, later), "never");
+    assert_eq!(
+        crate::ui::health::since(Some(procs_at), later + Duration::from_secs(60)),
+        "1m 3s ago"
+    );
+}
+
+#[test]
+fn pause_freezes_the_list_until_resumed() {
+    let mut s = state();
+    let before = s.procs.clone();
+    update(&mut s, key(KeyCode::Char('z')));
+    assert!(s.paused);
+    let newer = Arc::new(fixtures::process_snapshot());
+    update(&mut s, Action::Processes(newer.clone()));
+    assert!(Arc::ptr_eq(&s.procs, &before), "paused: the list stays");
+    update(&mut s, key(KeyCode::Char('z')));
+    assert!(!s.paused);
+    assert!(
+        Arc::ptr_eq(&s.procs, &newer),
+        "resumed: the held snapshot shows"
+    );
+}
+
+#[test]
+fn plus_and_minus_step_the_refresh() {
+    let mut s = state();
+    s.refresh = Duration::from_secs(1);
+    assert_eq!(
+        update(&mut s, key(KeyCode::Char('+'))),
+        vec![Command::SetRefresh(Duration::from_millis(500))]
+    );
+    update(&mut s, key(KeyCode::Char('+')));
+    assert_eq!(s.refresh, Duration::from_millis(250));
+    assert!(
+        update(&mut s, key(KeyCode::Char('+'))).is_empty(),
+        "fastest"
+    );
+    for _ in 0..20 {
+        update(&mut s, key(KeyCode::Char('-')));
+    }
+    assert_eq!(s.refresh, Duration::from_secs(30));
+    s.refresh = Duration::from_millis(1500);
+    assert_eq!(step_refresh(s.refresh, false), Duration::from_secs(2));
+    assert_eq!(step_refresh(s.refresh, true), Duration::from_secs(1));
+    assert_eq!(format_interval(Duration::from_millis(1500)), "1.5s");
+}
+
+/// A kill dialog taller than the terminal scrolls: ↓/PgDn reach the last line and stop there,
+/// ↑/PgUp come back and stop at the top; the plan `y` signals is the whole plan.
+#[test]
+fn a_long_kill_dialog_scrolls_within_its_list() {
+    let mut s = state();
+    update(&mut s, Action::Resize(80, 24));
+    update(
+        &mut s,
+        Action::Processes(Arc::new(fixtures::crowded_snapshot())),
+    );
+    s.protected.euid = Some(1000);
+    select(&mut s, 4101);
+    update(&mut s, key(KeyCode::Char('x')));
+    let scroll = |s: &AppState| match &s.popup {
+        Some(Popup::ConfirmKill { scroll, .. }) => *scroll,
+        other => panic!("{other:?}"),
+    };
+    let Some(Popup::ConfirmKill { plan, .. }) = s.popup.clone() else {
+        panic!("{:?}", s.popup)
+    };
+    assert_eq!(plan.kills.len(), 25);
+    assert_eq!(plan.refused.len(), 1);
+    let layout = crate::ui::kill_dialog::layout_for(s.screen, &plan, s.grace);
+    assert!(layout.max_scroll() > 0, "the list does not fit 80x24");
+    assert_eq!(scroll(&s), 0);
+    update(&mut s, key(KeyCode::Down));
+    update(&mut s, key(KeyCode::Char('j')));
+    assert_eq!(scroll(&s), 2);
+    update(&mut s, key(KeyCode::PageDown));
+    assert_eq!(scroll(&s), (2 + layout.visible()).min(layout.max_scroll()));
+    for _ in 0..10 {
+        update(&mut s, key(KeyCode::PageDown));
+    }
+    assert_eq!(scroll(&s), layout.max_scroll(), "stops at the last page");
+    update(&mut s, key(KeyCode::Up));
+    assert_eq!(scroll(&s), layout.max_scroll() - 1);
+    for _ in 0..10 {
+        update(&mut s, key(KeyCode::PageUp));
+    }
+    assert_eq!(scroll(&s), 0, "stops at the top");
+    // Scrolling moved nothing behind the dialog, and `y` signals every planned process.
+    assert_eq!(s.selected, Some(4101));
+    let cmds = update(&mut s, key(KeyCode::Char('y')));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Kill(k) if k.len() == 25)),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn search_jumps_to_matches_without_hiding_rows() {
+    let mut s = state();
+    let all = s.rows().len();
+    update(&mut s, key(KeyCode::F(3)));
+    assert!(s.search_editing);
+    for c in "schema-engine".chars() {
+        update(&mut s, key(KeyCode::Char(c)));
+    }
+    // Nothing hidden; the selection is on the first engine in display order.
+    assert_eq!(s.rows().len(), all);
+    let engines: Vec<u32> = s
+        .rows()
+        .iter()
+        .map(|r| s.procs.processes[r.index].pid)
+        .filter(|pid| {
+            s.procs
+                .get(*pid)
+                .is_some_and(|p| p.name.contains("schema-engine"))
+        })
+        .collect();
+    assert!(engines.len() >= 2, "{engines:?}");
+    let first = s.selected.unwrap();
+    assert!(engines.contains(&first), "{first} not an engine");
+    // F3 again: the next engine, then around to the first.
+    update(&mut s, key(KeyCode::F(3)));
+    let second = s.selected.unwrap();
+    assert!(engines.contains(&second) && second != first);
+    for _ in 1..engines.len() {
+        update(&mut s, key(KeyCode::F(3)));
+    }
+    assert_eq!(s.selected, Some(first), "wraps around");
+    // No match: the selection stays, the status says so; Esc ends the search.
+    update(&mut s, key(KeyCode::Char('#')));
+    assert_eq!(s.selected, Some(first));
+    assert!(
+        s.status
+            .as_deref()
+            .is_some_and(|m| m.starts_with("no row matches"))
+    );
+    update(&mut s, key(KeyCode::Esc));
+    assert!(!s.search_editing && s.search.is_empty());
 }

@@ -2,7 +2,10 @@
 //! process's suspect evidence, the last action's result).
 
 use crate::model::suspects::Severity;
+use crate::sanitize::clean;
+use crate::tui::keymap::key_bar;
 use crate::tui::state::{AppState, View};
+use crate::tui::update::format_interval;
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -29,10 +32,11 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         };
         Span::styled(format!("{n} {label}"), style)
     };
-    let project = snap.root.file_name().map_or_else(
+    let project = clean(&snap.root.file_name().map_or_else(
         || snap.root.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
-    );
+    ))
+    .into_owned();
     let mut spans = vec![
         Span::styled("devtop ", Style::default().add_modifier(Modifier::BOLD)),
         tab("1", "Processes", state.view == View::Processes),
@@ -65,11 +69,30 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     for e in &state.dbs.envs {
         let (color, dot) = crate::ui::health::status_style(e.status);
         spans.push(Span::styled(
-            format!("{dot}{} ", e.name),
+            format!("{dot}{} ", clean(&e.name)),
             Style::default().fg(color),
         ));
     }
     spans.push(Span::raw(format!("{shown}/{} procs", snap.scanned)));
+    // Refresh interval (and PAUSED) right after the name, where a narrow terminal keeps it.
+    spans.insert(
+        1,
+        Span::styled(
+            format!("↻{} ", format_interval(state.refresh)),
+            theme::dim(),
+        ),
+    );
+    if state.paused {
+        spans.insert(
+            1,
+            Span::styled(
+                "PAUSED ",
+                Style::default()
+                    .fg(Color::Yellow)
+                    .add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            ),
+        );
+    }
     if !snap.cpu_ready {
         spans.push(Span::styled(" sampling…", theme::dim()));
     }
@@ -85,10 +108,16 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
 
 /// Status line.
 pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let line = if state.filter_editing {
+    let line = if state.search_editing {
+        Line::from(vec![
+            Span::styled("search: ", Style::default().fg(Color::Cyan)),
+            Span::raw(format!("{}▏", clean(&state.search))),
+            Span::styled("  F3 next · Enter keep · Esc clear", theme::dim()),
+        ])
+    } else if state.filter_editing {
         Line::from(vec![
             Span::styled("filter: ", Style::default().fg(Color::Cyan)),
-            Span::raw(format!("{}▏", state.filter)),
+            Span::raw(format!("{}▏", clean(&state.filter))),
             Span::styled("  Enter keep · Esc clear", theme::dim()),
         ])
     } else if let Some(s) = state.selected.and_then(|pid| state.procs.suspect_of(pid)) {
@@ -99,22 +128,48 @@ pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
                     .fg(theme::severity_color(s.severity))
                     .add_modifier(Modifier::BOLD),
             ),
-            Span::raw(format!("{} → {}", s.reason, s.advice)),
+            Span::raw(format!("{} → {}", clean(&s.reason), clean(&s.advice))),
         ])
     } else if let Some(msg) = &state.status {
-        Line::from(Span::raw(msg.clone()))
-    } else {
-        let f = if state.filter.is_empty() {
-            String::new()
-        } else {
-            format!("filter \"{}\" · ", state.filter)
-        };
+        Line::from(Span::raw(clean(msg).into_owned()))
+    } else if !state.filter.is_empty() {
         Line::from(Span::styled(
-            format!(
-                "{f}Enter details · x kill · K kill suspects · / filter · s scope · t tree · Tab pane"
-            ),
+            format!("filter \"{}\" · Esc clears", clean(&state.filter)),
+            theme::dim(),
+        ))
+    } else {
+        Line::from(Span::styled(
+            "Enter details · s scope · Tab pane · +/- refresh · ? every key",
             theme::dim(),
         ))
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// Key bar on the bottom line, like htop's: the keys of the current context from the key table
+/// (key reversed, name plain).
+pub fn render_key_bar(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let nothing_to_kill = matches!(
+        &state.popup,
+        Some(crate::tui::state::Popup::ConfirmKill { plan, .. }) if plan.kills.is_empty()
+    );
+    let keys: Vec<(&str, &str)> = if state.search_editing {
+        vec![("F3", "Next"), ("Enter", "Keep"), ("Esc", "Clear")]
+    } else if state.filter_editing {
+        vec![("Enter", "Keep"), ("Esc", "Clear")]
+    } else if nothing_to_kill {
+        // A dialog that only says why nothing can be killed offers no "Kill".
+        vec![("Esc", "Close")]
+    } else {
+        key_bar(crate::tui::update::context(state))
+    };
+    let mut spans = Vec::new();
+    for (key, name) in keys {
+        spans.push(Span::styled(
+            key,
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+        ));
+        spans.push(Span::raw(format!(" {name}  ")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -4,20 +4,21 @@
 
 use crate::model::database::{DbEnvSnapshot, DbStatus};
 use crate::model::suspects::format_age;
+use crate::sanitize::clean;
 use crate::tui::state::{AppState, Focus};
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use std::time::SystemTime;
 
-/// Colour and dot of a status.
+/// Colour and mark of a status: `●` up, `✗` down, `◌` connecting, `○` not configured.
 pub fn status_style(s: DbStatus) -> (Color, &'static str) {
     match s {
         DbStatus::Up => (Color::Green, "●"),
-        DbStatus::Down => (Color::Red, "●"),
+        DbStatus::Down => (Color::Red, "✗"),
         DbStatus::Connecting => (Color::Yellow, "◌"),
         DbStatus::Unconfigured => (Color::DarkGray, "○"),
     }
@@ -63,11 +64,14 @@ pub fn short_version(v: &str) -> String {
     v.chars().take(16).collect()
 }
 
-fn since(t: Option<SystemTime>, now: SystemTime) -> String {
-    match t.and_then(|t| now.duration_since(t).ok()) {
-        Some(d) if d.as_secs() < 2 => "now".into(),
-        Some(d) => format!("{} ago", format_age(d.as_secs())),
-        None => "never".into(),
+/// "never", "now" (under 2 s, or later than `now`), else "5m 2s ago".
+pub fn since(t: Option<SystemTime>, now: SystemTime) -> String {
+    let Some(t) = t else {
+        return "never".into();
+    };
+    match now.duration_since(t) {
+        Ok(d) if d.as_secs() >= 2 => format!("{} ago", format_age(d.as_secs())),
+        _ => "now".into(),
     }
 }
 
@@ -98,12 +102,9 @@ pub fn detail_count(state: &AppState) -> usize {
     state.dbs.envs.iter().filter(|e| has_detail(e)).count()
 }
 
-/// Draw the Health pane. `now` is the time of the frame's state (the latest snapshot).
+/// Draw the Health pane. Ages are computed against [`AppState::clock`].
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme::border(state.focus == Focus::Health))
-        .title(" Databases ");
+    let block = theme::pane(" Databases ", state.focus == Focus::Health);
     let envs = &state.dbs.envs;
     if envs.is_empty() {
         frame.render_widget(
@@ -114,7 +115,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         );
         return;
     }
-    let now = state.procs.taken_at.max(SystemTime::UNIX_EPOCH);
+    let now = state.clock();
     let wide = area.width >= 120;
     let mut header = vec!["", "ENV", "STATUS", "LATENCY", "VERSION", "CONN", "LAST OK"];
     if wide {
@@ -140,7 +141,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             (DbStatus::Up, Some(h)) => format!("{:.1}ms", h.latency_ms),
             _ => "—".into(),
         };
-        let version: String = h.map_or("—".into(), |h| short_version(&h.version));
+        let version: String = h.map_or("—".into(), |h| {
+            clean(&short_version(&h.version)).into_owned()
+        });
         let conn = h
             .and_then(|h| h.connections)
             .map_or("—".into(), |(used, max)| format!("{used}/{max}"));
@@ -152,7 +155,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         let mut cells = vec![
             Cell::from(Span::styled(dot, Style::default().fg(color))),
             Cell::from(Span::styled(
-                e.name.clone(),
+                clean(&e.name).into_owned(),
                 Style::default().add_modifier(Modifier::BOLD),
             )),
             Cell::from(Span::styled(status_text(e), Style::default().fg(color))),
@@ -164,9 +167,12 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         if wide {
             cells.push(Cell::from(sparkline(&e.history, 22)));
             cells.push(Cell::from(
-                e.masked_url
-                    .clone()
-                    .unwrap_or_else(|| format!("${}", e.url_env)),
+                clean(
+                    &e.masked_url
+                        .clone()
+                        .unwrap_or_else(|| format!("${}", e.url_env)),
+                )
+                .into_owned(),
             ));
         }
         rows.push(Row::new(cells));
@@ -176,17 +182,20 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     for e in envs {
         let mut parts: Vec<Span> = Vec::new();
         if let Some(why) = &e.unconfigured {
-            parts.push(Span::styled(format!("{}: {why}", e.name), theme::dim()));
+            parts.push(Span::styled(
+                format!("{}: {}", clean(&e.name), clean(why)),
+                theme::dim(),
+            ));
         } else if e.status == DbStatus::Down {
             let err = e
                 .error
                 .as_ref()
-                .map_or(String::new(), |x| x.message.clone());
+                .map_or(String::new(), |x| clean(&x.message).into_owned());
             let retry = e
                 .retry_in_s
                 .map_or(String::new(), |s| format!(" · retry in {s:.0}s"));
             parts.push(Span::styled(
-                format!("{}: {err}{retry}", e.name),
+                format!("{}: {err}{retry}", clean(&e.name)),
                 Style::default().fg(Color::Red),
             ));
         } else if let Some(h) = &e.health {
@@ -198,7 +207,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
                 bits.push(format!("{w} waiting on locks"));
             }
             if !bits.is_empty() {
-                parts.push(Span::raw(format!("{}: {}", e.name, bits.join(" · "))));
+                parts.push(Span::raw(format!(
+                    "{}: {}",
+                    clean(&e.name),
+                    bits.join(" · ")
+                )));
             }
         }
         if !parts.is_empty() {

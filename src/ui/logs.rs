@@ -5,20 +5,19 @@ use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
-use ratatui::widgets::{Block, Borders};
 use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget, TuiWidgetState};
 
 /// Draw the Logs pane.
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, logs: &TuiWidgetState) {
     let focused = state.focus == Focus::Logs;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme::border(focused))
-        .title(if focused {
+    let block = theme::pane(
+        if focused {
             " Logs (↑↓ scroll, Esc follow) "
         } else {
             " Logs "
-        });
+        },
+        focused,
+    );
     let widget = TuiLoggerWidget::default()
         .block(block)
         .output_timestamp(Some("%H:%M:%S".into()))

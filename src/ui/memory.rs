@@ -1,6 +1,8 @@
-//! Memory pane: RAM and swap gauges, cgroup v2 limit, PSI, a 5-minute sparkline of available
-//! memory with the projected time to exhaustion, dev RSS and the top processes by RSS.
+//! Memory pane: RAM and swap gauges, the whole machine's CPU (busy share and load averages),
+//! cgroup v2 limit, PSI, a 5-minute sparkline of available memory with the projected time to
+//! exhaustion, dev RSS and the top processes by RSS.
 
+use crate::model::cpu::CpuLoad;
 use crate::model::memory::{Level, format_bytes};
 use crate::model::suspects::format_age;
 use crate::tui::state::{AppState, Focus};
@@ -9,7 +11,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, LineGauge, Paragraph, Sparkline};
+use ratatui::widgets::{LineGauge, Paragraph, Sparkline};
 
 fn ratio(part: u64, whole: u64) -> f64 {
     if whole == 0 {
@@ -40,6 +42,49 @@ fn gauge<'a>(label: &'a str, r: f64, text: String, color: Color) -> LineGauge<'a
         .unfilled_style(Style::default().fg(Color::DarkGray))
 }
 
+/// The whole machine's CPU on one line of `width` cells: busy share (`…` until the second
+/// reading), the 1/5/15-minute load averages and, with room, the number of CPUs. A busy
+/// share of 90 % or more and a 1-minute load above the CPU count are yellow and bold (bold
+/// stays under NO_COLOR).
+pub fn cpu_line(cpu: Option<&CpuLoad>, width: u16) -> Line<'static> {
+    let Some(c) = cpu else {
+        return Line::from(vec![
+            bold("CPU   "),
+            Span::raw("unavailable (/proc/loadavg)"),
+        ]);
+    };
+    let hot = Style::default()
+        .fg(Color::Yellow)
+        .add_modifier(Modifier::BOLD);
+    let busy = match c.busy_percent {
+        Some(b) => Span::styled(
+            format!("{b:>3.0}% busy"),
+            if b >= 90.0 { hot } else { Style::default() },
+        ),
+        None => Span::raw("  …% busy"),
+    };
+    let mut spans = vec![
+        bold("CPU   "),
+        busy,
+        Span::raw("  load "),
+        Span::styled(
+            format!("{:.2}", c.load1),
+            if c.overloaded() {
+                hot
+            } else {
+                Style::default()
+            },
+        ),
+        Span::raw(format!(" {:.2} {:.2}", c.load5, c.load15)),
+    ];
+    let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+    let cores = format!(" · {} CPUs", c.cores);
+    if c.cores > 0 && used + cores.len() <= usize::from(width) {
+        spans.push(Span::styled(cores, theme::dim()));
+    }
+    Line::from(spans)
+}
+
 /// Draw the Memory pane.
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let mem = &state.memory;
@@ -49,10 +94,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         Level::Warn => "WARN",
         Level::Critical => "CRITICAL",
     };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme::border(state.focus == Focus::Memory))
-        .title(Line::from(vec![
+    let block = theme::pane(
+        Line::from(vec![
             Span::raw(" Memory "),
             Span::styled(
                 format!("{level_text} "),
@@ -60,7 +103,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
                     .fg(theme::level_color(level))
                     .add_modifier(Modifier::BOLD),
             ),
-        ]));
+        ]),
+        state.focus == Focus::Memory,
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(m) = &mem.snapshot else {
@@ -118,38 +163,47 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         );
         f.render_widget(gauge("Swap", q, text, c), r)
     }));
-    lines.push(Box::new(move |f, r| match m.cgroup.as_ref() {
-        Some(c) => match c.max_bytes {
-            Some(max) => {
-                let col = if m.cgroup_is_binding() {
-                    color
-                } else {
-                    Color::Blue
-                };
-                f.render_widget(
-                    gauge(
-                        "cgroup",
-                        ratio(c.current_bytes, max),
-                        format!(
-                            " {} of {} limit ",
-                            format_bytes(c.current_bytes),
-                            format_bytes(max)
-                        ),
-                        col,
-                    ),
-                    r,
-                )
-            }
-            None => f.render_widget(
-                Paragraph::new(format!(
-                    "cgroup {} in use, no limit",
-                    format_bytes(c.current_bytes)
-                )),
-                r,
-            ),
-        },
-        None => f.render_widget(Paragraph::new("cgroup no v2 memory limit"), r),
+    lines.push(Box::new(move |f, r| {
+        f.render_widget(Paragraph::new(cpu_line(mem.cpu.as_ref(), r.width)), r)
     }));
+    // Without a cgroup limit its line says little: it gives way when the pane is short.
+    let reasons = mem.assessment.as_ref().map_or(0, |a| a.reasons.len());
+    let limited = m.cgroup.as_ref().is_some_and(|c| c.max_bytes.is_some());
+    let full_height = lines.len() + 4 + reasons;
+    if limited || rows.len() >= full_height {
+        lines.push(Box::new(move |f, r| match m.cgroup.as_ref() {
+            Some(c) => match c.max_bytes {
+                Some(max) => {
+                    let col = if m.cgroup_is_binding() {
+                        color
+                    } else {
+                        Color::Blue
+                    };
+                    f.render_widget(
+                        gauge(
+                            "cgroup",
+                            ratio(c.current_bytes, max),
+                            format!(
+                                " {} of {} limit ",
+                                format_bytes(c.current_bytes),
+                                format_bytes(max)
+                            ),
+                            col,
+                        ),
+                        r,
+                    )
+                }
+                None => f.render_widget(
+                    Paragraph::new(format!(
+                        "cgroup {} in use, no limit",
+                        format_bytes(c.current_bytes)
+                    )),
+                    r,
+                ),
+            },
+            None => f.render_widget(Paragraph::new("cgroup no v2 memory limit"), r),
+        }));
+    }
     lines.push(Box::new(move |f, r| {
         let line = match &m.psi {
             Some(p) if r.width >= 46 => Line::from(vec![

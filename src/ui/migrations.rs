@@ -2,14 +2,16 @@
 //! colour per cell, then one summary line per environment, the migrate lock, drift and
 //! problems of the local folder.
 
+use crate::model::db_view::MatrixRow;
 use crate::model::migrations::MigrationState;
+use crate::sanitize::{clean, path};
 use crate::tui::state::{AppState, Focus};
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 /// Colour of a migration state.
 pub fn state_color(s: MigrationState) -> Color {
@@ -19,12 +21,17 @@ pub fn state_color(s: MigrationState) -> Color {
         MigrationState::Failed => Color::Red,
         MigrationState::RolledBack => Color::Magenta,
         MigrationState::Edited => Color::Red,
+        MigrationState::Unreadable => Color::Red,
         MigrationState::MissingLocally => Color::Cyan,
     }
 }
 
 fn notes(state: &AppState) -> Vec<Line<'static>> {
-    let mut out = Vec::new();
+    // One summary per environment first, the worst first (the line that says "blocked by
+    // failed …"), then the details (lock, provider, drift), then the folder's problems: a
+    // short pane cuts details, not verdicts.
+    let mut summaries = Vec::new();
+    let mut details = Vec::new();
     for v in &state.env_views {
         let problem = v.has_problems() || v.migrations.is_none();
         let color = if v
@@ -38,58 +45,111 @@ fn notes(state: &AppState) -> Vec<Line<'static>> {
         } else {
             Color::Green
         };
-        out.push(Line::styled(v.summary.clone(), Style::default().fg(color)));
+        // Red (failed, edited) before yellow before green: the worst shows when cut.
+        let rank = match color {
+            Color::Red => 0,
+            Color::Yellow => 1,
+            _ => 2,
+        };
+        summaries.push((
+            rank,
+            Line::styled(clean(&v.summary).into_owned(), Style::default().fg(color)),
+        ));
         if let Some(l) = &v.lock_line {
-            out.push(Line::styled(
-                format!("  {}: {l}", v.name),
+            details.push(Line::styled(
+                format!("  {}: {}", clean(&v.name), clean(l)),
                 Style::default().fg(Color::Yellow),
             ));
         }
         if let Some(m) = &v.provider_mismatch {
-            out.push(Line::styled(
-                format!("  {m}"),
+            details.push(Line::styled(
+                format!("  {}", clean(m)),
                 Style::default().fg(Color::Red),
             ));
         }
         for l in v.drift_lines() {
-            out.push(Line::styled(
-                format!("  {} drift: {l}", v.name),
+            details.push(Line::styled(
+                format!("  {} drift: {}", clean(&v.name), clean(&l)),
                 Style::default().fg(Color::Yellow),
             ));
         }
     }
+    summaries.sort_by_key(|(rank, _)| *rank);
+    let mut out: Vec<Line<'static>> = summaries.into_iter().map(|(_, l)| l).collect();
+    out.extend(details);
     let local = &state.local_migrations;
     if !local.exists {
         out.push(Line::styled(
-            format!("no migrations folder at {}", local.path.display()),
+            format!("no migrations folder at {}", path(&local.path)),
             theme::dim(),
         ));
     }
     for p in &local.problems {
-        out.push(Line::styled(p.clone(), Style::default().fg(Color::Red)));
+        out.push(Line::styled(
+            clean(p).into_owned(),
+            Style::default().fg(Color::Red),
+        ));
     }
     for n in &state.prisma.notes {
-        out.push(Line::styled(n.clone(), theme::dim()));
+        out.push(Line::styled(clean(n).into_owned(), theme::dim()));
     }
     out
 }
 
-/// Draw the Migrations pane.
+/// How urgent a matrix row is: 0 failed or edited somewhere, 1 pending, rolled back or missing
+/// locally somewhere, 2 applied everywhere.
+pub fn urgency(r: &MatrixRow) -> u8 {
+    r.cells
+        .iter()
+        .flatten()
+        .map(|s| match s {
+            MigrationState::Failed | MigrationState::Edited | MigrationState::Unreadable => 0,
+            MigrationState::Pending
+            | MigrationState::RolledBack
+            | MigrationState::MissingLocally => 1,
+            MigrationState::Applied => 2,
+        })
+        .chain(r.local_error.as_ref().map(|_| 0))
+        .min()
+        .unwrap_or(2)
+}
+
+/// The matrix rows to show in `fit` rows, scrolled by `offset`: newest first when all fit;
+/// otherwise failed and edited first, then pending, then the rest (newest first within each),
+/// so no problem hides below the fold. Returns the rows and the 0-based index of the first.
+pub fn visible_rows(matrix: &[MatrixRow], fit: usize, offset: usize) -> (Vec<&MatrixRow>, usize) {
+    let mut order: Vec<&MatrixRow> = matrix.iter().collect();
+    if matrix.len() > fit {
+        order.sort_by_key(|r| urgency(r));
+    }
+    let first = offset.min(matrix.len().saturating_sub(fit));
+    (order.into_iter().skip(first).take(fit).collect(), first)
+}
+
+/// Draw the Migrations pane: the matrix (at least a few rows when there is room), then the
+/// summaries; the title says which rows are shown ("1–3 of 6 · problems first").
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme::border(state.focus == Focus::Migrations))
-        .title(format!(
-            " Migrations · {} ",
-            state.local_migrations.path.display()
-        ));
+    let notes = notes(state);
+    let inner_h = usize::from(area.height.saturating_sub(2));
+    let total = state.matrix.len();
+    // Header + up to 3 rows for the matrix first, then the notes, then the matrix takes the rest.
+    let matrix_min = (total.min(3) + 1).min(inner_h);
+    let notes_h = notes.len().min(inner_h - matrix_min);
+    let fit = (inner_h - notes_h).saturating_sub(1);
+    let (rows, first) = visible_rows(&state.matrix, fit, state.matrix_offset);
+    let mut title = format!(
+        " Migrations {}",
+        crate::ui::scroll_position(first, rows.len(), total)
+    );
+    if rows.len() < total {
+        title.push_str(" · problems first");
+    }
+    title.push_str(&format!(" · {} ", path(&state.local_migrations.path)));
+    let block = theme::pane(title, state.focus == Focus::Migrations);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let notes = notes(state);
-    // Summaries first: the matrix scrolls (↑↓), a hidden summary would not be seen at all.
-    let notes_h = (notes.len() as u16).min(inner.height.saturating_sub(3));
     let [top, bottom] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(notes_h)]).areas(inner);
+        Layout::vertical([Constraint::Min(1), Constraint::Length(notes_h as u16)]).areas(inner);
     if state.matrix.is_empty() {
         frame.render_widget(
             Paragraph::new("no migrations locally or in any database").style(theme::dim()),
@@ -97,42 +157,21 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         );
     } else {
         let mut header = vec![Cell::from("MIGRATION")];
-        header.extend(state.env_views.iter().map(|v| Cell::from(v.name.clone())));
+        header.extend(
+            state
+                .env_views
+                .iter()
+                .map(|v| Cell::from(clean(&v.name).into_owned())),
+        );
         let widths: Vec<Constraint> = std::iter::once(Constraint::Min(20))
             .chain(
                 state
                     .env_views
                     .iter()
-                    .map(|v| Constraint::Length(v.name.chars().count().max(10) as u16)),
+                    .map(|v| Constraint::Length(clean(&v.name).chars().count().max(10) as u16)),
             )
             .collect();
-        let rows: Vec<Row> = state
-            .matrix
-            .iter()
-            .skip(state.matrix_offset)
-            .map(|r| {
-                let mut name = vec![Span::raw(r.name.clone())];
-                if let Some(e) = &r.local_error {
-                    name.push(Span::styled(
-                        format!("  ({e})"),
-                        Style::default().fg(Color::Red),
-                    ));
-                }
-                let mut cells = vec![Cell::from(Line::from(name))];
-                for c in &r.cells {
-                    cells.push(match c {
-                        Some(s) => Cell::from(Span::styled(
-                            format!("{} {}", s.glyph(), s.label()),
-                            Style::default()
-                                .fg(state_color(*s))
-                                .add_modifier(Modifier::BOLD),
-                        )),
-                        None => Cell::from(Span::styled("?", theme::dim())),
-                    });
-                }
-                Row::new(cells)
-            })
-            .collect();
+        let rows: Vec<Row> = rows.into_iter().map(matrix_row).collect();
         frame.render_widget(
             Table::new(rows, widths)
                 .header(Row::new(header).style(theme::header()))
@@ -140,5 +179,37 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             top,
         );
     }
+    let mut notes = notes;
+    if notes.len() > notes_h && notes_h > 0 {
+        let hidden = notes.len() - notes_h + 1;
+        notes.truncate(notes_h - 1);
+        notes.push(Line::styled(
+            format!("… {hidden} more line(s): `devtop migrations` prints them all"),
+            theme::dim(),
+        ));
+    }
     frame.render_widget(Paragraph::new(notes), bottom);
+}
+
+fn matrix_row(r: &MatrixRow) -> Row<'static> {
+    let mut name = vec![Span::raw(clean(&r.name).into_owned())];
+    if let Some(e) = &r.local_error {
+        name.push(Span::styled(
+            format!("  ({})", clean(e)),
+            Style::default().fg(Color::Red),
+        ));
+    }
+    let mut cells = vec![Cell::from(Line::from(name))];
+    for c in &r.cells {
+        cells.push(match c {
+            Some(s) => Cell::from(Span::styled(
+                format!("{} {}", s.glyph(), s.label()),
+                Style::default()
+                    .fg(state_color(*s))
+                    .add_modifier(Modifier::BOLD),
+            )),
+            None => Cell::from(Span::styled("?", theme::dim())),
+        });
+    }
+    Row::new(cells)
 }

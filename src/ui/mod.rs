@@ -3,6 +3,7 @@
 
 pub mod header;
 pub mod health;
+pub mod kill_dialog;
 pub mod logs;
 pub mod memory;
 pub mod migrations;
@@ -34,9 +35,11 @@ pub struct Areas {
     pub logs: Rect,
     /// Status line.
     pub footer: Rect,
+    /// Key bar (bottom line).
+    pub keys: Rect,
 }
 
-/// Split the screen: header, processes (about 55 %), memory | logs, footer. Below 120
+/// Split the screen: header, processes (about 55 %), memory | logs, status line, key bar. Below 120
 /// columns a focused Memory or Logs pane takes the whole lower row (Tab), and below 40 rows
 /// half the height, so it has room.
 pub fn areas(area: Rect, focus: Focus) -> Areas {
@@ -46,10 +49,11 @@ pub fn areas(area: Rect, focus: Focus) -> Areas {
         Focus::Memory | Focus::Logs => (area.height / 2).max(9),
         Focus::Health | Focus::Migrations => 9,
     };
-    let [header, processes, lower, footer] = Layout::vertical([
+    let [header, processes, lower, footer, keys] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(5),
         Constraint::Length(bottom),
+        Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -67,7 +71,52 @@ pub fn areas(area: Rect, focus: Focus) -> Areas {
         memory,
         logs,
         footer,
+        keys,
     }
+}
+
+/// Where a list is scrolled, for its title: "12–34 of 120" (1-based, inclusive) when not every
+/// row is shown, else the count ("6").
+pub fn scroll_position(first: usize, shown: usize, total: usize) -> String {
+    if shown >= total {
+        total.to_string()
+    } else {
+        format!("{}–{} of {total}", first + 1, first + shown)
+    }
+}
+
+/// First row shown of a `len`-row list in `height` rows: the list stays where it was
+/// (`offset`, the first row shown last time) and moves only as far as it takes to show
+/// `selected`, as htop's does; it never leaves rows empty at the bottom while rows are cut
+/// off above.
+pub fn window_start(offset: usize, selected: Option<usize>, len: usize, height: usize) -> usize {
+    let mut start = offset.min(len.saturating_sub(height));
+    if let Some(i) = selected
+        && height > 0
+    {
+        if i < start {
+            start = i;
+        } else if i >= start + height {
+            start = i + 1 - height;
+        }
+    }
+    start
+}
+
+/// Rows of the process list that fit `area` (the pane: borders and the column header take 3).
+pub fn process_list_height(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(3))
+}
+
+/// First row of `rows` the process list shows in its pane `area` for `state` (the renderer,
+/// the mouse and `update` agree through this one function).
+pub fn process_window(state: &AppState, rows: &[crate::model::tree::Row], area: Rect) -> usize {
+    window_start(
+        state.list_offset,
+        state.selected_index(rows),
+        rows.len(),
+        process_list_height(area),
+    )
 }
 
 /// Process rows visible per page for a terminal of `area` (for PgUp/PgDn).
@@ -94,6 +143,9 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, logs: &TuiWidgetState) {
             Line::from("q quits"),
         ];
         frame.render_widget(Paragraph::new(msg), area);
+        if state.no_color {
+            theme::strip_colors(frame.buffer_mut());
+        }
         return;
     }
     match state.view {
@@ -108,6 +160,7 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, logs: &TuiWidgetState) {
                 logs::render(frame, a.logs, state, logs);
             }
             header::render_footer(frame, a.footer, state);
+            header::render_key_bar(frame, a.keys, state);
         }
         View::Databases => {
             let a = database_areas(area, state);
@@ -116,9 +169,13 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, logs: &TuiWidgetState) {
             migrations::render(frame, a.migrations, state);
             logs::render(frame, a.logs, state, logs);
             header::render_footer(frame, a.footer, state);
+            header::render_key_bar(frame, a.keys, state);
         }
     }
     popups::render(frame, area, state);
+    if state.no_color {
+        theme::strip_colors(frame.buffer_mut());
+    }
 }
 
 /// Areas of the Databases screen.
@@ -133,6 +190,8 @@ pub struct DatabaseAreas {
     pub logs: Rect,
     /// Status line.
     pub footer: Rect,
+    /// Key bar (bottom line).
+    pub keys: Rect,
 }
 
 /// Split the Databases screen: health sized to its environments, the matrix takes the rest,
@@ -146,11 +205,12 @@ pub fn database_areas(area: Rect, state: &AppState) -> DatabaseAreas {
         _ if area.height >= 40 => 10,
         _ => 5,
     };
-    let [header, health, migrations, logs, footer] = Layout::vertical([
+    let [header, health, migrations, logs, footer, keys] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(health_h),
         Constraint::Min(5),
         Constraint::Length(logs_h),
+        Constraint::Length(1),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -160,5 +220,6 @@ pub fn database_areas(area: Rect, state: &AppState) -> DatabaseAreas {
         migrations,
         logs,
         footer,
+        keys,
     }
 }

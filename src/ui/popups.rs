@@ -1,8 +1,8 @@
 //! Popups: help (from the key table), process details, kill confirmation.
 
-use crate::model::kill_plan::total_rss;
 use crate::model::memory::format_bytes;
 use crate::model::suspects::format_age;
+use crate::sanitize::clean;
 use crate::tui::keymap::{BINDINGS, Context};
 use crate::tui::state::{AppState, Popup};
 use crate::ui::theme;
@@ -12,7 +12,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+/// A `width` × `height` rectangle centred in `area` (each clipped to `area`).
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
         .flex(Flex::Center)
         .areas(area);
@@ -32,70 +33,43 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         None => {}
         Some(Popup::Help) => help(frame, area),
         Some(Popup::Details(pid)) => details(frame, area, state, *pid),
-        Some(Popup::ConfirmKill { title, plan }) => {
-            let mut lines = vec![Line::from(vec![
-                bold(format!("{:>7} {:<15} {:>8}  ", "PID", "ROLE", "RSS")),
-                bold("REASON"),
-            ])];
-            for k in plan {
-                lines.push(Line::from(format!(
-                    "{:>7} {:<15} {:>8}  {}",
-                    k.pid,
-                    k.role.label(),
-                    format_bytes(k.rss_bytes),
-                    k.reason
-                )));
-            }
-            lines.push(Line::from(""));
-            lines.push(Line::from(format!(
-                "frees about {} · SIGTERM, then SIGKILL after {:.0} s · children first",
-                format_bytes(total_rss(plan)),
-                state.grace.as_secs_f64()
-            )));
-            lines.push(Line::from(vec![
-                Span::styled(
-                    " y/Enter ",
-                    Style::default().fg(Color::Black).bg(Color::Red),
-                ),
-                Span::raw(" kill   "),
-                Span::styled(" n/Esc ", Style::default().add_modifier(Modifier::REVERSED)),
-                Span::raw(" cancel"),
-            ]));
-            let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
-            let r = centered(area, area.width.saturating_sub(4).min(110), h);
-            frame.render_widget(Clear, r);
-            let block = Block::default()
-                .borders(Borders::ALL)
-                .border_style(Style::default().fg(Color::Red))
-                .title(format!(" {title} "));
-            frame.render_widget(Paragraph::new(lines).block(block), r);
-        }
+        Some(Popup::ConfirmKill {
+            title,
+            plan,
+            scroll,
+        }) => crate::ui::kill_dialog::render(frame, area, title, plan, state.grace, *scroll),
     }
 }
 
+/// Help lines from the key table: main-screen keys, then the dialog's and the popup's.
+pub fn help_lines() -> Vec<Line<'static>> {
+    [
+        (Context::Main, ""),
+        (Context::Confirm, "in a dialog: "),
+        (Context::Popup, "in a popup: "),
+    ]
+    .iter()
+    .flat_map(|(ctx, prefix)| {
+        BINDINGS
+            .iter()
+            .filter(move |b| b.context == *ctx)
+            .map(move |b| {
+                Line::from(vec![
+                    Span::styled(format!(" {:<9}", b.label), Style::default().fg(Color::Cyan)),
+                    Span::raw(format!("{prefix}{}", b.desc)),
+                ])
+            })
+    })
+    .collect()
+}
+
+/// The help popup: as many columns (up to 3) as it takes for every line to fit the height.
 fn help(frame: &mut Frame<'_>, area: Rect) {
-    let entries: Vec<Line> = [(Context::Main, ""), (Context::Confirm, "in a dialog: ")]
-        .iter()
-        .flat_map(|(ctx, prefix)| {
-            BINDINGS
-                .iter()
-                .filter(move |b| b.context == *ctx)
-                .map(move |b| {
-                    Line::from(vec![
-                        Span::styled(format!(" {:<9}", b.label), Style::default().fg(Color::Cyan)),
-                        Span::raw(format!("{prefix}{}", b.desc)),
-                    ])
-                })
-        })
-        .collect();
-    let rows_fit = usize::from(area.height.saturating_sub(2));
-    let two_columns = entries.len() > rows_fit || area.width < 100;
-    let per_col = if two_columns {
-        entries.len().div_ceil(2)
-    } else {
-        entries.len()
-    };
-    let width = if two_columns { area.width.min(84) } else { 60 };
+    let entries = help_lines();
+    let max_rows = usize::from(area.height.saturating_sub(2)).max(1);
+    let cols = entries.len().div_ceil(max_rows).clamp(2, 3);
+    let per_col = entries.len().div_ceil(cols);
+    let width = area.width.min(cols as u16 * 46);
     let r = centered(area, width, per_col as u16 + 2);
     frame.render_widget(Clear, r);
     let block = Block::default()
@@ -103,15 +77,9 @@ fn help(frame: &mut Frame<'_>, area: Rect) {
         .title(" Help · Esc closes ");
     let inner = block.inner(r);
     frame.render_widget(block, r);
-    if two_columns {
-        let [left, right] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-                .areas(inner);
-        let (a, b) = entries.split_at(per_col);
-        frame.render_widget(Paragraph::new(a.to_vec()), left);
-        frame.render_widget(Paragraph::new(b.to_vec()), right);
-    } else {
-        frame.render_widget(Paragraph::new(entries), inner);
+    let columns = Layout::horizontal(vec![Constraint::Ratio(1, cols as u32); cols]).split(inner);
+    for (chunk, col) in entries.chunks(per_col).zip(columns.iter()) {
+        frame.render_widget(Paragraph::new(chunk.to_vec()), *col);
     }
 }
 
@@ -162,7 +130,7 @@ fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, pid: u32) {
             "cwd",
             p.cwd
                 .as_ref()
-                .map_or("(unreadable)".into(), |c| c.display().to_string()),
+                .map_or("(unreadable)".into(), |c| crate::sanitize::path(c)),
         ),
         kv(
             "ports",
@@ -178,7 +146,9 @@ fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, pid: u32) {
         ),
         kv(
             "NODE_OPTIONS",
-            p.node_options.clone().unwrap_or_else(|| "(unset)".into()),
+            p.node_options
+                .as_deref()
+                .map_or("(unset)".into(), |o| clean(o).into_owned()),
         ),
         kv(
             "heap limit",
@@ -187,7 +157,7 @@ fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, pid: u32) {
                     format!("--max-old-space-size={m} MiB")
                 }),
         ),
-        kv("argv", p.cmd.join(" ")),
+        kv("argv", clean(&p.cmd.join(" ")).into_owned()),
     ];
     let children: Vec<String> = state
         .procs
@@ -214,7 +184,7 @@ fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, pid: u32) {
             Span::styled(format!("{:<13}", "migrate lock"), Style::default().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
             Span::raw(format!(
                 "holds Prisma's migrate lock on {}: other migrate runs wait on it (P1002 after 10 s)",
-                e.name
+                clean(&e.name)
             )),
         ]));
     }
@@ -226,9 +196,9 @@ fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, pid: u32) {
                 format!("{:<13}", s.kind.label()),
                 Style::default().fg(c).add_modifier(Modifier::BOLD),
             ),
-            Span::styled(s.reason.clone(), Style::default().fg(c)),
+            Span::styled(clean(&s.reason).into_owned(), Style::default().fg(c)),
         ]));
-        lines.push(kv("advice", s.advice.clone()));
+        lines.push(kv("advice", clean(&s.advice).into_owned()));
     }
     let r = centered(
         area,
@@ -240,7 +210,7 @@ fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, pid: u32) {
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" PID {pid} {} · Esc closes ", p.name)),
+                .title(format!(" PID {pid} {} · Esc closes ", clean(&p.name))),
         ),
         r,
     );

@@ -4,53 +4,38 @@
 use crate::model::memory::format_bytes;
 use crate::model::process::{ProcessInfo, Relation};
 use crate::model::suspects::format_age;
+use crate::sanitize::clean;
 use crate::tui::state::{AppState, Focus};
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-/// Shorten long path words of argv: `/a/b/c/node_modules/.bin/prisma` → `…/.bin/prisma`.
+/// The COMMAND column text: see [`crate::model::process::display_command`].
 pub fn short_command(p: &ProcessInfo) -> String {
-    if p.cmd.is_empty() {
-        return format!("[{}]", p.name);
-    }
-    p.cmd
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i == 0 {
-                // argv[0] by its name, as a shell would show it: `node`, not /usr/bin/node.
-                w.rsplit('/').next().unwrap_or(w).to_owned()
-            } else if w.contains('/') && w.chars().count() > 24 {
-                let parts: Vec<&str> = w.rsplitn(3, '/').collect();
-                match parts.as_slice() {
-                    [last, mid, _] => format!("…/{mid}/{last}"),
-                    _ => w.clone(),
-                }
-            } else {
-                w.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::model::process::display_command(&p.name, &p.cmd)
 }
 
 /// Draw the Processes pane.
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let focused = state.focus == Focus::Processes;
+    let rows = state.rows();
+    let selected = state.selected_index(&rows);
+    let height = crate::ui::process_list_height(area);
+    let start = crate::ui::process_window(state, &rows, area);
     let title = format!(
-        " Processes · {} · sort {} ",
+        " Processes {} · {} · sort {} ",
+        crate::ui::scroll_position(
+            start,
+            height.min(rows.len() - start.min(rows.len())),
+            rows.len()
+        ),
         if state.tree { "tree" } else { "flat" },
         state.sort.label()
     );
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme::border(focused))
-        .title(title);
-    let rows = state.rows();
+    let block = theme::pane(title, focused);
     if rows.is_empty() {
         let msg = if state.procs.scanned == 0 {
             "collecting…".to_owned()
@@ -64,7 +49,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
                 "no node / prisma / tsx / vite process in {} scope{} (s toggles the scope)",
                 state.scope.label(),
                 if state.scope == crate::model::tree::Scope::Project {
-                    format!(" under {}", state.procs.root.display())
+                    format!(" under {}", crate::sanitize::path(&state.procs.root))
                 } else {
                     String::new()
                 }
@@ -102,8 +87,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
                 (_, Some(s)) => Style::default().fg(theme::severity_color(s.severity)),
                 _ => Style::default(),
             };
-            let mark = if suspect.is_some() { "●" } else { " " };
-            let cpu = if state.procs.cpu_ready || p.cpu_percent > 0.0 {
+            let mark = suspect.map_or(" ", |s| theme::severity_mark(s.severity));
+            let cpu = if p.cpu_sampled || p.cpu_percent > 0.0 {
                 format!("{:.1}", p.cpu_percent)
             } else {
                 "…".into()
@@ -133,7 +118,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
                 cells.push(match (suspect, lock) {
                     (Some(s), _) => Cell::from(s.kind.label()),
                     (None, Some(e)) => Cell::from(Span::styled(
-                        format!("lock:{}", e.name),
+                        format!("lock:{}", clean(&e.name)),
                         Style::default().fg(ratatui::style::Color::Yellow),
                     )),
                     (None, None) => Cell::from(""),
@@ -141,7 +126,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             }
             let cmd = Line::from(vec![
                 Span::styled(r.prefix.clone(), theme::dim()),
-                Span::raw(short_command(p)),
+                Span::raw(clean(&short_command(p)).into_owned()),
             ]);
             cells.push(Cell::from(cmd));
             Row::new(cells).style(style)
@@ -156,6 +141,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         } else {
             Style::default().add_modifier(Modifier::UNDERLINED)
         });
-    let mut ts = TableState::default().with_selected(state.selected_index(&rows));
+    let mut ts = TableState::default()
+        .with_offset(start)
+        .with_selected(selected);
     frame.render_stateful_widget(table, area, &mut ts);
 }

@@ -398,9 +398,16 @@ impl std::fmt::Display for Run {
 }
 
 /// `CARGO_BIN_EXE_devtop` with stdin on `/dev/null` (never a terminal), stdout and stderr piped
-/// and no `DEVTOP_STANDIN*` variables, so it runs as devtop and not as a stand-in.
+/// and no `DEVTOP_STANDIN*` variables, so it runs as devtop and not as a stand-in; its per-user
+/// config directory points nowhere (`XDG_CONFIG_HOME`), so the tester's own
+/// `~/.config/devtop/config.toml` never changes a result (a test sets it to test that file).
 pub fn devtop_command() -> std::process::Command {
-    piped_command(env!("CARGO_BIN_EXE_devtop"))
+    let mut cmd = piped_command(env!("CARGO_BIN_EXE_devtop"));
+    cmd.env(
+        "XDG_CONFIG_HOME",
+        "/nonexistent/devtop-tests-have-no-user-config",
+    );
+    cmd
 }
 
 /// `program` with stdin on `/dev/null`, stdout and stderr piped and no `DEVTOP_STANDIN*`
@@ -436,19 +443,7 @@ pub fn run_command(cmd: &mut std::process::Command, args: Vec<String>) -> Run {
         let _ = err.read_to_string(&mut s);
         s
     });
-    let deadline = Instant::now() + DEVTOP_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait devtop") {
-            break Some(status);
-        }
-        if Instant::now() >= deadline {
-            // Our own unreaped child: its PID cannot have been reused.
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = wait_or_kill(&mut child);
     let run = Run {
         args,
         code: status.and_then(|s| s.code()),
@@ -460,6 +455,24 @@ pub fn run_command(cmd: &mut std::process::Command, args: Vec<String>) -> Run {
         "timed out after {DEVTOP_TIMEOUT:?}: {run}"
     );
     run
+}
+
+/// Waits for our own child `child` for at most [`DEVTOP_TIMEOUT`]; on timeout SIGKILLs it (by
+/// its own handle) and returns `None`.
+pub fn wait_or_kill(child: &mut Child) -> Option<ExitStatus> {
+    let deadline = Instant::now() + DEVTOP_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait devtop") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            // Our own unreaped child: its PID cannot have been reused.
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Runs the devtop binary with exactly `args`.

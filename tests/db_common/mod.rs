@@ -272,6 +272,124 @@ pub async fn pg_up(test: &str) -> bool {
     }
 }
 
+// ------------------------------------------------------------------ session counting
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64};
+use std::time::Instant;
+
+/// Counts devtop's sessions on one database every 20 ms until dropped; keeps the maximum.
+pub struct Monitor {
+    max: Arc<AtomicI64>,
+    last: Arc<AtomicI64>,
+    stop: Arc<AtomicBool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Monitor {
+    /// devtop's sessions (`application_name = 'devtop'`) on PostgreSQL database `db`,
+    /// counted from `pg_stat_activity` over a connection to the base database.
+    pub async fn pg(db: &str) -> Monitor {
+        let conn = pg_admin(&pg_base_url()).await.expect("monitor connection");
+        let conn = std::sync::Arc::new(tokio::sync::Mutex::new(conn));
+        let db = db.to_owned();
+        Monitor::start(move || {
+            let (conn, db) = (conn.clone(), db.clone());
+            Box::pin(async move {
+                let mut c = conn.lock().await;
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM pg_stat_activity \
+                     WHERE datname = $1 AND application_name = 'devtop'",
+                )
+                .bind(&db)
+                .fetch_one(&mut *c)
+                .await
+                .unwrap_or(-1)
+            })
+        })
+    }
+
+    /// Sessions on MySQL/MariaDB database `db` (information_schema.PROCESSLIST), leaving out
+    /// the test's own connections `exclude`.
+    pub async fn my(db: &str, exclude: [i64; 2]) -> Monitor {
+        let conn = my_admin(&mysql_base_url())
+            .await
+            .expect("monitor connection");
+        let conn = std::sync::Arc::new(tokio::sync::Mutex::new(conn));
+        let db = db.to_owned();
+        Monitor::start(move || {
+            let (conn, db) = (conn.clone(), db.clone());
+            Box::pin(async move {
+                let mut c = conn.lock().await;
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT CAST(COUNT(*) AS SIGNED) FROM information_schema.PROCESSLIST \
+                     WHERE DB = ? AND ID NOT IN (?, ?, CONNECTION_ID())",
+                )
+                .bind(&db)
+                .bind(exclude[0])
+                .bind(exclude[1])
+                .fetch_one(&mut *c)
+                .await
+                .unwrap_or(-1)
+            })
+        })
+    }
+
+    /// `count` runs one counting query on the monitor's own connection.
+    fn start<F>(mut count: F) -> Monitor
+    where
+        F: FnMut() -> futures::future::BoxFuture<'static, i64> + Send + 'static,
+    {
+        let max = Arc::new(AtomicI64::new(0));
+        let last = Arc::new(AtomicI64::new(-1));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (m, l, s) = (max.clone(), last.clone(), stop.clone());
+        let task = tokio::spawn(async move {
+            while !s.load(Ordering::SeqCst) {
+                let n = count().await;
+                m.fetch_max(n, Ordering::SeqCst);
+                l.store(n, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        Monitor {
+            max,
+            last,
+            stop,
+            task: Some(task),
+        }
+    }
+
+    pub fn max(&self) -> i64 {
+        self.max.load(Ordering::SeqCst)
+    }
+
+    /// Waits (up to `limit`) for a fresh count satisfying `ok`; returns the last count.
+    pub async fn wait_for(&self, limit: Duration, ok: impl Fn(i64) -> bool) -> i64 {
+        let deadline = Instant::now() + limit;
+        loop {
+            self.last.store(-1, Ordering::SeqCst);
+            let mut n = -1;
+            while n < 0 && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                n = self.last.load(Ordering::SeqCst);
+            }
+            if ok(n) || Instant::now() >= deadline {
+                return n;
+            }
+        }
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
 // ------------------------------------------------------------------ network oddities
 
 /// A TCP listener on 127.0.0.1 that accepts connections and never says a word (the
