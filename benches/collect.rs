@@ -14,13 +14,13 @@
 //! - `ui`: one render of the whole screen into a 160x48 `TestBackend`.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use devtop::app::state::AppState;
 use devtop::collect::ports::ListenTable;
 use devtop::collect::processes::{ProcessCollector, Selection, list_pids};
 use devtop::config::DEFAULT_MATCH;
 use devtop::model::fixtures;
 use devtop::model::suspects::{SuspectRules, evaluate};
 use devtop::model::tree::{Scope, SortKey, tree_rows};
-use devtop::tui::state::AppState;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::collections::HashMap;

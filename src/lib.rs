@@ -5,6 +5,7 @@
 //! `headless` the scripted one; both use the same collectors.
 #![deny(clippy::unwrap_used)]
 
+pub mod app;
 pub mod bounded_read;
 pub mod cli;
 pub mod collect;

@@ -2,10 +2,10 @@
 //! colour checks on the buffer where colour carries meaning (backend snapshots drop colour).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use devtop::app::state::AppState;
+use devtop::app::update::{Action, update};
 use devtop::model::fixtures;
 use devtop::model::snapshot::{MemoryView, ProcessSnapshot};
-use devtop::tui::state::AppState;
-use devtop::tui::update::{Action, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -262,7 +262,7 @@ fn help_fits_every_key() {
     keys(&mut s, &[KeyCode::Char('?')]);
     for (w, h) in [(80, 24), (60, 16), (160, 48)] {
         let screen = text(&draw(&s, w, h));
-        for b in devtop::tui::keymap::BINDINGS {
+        for b in devtop::app::keymap::BINDINGS {
             assert!(
                 screen.contains(&format!(" {:<9}", b.label)),
                 "{w}x{h}: help lacks {}:\n{screen}",
@@ -318,7 +318,7 @@ fn kill_dialog_scrolls_at_80x24() {
         top.contains(" of 28 · ↑↓ scroll"),
         "position in the title:\n{top}"
     );
-    let Some(devtop::tui::state::Popup::ConfirmKill { plan, .. }) = s.popup.clone() else {
+    let Some(devtop::app::state::Popup::ConfirmKill { plan, .. }) = s.popup.clone() else {
         panic!("no dialog: {:?}", s.popup)
     };
     let body = devtop::ui::kill_dialog::layout_for(

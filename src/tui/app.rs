@@ -5,6 +5,8 @@
 //! whatever the refresh interval. Generic over the backend and the event stream so a test
 //! drives the real loop.
 
+use crate::app::state::AppState;
+use crate::app::update::{Action, Command, LogScroll, update};
 use crate::collect::tasks::{self, ProcessControl};
 use crate::collect::{cli_drift, databases, migrations_watch};
 use crate::effects::prisma_diff::find_cli;
@@ -15,8 +17,6 @@ use crate::prisma::migrations_dir::MigrationsDir;
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
 use crate::tui::input::{self, Input};
 use crate::tui::signals::{self, Received, Signals};
-use crate::tui::state::AppState;
-use crate::tui::update::{Action, Command, LogScroll, update};
 use crate::tui::{logging, terminal};
 use crossterm::event::{Event, KeyEventKind};
 use futures::{FutureExt, Stream, StreamExt};

@@ -1,13 +1,10 @@
-//! The interactive face: terminal setup, input, signals, the event loop, state and its updates.
+//! The interactive face: terminal setup and restore, input decoding, signals, logging and the
+//! event loop that feeds the engine ([`crate::app`]) and draws its state ([`crate::ui`]).
 pub mod app;
 pub mod input;
-pub mod keymap;
 pub mod logging;
 pub mod mouse;
-pub mod refresh;
 pub mod signals;
-pub mod state;
 pub mod terminal;
-pub mod update;
 
 pub use app::{run, run_with};

@@ -1,11 +1,11 @@
 //! Title line (project, scope, counts, sort) and status line (filter prompt, the selected
 //! process's suspect evidence, the last action's result).
 
+use crate::app::keymap::key_bar;
+use crate::app::state::{AppState, View};
+use crate::app::update::format_interval;
 use crate::model::suspects::Severity;
 use crate::sanitize::clean;
-use crate::tui::keymap::key_bar;
-use crate::tui::state::{AppState, View};
-use crate::tui::update::format_interval;
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -151,7 +151,7 @@ pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
 pub fn render_key_bar(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let nothing_to_kill = matches!(
         &state.popup,
-        Some(crate::tui::state::Popup::ConfirmKill { plan, .. }) if plan.kills.is_empty()
+        Some(crate::app::state::Popup::ConfirmKill { plan, .. }) if plan.kills.is_empty()
     );
     let keys: Vec<(&str, &str)> = if state.search_editing {
         vec![("F3", "Next"), ("Enter", "Keep"), ("Esc", "Clear")]
@@ -161,7 +161,7 @@ pub fn render_key_bar(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         // A dialog that only says why nothing can be killed offers no "Kill".
         vec![("Esc", "Close")]
     } else {
-        key_bar(crate::tui::update::context(state))
+        key_bar(crate::app::update::context(state))
     };
     let mut spans = Vec::new();
     for (key, name) in keys {

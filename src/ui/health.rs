@@ -2,10 +2,10 @@
 //! version, connections, time since the last success, the masked URL — and, with room, a
 //! latency/up-down sparkline, the oldest running query and lock waiters.
 
+use crate::app::state::{AppState, Focus};
 use crate::model::database::{DbEnvSnapshot, DbStatus};
 use crate::model::suspects::format_age;
 use crate::sanitize::clean;
-use crate::tui::state::{AppState, Focus};
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};

@@ -1,6 +1,6 @@
 //! Logs pane: tui-logger's widget over the kill outcomes and collector errors.
 
-use crate::tui::state::{AppState, Focus};
+use crate::app::state::{AppState, Focus};
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;

@@ -2,10 +2,10 @@
 //! cgroup v2 limit, PSI, a 5-minute sparkline of available memory with the projected time to
 //! exhaustion, dev RSS and the top processes by RSS.
 
+use crate::app::state::{AppState, Focus};
 use crate::model::cpu::CpuLoad;
 use crate::model::memory::{Level, format_bytes};
 use crate::model::suspects::format_age;
-use crate::tui::state::{AppState, Focus};
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -2,10 +2,10 @@
 //! colour per cell, then one summary line per environment, the migrate lock, drift and
 //! problems of the local folder.
 
+use crate::app::state::{AppState, Focus};
 use crate::model::db_view::MatrixRow;
 use crate::model::migrations::MigrationState;
 use crate::sanitize::{clean, path};
-use crate::tui::state::{AppState, Focus};
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

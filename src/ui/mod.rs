@@ -11,7 +11,7 @@ pub mod popups;
 pub mod processes;
 pub mod theme;
 
-use crate::tui::state::{AppState, Focus, View};
+use crate::app::state::{AppState, Focus, View};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;

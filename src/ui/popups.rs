@@ -1,10 +1,10 @@
 //! Popups: help (from the key table), process details, kill confirmation.
 
+use crate::app::keymap::{BINDINGS, Context};
+use crate::app::state::{AppState, Popup};
 use crate::model::memory::format_bytes;
 use crate::model::suspects::format_age;
 use crate::sanitize::clean;
-use crate::tui::keymap::{BINDINGS, Context};
-use crate::tui::state::{AppState, Popup};
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};

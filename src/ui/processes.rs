@@ -1,11 +1,11 @@
 //! Processes pane: the tree (or flat list) of dev processes with role, state, CPU, RSS, age,
 //! ports and suspect marks. Context ancestors are dimmed; suspects red, warnings yellow.
 
+use crate::app::state::{AppState, Focus};
 use crate::model::memory::format_bytes;
 use crate::model::process::{ProcessInfo, Relation};
 use crate::model::suspects::format_age;
 use crate::sanitize::clean;
-use crate::tui::state::{AppState, Focus};
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};

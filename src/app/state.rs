@@ -1,5 +1,5 @@
 //! The app state: the latest snapshots plus what the user has chosen (selection, sort, filter,
-//! focus, popups). Changed only by [`crate::tui::update::update`].
+//! focus, popups). Changed only by [`crate::app::update::update`].
 
 use crate::collect::cli_drift::CliDiffs;
 use crate::collect::tasks::MemoryView;

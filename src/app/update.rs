@@ -1,6 +1,9 @@
 //! `update(&mut AppState, Action) -> Vec<Command>`: the only place the app state changes.
 //! Testable without a terminal: actions in, state and commands out.
 
+use crate::app::keymap::{Context, Intent, resolve};
+pub use crate::app::refresh::{REFRESH_STEPS, format_interval, step_refresh};
+use crate::app::state::{AppState, Focus, Popup, View};
 use crate::collect::tasks::MemoryView;
 use crate::effects::signal::KillOutcome;
 use crate::model::database::DbSnapshot;
@@ -8,9 +11,6 @@ use crate::model::kill_plan::{self, PlannedKill};
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::tree::{Scope, SortKey};
 use crate::prisma::migrations_dir::MigrationsDir;
-use crate::tui::keymap::{Context, Intent, resolve};
-pub use crate::tui::refresh::{REFRESH_STEPS, format_interval, step_refresh};
-use crate::tui::state::{AppState, Focus, Popup, View};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
 use ratatui::layout::Rect;
 use std::sync::Arc;
@@ -177,8 +177,8 @@ fn apply_action(state: &mut AppState, action: Action) -> Vec<Command> {
             if !state.mouse || too_small(state) || state.filter_editing || state.search_editing {
                 return vec![];
             }
-            match crate::tui::mouse::resolve(state, ev) {
-                Some(intent) => crate::tui::mouse::apply(state, intent),
+            match crate::app::mouse::resolve(state, ev) {
+                Some(intent) => crate::app::mouse::apply(state, intent),
                 None => vec![],
             }
         }
@@ -493,7 +493,7 @@ fn search_next(state: &mut AppState, skip_current: bool) {
     let found = (first..rows.len() + first)
         .map(|k| (start + k) % rows.len())
         .map(|i| &state.procs.processes[rows[i].index])
-        .find(|p| crate::tui::state::matches_text(p, &state.search))
+        .find(|p| crate::app::state::matches_text(p, &state.search))
         .map(|p| p.pid);
     match found {
         Some(pid) => {

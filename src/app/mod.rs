@@ -1,0 +1,9 @@
+//! The engine: the app state, the actions that change it, `update` (the only place the state
+//! changes) and the key table. No terminal, no I/O: the TUI loop (`crate::tui`) feeds it
+//! actions and runs the commands it returns through the effects executor; the renderers
+//! (`crate::ui`) draw its state.
+pub mod keymap;
+pub mod mouse;
+pub mod refresh;
+pub mod state;
+pub mod update;
