@@ -3,9 +3,9 @@
 
 use clap::Parser;
 use devtop::cli::{Cli, Command};
-use devtop::headless::{databases, kill, once, out, status};
-use devtop::setup::Setup;
+use devtop::headless::{databases, kill, out, status};
 use devtop::setup::{EXIT_OK, EXIT_USAGE, resolve};
+use std::time::Duration;
 
 fn main() {
     devtop::standin::run_if_requested();
@@ -17,10 +17,25 @@ fn main() {
             std::process::exit(code);
         }
     };
-    std::process::exit(run(cli));
+    // The one runtime: the dashboard, the headless commands and the demo all run on it.
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            out::error(&format!("cannot start the runtime: {e}"));
+            std::process::exit(devtop::setup::EXIT_FAILURE);
+        }
+    };
+    let code = rt.block_on(run(cli));
+    // Never hang on the way out: a kill still waiting out its grace or a stuck DNS lookup is
+    // abandoned (the terminal is already restored).
+    rt.shutdown_timeout(Duration::from_millis(300));
+    std::process::exit(code);
 }
 
-fn run(cli: Cli) -> i32 {
+async fn run(cli: Cli) -> i32 {
     if matches!(cli.command, None | Some(Command::Demo)) {
         // Before anything starts (the demo's stand-ins, the collectors): nothing to clean up.
         if let Err(why) = devtop::tui::terminal::check_usable() {
@@ -32,7 +47,7 @@ fn run(cli: Cli) -> i32 {
         devtop::tui::logging::init();
     }
     if let Some(Command::Demo) = cli.command {
-        return devtop::demo::run(&cli.common);
+        return devtop::demo::run(&cli.common).await;
     }
     match &cli.command {
         Some(Command::Completions { shell }) => {
@@ -74,18 +89,12 @@ fn run(cli: Cli) -> i32 {
         }
     }
     match cli.command {
-        None => devtop::tui::run(setup),
-        Some(Command::Status { json }) => status(&setup, json),
-        Some(Command::Migrations { env, json }) => databases::run(&setup, env.as_deref(), json),
-        Some(Command::Kill(args)) => {
-            match once::collect_once(setup.selection.clone(), &setup.config.memory) {
-                Ok((snap, _)) => kill::run(&args, &snap, setup.config.grace),
-                Err(e) => {
-                    out::error(&e);
-                    devtop::setup::EXIT_FAILURE
-                }
-            }
+        None => devtop::tui::run(setup).await,
+        Some(Command::Status { json }) => status::run(&setup, json).await,
+        Some(Command::Migrations { env, json }) => {
+            databases::run(&setup, env.as_deref(), json).await
         }
+        Some(Command::Kill(args)) => kill::collect_and_run(&args, &setup).await,
         Some(
             Command::Demo | Command::Config { .. } | Command::Completions { .. } | Command::Man,
         ) => EXIT_OK,
@@ -107,33 +116,4 @@ fn config_paths(common: &devtop::cli::Common) -> i32 {
     let (text, bad) = describe(&files, devtop::config::Machine::current());
     out::text(&text);
     if bad { EXIT_USAGE } else { EXIT_OK }
-}
-
-/// `devtop status`: processes (two samples 1 s apart) and databases (probed meanwhile).
-fn status(setup: &Setup, json: bool) -> i32 {
-    let db_setup = setup.clone();
-    let db = std::thread::spawn(move || databases::collect(&db_setup));
-    let procs = once::collect_once(setup.selection.clone(), &setup.config.memory);
-    let db = db
-        .join()
-        .unwrap_or_else(|_| Err("database probe panicked".into()));
-    let ((snap, mem), db) = match (procs, db) {
-        (Ok(p), Ok(d)) => (p, d),
-        (Err(e), _) | (_, Err(e)) => {
-            out::error(&e);
-            return devtop::setup::EXIT_FAILURE;
-        }
-    };
-    if json {
-        match serde_json::to_string_pretty(&status::to_json(&snap, &mem, &db)) {
-            Ok(s) => out::json(&s),
-            Err(e) => {
-                out::error(&format!("cannot encode JSON: {e}"));
-                return devtop::setup::EXIT_FAILURE;
-            }
-        }
-    } else {
-        out::text(&status::to_text(&snap, &mem, &db));
-    }
-    EXIT_OK
 }

@@ -78,7 +78,7 @@ fn err(e: sqlx::Error) -> io::Error {
 }
 
 /// Write the migrations folder under `prisma_dir` and the three databases beside it.
-pub fn create(prisma_dir: &Path) -> io::Result<()> {
+pub async fn create(prisma_dir: &Path) -> io::Result<()> {
     let mdir = prisma_dir.join("migrations");
     std::fs::create_dir_all(&mdir)?;
     std::fs::write(
@@ -89,15 +89,10 @@ pub fn create(prisma_dir: &Path) -> io::Result<()> {
         std::fs::create_dir_all(mdir.join(name))?;
         std::fs::write(mdir.join(name).join("migration.sql"), sql)?;
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        for plan in PLANS {
-            write_env(&prisma_dir.join(plan.file), plan).await?;
-        }
-        Ok(())
-    })
+    for plan in PLANS {
+        write_env(&prisma_dir.join(plan.file), plan).await?;
+    }
+    Ok(())
 }
 
 async fn write_env(path: &Path, plan: &EnvPlan) -> io::Result<()> {

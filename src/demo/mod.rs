@@ -133,7 +133,7 @@ fn write(root: &Path, rel: &str, text: &str) -> io::Result<()> {
     fs::write(path, text)
 }
 
-fn write_project(root: &Path) -> io::Result<()> {
+async fn write_project(root: &Path) -> io::Result<()> {
     write(
         root,
         "devtop.toml",
@@ -146,7 +146,7 @@ fn write_project(root: &Path) -> io::Result<()> {
     )?;
     write(root, "prisma/schema.prisma", SCHEMA)?;
     write(root, ".env", database::DOTENV)?;
-    database::create(&root.join("prisma"))?;
+    database::create(&root.join("prisma")).await?;
     write(root, "src/index.ts", "console.log('api');\n")?;
     Ok(())
 }
@@ -284,7 +284,7 @@ fn start(root: &Path, stack: &mut Stack) -> io::Result<()> {
 }
 
 /// Run the demo: set up, open the TUI, end everything. Returns the exit code.
-pub fn run(common: &Common) -> i32 {
+pub async fn run(common: &Common) -> i32 {
     let dir = match tempfile::Builder::new().prefix("devtop-demo-").tempdir() {
         Ok(d) => d,
         Err(e) => {
@@ -308,8 +308,9 @@ pub fn run(common: &Common) -> i32 {
     // The stand-ins start once SIGINT/SIGTERM are caught, so every ending — quit, a signal
     // (also while starting), the terminal closing — comes back here to end them and remove
     // the directory (on drop of `stack`).
-    let code = crate::tui::run_with(|| {
-        write_project(&root)
+    let code = crate::tui::run_with(async {
+        let written = write_project(&root).await;
+        written
             .and_then(|()| start(&root, &mut stack))
             .map_err(|e| {
                 (
@@ -322,7 +323,8 @@ pub fn run(common: &Common) -> i32 {
         // The demo's stand-ins are devtop's children: list them (nowhere else).
         setup.selection.show_own_children = true;
         Ok(setup)
-    });
+    })
+    .await;
     stack.end_all();
     code
 }

@@ -32,11 +32,7 @@ pub struct DbReport {
 
 /// Probe every environment once (in parallel, 5 s timeout each), run the CLI diff meanwhile
 /// (at most [`cli_drift::HEADLESS_BUDGET`]) and read the folder.
-pub fn collect(setup: &Setup) -> Result<DbReport, String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+pub async fn collect(setup: &Setup) -> Result<DbReport, String> {
     // The CLI diff runs beside the probes, bounded by its share of the command's time.
     let drift = async {
         match find_cli(&setup.root) {
@@ -53,7 +49,7 @@ pub fn collect(setup: &Setup) -> Result<DbReport, String> {
             None => CliDiffs::new(),
         }
     };
-    let (dbs, cli) = rt.block_on(async { tokio::join!(databases::once(&setup.envs), drift) });
+    let (dbs, cli) = tokio::join!(databases::once(&setup.envs), drift);
     let local = read(&setup.prisma.migrations_dir);
     let views = derive_all(&local, setup.prisma.schema.as_ref(), &dbs, &cli);
     let problems = problems(setup, &local, &dbs);
@@ -229,7 +225,7 @@ pub fn matrix_text(
 }
 
 /// `devtop migrations [--env NAME] [--json]`. Returns the exit code.
-pub fn run(setup: &Setup, env: Option<&str>, as_json: bool) -> i32 {
+pub async fn run(setup: &Setup, env: Option<&str>, as_json: bool) -> i32 {
     if let Some(name) = env
         && !setup.envs.iter().any(|e| e.name == name)
     {
@@ -252,7 +248,7 @@ pub fn run(setup: &Setup, env: Option<&str>, as_json: bool) -> i32 {
         }
         return EXIT_USAGE;
     }
-    let report = match collect(&scoped) {
+    let report = match collect(&scoped).await {
         Ok(r) => r,
         Err(e) => {
             out::error(&e);

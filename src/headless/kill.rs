@@ -5,6 +5,7 @@
 //! one (printed before anything is signalled), then the outcome of each signalled one. Exit 0
 //! when every target ended and nothing was refused, 1 otherwise, 2 for a usage error.
 
+use crate::app::executor;
 use crate::cli::{KillArgs, PidArg};
 use crate::effects::signal;
 use crate::headless::out;
@@ -77,8 +78,9 @@ fn confirm(plan: &KillPlan) -> bool {
     stdin.lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
 }
 
-/// Run the kill command against `snap`. Returns the exit code.
-pub fn run(args: &KillArgs, snap: &ProcessSnapshot, default_grace: Duration) -> i32 {
+/// Run the kill command against `snap` through the effects executor (the same path as the
+/// dashboard's kills). Returns the exit code.
+pub async fn run(args: &KillArgs, snap: &ProcessSnapshot, default_grace: Duration) -> i32 {
     // A reader that goes away (`| head`) must not change what gets signalled.
     out::keep_going_when_closed();
     let grace = match args.grace {
@@ -116,9 +118,8 @@ pub fn run(args: &KillArgs, snap: &ProcessSnapshot, default_grace: Duration) -> 
     if plan.kills.is_empty() {
         return EXIT_FAILURE;
     }
-    let targets = plan.targets();
     if args.dry_run {
-        for (pid, r) in signal::plan(&targets) {
+        for (pid, r) in executor::dry_run(&plan.kills) {
             match r {
                 Ok(p) => out::line(&format!("{pid}: would send {p}")),
                 Err(o) => {
@@ -133,9 +134,21 @@ pub fn run(args: &KillArgs, snap: &ProcessSnapshot, default_grace: Duration) -> 
         out::error("not confirmed; nothing was signalled (pass --yes to skip the question)");
         return EXIT_USAGE;
     }
-    for (pid, outcome) in signal::kill_targets(&targets, grace) {
+    for (pid, outcome) in executor::kill(&plan.kills, grace).await {
         ok &= outcome.ended();
         out::line(&format!("{pid}: {}", clean(&outcome.to_string())));
     }
     if ok { EXIT_OK } else { EXIT_FAILURE }
+}
+
+/// `devtop kill`: collect the processes once (two samples, on the blocking pool), then
+/// [`run`]. Returns the exit code (1 when processes cannot be read).
+pub async fn collect_and_run(args: &KillArgs, setup: &crate::setup::Setup) -> i32 {
+    match crate::headless::once::collect(setup).await {
+        Ok((snap, _)) => run(args, &snap, setup.config.grace).await,
+        Err(e) => {
+            out::error(&e);
+            EXIT_FAILURE
+        }
+    }
 }

@@ -42,3 +42,13 @@ pub fn collect_once(
     memory.cpu = cpu.read().ok();
     Ok((snap, memory))
 }
+
+/// [`collect_once`] for `setup`'s selection and memory thresholds, on the runtime's blocking
+/// pool (the passes sleep [`SAMPLE_GAP`] apart). Errors as [`collect_once`], or when the
+/// collection panicked.
+pub async fn collect(setup: &crate::setup::Setup) -> Result<(ProcessSnapshot, MemoryView), String> {
+    let (selection, thresholds) = (setup.selection.clone(), setup.config.memory.clone());
+    tokio::task::spawn_blocking(move || collect_once(selection, &thresholds))
+        .await
+        .unwrap_or_else(|_| Err("process collection panicked".into()))
+}

@@ -274,3 +274,31 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
     }
     out
 }
+
+/// `devtop status [--json]`: processes (two samples 1 s apart, on the blocking pool) and the
+/// databases (probed meanwhile on the runtime), printed as text or JSON. Returns the exit
+/// code: 0, or 1 when processes cannot be read or the JSON cannot be encoded.
+pub async fn run(setup: &crate::setup::Setup, json: bool) -> i32 {
+    use crate::headless::{databases, once, out};
+    use crate::setup::{EXIT_FAILURE, EXIT_OK};
+    let (procs, db) = tokio::join!(once::collect(setup), databases::collect(setup));
+    let ((snap, mem), db) = match (procs, db) {
+        (Ok(p), Ok(d)) => (p, d),
+        (Err(e), _) | (_, Err(e)) => {
+            out::error(&e);
+            return EXIT_FAILURE;
+        }
+    };
+    if json {
+        match serde_json::to_string_pretty(&to_json(&snap, &mem, &db)) {
+            Ok(s) => out::json(&s),
+            Err(e) => {
+                out::error(&format!("cannot encode JSON: {e}"));
+                return EXIT_FAILURE;
+            }
+        }
+    } else {
+        out::text(&to_text(&snap, &mem, &db));
+    }
+    EXIT_OK
+}

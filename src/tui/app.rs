@@ -5,14 +5,14 @@
 //! whatever the refresh interval. Generic over the backend and the event stream so a test
 //! drives the real loop.
 
+use crate::app::executor::Executor;
 use crate::app::state::AppState;
 use crate::app::update::{Action, Command, LogScroll, update};
-use crate::collect::tasks::{self, ProcessControl};
+use crate::collect::tasks;
 use crate::collect::{cli_drift, databases, migrations_watch};
 use crate::effects::prisma_diff::find_cli;
 use crate::effects::signal;
 use crate::model::database::DbSnapshot;
-use crate::model::kill_plan::PlannedKill;
 use crate::prisma::migrations_dir::MigrationsDir;
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
 use crate::tui::input::{self, Input};
@@ -55,92 +55,75 @@ impl Ending {
     }
 }
 
-/// Open the TUI on `setup` and block until it ends (quit, signal, terminal gone). Returns
-/// the exit code; the terminal is restored on every path.
-pub fn run(setup: Setup) -> i32 {
-    run_with(|| Ok(setup))
+/// Open the TUI on `setup` and run it until it ends (quit, signal, terminal gone). Returns
+/// the exit code; the terminal is restored on every path. Runs on the one runtime `main`
+/// starts (which abandons leftover work — a kill still in its grace, a stuck DNS lookup —
+/// after a short timeout once this returns).
+pub async fn run(setup: Setup) -> i32 {
+    run_with(async { Ok(setup) }).await
 }
 
 /// Like [`run`], with the setup made by `prepare` once the ending signals are caught: a
 /// SIGINT or SIGTERM while `prepare` runs (the demo starting its processes, say) ends devtop
 /// right after it, through the same path as any other ending, so the caller can clean up.
-/// `prepare` returns the setup, or a message and an exit code.
-pub fn run_with(prepare: impl FnOnce() -> Result<Setup, (String, i32)>) -> i32 {
+/// `prepare` yields the setup, or a message and an exit code.
+pub async fn run_with(prepare: impl Future<Output = Result<Setup, (String, i32)>>) -> i32 {
     if !std::io::stdout().is_terminal() {
         crate::headless::out::error(
             "the dashboard needs a terminal; for scripts use `devtop status [--json]`",
         );
         return EXIT_USAGE;
     }
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            crate::headless::out::error(&format!("cannot start the runtime: {e}"));
-            return EXIT_FAILURE;
-        }
-    };
     logging::init();
     // Signals first: from here on SIGINT and friends end the loop instead of the process.
-    let sigs = {
-        let _in_runtime = rt.enter();
-        Signals::new()
-    };
-    let mut sigs = match sigs {
+    let mut sigs = match Signals::new() {
         Ok(s) => s,
         Err(e) => {
             crate::headless::out::error(&format!("cannot install signal handlers: {e}"));
             return EXIT_FAILURE;
         }
     };
-    // Outside the runtime: `prepare` may run a runtime of its own (the demo's SQLite files).
-    let setup = match prepare() {
+    let setup = match prepare.await {
         Ok(s) => s,
         Err((msg, code)) => {
             crate::headless::out::error(&msg);
             return code;
         }
     };
-    let code = rt.block_on(async move {
-        if let Some(Received::End(n)) = sigs.recv().now_or_never() {
-            return signals::exit_code(n);
+    // Let the signal driver run once, so a signal that came while `prepare` ran is seen.
+    tokio::task::yield_now().await;
+    if let Some(Received::End(n)) = sigs.recv().now_or_never() {
+        return signals::exit_code(n);
+    }
+    let input = match input::spawn() {
+        Ok(i) => i,
+        Err(e) => {
+            crate::headless::out::error(&format!("cannot read the terminal: {e}"));
+            return EXIT_USAGE;
         }
-        let input = match input::spawn() {
-            Ok(i) => i,
-            Err(e) => {
-                crate::headless::out::error(&format!("cannot read the terminal: {e}"));
-                return EXIT_USAGE;
-            }
-        };
-        let mut term = match terminal::init(setup.config.mouse) {
-            Ok(t) => t,
-            Err(e) => {
-                crate::headless::out::error(&format!("cannot set up the terminal: {e}"));
-                return EXIT_FAILURE;
-            }
-        };
-        let guard = terminal::RestoreGuard;
-        let result = run_loop(&mut term, setup, input, Some(sigs)).await;
-        drop(guard);
-        // ratatui's `Terminal` shows the cursor on drop and `eprintln!`s when that fails — on
-        // a terminal that is gone that write fails too and the process would panic (exit
-        // 101). The cursor was shown by the restore above; the terminal is not dropped.
-        std::mem::forget(term);
-        match result {
-            Ok(ending) => ending.exit_code(),
-            Err(e) => {
-                // Not `eprintln!`: it panics when stderr is a terminal that is gone.
-                let _ = writeln!(std::io::stderr(), "devtop: {e}");
-                EXIT_FAILURE
-            }
+    };
+    let mut term = match terminal::init(setup.config.mouse) {
+        Ok(t) => t,
+        Err(e) => {
+            crate::headless::out::error(&format!("cannot set up the terminal: {e}"));
+            return EXIT_FAILURE;
         }
-    });
-    // Never hang on the way out: a kill still waiting out its grace or a stuck DNS lookup is
-    // abandoned (the terminal is already restored).
-    rt.shutdown_timeout(Duration::from_millis(300));
-    code
+    };
+    let guard = terminal::RestoreGuard;
+    let result = run_loop(&mut term, setup, input, Some(sigs)).await;
+    drop(guard);
+    // ratatui's `Terminal` shows the cursor on drop and `eprintln!`s when that fails — on
+    // a terminal that is gone that write fails too and the process would panic (exit
+    // 101). The cursor was shown by the restore above; the terminal is not dropped.
+    std::mem::forget(term);
+    match result {
+        Ok(ending) => ending.exit_code(),
+        Err(e) => {
+            // Not `eprintln!`: it panics when stderr is a terminal that is gone.
+            let _ = writeln!(std::io::stderr(), "devtop: {e}");
+            EXIT_FAILURE
+        }
+    }
 }
 
 /// The loop proper: runs the collectors for `setup` until quit, an ending signal (when
@@ -196,6 +179,11 @@ where
         log::warn!("{note}");
     }
     let (atx, mut arx) = mpsc::unbounded_channel::<Action>();
+    let executor = Executor {
+        control: c.control.clone(),
+        results: atx,
+        grace: state.grace,
+    };
     let logs = TuiWidgetState::new();
     log::info!(
         "devtop started: project {} scope {}, refresh {:?}",
@@ -226,7 +214,9 @@ where
             step = next_step(&mut events, &mut c, &mut db, &mut arx, signals.as_mut()) => match step {
                 Step::Action(a) => {
                     for cmd in update(&mut state, a) {
-                        execute(cmd, &state, &c.control, &atx, &logs);
+                        if let Some(Command::LogScroll(dir)) = executor.execute(cmd) {
+                            scroll_logs(&logs, dir);
+                        }
                     }
                     dirty = true;
                 }
@@ -326,39 +316,11 @@ where
     }
 }
 
-/// Run one command. Kills run on the blocking pool; their outcome comes back as an action.
-fn execute(
-    cmd: Command,
-    state: &AppState,
-    control: &mpsc::UnboundedSender<ProcessControl>,
-    atx: &mpsc::UnboundedSender<Action>,
-    logs: &TuiWidgetState,
-) {
-    match cmd {
-        Command::Kill(plan) => {
-            // Logged per PID once the outcome is known (Action::KillDone), never before.
-            let grace = state.grace;
-            let tx = atx.clone();
-            tokio::task::spawn_blocking(move || {
-                let targets: Vec<_> = plan.iter().map(PlannedKill::target).collect();
-                let outcomes = signal::kill_targets(&targets, grace);
-                let _ = tx.send(Action::KillDone(plan, outcomes));
-            });
-        }
-        Command::SetScope(s) => {
-            let _ = control.send(ProcessControl::SetScope(s));
-        }
-        Command::Refresh => {
-            let _ = control.send(ProcessControl::RefreshNow);
-        }
-        Command::SetRefresh(d) => {
-            let _ = control.send(ProcessControl::SetRefresh(d));
-        }
-        Command::LogScroll(dir) => logs.transition(match dir {
-            LogScroll::Up => TuiWidgetEvent::PrevPageKey,
-            LogScroll::Down => TuiWidgetEvent::NextPageKey,
-            LogScroll::Follow => TuiWidgetEvent::EscapeKey,
-        }),
-        Command::Log(level, msg) => log::log!(level, "{msg}"),
-    }
+/// Scroll the Logs pane (the one command the terminal face applies itself).
+fn scroll_logs(logs: &TuiWidgetState, dir: LogScroll) {
+    logs.transition(match dir {
+        LogScroll::Up => TuiWidgetEvent::PrevPageKey,
+        LogScroll::Down => TuiWidgetEvent::NextPageKey,
+        LogScroll::Follow => TuiWidgetEvent::EscapeKey,
+    });
 }

@@ -1,0 +1,112 @@
+//! The effects executor: the one place the commands `update` returns meet the effects layer.
+//! The TUI loop hands it every command and gets results back as [`Action`]s on its channel;
+//! the headless commands call the same functions ([`kill`], [`dry_run`]) and print the values.
+//! Keeping one path keeps the kill safety rules (refusals, PID-reuse checks, group handling,
+//! outcomes per PID) the same for both faces.
+
+use crate::app::update::{Action, Command};
+use crate::collect::tasks::ProcessControl;
+use crate::effects::signal::{self, KillOutcome, Planned};
+use crate::model::kill_plan::PlannedKill;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Signal `plan` (children first; the planner's order) with `grace` before SIGKILL, on the
+/// blocking pool. Returns the outcome per PID in plan order; a kill that panicked reports
+/// every PID as failed rather than panicking the caller.
+pub async fn kill(plan: &[PlannedKill], grace: Duration) -> Vec<(u32, KillOutcome)> {
+    let targets: Vec<_> = plan.iter().map(PlannedKill::target).collect();
+    let pids: Vec<u32> = targets.iter().map(|t| t.pid).collect();
+    match tokio::task::spawn_blocking(move || signal::kill_targets(&targets, grace)).await {
+        Ok(outcomes) => outcomes,
+        Err(e) => pids
+            .into_iter()
+            .map(|pid| {
+                (
+                    pid,
+                    KillOutcome::Error(format!("the kill task failed: {e}")),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// What [`kill`] would send to each process of `plan` (nothing is signalled): the planned
+/// signal, or the outcome that stops it (gone, reused PID, refused by a guard).
+pub fn dry_run(plan: &[PlannedKill]) -> Vec<(u32, Result<Planned, KillOutcome>)> {
+    let targets: Vec<_> = plan.iter().map(PlannedKill::target).collect();
+    signal::plan(&targets)
+}
+
+/// The executor the TUI loop uses: where collector requests go and where results come back.
+pub struct Executor {
+    /// Requests to the process collector (scope, refresh now, interval).
+    pub control: UnboundedSender<ProcessControl>,
+    /// Results back to the loop, as actions.
+    pub results: UnboundedSender<Action>,
+    /// Grace before SIGKILL for kills.
+    pub grace: Duration,
+}
+
+impl Executor {
+    /// Run one command. Kills run on the blocking pool and come back as
+    /// [`Action::KillDone`]; log lines are written at once. Returns the commands that belong
+    /// to the terminal face (log scrolling), for the caller to apply.
+    pub fn execute(&self, cmd: Command) -> Option<Command> {
+        match cmd {
+            Command::Kill(plan) => {
+                // Logged per PID once the outcome is known (Action::KillDone), never before.
+                let (tx, grace) = (self.results.clone(), self.grace);
+                tokio::spawn(async move {
+                    let outcomes = kill(&plan, grace).await;
+                    let _ = tx.send(Action::KillDone(plan, outcomes));
+                });
+            }
+            Command::SetScope(s) => {
+                let _ = self.control.send(ProcessControl::SetScope(s));
+            }
+            Command::Refresh => {
+                let _ = self.control.send(ProcessControl::RefreshNow);
+            }
+            Command::SetRefresh(d) => {
+                let _ = self.control.send(ProcessControl::SetRefresh(d));
+            }
+            Command::Log(level, msg) => log::log!(level, "{msg}"),
+            face @ Command::LogScroll(_) => return Some(face),
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tree::Scope;
+    use tokio::sync::mpsc;
+
+    #[tokio::test]
+    async fn collector_requests_go_to_the_collector_and_log_scrolling_back_to_the_face() {
+        let (ctx, mut crx) = mpsc::unbounded_channel();
+        let (atx, _arx) = mpsc::unbounded_channel();
+        let ex = Executor {
+            control: ctx,
+            results: atx,
+            grace: Duration::from_secs(1),
+        };
+        assert_eq!(ex.execute(Command::SetScope(Scope::User)), None);
+        assert_eq!(ex.execute(Command::Refresh), None);
+        let scroll = Command::LogScroll(crate::app::update::LogScroll::Up);
+        assert_eq!(ex.execute(scroll.clone()), Some(scroll));
+        assert!(matches!(
+            crx.recv().await,
+            Some(ProcessControl::SetScope(Scope::User))
+        ));
+        assert!(matches!(crx.recv().await, Some(ProcessControl::RefreshNow)));
+    }
+
+    #[tokio::test]
+    async fn an_empty_plan_signals_nothing() {
+        assert!(kill(&[], Duration::ZERO).await.is_empty());
+        assert!(dry_run(&[]).is_empty());
+    }
+}
