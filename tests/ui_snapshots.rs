@@ -318,7 +318,11 @@ fn kill_dialog_scrolls_at_80x24() {
         top.contains(" of 28 · ↑↓ scroll"),
         "position in the title:\n{top}"
     );
-    let Some(devtop::app::state::Popup::ConfirmKill { plan, .. }) = s.popup.clone() else {
+    let Some(devtop::app::state::Popup::Confirm(devtop::app::confirm::Confirm {
+        action: devtop::app::confirm::ConfirmAction::Kill(plan),
+        ..
+    })) = s.popup.clone()
+    else {
         panic!("no dialog: {:?}", s.popup)
     };
     let body = devtop::ui::kill_dialog::layout_for(

@@ -2,7 +2,9 @@
 //! changes) and the key table. No terminal, no I/O: the TUI loop (`crate::tui`) feeds it
 //! actions and runs the commands it returns through the effects executor; the renderers
 //! (`crate::ui`) draw its state.
+pub mod confirm;
 pub mod executor;
+pub mod intent;
 pub mod keymap;
 pub mod mouse;
 pub mod refresh;

@@ -86,7 +86,7 @@ pub fn resolve(state: &AppState, ev: MouseEvent) -> Option<MouseIntent> {
     };
     match &state.popup {
         // The dialog is modal: the wheel scrolls it wherever the pointer is; clicks do nothing.
-        Some(Popup::ConfirmKill { .. }) => {
+        Some(Popup::Confirm(_)) => {
             return lines.map(|n| MouseIntent::Scroll(Target::KillDialog, n));
         }
         Some(_) => return None,

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::app::confirm::Confirm;
 use crate::app::update::{Action, update};
 use crate::model::fixtures;
 use crate::model::snapshot::ProcessSnapshot;
@@ -159,7 +160,7 @@ fn popups_take_the_mouse() {
     );
     assert!(matches!(
         s.popup,
-        Some(Popup::ConfirmKill { scroll: 3, .. })
+        Some(Popup::Confirm(Confirm { scroll: 3, .. }))
     ));
     assert!(update(&mut s, Action::Mouse(click(40, 21))).is_empty());
     assert!(s.popup.is_some(), "a click neither confirms nor closes");

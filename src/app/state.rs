@@ -1,11 +1,11 @@
 //! The app state: the latest snapshots plus what the user has chosen (selection, sort, filter,
 //! focus, popups). Changed only by [`crate::app::update::update`].
 
+use crate::app::confirm::{Confirm, Notice};
 use crate::collect::cli_drift::CliDiffs;
 use crate::collect::tasks::MemoryView;
 use crate::model::database::DbSnapshot;
 use crate::model::db_view::{EnvView, MatrixRow, derive_all, matrix};
-use crate::model::kill_plan::KillPlan;
 use crate::model::process::ProcessInfo;
 use crate::model::refusal::Protected;
 use crate::model::snapshot::ProcessSnapshot;
@@ -63,16 +63,8 @@ pub enum Popup {
     Help,
     /// Details of one process.
     Details(u32),
-    /// Kill confirmation listing what will be signalled.
-    ConfirmKill {
-        /// Title ("Kill PID 123 and 2 descendants?", "Kill 4 suspects?", "PID 1 cannot be
-        /// killed").
-        title: String,
-        /// What will be signalled (children first) and what is refused, with reasons.
-        plan: KillPlan,
-        /// First line of the list shown (the list scrolls when taller than the dialog).
-        scroll: usize,
-    },
+    /// The confirm popup of a destructive action (see [`crate::app::confirm`]).
+    Confirm(Confirm),
 }
 
 /// Everything the renderer needs. Rendering is a pure function of this.
@@ -108,8 +100,8 @@ pub struct AppState {
     pub killing: usize,
     /// devtop's own PID, uid and ancestors: never kill targets (set at start by the loop).
     pub protected: Protected,
-    /// One-line status message (last action's result).
-    pub status: Option<String>,
+    /// The notice area's message (last action's result or a warning).
+    pub notice: Option<Notice>,
     /// First row of the process list shown (kept where it was until the selection leaves the
     /// view, so a click lands on the row under the pointer).
     pub list_offset: usize,
@@ -169,7 +161,7 @@ impl AppState {
             grace,
             killing: 0,
             protected: Protected::default(),
-            status: None,
+            notice: None,
             list_offset: 0,
             mouse: false,
             page: 10,

@@ -2,8 +2,11 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::app::confirm::{Confirm, ConfirmAction};
+use crate::app::state::{Focus, View};
 use crate::model::fixtures;
 use crate::model::suspects::SuspectKind;
+use crate::model::tree::SortKey;
 use std::time::Duration;
 
 fn key(c: KeyCode) -> Action {
@@ -48,7 +51,12 @@ fn kill_selected_lists_descendants_and_needs_confirmation() {
     let mut s = state();
     select(&mut s, 58205); // migrate with its schema-engine child
     assert!(update(&mut s, key(KeyCode::Char('x'))).is_empty());
-    let Some(Popup::ConfirmKill { plan, title, .. }) = &s.popup else {
+    let Some(Popup::Confirm(Confirm {
+        title,
+        action: ConfirmAction::Kill(plan),
+        ..
+    })) = &s.popup
+    else {
         panic!("{:?}", s.popup)
     };
     assert_eq!(
@@ -77,7 +85,11 @@ fn cancel_closes_without_commands() {
 fn kill_suspects_skips_warn_only_studio() {
     let mut s = state();
     update(&mut s, key(KeyCode::Char('K')));
-    let Some(Popup::ConfirmKill { plan, .. }) = &s.popup else {
+    let Some(Popup::Confirm(Confirm {
+        action: ConfirmAction::Kill(plan),
+        ..
+    })) = &s.popup
+    else {
         panic!()
     };
     let pids: Vec<u32> = plan.kills.iter().map(|k| k.pid).collect();
@@ -98,7 +110,7 @@ fn kill_suspects_with_none_says_so() {
     );
     assert!(update(&mut s, key(KeyCode::Char('K'))).is_empty());
     assert!(s.popup.is_none());
-    assert_eq!(s.status.as_deref(), Some("no suspects to kill"));
+    assert_eq!(s.notice_text(), Some("no suspects to kill"));
 }
 
 #[test]
@@ -207,7 +219,7 @@ fn selection_survives_refresh_and_follows_disappearance() {
     update(&mut s, Action::Processes(Arc::new(snap)));
     assert_ne!(s.selected, Some(4201));
     assert!(s.popup.is_none());
-    assert_eq!(s.status.as_deref(), Some("PID 4201 is gone"));
+    assert_eq!(s.notice_text(), Some("PID 4201 is gone"));
 }
 
 /// devtop running in a terminal whose shell is the fixture's `npm run dev` (4100), as when `x`
@@ -226,7 +238,12 @@ fn kill_on_an_ancestor_row_lists_no_targets_and_says_why() {
     inside_4100(&mut s);
     select(&mut s, 4100);
     assert!(update(&mut s, key(KeyCode::Char('x'))).is_empty());
-    let Some(Popup::ConfirmKill { plan, title, .. }) = &s.popup else {
+    let Some(Popup::Confirm(Confirm {
+        title,
+        action: ConfirmAction::Kill(plan),
+        ..
+    })) = &s.popup
+    else {
         panic!("{:?}", s.popup)
     };
     assert!(plan.kills.is_empty(), "{plan:?}");
@@ -315,10 +332,10 @@ fn kill_and_details_act_only_on_the_process_screen() {
     assert_eq!(s.popup, None, "no dialog for the hidden screen-1 selection");
     update(&mut s, key(KeyCode::Enter));
     assert_eq!(s.popup, None);
-    assert!(s.status.as_deref().is_some_and(|m| m.contains("press 1")));
+    assert!(s.notice_text().is_some_and(|m| m.contains("press 1")));
     update(&mut s, key(KeyCode::Char('1')));
     update(&mut s, key(KeyCode::Char('x')));
-    assert!(matches!(s.popup, Some(Popup::ConfirmKill { .. })));
+    assert!(matches!(s.popup, Some(Popup::Confirm(_))));
 }
 
 #[test]
@@ -397,10 +414,14 @@ fn a_long_kill_dialog_scrolls_within_its_list() {
     select(&mut s, 4101);
     update(&mut s, key(KeyCode::Char('x')));
     let scroll = |s: &AppState| match &s.popup {
-        Some(Popup::ConfirmKill { scroll, .. }) => *scroll,
+        Some(Popup::Confirm(Confirm { scroll, .. })) => *scroll,
         other => panic!("{other:?}"),
     };
-    let Some(Popup::ConfirmKill { plan, .. }) = s.popup.clone() else {
+    let Some(Popup::Confirm(Confirm {
+        action: ConfirmAction::Kill(plan),
+        ..
+    })) = s.popup.clone()
+    else {
         panic!("{:?}", s.popup)
     };
     assert_eq!(plan.kills.len(), 25);
@@ -469,8 +490,7 @@ fn search_jumps_to_matches_without_hiding_rows() {
     update(&mut s, key(KeyCode::Char('#')));
     assert_eq!(s.selected, Some(first));
     assert!(
-        s.status
-            .as_deref()
+        s.notice_text()
             .is_some_and(|m| m.starts_with("no row matches"))
     );
     update(&mut s, key(KeyCode::Esc));

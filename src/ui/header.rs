@@ -130,7 +130,7 @@ pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             ),
             Span::raw(format!("{} → {}", clean(&s.reason), clean(&s.advice))),
         ])
-    } else if let Some(msg) = &state.status {
+    } else if let Some(msg) = state.notice_text() {
         Line::from(Span::raw(clean(msg).into_owned()))
     } else if !state.filter.is_empty() {
         Line::from(Span::styled(
@@ -149,10 +149,7 @@ pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
 /// Key bar on the bottom line, like htop's: the keys of the current context from the key table
 /// (key reversed, name plain).
 pub fn render_key_bar(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let nothing_to_kill = matches!(
-        &state.popup,
-        Some(crate::app::state::Popup::ConfirmKill { plan, .. }) if plan.kills.is_empty()
-    );
+    let nothing_to_kill = crate::app::confirm::open(state).is_some_and(|c| c.action.does_nothing());
     let keys: Vec<(&str, &str)> = if state.search_editing {
         vec![("F3", "Next"), ("Enter", "Keep"), ("Esc", "Clear")]
     } else if state.filter_editing {

@@ -1,5 +1,6 @@
 //! Popups: help (from the key table), process details, kill confirmation.
 
+use crate::app::confirm::{Confirm, ConfirmAction};
 use crate::app::keymap::{BINDINGS, Context};
 use crate::app::state::{AppState, Popup};
 use crate::model::memory::format_bytes;
@@ -33,11 +34,16 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         None => {}
         Some(Popup::Help) => help(frame, area),
         Some(Popup::Details(pid)) => details(frame, area, state, *pid),
-        Some(Popup::ConfirmKill {
-            title,
-            plan,
-            scroll,
-        }) => crate::ui::kill_dialog::render(frame, area, title, plan, state.grace, *scroll),
+        Some(Popup::Confirm(c)) => confirm(frame, area, c, state),
+    }
+}
+
+/// The confirm popup: the body of its action (a kill plan: the kill dialog).
+fn confirm(frame: &mut Frame<'_>, area: Rect, c: &Confirm, state: &AppState) {
+    match &c.action {
+        ConfirmAction::Kill(plan) => {
+            crate::ui::kill_dialog::render(frame, area, &c.title, plan, state.grace, c.scroll);
+        }
     }
 }
 

@@ -1,0 +1,260 @@
+//! Applying a resolved [`Intent`] (a key from the key table) to the state: navigation,
+//! sorting and views, and opening the confirm popup for the destructive ones.
+
+use crate::app::confirm::{self, ConfirmAction};
+use crate::app::keymap::Intent;
+use crate::app::refresh::{format_interval, step_refresh};
+use crate::app::state::{AppState, Focus, Popup, View};
+use crate::app::update::{Command, LogScroll};
+use crate::model::kill_plan;
+use crate::model::tree::SortKey;
+
+/// Apply a resolved intent; returns the commands for the effects executor.
+pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
+    match intent {
+        Intent::Up
+        | Intent::Down
+        | Intent::PageUp
+        | Intent::PageDown
+        | Intent::Home
+        | Intent::End => return navigate(state, intent),
+        Intent::Quit => state.quit = true,
+        Intent::Help => state.popup = Some(Popup::Help),
+        Intent::Cancel => return cancel(state),
+        Intent::ViewProcesses => {
+            state.view = View::Processes;
+            state.focus = Focus::Processes;
+        }
+        Intent::ViewDatabases => {
+            state.view = View::Databases;
+            state.focus = Focus::Health;
+        }
+        Intent::KillSelected | Intent::Details if state.view != View::Processes => {
+            // The selection lives on screen 1; acting on it from another screen would act
+            // on a process nobody sees.
+            state.notify("x and Enter act on the process list: press 1 first");
+        }
+        Intent::Details => {
+            if let Some(pid) = state.selected_process().map(|p| p.pid) {
+                state.popup = Some(Popup::Details(pid));
+            }
+        }
+        Intent::Filter => state.filter_editing = true,
+        Intent::Search => {
+            state.search_editing = true;
+            if !state.search.is_empty() {
+                search_next(state, true);
+            }
+        }
+        Intent::SortCpu => state.sort = SortKey::Cpu,
+        Intent::SortRss => state.sort = SortKey::Rss,
+        Intent::SortAge => state.sort = SortKey::Age,
+        Intent::SortNext => state.sort = state.sort.next(),
+        Intent::ToggleTree => state.tree = !state.tree,
+        Intent::FocusNext => state.focus = state.focus.next(state.view),
+        Intent::ToggleScope => {
+            state.scope = state.scope.toggled();
+            state.notify(format!("scope: {}", state.scope.label()));
+            return vec![Command::SetScope(state.scope)];
+        }
+        Intent::KillSelected => ask_kill_selected(state),
+        Intent::KillSuspects => ask_kill_suspects(state),
+        Intent::Pause => toggle_pause(state),
+        Intent::Faster | Intent::Slower => {
+            let next = step_refresh(state.refresh, intent == Intent::Faster);
+            if next != state.refresh {
+                state.refresh = next;
+                state.notify(format!("refresh every {}", format_interval(next)));
+                return vec![Command::SetRefresh(next)];
+            }
+        }
+        Intent::Confirm => {
+            if let Some(Popup::Confirm(c)) = state.popup.take() {
+                return confirm::confirmed(state, c.action);
+            }
+        }
+    }
+    vec![]
+}
+
+/// Esc: close the popup, else clear the filter, else make the Logs pane follow again.
+fn cancel(state: &mut AppState) -> Vec<Command> {
+    if state.popup.is_some() {
+        state.popup = None;
+    } else if !state.filter.is_empty() {
+        state.filter.clear();
+        fix_selection(state);
+    } else if state.focus == Focus::Logs {
+        return vec![Command::LogScroll(LogScroll::Follow)];
+    }
+    vec![]
+}
+
+/// Up, down, pages, first and last: scroll the confirm popup while it is open, else the
+/// focused pane (the migrations matrix, the logs, or the process list's selection).
+fn navigate(state: &mut AppState, intent: Intent) -> Vec<Command> {
+    let lines = |page: usize| -> isize {
+        let page = page.max(1) as isize;
+        match intent {
+            Intent::Up => -1,
+            Intent::Down => 1,
+            Intent::PageUp => -page,
+            Intent::PageDown => page,
+            Intent::Home => isize::MIN / 2,
+            _ => isize::MAX / 2,
+        }
+    };
+    let paging = matches!(
+        intent,
+        Intent::Up | Intent::Down | Intent::PageUp | Intent::PageDown
+    );
+    if paging && confirm::open(state).is_some() {
+        scroll_kill_dialog(state, lines(kill_dialog_page(state)));
+    } else if paging
+        && (state.focus == Focus::Migrations
+            || (state.view == View::Databases && state.focus == Focus::Health))
+    {
+        let max = state.matrix.len().saturating_sub(1) as isize;
+        let step = lines(state.page);
+        state.matrix_offset = (state.matrix_offset as isize + step).clamp(0, max.max(0)) as usize;
+    } else if matches!(intent, Intent::Up | Intent::Down) && state.focus == Focus::Logs {
+        let dir = if intent == Intent::Up {
+            LogScroll::Up
+        } else {
+            LogScroll::Down
+        };
+        return vec![Command::LogScroll(dir)];
+    } else {
+        move_by(state, lines(state.page));
+    }
+    vec![]
+}
+
+/// `x`: ask to kill the selected process (its tree root) and its descendants.
+fn ask_kill_selected(state: &mut AppState) {
+    let Some(p) = state.selected_process() else {
+        state.notify("nothing selected");
+        return;
+    };
+    let root = kill_plan::selected_root(&state.procs, p.pid);
+    let target = root.pid;
+    let plan = kill_plan::build(&state.procs, &state.protected, &[root]);
+    let title = match plan.kills.len() {
+        0 => format!("PID {target} cannot be killed"),
+        1 => format!("Kill PID {target}?"),
+        n => format!("Kill PID {target} and {} descendant(s)?", n - 1),
+    };
+    confirm::ask(state, title, ConfirmAction::Kill(plan));
+}
+
+/// `K`: ask to kill every suspect.
+fn ask_kill_suspects(state: &mut AppState) {
+    let plan = kill_plan::for_suspects(&state.procs, &state.protected);
+    if plan.is_empty() {
+        state.notify("no suspects to kill");
+        return;
+    }
+    let n = state
+        .procs
+        .suspects
+        .iter()
+        .filter(|s| s.severity == crate::model::suspects::Severity::Suspect)
+        .count();
+    let title = if plan.kills.is_empty() {
+        format!("{n} suspect(s), none can be killed")
+    } else {
+        format!("Kill {n} suspect(s) ({} processes)?", plan.kills.len())
+    };
+    confirm::ask(state, title, ConfirmAction::Kill(plan));
+}
+
+/// `z`: freeze the process list, or resume it.
+fn toggle_pause(state: &mut AppState) {
+    if state.paused {
+        resume(state);
+        state.notify("resumed");
+    } else {
+        state.paused = true;
+        state.notify("paused: the list stays as it is (z resumes)");
+    }
+}
+
+/// Body lines the open confirm popup shows at once on the current screen (1 without one).
+fn kill_dialog_page(state: &AppState) -> usize {
+    match confirm::open(state).map(|c| &c.action) {
+        Some(ConfirmAction::Kill(plan)) => {
+            crate::ui::kill_dialog::layout_for(state.screen, plan, state.grace)
+                .visible()
+                .max(1)
+        }
+        None => 1,
+    }
+}
+
+/// Scroll the open confirm popup's body by `delta` lines, within its first and last page.
+pub fn scroll_kill_dialog(state: &mut AppState, delta: isize) {
+    let (screen, grace) = (state.screen, state.grace);
+    if let Some(Popup::Confirm(c)) = &mut state.popup {
+        let max = match &c.action {
+            ConfirmAction::Kill(plan) => {
+                crate::ui::kill_dialog::layout_for(screen, plan, grace).max_scroll()
+            }
+        };
+        c.scroll = c.scroll.saturating_add_signed(delta).min(max);
+    }
+}
+
+/// Unfreeze the list, applying the snapshot that arrived meanwhile.
+pub(crate) fn resume(state: &mut AppState) {
+    state.paused = false;
+    if let Some(snap) = state.held.take() {
+        state.procs = snap;
+        fix_selection(state);
+    }
+}
+
+/// Move the process-list selection by `delta` rows, within the list.
+pub fn move_by(state: &mut AppState, delta: isize) {
+    let rows = state.rows();
+    if rows.is_empty() {
+        state.selected = None;
+        return;
+    }
+    let cur = state.selected_index(&rows).unwrap_or(0) as isize;
+    let next = cur.saturating_add(delta).clamp(0, rows.len() as isize - 1) as usize;
+    state.selected = Some(state.procs.processes[rows[next].index].pid);
+}
+
+/// Select the first row matching the search, starting at the selected row (`skip_current`:
+/// after it), wrapping around; says so in the notice area when nothing matches.
+pub(crate) fn search_next(state: &mut AppState, skip_current: bool) {
+    if state.search.is_empty() {
+        return;
+    }
+    let rows = state.rows();
+    if rows.is_empty() {
+        return;
+    }
+    let start = state.selected_index(&rows).unwrap_or(0);
+    let first = usize::from(skip_current);
+    let found = (first..rows.len() + first)
+        .map(|k| (start + k) % rows.len())
+        .map(|i| &state.procs.processes[rows[i].index])
+        .find(|p| crate::app::state::matches_text(p, &state.search))
+        .map(|p| p.pid);
+    match found {
+        Some(pid) => {
+            state.selected = Some(pid);
+            state.notice = None;
+        }
+        None => state.notify(format!("no row matches \"{}\"", state.search)),
+    }
+}
+
+/// Keep the selection on a visible row: the same PID when still shown, else the first row.
+pub(crate) fn fix_selection(state: &mut AppState) {
+    let rows = state.rows();
+    if state.selected_index(&rows).is_none() {
+        state.selected = rows.first().map(|r| state.procs.processes[r.index].pid);
+    }
+}
