@@ -17,6 +17,9 @@ mod validate;
 #[path = "config_layers.rs"]
 pub mod layers;
 
+#[path = "config_keys.rs"]
+pub mod keys;
+
 /// Process-name and argv words matched by default.
 pub const DEFAULT_MATCH: &[&str] = &["node", "prisma", "tsx", "vite", "schema-engine"];
 
@@ -49,6 +52,8 @@ pub struct Config {
     /// Draw without colour (`no_color`, default false), as the `NO_COLOR` environment
     /// variable does (either one turns colour off).
     pub no_color: bool,
+    /// `[keys]`: the user's key overrides (action name → keys), checked against the key table.
+    pub keys: keys::KeyOverrides,
     /// The files this was read from, in the order they applied (the per-user file, then the
     /// project's); empty for the built-in defaults.
     pub sources: Vec<PathBuf>,
@@ -69,6 +74,7 @@ impl Default for Config {
             prisma_migrations: None,
             mouse: true,
             no_color: false,
+            keys: Vec::new(),
             sources: Vec::new(),
         }
     }
@@ -197,6 +203,7 @@ impl Config {
         let d = base;
         validate(&raw, &d.memory, &base_origin(base), machine)
             .map_err(|e| invalid(Some(e.span), e.message))?;
+        let keys = keys::merge(&d.keys, &raw.keys).map_err(|(span, m)| invalid(Some(span), m))?;
         let mut match_words = raw
             .processes
             .match_words
@@ -254,6 +261,7 @@ impl Config {
                 .or_else(|| d.prisma_migrations.clone()),
             mouse: raw.mouse.unwrap_or(d.mouse),
             no_color: raw.no_color.unwrap_or(d.no_color),
+            keys,
             sources: d.sources.iter().cloned().chain([path.to_owned()]).collect(),
         })
     }

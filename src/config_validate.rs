@@ -62,6 +62,8 @@ pub(super) struct RawConfig {
     pub(super) prisma: RawPrisma,
     pub(super) mouse: Option<bool>,
     pub(super) no_color: Option<bool>,
+    #[serde(default)]
+    pub(super) keys: super::keys::RawKeys,
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,7 @@
 //! The key table: the single source for the key handler, the help popup and the README.
 //! Resolution is a pure function of (key, context).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 
 /// What a key asks for, before it is applied to the state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,72 @@ pub enum Intent {
     Slower,
 }
 
+impl Intent {
+    /// Names of the actions a `[keys]` table in devtop.toml can rebind (main screen).
+    pub const NAMES: &'static [&'static str] = &[
+        "quit",
+        "help",
+        "up",
+        "down",
+        "page_up",
+        "page_down",
+        "home",
+        "end",
+        "details",
+        "filter",
+        "search",
+        "sort_cpu",
+        "sort_rss",
+        "sort_age",
+        "sort",
+        "tree",
+        "focus_next",
+        "scope",
+        "kill",
+        "kill_suspects",
+        "processes",
+        "databases",
+        "cancel",
+        "pause",
+        "faster",
+        "slower",
+    ];
+
+    /// The action's name in a `[keys]` table (`kill = "x"`); `confirm` is the dialog's yes,
+    /// which cannot be rebound.
+    pub fn name(self) -> &'static str {
+        match self {
+            Intent::Quit => "quit",
+            Intent::Help => "help",
+            Intent::Up => "up",
+            Intent::Down => "down",
+            Intent::PageUp => "page_up",
+            Intent::PageDown => "page_down",
+            Intent::Home => "home",
+            Intent::End => "end",
+            Intent::Details => "details",
+            Intent::Filter => "filter",
+            Intent::Search => "search",
+            Intent::SortCpu => "sort_cpu",
+            Intent::SortRss => "sort_rss",
+            Intent::SortAge => "sort_age",
+            Intent::SortNext => "sort",
+            Intent::ToggleTree => "tree",
+            Intent::FocusNext => "focus_next",
+            Intent::ToggleScope => "scope",
+            Intent::KillSelected => "kill",
+            Intent::KillSuspects => "kill_suspects",
+            Intent::ViewProcesses => "processes",
+            Intent::ViewDatabases => "databases",
+            Intent::Cancel => "cancel",
+            Intent::Pause => "pause",
+            Intent::Faster => "faster",
+            Intent::Slower => "slower",
+            Intent::Confirm => "confirm",
+        }
+    }
+}
+
 /// Where a key is pressed: the main screen or a popup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Context {
@@ -74,7 +140,7 @@ pub enum Context {
 }
 
 /// One binding: keys, the context it applies in, the intent and the help text.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Binding {
     /// Keys as shown in help (`"x"`, `"↑/k"`).
     pub label: &'static str,
@@ -292,18 +358,14 @@ pub const BINDINGS: &[Binding] = &[
     .bar("Close"),
 ];
 
-/// Resolve a key press in a context. Ctrl-C quits everywhere.
+/// Resolve a key press in a context against the default table. Ctrl-C quits everywhere.
+/// (The effective table, with the user's overrides, is [`crate::app::keys::KeyMap`].)
 pub fn resolve(key: KeyEvent, context: Context) -> Option<Intent> {
-    if key.modifiers.contains(KeyModifiers::CONTROL) {
-        return (key.code == Char('c')).then_some(Intent::Quit);
-    }
-    BINDINGS
-        .iter()
-        .find(|b| b.context == context && b.codes.contains(&key.code))
-        .map(|b| b.intent)
+    crate::app::keys::KeyMap::default().resolve(key, context)
 }
 
-/// The key bar of `context`: (key, name) of the bindings that have a bar name, in table order.
+/// The key bar of `context` in the default table: (key, name) of the bindings that have a bar
+/// name, in table order.
 pub fn key_bar(context: Context) -> Vec<(&'static str, &'static str)> {
     BINDINGS
         .iter()
@@ -312,24 +374,16 @@ pub fn key_bar(context: Context) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// Bindings that share a key in one context (must be empty; checked by a test).
+/// Bindings of the default table that share a key in one context (must be empty; checked by
+/// a test).
 pub fn duplicates() -> Vec<(Context, KeyCode)> {
-    let mut seen: Vec<(Context, KeyCode)> = Vec::new();
-    let mut dup = Vec::new();
-    for b in BINDINGS {
-        for &c in b.codes {
-            if seen.contains(&(b.context, c)) {
-                dup.push((b.context, c));
-            }
-            seen.push((b.context, c));
-        }
-    }
-    dup
+    crate::app::keys::KeyMap::default().duplicates()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossterm::event::KeyModifiers;
 
     fn key(c: KeyCode) -> KeyEvent {
         KeyEvent::new(c, KeyModifiers::NONE)

@@ -6,6 +6,7 @@ pub mod confirm;
 pub mod executor;
 pub mod intent;
 pub mod keymap;
+pub mod keys;
 pub mod mouse;
 pub mod refresh;
 pub mod state;

@@ -2,6 +2,7 @@
 //! focus, popups). Changed only by [`crate::app::update::update`].
 
 use crate::app::confirm::{Confirm, Notice};
+use crate::app::keys::KeyMap;
 use crate::collect::cli_drift::CliDiffs;
 use crate::collect::tasks::MemoryView;
 use crate::model::database::DbSnapshot;
@@ -100,6 +101,8 @@ pub struct AppState {
     pub killing: usize,
     /// devtop's own PID, uid and ancestors: never kill targets (set at start by the loop).
     pub protected: Protected,
+    /// The effective key table (defaults patched by `[keys]` in devtop.toml).
+    pub keys: Arc<KeyMap>,
     /// The notice area's message (last action's result or a warning).
     pub notice: Option<Notice>,
     /// First row of the process list shown (kept where it was until the selection leaves the
@@ -161,6 +164,7 @@ impl AppState {
             grace,
             killing: 0,
             protected: Protected::default(),
+            keys: Arc::new(KeyMap::default()),
             notice: None,
             list_offset: 0,
             mouse: false,

@@ -4,7 +4,7 @@
 use crate::app::confirm::who;
 pub use crate::app::intent::{apply, move_by, scroll_kill_dialog};
 use crate::app::intent::{fix_selection, resume, search_next};
-use crate::app::keymap::{Context, Intent, resolve};
+use crate::app::keymap::{Context, Intent};
 pub use crate::app::refresh::{REFRESH_STEPS, format_interval, step_refresh};
 use crate::app::state::{AppState, Popup};
 use crate::collect::tasks::MemoryView;
@@ -200,7 +200,7 @@ pub fn too_small(state: &AppState) -> bool {
 
 fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
     if too_small(state) {
-        if resolve(key, Context::Main) == Some(Intent::Quit) {
+        if state.keys.resolve(key, Context::Main) == Some(Intent::Quit) {
             state.quit = true;
         }
         return vec![];
@@ -218,7 +218,7 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
         filter_key(state, key.code);
         return vec![];
     }
-    let Some(intent) = resolve(key, context(state)) else {
+    let Some(intent) = state.keys.resolve(key, context(state)) else {
         return vec![];
     };
     apply(state, intent)

@@ -6,6 +6,7 @@
 //! drives the real loop.
 
 use crate::app::executor::Executor;
+use crate::app::keys::KeyMap;
 use crate::app::state::AppState;
 use crate::app::update::{Action, Command, LogScroll, update};
 use crate::collect::tasks;
@@ -171,6 +172,14 @@ where
     state.no_color = crate::ui::theme::no_color_env() || setup.config.no_color;
     state.refresh = setup.config.refresh;
     state.mouse = setup.config.mouse;
+    // Checked when the config was read; the defaults stand in should that ever disagree.
+    state.keys = match KeyMap::with_overrides(&setup.config.keys) {
+        Ok(k) => Arc::new(k),
+        Err(e) => {
+            log::warn!("{}", e.message);
+            Arc::new(KeyMap::default())
+        }
+    };
     state.prisma = Arc::new(setup.prisma.clone());
     state.dbs = db.dbs.borrow_and_update().clone();
     state.local_migrations = db.local.borrow_and_update().clone();

@@ -1,7 +1,6 @@
 //! Title line (project, scope, counts, sort) and status line (filter prompt, the selected
 //! process's suspect evidence, the last action's result).
 
-use crate::app::keymap::key_bar;
 use crate::app::state::{AppState, View};
 use crate::app::update::format_interval;
 use crate::model::suspects::Severity;
@@ -158,7 +157,7 @@ pub fn render_key_bar(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         // A dialog that only says why nothing can be killed offers no "Kill".
         vec![("Esc", "Close")]
     } else {
-        key_bar(crate::app::update::context(state))
+        state.keys.key_bar(crate::app::update::context(state))
     };
     let mut spans = Vec::new();
     for (key, name) in keys {

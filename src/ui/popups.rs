@@ -1,7 +1,8 @@
 //! Popups: help (from the key table), process details, kill confirmation.
 
 use crate::app::confirm::{Confirm, ConfirmAction};
-use crate::app::keymap::{BINDINGS, Context};
+use crate::app::keymap::Context;
+use crate::app::keys::KeyMap;
 use crate::app::state::{AppState, Popup};
 use crate::model::memory::format_bytes;
 use crate::model::suspects::format_age;
@@ -32,7 +33,7 @@ fn bold(s: impl Into<String>) -> Span<'static> {
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     match &state.popup {
         None => {}
-        Some(Popup::Help) => help(frame, area),
+        Some(Popup::Help) => help(frame, area, &state.keys),
         Some(Popup::Details(pid)) => details(frame, area, state, *pid),
         Some(Popup::Confirm(c)) => confirm(frame, area, c, state),
     }
@@ -47,8 +48,9 @@ fn confirm(frame: &mut Frame<'_>, area: Rect, c: &Confirm, state: &AppState) {
     }
 }
 
-/// Help lines from the key table: main-screen keys, then the dialog's and the popup's.
-pub fn help_lines() -> Vec<Line<'static>> {
+/// Help lines from the effective key table `keys`: main-screen keys, then the dialog's and
+/// the popup's.
+pub fn help_lines(keys: &KeyMap) -> Vec<Line<'static>> {
     [
         (Context::Main, ""),
         (Context::Confirm, "in a dialog: "),
@@ -56,13 +58,13 @@ pub fn help_lines() -> Vec<Line<'static>> {
     ]
     .iter()
     .flat_map(|(ctx, prefix)| {
-        BINDINGS
+        keys.keys()
             .iter()
-            .filter(move |b| b.context == *ctx)
-            .map(move |b| {
+            .filter(move |k| k.binding.context == *ctx)
+            .map(move |k| {
                 Line::from(vec![
-                    Span::styled(format!(" {:<9}", b.label), Style::default().fg(Color::Cyan)),
-                    Span::raw(format!("{prefix}{}", b.desc)),
+                    Span::styled(format!(" {:<9}", k.label), Style::default().fg(Color::Cyan)),
+                    Span::raw(format!("{prefix}{}", k.binding.desc)),
                 ])
             })
     })
@@ -70,8 +72,8 @@ pub fn help_lines() -> Vec<Line<'static>> {
 }
 
 /// The help popup: as many columns (up to 3) as it takes for every line to fit the height.
-fn help(frame: &mut Frame<'_>, area: Rect) {
-    let entries = help_lines();
+fn help(frame: &mut Frame<'_>, area: Rect, keys: &KeyMap) {
+    let entries = help_lines(keys);
     let max_rows = usize::from(area.height.saturating_sub(2)).max(1);
     let cols = entries.len().div_ceil(max_rows).clamp(2, 3);
     let per_col = entries.len().div_ceil(cols);
