@@ -21,14 +21,8 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
         Intent::Quit => state.quit = true,
         Intent::Help => state.popup = Some(Popup::Help),
         Intent::Cancel => return cancel(state),
-        Intent::ViewProcesses => {
-            state.view = View::Processes;
-            state.focus = Focus::Processes;
-        }
-        Intent::ViewDatabases => {
-            state.view = View::Databases;
-            state.focus = Focus::Health;
-        }
+        Intent::ViewProcesses => show(state, View::Processes),
+        Intent::ViewDatabases => show(state, View::Databases),
         Intent::KillSelected | Intent::Details if state.view != View::Processes => {
             // The selection lives on screen 1; acting on it from another screen would act
             // on a process nobody sees.
@@ -75,6 +69,12 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
         }
     }
     vec![]
+}
+
+/// Show `view`'s screen with its first pane focused.
+fn show(state: &mut AppState, view: View) {
+    state.view = view;
+    state.focus = crate::app::panes::screen(view).panes[0];
 }
 
 /// Esc: close the popup, else clear the filter, else make the Logs pane follow again.

@@ -8,6 +8,7 @@ pub mod intent;
 pub mod keymap;
 pub mod keys;
 pub mod mouse;
+pub mod panes;
 pub mod refresh;
 pub mod state;
 pub mod update;

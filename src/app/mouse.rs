@@ -3,7 +3,7 @@
 //! or focus a pane; the wheel scrolls the list under the pointer, or the kill dialog while it
 //! is open. A click never confirms anything: killing stays on the keyboard.
 
-use crate::app::state::{AppState, Focus, Popup, View};
+use crate::app::state::{AppState, Focus, Popup};
 use crate::app::update::{Command, LogScroll, move_by, scroll_kill_dialog};
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
@@ -37,28 +37,11 @@ fn hit(r: Rect, x: u16, y: u16) -> bool {
 
 /// The pane under (`x`, `y`) on the current screen, if any.
 pub fn pane_at(state: &AppState, x: u16, y: u16) -> Option<Focus> {
-    let panes = match state.view {
-        View::Processes => {
-            let a = crate::ui::areas(state.screen, state.focus);
-            [
-                (a.processes, Focus::Processes),
-                (a.memory, Focus::Memory),
-                (a.logs, Focus::Logs),
-            ]
-        }
-        View::Databases => {
-            let a = crate::ui::database_areas(state.screen, state);
-            [
-                (a.health, Focus::Health),
-                (a.migrations, Focus::Migrations),
-                (a.logs, Focus::Logs),
-            ]
-        }
-    };
-    panes
+    crate::ui::panes::screen_areas(state.screen, state)
+        .panes
         .into_iter()
-        .find(|(r, _)| hit(*r, x, y))
-        .map(|(_, f)| f)
+        .find(|(_, r)| hit(*r, x, y))
+        .map(|(f, _)| f)
 }
 
 /// The process-list row (0-based, display order) drawn at screen row `y`, if a row is there.

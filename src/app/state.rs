@@ -44,16 +44,9 @@ pub enum Focus {
 }
 
 impl Focus {
-    /// Next pane of `view`.
+    /// Next pane of `view` (the pane table's focus order, [`crate::app::panes`]).
     pub fn next(self, view: View) -> Focus {
-        match (view, self) {
-            (View::Processes, Focus::Processes) => Focus::Memory,
-            (View::Processes, Focus::Memory) => Focus::Logs,
-            (View::Processes, _) => Focus::Processes,
-            (View::Databases, Focus::Health) => Focus::Migrations,
-            (View::Databases, Focus::Migrations) => Focus::Logs,
-            (View::Databases, _) => Focus::Health,
-        }
+        crate::app::panes::next_pane(view, self)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Title line (project, scope, counts, sort) and status line (filter prompt, the selected
 //! process's suspect evidence, the last action's result).
 
-use crate::app::state::{AppState, View};
+use crate::app::state::AppState;
 use crate::app::update::format_interval;
 use crate::model::suspects::Severity;
 use crate::sanitize::clean;
@@ -36,17 +36,23 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         |n| n.to_string_lossy().into_owned(),
     ))
     .into_owned();
-    let mut spans = vec![
-        Span::styled("devtop ", Style::default().add_modifier(Modifier::BOLD)),
-        tab("1", "Processes", state.view == View::Processes),
-        Span::raw(" "),
-        tab("2", "Databases", state.view == View::Databases),
+    let mut spans = vec![Span::styled(
+        "devtop ",
+        Style::default().add_modifier(Modifier::BOLD),
+    )];
+    for (i, screen) in crate::app::panes::SCREENS.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw(" "));
+        }
+        spans.push(tab(screen.key, screen.title, state.view == screen.view));
+    }
+    spans.extend([
         Span::raw(format!(" {project} ")),
         Span::styled(
             format!("[{}] ", state.scope.label()),
             Style::default().fg(Color::Cyan),
         ),
-    ];
+    ]);
     if hard > 0 {
         spans.push(Span::styled(
             format!("{hard} suspect{} ", if hard == 1 { "" } else { "s" }),

@@ -7,11 +7,12 @@ pub mod kill_dialog;
 pub mod logs;
 pub mod memory;
 pub mod migrations;
+pub mod panes;
 pub mod popups;
 pub mod processes;
 pub mod theme;
 
-use crate::app::state::{AppState, Focus, View};
+use crate::app::state::{AppState, Focus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -148,30 +149,15 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, logs: &TuiWidgetState) {
         }
         return;
     }
-    match state.view {
-        View::Processes => {
-            let a = areas(area, state.focus);
-            header::render_header(frame, a.header, state);
-            processes::render(frame, a.processes, state);
-            if a.memory.width > 0 {
-                memory::render(frame, a.memory, state);
-            }
-            if a.logs.width > 0 {
-                logs::render(frame, a.logs, state, logs);
-            }
-            header::render_footer(frame, a.footer, state);
-            header::render_key_bar(frame, a.keys, state);
-        }
-        View::Databases => {
-            let a = database_areas(area, state);
-            header::render_header(frame, a.header, state);
-            health::render(frame, a.health, state);
-            migrations::render(frame, a.migrations, state);
-            logs::render(frame, a.logs, state, logs);
-            header::render_footer(frame, a.footer, state);
-            header::render_key_bar(frame, a.keys, state);
+    let a = panes::screen_areas(area, state);
+    header::render_header(frame, a.header, state);
+    for &(pane, r) in &a.panes {
+        if r.width > 0 {
+            panes::render_pane(frame, pane, r, state, logs);
         }
     }
+    header::render_footer(frame, a.footer, state);
+    header::render_key_bar(frame, a.keys, state);
     popups::render(frame, area, state);
     if state.no_color {
         theme::strip_colors(frame.buffer_mut());
