@@ -8,7 +8,7 @@ use crate::sanitize::clean;
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -50,26 +50,23 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         Span::raw(format!(" {project} ")),
         Span::styled(
             format!("[{}] ", state.scope.label()),
-            Style::default().fg(Color::Cyan),
+            Style::default().fg(theme::ACCENT),
         ),
     ]);
     if hard > 0 {
         spans.push(Span::styled(
             format!("{hard} suspect{} ", if hard == 1 { "" } else { "s" }),
-            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+            Style::default().fg(theme::BAD).add_modifier(Modifier::BOLD),
         ));
     }
     if warn > 0 {
         spans.push(Span::styled(
             format!("{warn} warn "),
-            Style::default().fg(Color::Yellow),
+            Style::default().fg(theme::WARN),
         ));
     }
     if hard + warn == 0 && snap.cpu_ready {
-        spans.push(Span::styled(
-            "no suspects ",
-            Style::default().fg(Color::Green),
-        ));
+        spans.push(Span::styled("no suspects ", Style::default().fg(theme::OK)));
     }
     for e in &state.dbs.envs {
         let (color, dot) = crate::ui::health::status_style(e.status);
@@ -93,7 +90,7 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             Span::styled(
                 "PAUSED ",
                 Style::default()
-                    .fg(Color::Yellow)
+                    .fg(theme::WARN)
                     .add_modifier(Modifier::REVERSED | Modifier::BOLD),
             ),
         );
@@ -115,13 +112,13 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
 pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let line = if state.search_editing {
         Line::from(vec![
-            Span::styled("search: ", Style::default().fg(Color::Cyan)),
+            Span::styled("search: ", Style::default().fg(theme::ACCENT)),
             Span::raw(format!("{}▏", clean(&state.search))),
             Span::styled("  F3 next · Enter keep · Esc clear", theme::dim()),
         ])
     } else if state.filter_editing {
         Line::from(vec![
-            Span::styled("filter: ", Style::default().fg(Color::Cyan)),
+            Span::styled("filter: ", Style::default().fg(theme::ACCENT)),
             Span::raw(format!("{}▏", clean(&state.filter))),
             Span::styled("  Enter keep · Esc clear", theme::dim()),
         ])

@@ -17,10 +17,10 @@ use std::time::SystemTime;
 /// Colour and mark of a status: `●` up, `✗` down, `◌` connecting, `○` not configured.
 pub fn status_style(s: DbStatus) -> (Color, &'static str) {
     match s {
-        DbStatus::Up => (Color::Green, "●"),
-        DbStatus::Down => (Color::Red, "✗"),
-        DbStatus::Connecting => (Color::Yellow, "◌"),
-        DbStatus::Unconfigured => (Color::DarkGray, "○"),
+        DbStatus::Up => (theme::OK, "●"),
+        DbStatus::Down => (theme::BAD, "✗"),
+        DbStatus::Connecting => (theme::WARN, "◌"),
+        DbStatus::Unconfigured => (theme::MUTED, "○"),
     }
 }
 
@@ -196,7 +196,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
                 .map_or(String::new(), |s| format!(" · retry in {s:.0}s"));
             parts.push(Span::styled(
                 format!("{}: {err}{retry}", clean(&e.name)),
-                Style::default().fg(Color::Red),
+                Style::default().fg(theme::BAD),
             ));
         } else if let Some(h) = &e.health {
             let mut bits = Vec::new();

@@ -8,9 +8,10 @@ use crate::model::kill_plan::{KillPlan, total_rss};
 use crate::model::memory::format_bytes;
 use crate::sanitize::clean;
 use crate::ui::popups::centered;
+use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Margin, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
     Block, Borders, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState,
@@ -59,7 +60,7 @@ pub fn dialog_text(area: Rect, plan: &KillPlan, grace: Duration) -> DialogText {
         if !body.is_empty() {
             body.push(Line::from(""));
         }
-        let warn = Style::default().fg(Color::Yellow);
+        let warn = Style::default().fg(theme::WARN);
         body.push(Line::from(bold("Left alone (never signalled):")));
         // PID and role columns, then the reason wrapped in the rest of the dialog's width.
         let indent = 24;
@@ -99,7 +100,7 @@ pub fn dialog_text(area: Rect, plan: &KillPlan, grace: Duration) -> DialogText {
         footer.push(Line::from(vec![
             Span::styled(
                 " y/Enter ",
-                Style::default().fg(Color::Black).bg(Color::Red),
+                Style::default().fg(theme::ON_BAD).bg(theme::BAD),
             ),
             Span::raw(" kill   "),
             Span::styled(" n/Esc ", Style::default().add_modifier(Modifier::REVERSED)),
@@ -178,7 +179,7 @@ pub fn render(
     let cut = l.max_scroll() > 0;
     let mut block = Block::default()
         .borders(Borders::ALL)
-        .border_style(Style::default().fg(Color::Red))
+        .border_style(Style::default().fg(theme::BAD))
         .title(format!(" {} ", clean(title)));
     if cut {
         block = block.title(

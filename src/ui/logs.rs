@@ -4,7 +4,7 @@ use crate::app::state::{AppState, Focus};
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
+use ratatui::style::Style;
 use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget, TuiWidgetState};
 
 /// Draw the Logs pane.
@@ -26,8 +26,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, logs: &TuiWid
         .output_file(false)
         .output_line(false)
         .output_separator(' ')
-        .style_error(Style::default().fg(Color::Red))
-        .style_warn(Style::default().fg(Color::Yellow))
+        .style_error(Style::default().fg(theme::BAD))
+        .style_warn(Style::default().fg(theme::WARN))
         .style_info(Style::default())
         .state(logs);
     frame.render_widget(widget, area);

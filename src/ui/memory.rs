@@ -39,7 +39,7 @@ fn gauge<'a>(label: &'a str, r: f64, text: String, color: Color) -> LineGauge<'a
         ]))
         .ratio(r)
         .filled_style(Style::default().fg(color))
-        .unfilled_style(Style::default().fg(Color::DarkGray))
+        .unfilled_style(Style::default().fg(theme::MUTED))
 }
 
 /// The whole machine's CPU on one line of `width` cells: busy share (`…` until the second
@@ -54,7 +54,7 @@ pub fn cpu_line(cpu: Option<&CpuLoad>, width: u16) -> Line<'static> {
         ]);
     };
     let hot = Style::default()
-        .fg(Color::Yellow)
+        .fg(theme::WARN)
         .add_modifier(Modifier::BOLD);
     let busy = match c.busy_percent {
         Some(b) => Span::styled(
@@ -139,7 +139,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         if let Some(s) = mem.exhaustion_s {
             spans.push(Span::styled(
                 format!(" · out in ~{}", format_age(s as u64)),
-                Style::default().fg(Color::Yellow),
+                Style::default().fg(theme::WARN),
             ));
         }
         f.render_widget(Paragraph::new(Line::from(spans)), r)
@@ -154,7 +154,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             return;
         }
         let q = ratio(swap_used, m.swap_total_bytes);
-        let c = if q > 0.8 { Color::Yellow } else { Color::Blue };
+        let c = if q > 0.8 { theme::WARN } else { theme::INFO };
         let text = format!(
             "{:>3.0}% {}/{} ",
             q * 100.0,
@@ -177,7 +177,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
                     let col = if m.cgroup_is_binding() {
                         color
                     } else {
-                        Color::Blue
+                        theme::INFO
                     };
                     f.render_widget(
                         gauge(

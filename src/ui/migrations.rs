@@ -16,13 +16,13 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 /// Colour of a migration state.
 pub fn state_color(s: MigrationState) -> Color {
     match s {
-        MigrationState::Applied => Color::Green,
-        MigrationState::Pending => Color::Yellow,
-        MigrationState::Failed => Color::Red,
-        MigrationState::RolledBack => Color::Magenta,
-        MigrationState::Edited => Color::Red,
-        MigrationState::Unreadable => Color::Red,
-        MigrationState::MissingLocally => Color::Cyan,
+        MigrationState::Applied => theme::OK,
+        MigrationState::Pending => theme::WARN,
+        MigrationState::Failed => theme::BAD,
+        MigrationState::RolledBack => theme::ROLLED_BACK,
+        MigrationState::Edited => theme::BAD,
+        MigrationState::Unreadable => theme::BAD,
+        MigrationState::MissingLocally => theme::ELSEWHERE,
     }
 }
 
@@ -39,16 +39,16 @@ fn notes(state: &AppState) -> Vec<Line<'static>> {
             .as_ref()
             .is_some_and(|m| m.summary.failed > 0 || m.summary.edited > 0)
         {
-            Color::Red
+            theme::BAD
         } else if problem {
-            Color::Yellow
+            theme::WARN
         } else {
-            Color::Green
+            theme::OK
         };
         // Red (failed, edited) before yellow before green: the worst shows when cut.
         let rank = match color {
-            Color::Red => 0,
-            Color::Yellow => 1,
+            theme::BAD => 0,
+            theme::WARN => 1,
             _ => 2,
         };
         summaries.push((
@@ -58,19 +58,19 @@ fn notes(state: &AppState) -> Vec<Line<'static>> {
         if let Some(l) = &v.lock_line {
             details.push(Line::styled(
                 format!("  {}: {}", clean(&v.name), clean(l)),
-                Style::default().fg(Color::Yellow),
+                Style::default().fg(theme::WARN),
             ));
         }
         if let Some(m) = &v.provider_mismatch {
             details.push(Line::styled(
                 format!("  {}", clean(m)),
-                Style::default().fg(Color::Red),
+                Style::default().fg(theme::BAD),
             ));
         }
         for l in v.drift_lines() {
             details.push(Line::styled(
                 format!("  {} drift: {}", clean(&v.name), clean(&l)),
-                Style::default().fg(Color::Yellow),
+                Style::default().fg(theme::WARN),
             ));
         }
     }
@@ -87,7 +87,7 @@ fn notes(state: &AppState) -> Vec<Line<'static>> {
     for p in &local.problems {
         out.push(Line::styled(
             clean(p).into_owned(),
-            Style::default().fg(Color::Red),
+            Style::default().fg(theme::BAD),
         ));
     }
     for n in &state.prisma.notes {
@@ -196,7 +196,7 @@ fn matrix_row(r: &MatrixRow) -> Row<'static> {
     if let Some(e) = &r.local_error {
         name.push(Span::styled(
             format!("  ({})", clean(e)),
-            Style::default().fg(Color::Red),
+            Style::default().fg(theme::BAD),
         ));
     }
     let mut cells = vec![Cell::from(Line::from(name))];

@@ -10,7 +10,7 @@ use crate::sanitize::clean;
 use crate::ui::theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
@@ -63,7 +63,10 @@ pub fn help_lines(keys: &KeyMap) -> Vec<Line<'static>> {
             .filter(move |k| k.binding.context == *ctx)
             .map(move |k| {
                 Line::from(vec![
-                    Span::styled(format!(" {:<9}", k.label), Style::default().fg(Color::Cyan)),
+                    Span::styled(
+                        format!(" {:<9}", k.label),
+                        Style::default().fg(theme::ACCENT),
+                    ),
                     Span::raw(format!("{prefix}{}", k.binding.desc)),
                 ])
             })
@@ -189,7 +192,7 @@ fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, pid: u32) {
         .filter(|e| e.lock_local_pid == Some(pid))
     {
         lines.push(Line::from(vec![
-            Span::styled(format!("{:<13}", "migrate lock"), Style::default().fg(Color::Yellow).add_modifier(Modifier::BOLD)),
+            Span::styled(format!("{:<13}", "migrate lock"), Style::default().fg(theme::WARN).add_modifier(Modifier::BOLD)),
             Span::raw(format!(
                 "holds Prisma's migrate lock on {}: other migrate runs wait on it (P1002 after 10 s)",
                 clean(&e.name)

@@ -119,7 +119,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
                     (Some(s), _) => Cell::from(s.kind.label()),
                     (None, Some(e)) => Cell::from(Span::styled(
                         format!("lock:{}", clean(&e.name)),
-                        Style::default().fg(ratatui::style::Color::Yellow),
+                        Style::default().fg(theme::WARN),
                     )),
                     (None, None) => Cell::from(""),
                 });
