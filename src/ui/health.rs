@@ -133,91 +133,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     if wide {
         widths.extend([Constraint::Length(22), Constraint::Min(10)]);
     }
-    let mut rows = Vec::new();
-    for e in envs {
-        let (color, dot) = status_style(e.status);
-        let h = e.health.as_ref();
-        let latency = match (e.status, h) {
-            (DbStatus::Up, Some(h)) => format!("{:.1}ms", h.latency_ms),
-            _ => "—".into(),
-        };
-        let version: String = h.map_or("—".into(), |h| {
-            clean(&short_version(&h.version)).into_owned()
-        });
-        let conn = h
-            .and_then(|h| h.connections)
-            .map_or("—".into(), |(used, max)| format!("{used}/{max}"));
-        let last = if e.status == DbStatus::Unconfigured {
-            "—".into()
-        } else {
-            since(e.last_success, now)
-        };
-        let mut cells = vec![
-            Cell::from(Span::styled(dot, Style::default().fg(color))),
-            Cell::from(Span::styled(
-                clean(&e.name).into_owned(),
-                Style::default().add_modifier(Modifier::BOLD),
-            )),
-            Cell::from(Span::styled(status_text(e), Style::default().fg(color))),
-            Cell::from(latency),
-            Cell::from(version),
-            Cell::from(conn),
-            Cell::from(last),
-        ];
-        if wide {
-            cells.push(Cell::from(sparkline(&e.history, 22)));
-            cells.push(Cell::from(
-                clean(
-                    &e.masked_url
-                        .clone()
-                        .unwrap_or_else(|| format!("${}", e.url_env)),
-                )
-                .into_owned(),
-            ));
-        }
-        rows.push(Row::new(cells));
-    }
+    let rows: Vec<Row> = envs.iter().map(|e| env_row(e, now, wide)).collect();
+    let detail: Vec<Line> = envs.iter().filter_map(detail_line).collect();
     let inner_h = area.height.saturating_sub(2) as usize;
-    let mut detail: Vec<Line> = Vec::new();
-    for e in envs {
-        let mut parts: Vec<Span> = Vec::new();
-        if let Some(why) = &e.unconfigured {
-            parts.push(Span::styled(
-                format!("{}: {}", clean(&e.name), clean(why)),
-                theme::dim(),
-            ));
-        } else if e.status == DbStatus::Down {
-            let err = e
-                .error
-                .as_ref()
-                .map_or(String::new(), |x| clean(&x.message).into_owned());
-            let retry = e
-                .retry_in_s
-                .map_or(String::new(), |s| format!(" · retry in {s:.0}s"));
-            parts.push(Span::styled(
-                format!("{}: {err}{retry}", clean(&e.name)),
-                Style::default().fg(theme::BAD),
-            ));
-        } else if let Some(h) = &e.health {
-            let mut bits = Vec::new();
-            if let Some(q) = h.oldest_query_s.filter(|q| *q >= 10.0) {
-                bits.push(format!("oldest query {}", format_age(q as u64)));
-            }
-            if let Some(w) = h.lock_waiters.filter(|w| *w > 0) {
-                bits.push(format!("{w} waiting on locks"));
-            }
-            if !bits.is_empty() {
-                parts.push(Span::raw(format!(
-                    "{}: {}",
-                    clean(&e.name),
-                    bits.join(" · ")
-                )));
-            }
-        }
-        if !parts.is_empty() {
-            detail.push(Line::from(parts));
-        }
-    }
     let table_h = (envs.len() + 1).min(inner_h);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -231,4 +149,88 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         top,
     );
     frame.render_widget(Paragraph::new(detail), bottom);
+}
+
+/// One environment's table row; `wide` adds the probe history and the masked URL.
+fn env_row(e: &DbEnvSnapshot, now: std::time::SystemTime, wide: bool) -> Row<'static> {
+    let (color, dot) = status_style(e.status);
+    let h = e.health.as_ref();
+    let latency = match (e.status, h) {
+        (DbStatus::Up, Some(h)) => format!("{:.1}ms", h.latency_ms),
+        _ => "—".into(),
+    };
+    let version: String = h.map_or("—".into(), |h| {
+        clean(&short_version(&h.version)).into_owned()
+    });
+    let conn = h
+        .and_then(|h| h.connections)
+        .map_or("—".into(), |(used, max)| format!("{used}/{max}"));
+    let last = if e.status == DbStatus::Unconfigured {
+        "—".into()
+    } else {
+        since(e.last_success, now)
+    };
+    let mut cells = vec![
+        Cell::from(Span::styled(dot, theme::fg(color))),
+        Cell::from(Span::styled(
+            clean(&e.name).into_owned(),
+            Style::default().add_modifier(Modifier::BOLD),
+        )),
+        Cell::from(Span::styled(status_text(e), theme::fg(color))),
+        Cell::from(latency),
+        Cell::from(version),
+        Cell::from(conn),
+        Cell::from(last),
+    ];
+    if wide {
+        cells.push(Cell::from(sparkline(&e.history, 22)));
+        cells.push(Cell::from(
+            clean(
+                &e.masked_url
+                    .clone()
+                    .unwrap_or_else(|| format!("${}", e.url_env)),
+            )
+            .into_owned(),
+        ));
+    }
+    Row::new(cells)
+}
+
+/// The detail line under the table for `e`, if it has one: why it is not configured, why it
+/// is down (and when it is retried), or a long query / lock waiters.
+fn detail_line(e: &DbEnvSnapshot) -> Option<Line<'static>> {
+    if let Some(why) = &e.unconfigured {
+        return Some(Line::from(Span::styled(
+            format!("{}: {}", clean(&e.name), clean(why)),
+            theme::dim(),
+        )));
+    }
+    if e.status == DbStatus::Down {
+        let err = e
+            .error
+            .as_ref()
+            .map_or(String::new(), |x| clean(&x.message).into_owned());
+        let retry = e
+            .retry_in_s
+            .map_or(String::new(), |s| format!(" · retry in {s:.0}s"));
+        return Some(Line::from(Span::styled(
+            format!("{}: {err}{retry}", clean(&e.name)),
+            theme::fg(theme::BAD),
+        )));
+    }
+    let h = e.health.as_ref()?;
+    let mut bits = Vec::new();
+    if let Some(q) = h.oldest_query_s.filter(|q| *q >= 10.0) {
+        bits.push(format!("oldest query {}", format_age(q as u64)));
+    }
+    if let Some(w) = h.lock_waiters.filter(|w| *w > 0) {
+        bits.push(format!("{w} waiting on locks"));
+    }
+    (!bits.is_empty()).then(|| {
+        Line::from(Span::raw(format!(
+            "{}: {}",
+            clean(&e.name),
+            bits.join(" · ")
+        )))
+    })
 }

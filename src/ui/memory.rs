@@ -3,8 +3,9 @@
 //! exhaustion, dev RSS and the top processes by RSS.
 
 use crate::app::state::{AppState, Focus};
+use crate::collect::tasks::MemoryView;
 use crate::model::cpu::CpuLoad;
-use crate::model::memory::{Level, format_bytes};
+use crate::model::memory::{Level, MemorySnapshot, format_bytes};
 use crate::model::suspects::format_age;
 use crate::ui::theme;
 use ratatui::Frame;
@@ -118,20 +119,76 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     };
     let rows =
         Layout::vertical(vec![Constraint::Length(1); usize::from(inner.height)]).split(inner);
-    let mut lines: Vec<DrawLine<'_>> = Vec::new();
     let color = theme::level_color(level);
+    let mut lines: Vec<DrawLine<'_>> = vec![
+        ram_line(m, color),
+        avail_line(mem, m, color),
+        swap_line(m),
+        Box::new(move |f, r| {
+            f.render_widget(Paragraph::new(cpu_line(mem.cpu.as_ref(), r.width)), r)
+        }),
+    ];
+    // Without a cgroup limit its line says little: it gives way when the pane is short.
+    let reasons = mem.assessment.as_ref().map_or(0, |a| a.reasons.len());
+    let limited = m.cgroup.as_ref().is_some_and(|c| c.max_bytes.is_some());
+    let full_height = lines.len() + 4 + reasons;
+    if limited || rows.len() >= full_height {
+        lines.push(cgroup_line(m, color));
+    }
+    lines.push(psi_line(m));
+    if let Some(a) = &mem.assessment {
+        for reason in &a.reasons {
+            lines.push(Box::new(move |f, r| {
+                let text = Line::styled(format!("! {reason}"), theme::fg(color));
+                f.render_widget(Paragraph::new(text), r)
+            }));
+        }
+    }
+    lines.push(history_line(mem, color));
+    // With room, the top 5 by RSS get a line each below; without, they follow on this line.
+    let compact = rows.len().saturating_sub(lines.len() + 1) < 2;
+    lines.push(dev_rss_line(state, compact));
+    let spare = rows.len().saturating_sub(lines.len());
+    if !compact {
+        for p in state.procs.top_rss(spare.min(5)) {
+            lines.push(Box::new(move |f, r| {
+                f.render_widget(
+                    Paragraph::new(format!(
+                        "  {:>8} {:>7} {} {}",
+                        format_bytes(p.rss_bytes),
+                        p.pid,
+                        p.role.label(),
+                        crate::ui::processes::short_command(p)
+                    )),
+                    r,
+                )
+            }));
+        }
+    }
+    for (draw, r) in lines.iter().zip(rows.iter()) {
+        draw(frame, *r);
+    }
+}
+
+/// `RAM` gauge: used share of the total, in the level's colour.
+fn ram_line(m: &MemorySnapshot, color: Color) -> DrawLine<'_> {
     let used = m.used_bytes();
-    lines.push(Box::new(move |f, r| {
+    Box::new(move |f, r| {
         let ratio = ratio(used, m.total_bytes);
         f.render_widget(
             gauge("RAM", ratio, format!("{:>3.0}% ", ratio * 100.0), color),
             r,
         )
-    }));
-    lines.push(Box::new(move |f, r| {
+    })
+}
+
+/// `avail`: available memory, of the total (when there is room), and the projected time to
+/// exhaustion.
+fn avail_line<'a>(mem: &'a MemoryView, m: &'a MemorySnapshot, color: Color) -> DrawLine<'a> {
+    Box::new(move |f, r| {
         let mut spans = vec![
             Span::styled("avail ", Style::default().add_modifier(Modifier::BOLD)),
-            Span::styled(format_bytes(m.available_bytes), Style::default().fg(color)),
+            Span::styled(format_bytes(m.available_bytes), theme::fg(color)),
         ];
         if mem.exhaustion_s.is_none() || r.width >= 46 {
             spans.push(Span::raw(format!(" of {}", format_bytes(m.total_bytes))));
@@ -139,13 +196,17 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         if let Some(s) = mem.exhaustion_s {
             spans.push(Span::styled(
                 format!(" · out in ~{}", format_age(s as u64)),
-                Style::default().fg(theme::WARN),
+                theme::fg(theme::WARN),
             ));
         }
         f.render_widget(Paragraph::new(Line::from(spans)), r)
-    }));
+    })
+}
+
+/// `Swap` gauge, or `none`.
+fn swap_line(m: &MemorySnapshot) -> DrawLine<'_> {
     let swap_used = m.swap_total_bytes.saturating_sub(m.swap_free_bytes);
-    lines.push(Box::new(move |f, r| {
+    Box::new(move |f, r| {
         if m.swap_total_bytes == 0 {
             f.render_widget(
                 Paragraph::new(Line::from(vec![bold("Swap  "), Span::raw("none")])),
@@ -162,49 +223,42 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             format_bytes(m.swap_total_bytes)
         );
         f.render_widget(gauge("Swap", q, text, c), r)
-    }));
-    lines.push(Box::new(move |f, r| {
-        f.render_widget(Paragraph::new(cpu_line(mem.cpu.as_ref(), r.width)), r)
-    }));
-    // Without a cgroup limit its line says little: it gives way when the pane is short.
-    let reasons = mem.assessment.as_ref().map_or(0, |a| a.reasons.len());
-    let limited = m.cgroup.as_ref().is_some_and(|c| c.max_bytes.is_some());
-    let full_height = lines.len() + 4 + reasons;
-    if limited || rows.len() >= full_height {
-        lines.push(Box::new(move |f, r| match m.cgroup.as_ref() {
-            Some(c) => match c.max_bytes {
-                Some(max) => {
-                    let col = if m.cgroup_is_binding() {
-                        color
-                    } else {
-                        theme::INFO
-                    };
-                    f.render_widget(
-                        gauge(
-                            "cgroup",
-                            ratio(c.current_bytes, max),
-                            format!(
-                                " {} of {} limit ",
-                                format_bytes(c.current_bytes),
-                                format_bytes(max)
-                            ),
-                            col,
-                        ),
-                        r,
-                    )
-                }
-                None => f.render_widget(
-                    Paragraph::new(format!(
-                        "cgroup {} in use, no limit",
-                        format_bytes(c.current_bytes)
-                    )),
-                    r,
-                ),
-            },
-            None => f.render_widget(Paragraph::new("cgroup no v2 memory limit"), r),
-        }));
-    }
-    lines.push(Box::new(move |f, r| {
+    })
+}
+
+/// `cgroup`: the v2 memory limit as a gauge (in the level's colour when it is the binding
+/// limit), its usage without a limit, or that there is none.
+fn cgroup_line(m: &MemorySnapshot, color: Color) -> DrawLine<'_> {
+    Box::new(move |f, r| match m.cgroup.as_ref() {
+        Some(c) => match c.max_bytes {
+            Some(max) => {
+                let col = if m.cgroup_is_binding() {
+                    color
+                } else {
+                    theme::INFO
+                };
+                let text = format!(
+                    " {} of {} limit ",
+                    format_bytes(c.current_bytes),
+                    format_bytes(max)
+                );
+                f.render_widget(gauge("cgroup", ratio(c.current_bytes, max), text, col), r)
+            }
+            None => f.render_widget(
+                Paragraph::new(format!(
+                    "cgroup {} in use, no limit",
+                    format_bytes(c.current_bytes)
+                )),
+                r,
+            ),
+        },
+        None => f.render_widget(Paragraph::new("cgroup no v2 memory limit"), r),
+    })
+}
+
+/// `PSI`: memory pressure, 10 s and 60 s averages when there is room.
+fn psi_line(m: &MemorySnapshot) -> DrawLine<'_> {
+    Box::new(move |f, r| {
         let line = match &m.psi {
             Some(p) if r.width >= 46 => Line::from(vec![
                 bold("PSI   "),
@@ -225,37 +279,28 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             None => Line::from("PSI   unavailable (kernel without /proc/pressure)"),
         };
         f.render_widget(Paragraph::new(line), r)
-    }));
-    if let Some(a) = &mem.assessment {
-        for reason in &a.reasons {
-            lines.push(Box::new(move |f, r| {
-                f.render_widget(
-                    Paragraph::new(Line::styled(
-                        format!("! {reason}"),
-                        Style::default().fg(color),
-                    )),
-                    r,
-                )
-            }));
-        }
-    }
-    lines.push(Box::new(move |f, r| {
+    })
+}
+
+/// `5 min`: sparkline of available memory, newest on the right.
+fn history_line(mem: &MemoryView, color: Color) -> DrawLine<'_> {
+    Box::new(move |f, r| {
         let [label, spark] =
             Layout::horizontal([Constraint::Length(6), Constraint::Min(1)]).areas(r);
         f.render_widget(Paragraph::new(Line::from(bold("5 min"))), label);
         let n = usize::from(spark.width);
         let data = &mem.sparkline[mem.sparkline.len().saturating_sub(n)..];
         f.render_widget(
-            Sparkline::default()
-                .data(data)
-                .style(Style::default().fg(color)),
+            Sparkline::default().data(data).style(theme::fg(color)),
             spark,
         );
-    }));
+    })
+}
+
+/// `dev RSS`: the dev processes' total RSS and count; `compact`: the top 5 follow on the line.
+fn dev_rss_line(state: &AppState, compact: bool) -> DrawLine<'_> {
     let snap = &state.procs;
-    // With room, the top 5 by RSS get a line each below; without, they follow on this line.
-    let compact = rows.len().saturating_sub(lines.len() + 1) < 2;
-    lines.push(Box::new(move |f, r| {
+    Box::new(move |f, r| {
         let mut spans = vec![
             Span::styled("dev RSS ", Style::default().add_modifier(Modifier::BOLD)),
             Span::raw(format!(
@@ -278,26 +323,5 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             }
         }
         f.render_widget(Paragraph::new(Line::from(spans)), r)
-    }));
-    let spare = rows.len().saturating_sub(lines.len());
-    if !compact {
-        let top = snap.top_rss(spare.min(5));
-        for p in top {
-            lines.push(Box::new(move |f, r| {
-                f.render_widget(
-                    Paragraph::new(format!(
-                        "  {:>8} {:>7} {} {}",
-                        format_bytes(p.rss_bytes),
-                        p.pid,
-                        p.role.label(),
-                        crate::ui::processes::short_command(p)
-                    )),
-                    r,
-                )
-            }));
-        }
-    }
-    for (draw, r) in lines.iter().zip(rows.iter()) {
-        draw(frame, *r);
-    }
+    })
 }

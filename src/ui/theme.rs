@@ -142,6 +142,9 @@ mod tests {
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
             &mut found,
         );
-        assert!(found.is_empty(), "raw colours outside ui/theme.rs: {found:?}");
+        assert!(
+            found.is_empty(),
+            "raw colours outside ui/theme.rs: {found:?}"
+        );
     }
 }
