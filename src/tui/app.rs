@@ -143,47 +143,7 @@ where
 {
     let cancel = CancellationToken::new();
     let _stop = cancel.clone().drop_guard();
-    let mut c = tasks::spawn(
-        setup.selection.clone(),
-        setup.config.memory.clone(),
-        setup.config.refresh,
-        cancel.clone(),
-    )
-    .map_err(|e| format!("cannot read processes: {e}"))?;
-    let mut state = AppState::new(
-        c.processes.borrow().clone(),
-        c.memory.borrow().clone(),
-        setup.config.grace,
-    );
-    let local = migrations_watch::spawn(setup.prisma.migrations_dir.clone(), cancel.clone()).await;
-    let mut db = DbFeeds {
-        dbs: databases::spawn(setup.envs.clone(), setup.config.db_interval, cancel.clone()),
-        cli: cli_drift::spawn(
-            find_cli(&setup.root),
-            setup.prisma.schema_path.clone(),
-            setup.prisma.url_env.clone(),
-            setup.envs.clone(),
-            local.clone(),
-            cancel.clone(),
-        ),
-        local,
-    };
-    state.protected = signal::protected();
-    state.no_color = crate::ui::theme::no_color_env() || setup.config.no_color;
-    state.refresh = setup.config.refresh;
-    state.mouse = setup.config.mouse;
-    // Checked when the config was read; the defaults stand in should that ever disagree.
-    state.keys = match KeyMap::with_overrides(&setup.config.keys) {
-        Ok(k) => Arc::new(k),
-        Err(e) => {
-            log::warn!("{}", e.message);
-            Arc::new(KeyMap::default())
-        }
-    };
-    state.prisma = Arc::new(setup.prisma.clone());
-    state.dbs = db.dbs.borrow_and_update().clone();
-    state.local_migrations = db.local.borrow_and_update().clone();
-    state.derive_databases();
+    let (mut c, mut db, mut state) = start(&setup, &cancel).await?;
     for note in &setup.prisma.notes {
         log::warn!("{note}");
     }
@@ -248,6 +208,57 @@ where
         (None, Some(n)) => Ending::Signal(n),
         (None, None) => Ending::Quit,
     })
+}
+
+/// Start the collectors for `setup` (stopped by `cancel`) and build the first state from
+/// their first values and the setup (protected PIDs, colour, refresh, mouse, keys, Prisma
+/// files). Errors when the process collector cannot start.
+async fn start(
+    setup: &Setup,
+    cancel: &CancellationToken,
+) -> Result<(tasks::Collectors, DbFeeds, AppState), String> {
+    let c = tasks::spawn(
+        setup.selection.clone(),
+        setup.config.memory.clone(),
+        setup.config.refresh,
+        cancel.clone(),
+    )
+    .map_err(|e| format!("cannot read processes: {e}"))?;
+    let mut state = AppState::new(
+        c.processes.borrow().clone(),
+        c.memory.borrow().clone(),
+        setup.config.grace,
+    );
+    let local = migrations_watch::spawn(setup.prisma.migrations_dir.clone(), cancel.clone()).await;
+    let mut db = DbFeeds {
+        dbs: databases::spawn(setup.envs.clone(), setup.config.db_interval, cancel.clone()),
+        cli: cli_drift::spawn(
+            find_cli(&setup.root),
+            setup.prisma.schema_path.clone(),
+            setup.prisma.url_env.clone(),
+            setup.envs.clone(),
+            local.clone(),
+            cancel.clone(),
+        ),
+        local,
+    };
+    state.protected = signal::protected();
+    state.no_color = crate::ui::theme::no_color_env() || setup.config.no_color;
+    state.refresh = setup.config.refresh;
+    state.mouse = setup.config.mouse;
+    // Checked when the config was read; the defaults stand in should that ever disagree.
+    state.keys = match KeyMap::with_overrides(&setup.config.keys) {
+        Ok(k) => Arc::new(k),
+        Err(e) => {
+            log::warn!("{}", e.message);
+            Arc::new(KeyMap::default())
+        }
+    };
+    state.prisma = Arc::new(setup.prisma.clone());
+    state.dbs = db.dbs.borrow_and_update().clone();
+    state.local_migrations = db.local.borrow_and_update().clone();
+    state.derive_databases();
+    Ok((c, db, state))
 }
 
 enum Step {
