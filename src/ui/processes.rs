@@ -37,24 +37,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     );
     let block = theme::pane(title, focused);
     if rows.is_empty() {
-        let msg = if state.procs.scanned == 0 {
-            "collecting…".to_owned()
-        } else if !state.filter.is_empty() {
-            format!(
-                "no process matches the filter \"{}\" (Esc clears)",
-                state.filter
-            )
-        } else {
-            format!(
-                "no node / prisma / tsx / vite process in {} scope{} (s toggles the scope)",
-                state.scope.label(),
-                if state.scope == crate::model::tree::Scope::Project {
-                    format!(" under {}", crate::sanitize::path(&state.procs.root))
-                } else {
-                    String::new()
-                }
-            )
-        };
+        let msg = empty_message(state);
         frame.render_widget(Paragraph::new(msg).style(theme::dim()).block(block), area);
         return;
     }
@@ -77,61 +60,7 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         widths.extend([Constraint::Length(11), Constraint::Length(18)]);
     }
     widths.push(Constraint::Min(10));
-    let body: Vec<Row> = rows
-        .iter()
-        .map(|r| {
-            let p = &state.procs.processes[r.index];
-            let suspect = state.procs.suspect_of(p.pid);
-            let style = match (p.relation, suspect) {
-                (Relation::Ancestor, _) => theme::dim(),
-                (_, Some(s)) => Style::default().fg(theme::severity_color(s.severity)),
-                _ => Style::default(),
-            };
-            let mark = suspect.map_or(" ", |s| theme::severity_mark(s.severity));
-            let cpu = if p.cpu_sampled || p.cpu_percent > 0.0 {
-                format!("{:.1}", p.cpu_percent)
-            } else {
-                "…".into()
-            };
-            let mut cells = vec![
-                Cell::from(mark),
-                Cell::from(format!("{:>7}", p.pid)),
-                Cell::from(p.role.label()),
-                Cell::from(p.state.to_string()),
-                Cell::from(format!("{cpu:>5}")),
-                Cell::from(format!("{:>8}", format_bytes(p.rss_bytes))),
-                Cell::from(format!("{:>7}", format_age(p.age_s))),
-            ];
-            if wide {
-                let ports = p
-                    .ports
-                    .iter()
-                    .map(|x| format!(":{x}"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                cells.push(Cell::from(ports));
-                let lock = state
-                    .dbs
-                    .envs
-                    .iter()
-                    .find(|e| e.lock_local_pid == Some(p.pid));
-                cells.push(match (suspect, lock) {
-                    (Some(s), _) => Cell::from(s.kind.label()),
-                    (None, Some(e)) => Cell::from(Span::styled(
-                        format!("lock:{}", clean(&e.name)),
-                        Style::default().fg(theme::WARN),
-                    )),
-                    (None, None) => Cell::from(""),
-                });
-            }
-            let cmd = Line::from(vec![
-                Span::styled(r.prefix.clone(), theme::dim()),
-                Span::raw(clean(&short_command(p)).into_owned()),
-            ]);
-            cells.push(Cell::from(cmd));
-            Row::new(cells).style(style)
-        })
-        .collect();
+    let body: Vec<Row> = rows.iter().map(|r| process_row(state, r, wide)).collect();
     let table = Table::new(body, widths)
         .header(Row::new(header).style(theme::header()))
         .block(block)
@@ -145,4 +74,81 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         .with_offset(start)
         .with_selected(selected);
     frame.render_stateful_widget(table, area, &mut ts);
+}
+
+/// What the empty list says: still collecting, nothing matches the filter, or nothing in
+/// the scope.
+fn empty_message(state: &AppState) -> String {
+    if state.procs.scanned == 0 {
+        "collecting…".to_owned()
+    } else if !state.filter.is_empty() {
+        format!(
+            "no process matches the filter \"{}\" (Esc clears)",
+            state.filter
+        )
+    } else {
+        format!(
+            "no node / prisma / tsx / vite process in {} scope{} (s toggles the scope)",
+            state.scope.label(),
+            if state.scope == crate::model::tree::Scope::Project {
+                format!(" under {}", crate::sanitize::path(&state.procs.root))
+            } else {
+                String::new()
+            }
+        )
+    }
+}
+
+/// One row of the list; `wide` adds the ports and the suspect (or migrate lock) columns.
+fn process_row<'a>(state: &'a AppState, r: &'a crate::model::tree::Row, wide: bool) -> Row<'a> {
+    let p = &state.procs.processes[r.index];
+    let suspect = state.procs.suspect_of(p.pid);
+    let style = match (p.relation, suspect) {
+        (Relation::Ancestor, _) => theme::dim(),
+        (_, Some(s)) => Style::default().fg(theme::severity_color(s.severity)),
+        _ => Style::default(),
+    };
+    let mark = suspect.map_or(" ", |s| theme::severity_mark(s.severity));
+    let cpu = if p.cpu_sampled || p.cpu_percent > 0.0 {
+        format!("{:.1}", p.cpu_percent)
+    } else {
+        "…".into()
+    };
+    let mut cells = vec![
+        Cell::from(mark),
+        Cell::from(format!("{:>7}", p.pid)),
+        Cell::from(p.role.label()),
+        Cell::from(p.state.to_string()),
+        Cell::from(format!("{cpu:>5}")),
+        Cell::from(format!("{:>8}", format_bytes(p.rss_bytes))),
+        Cell::from(format!("{:>7}", format_age(p.age_s))),
+    ];
+    if wide {
+        let ports = p
+            .ports
+            .iter()
+            .map(|x| format!(":{x}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        cells.push(Cell::from(ports));
+        let lock = state
+            .dbs
+            .envs
+            .iter()
+            .find(|e| e.lock_local_pid == Some(p.pid));
+        cells.push(match (suspect, lock) {
+            (Some(s), _) => Cell::from(s.kind.label()),
+            (None, Some(e)) => Cell::from(Span::styled(
+                format!("lock:{}", clean(&e.name)),
+                theme::fg(theme::WARN),
+            )),
+            (None, None) => Cell::from(""),
+        });
+    }
+    let cmd = Line::from(vec![
+        Span::styled(r.prefix.clone(), theme::dim()),
+        Span::raw(clean(&short_command(p)).into_owned()),
+    ]);
+    cells.push(Cell::from(cmd));
+    Row::new(cells).style(style)
 }
