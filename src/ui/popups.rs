@@ -98,8 +98,72 @@ fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, pid: u32) {
     let Some(p) = state.procs.get(pid) else {
         return;
     };
-    let kv = |k: &str, v: String| Line::from(vec![bold(format!("{k:<13}")), Span::raw(v)]);
-    let mut lines = vec![
+    let mut lines = process_lines(p);
+    let children: Vec<String> = state
+        .procs
+        .processes
+        .iter()
+        .filter(|c| c.ppid == Some(pid))
+        .map(|c| format!("{} {}", c.pid, c.role.label()))
+        .collect();
+    lines.push(kv(
+        "children",
+        if children.is_empty() {
+            "none".into()
+        } else {
+            children.join(", ")
+        },
+    ));
+    for e in state
+        .dbs
+        .envs
+        .iter()
+        .filter(|e| e.lock_local_pid == Some(pid))
+    {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<13}", "migrate lock"), Style::default().fg(theme::WARN).add_modifier(Modifier::BOLD)),
+            Span::raw(format!(
+                "holds Prisma's migrate lock on {}: other migrate runs wait on it (P1002 after 10 s)",
+                clean(&e.name)
+            )),
+        ]));
+    }
+    if let Some(s) = state.procs.suspect_of(pid) {
+        let c = theme::severity_color(s.severity);
+        lines.push(Line::from(""));
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{:<13}", s.kind.label()),
+                Style::default().fg(c).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(clean(&s.reason).into_owned(), Style::default().fg(c)),
+        ]));
+        lines.push(kv("advice", clean(&s.advice).into_owned()));
+    }
+    let r = centered(
+        area,
+        area.width.saturating_sub(4).min(120),
+        area.height.saturating_sub(2),
+    );
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" PID {pid} {} · Esc closes ", clean(&p.name))),
+        ),
+        r,
+    );
+}
+
+/// A `key  value` line of the details popup.
+fn kv(k: &str, v: String) -> Line<'static> {
+    Line::from(vec![bold(format!("{k:<13}")), Span::raw(v)])
+}
+
+/// The details popup's lines about the process itself (role to argv).
+fn process_lines(p: &crate::model::process::ProcessInfo) -> Vec<Line<'static>> {
+    vec![
         kv(
             "role",
             format!("{} ({:?})", p.role.label(), p.relation).to_lowercase(),
@@ -169,60 +233,5 @@ fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, pid: u32) {
                 }),
         ),
         kv("argv", clean(&p.cmd.join(" ")).into_owned()),
-    ];
-    let children: Vec<String> = state
-        .procs
-        .processes
-        .iter()
-        .filter(|c| c.ppid == Some(pid))
-        .map(|c| format!("{} {}", c.pid, c.role.label()))
-        .collect();
-    lines.push(kv(
-        "children",
-        if children.is_empty() {
-            "none".into()
-        } else {
-            children.join(", ")
-        },
-    ));
-    for e in state
-        .dbs
-        .envs
-        .iter()
-        .filter(|e| e.lock_local_pid == Some(pid))
-    {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<13}", "migrate lock"), Style::default().fg(theme::WARN).add_modifier(Modifier::BOLD)),
-            Span::raw(format!(
-                "holds Prisma's migrate lock on {}: other migrate runs wait on it (P1002 after 10 s)",
-                clean(&e.name)
-            )),
-        ]));
-    }
-    if let Some(s) = state.procs.suspect_of(pid) {
-        let c = theme::severity_color(s.severity);
-        lines.push(Line::from(""));
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("{:<13}", s.kind.label()),
-                Style::default().fg(c).add_modifier(Modifier::BOLD),
-            ),
-            Span::styled(clean(&s.reason).into_owned(), Style::default().fg(c)),
-        ]));
-        lines.push(kv("advice", clean(&s.advice).into_owned()));
-    }
-    let r = centered(
-        area,
-        area.width.saturating_sub(4).min(120),
-        area.height.saturating_sub(2),
-    );
-    frame.render_widget(Clear, r);
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" PID {pid} {} · Esc closes ", clean(&p.name))),
-        ),
-        r,
-    );
+    ]
 }
