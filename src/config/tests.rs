@@ -205,3 +205,99 @@ fn project_root_search() {
         Err(ConfigError::Read { .. })
     ));
 }
+
+/// Every kind of error, parser's and validation's alike, names the line and column of the
+/// offending key or value (never 1:1 unless it is there).
+#[test]
+fn every_kind_of_error_names_its_line_and_column() {
+    let cases: &[(&str, &str, &str)] = &[
+        // Syntax, types, unknown keys, missing keys (the TOML parser's spans).
+        ("mouse = true\nrefresh = [\n", "2:", "refresh"),
+        ("\nscope = 3\n", "2:9:", "wanted string"),
+        (
+            "\n[suspects]\nstudio = \"x\"\n",
+            "3:10:",
+            "unknown variant `x`",
+        ),
+        (
+            "\n[memory]\nwarn = \"1GiB\"\n",
+            "3:1:",
+            "unknown field `warn`",
+        ),
+        (
+            "\n[[database]]\nname = \"x\"\n",
+            "2:1:",
+            "missing field `url_env`",
+        ),
+        ("mouse = true\nmouse = false\n", "2:1:", "duplicate key"),
+        // Durations out of range, one per key.
+        (
+            "\ngrace = \"2h\"\n",
+            "2:9:",
+            "grace = \"2h\" is out of range",
+        ),
+        ("\n\nrefresh = \"2h\"\n", "3:11:", "refresh"),
+        ("db_interval = \"10ms\"\n", "1:15:", "db_interval"),
+        (
+            "[suspects]\n\nhung_migrate_after = \"8days\"\n",
+            "3:22:",
+            "hung_migrate_after",
+        ),
+        (
+            "[suspects]\nrunaway_for = \"2days\"\n",
+            "2:15:",
+            "runaway_for",
+        ),
+        (
+            "[suspects]\nengine_max_age = \"0s\"\n",
+            "2:18:",
+            "engine_max_age",
+        ),
+        // Numbers out of range.
+        (
+            "[suspects]\nrunaway_cpu_percent = 0\n",
+            "2:23:",
+            "from 1 to 400",
+        ),
+        (
+            "[memory]\npsi_warn_some_avg10 = -1\n",
+            "2:23:",
+            "from 0 to 100",
+        ),
+        (
+            "[memory]\npsi_critical_full_avg10 = nan\n",
+            "2:27:",
+            "from 0 to 100",
+        ),
+        // Sizes beyond the machine and the relation between them.
+        (
+            "[memory]\ncritical_available = \"9GiB\"\n",
+            "2:22:",
+            "more than this machine's memory",
+        ),
+        (
+            "[memory]\nwarn_available = \"400MiB\"\n",
+            "2:18:",
+            "critical_available (500.0 MiB, the default) must be below warn_available (400.0 MiB)",
+        ),
+        // Databases: empty values, a name twice.
+        (
+            "[[database]]\nname = \"\"\nurl_env = \"X\"\n",
+            "2:8:",
+            "non-empty",
+        ),
+        (
+            "[[database]]\nname = \"a\"\nurl_env = \"X\"\n\n[[database]]\nname = \"a\"\nurl_env = \"Y\"\n",
+            "6:8:",
+            "appears twice",
+        ),
+    ];
+    for (text, at, message) in cases {
+        let e = invalid(text);
+        assert!(
+            e.starts_with(&format!("devtop.toml:{at}")),
+            "{text:?}: want {at}: {e}"
+        );
+        assert!(e.contains(message), "{text:?}: want {message:?}: {e}");
+    }
+}
