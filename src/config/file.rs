@@ -7,6 +7,7 @@ use super::databases::{self, RawDatabase};
 use super::memory::RawMemory;
 use super::prisma::RawPrisma;
 use super::processes::RawProcesses;
+use super::servers::{self, RawServer};
 use super::suspects::RawSuspects;
 use super::validate::{Invalid, Machine, duration_in};
 use super::values::Dur;
@@ -36,6 +37,9 @@ pub(super) struct RawConfig {
     database: Vec<RawDatabase>,
     #[serde(default)]
     prisma: RawPrisma,
+    #[serde(default)]
+    server: Vec<RawServer>,
+    // Next: `keys` ([keys], user key overrides), `migrate`, `guard` — one field each.
 }
 
 impl RawConfig {
@@ -62,6 +66,10 @@ impl RawConfig {
         let suspects = self.suspects.resolve(&base.suspects, machine)?;
         let memory = self.memory.resolve(base, machine)?;
         let databases = databases::resolve(&self.database, &base.databases)?;
+        let environments: Vec<&str> = std::iter::once("local")
+            .chain(databases.iter().map(|d| d.name.as_str()))
+            .collect();
+        let servers = servers::resolve(&self.server, &base.servers, &environments)?;
         let (prisma_schema, prisma_migrations) = self
             .prisma
             .resolve((&base.prisma_schema, &base.prisma_migrations));
@@ -80,6 +88,7 @@ impl RawConfig {
             prisma_migrations,
             mouse: self.mouse.unwrap_or(base.mouse),
             no_color: self.no_color.unwrap_or(base.no_color),
+            servers,
             sources: base
                 .sources
                 .iter()

@@ -114,7 +114,8 @@ impl Config {
 
 /// `devtop config --path`: one line per file in the order they apply, saying whether it
 /// applies, was not found, or is in error (the message names the file, line and column), then
-/// a line on what overrides them. The second value is true when a file is in error.
+/// a line on what overrides them, and the configured servers in start order when there are
+/// any. The second value is true when a file is in error.
 pub fn describe(files: &[ConfigFile], machine: Machine) -> (String, bool) {
     let mut out = String::new();
     let mut bad = false;
@@ -145,6 +146,14 @@ pub fn describe(files: &[ConfigFile], machine: Machine) -> (String, bool) {
         "{}. flags    --refresh, --scope, --no-mouse (and NO_COLOR) override the files\n",
         files.len() + 1
     ));
+    if !bad && !config.servers.is_empty() {
+        // Valid files give an order (cycles are config errors).
+        let order = crate::model::server_order::start_order(&config.servers).unwrap_or_default();
+        out.push_str(&format!(
+            "servers, in start order: {}\n",
+            crate::sanitize::clean(&order.join(", "))
+        ));
+    }
     (out, bad)
 }
 

@@ -5,7 +5,8 @@
 //!
 //! One concept per file: `load` reads and parses, [`layers`] stacks the user's file under
 //! the project's, `file` is a file as written (top-level keys and one field per section),
-//! one file per section (`processes`, `suspects`, `memory`, `databases`, `prisma`), and
+//! one file per section (`processes`, `suspects`, `memory`, `databases`, `prisma`,
+//! `servers`), and
 //! `validate` / `values` hold what the sections share.
 
 mod databases;
@@ -15,11 +16,13 @@ mod load;
 mod memory;
 mod prisma;
 mod processes;
+mod servers;
 mod suspects;
 mod validate;
 mod values;
 
 use crate::model::memory::MemoryThresholds;
+use crate::model::server::ServerSpec;
 use crate::model::suspects::SuspectRules;
 use crate::model::tree::Scope;
 use std::path::{Path, PathBuf};
@@ -59,6 +62,10 @@ pub struct Config {
     /// Draw without colour (`no_color`, default false), as the `NO_COLOR` environment
     /// variable does (either one turns colour off).
     pub no_color: bool,
+    /// `[[server]]` dev servers, in the order configured (the user file's, then the
+    /// project's; an entry of the same name replaces the earlier one). Checked: names unique,
+    /// dependencies known and acyclic, ports unique (see [`crate::model::server_order`]).
+    pub servers: Vec<ServerSpec>,
     /// The files this was read from, in the order they applied (the per-user file, then the
     /// project's); empty for the built-in defaults.
     pub sources: Vec<PathBuf>,
@@ -79,6 +86,7 @@ impl Default for Config {
             prisma_migrations: None,
             mouse: true,
             no_color: false,
+            servers: Vec::new(),
             sources: Vec::new(),
         }
     }

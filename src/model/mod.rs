@@ -12,6 +12,8 @@ pub mod migrations;
 pub mod orphan;
 pub mod process;
 pub mod refusal;
+pub mod server;
+pub mod server_order;
 pub mod snapshot;
 pub mod suspects;
 pub mod tree;
