@@ -51,7 +51,6 @@ migrate = ["npx", "prisma", "migrate", "deploy"]
     )
     .unwrap();
     assert_eq!(c.refresh, Duration::from_millis(500));
-    assert_eq!(c.scope, Scope::Project);
     assert_eq!(c.grace, Duration::from_secs(5));
     assert!(c.match_words.contains(&"nodemon".to_owned()));
     assert_eq!(c.suspects.hung_migrate_after_s, 120.0);
@@ -300,4 +299,38 @@ fn every_kind_of_error_names_its_line_and_column() {
         );
         assert!(e.contains(message), "{text:?}: want {message:?}: {e}");
     }
+}
+
+/// assets/devtop.example.toml shows every section devtop accepts: it parses and validates,
+/// and sets what it says.
+#[test]
+fn the_example_file_loads() {
+    let text = include_str!("../../assets/devtop.example.toml");
+    let c = Config::parse_for(text, Path::new("devtop.example.toml"), machine()).unwrap();
+    assert!(c.match_words.contains(&"nodemon".to_owned()));
+    let dbs: Vec<&str> = c.databases.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(dbs, ["staging", "production"]);
+    let order = crate::model::server_order::start_order(&c.servers).unwrap();
+    assert_eq!(order, ["api", "web", "worker"]);
+    // Where the file writes a default, it is the default.
+    let d = Config::default();
+    assert_eq!(
+        (c.refresh, c.scope, c.grace, c.mouse, c.no_color, c.db_interval),
+        (d.refresh, d.scope, d.grace, d.mouse, d.no_color, d.db_interval)
+    );
+    assert_eq!((&c.suspects, &c.memory), (&d.suspects, &d.memory));
+    assert_eq!(c.match_words[..5], d.match_words[..]);
+    let api = &c.servers[0];
+    assert_eq!(
+        (api.ready_timeout, api.stop_grace, api.stop_signal),
+        (
+            crate::model::server::DEFAULT_READY_TIMEOUT,
+            crate::model::server::DEFAULT_STOP_GRACE,
+            crate::model::server::StopSignal::TERM
+        )
+    );
+    assert!(c.prisma_schema.is_some() && c.prisma_migrations.is_some());
+    // The demo project's file (assets/demo/devtop.toml) loads too.
+    let demo = Config::parse_for(crate::demo::DEMO_CONFIG, Path::new("demo.toml"), machine());
+    assert_eq!(demo.unwrap().databases.len(), 2);
 }
