@@ -315,8 +315,22 @@ fn the_example_file_loads() {
     // Where the file writes a default, it is the default.
     let d = Config::default();
     assert_eq!(
-        (c.refresh, c.scope, c.grace, c.mouse, c.no_color, c.db_interval),
-        (d.refresh, d.scope, d.grace, d.mouse, d.no_color, d.db_interval)
+        (
+            c.refresh,
+            c.scope,
+            c.grace,
+            c.mouse,
+            c.no_color,
+            c.db_interval
+        ),
+        (
+            d.refresh,
+            d.scope,
+            d.grace,
+            d.mouse,
+            d.no_color,
+            d.db_interval
+        )
     );
     assert_eq!((&c.suspects, &c.memory), (&d.suspects, &d.memory));
     assert_eq!(c.match_words[..5], d.match_words[..]);
