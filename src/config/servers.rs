@@ -5,8 +5,8 @@
 use super::validate::{Invalid, duration_in, fail};
 use super::values::Dur;
 use crate::model::server::{
-    DEFAULT_READY_TIMEOUT, DEFAULT_STOP_GRACE, ReadyProbe, Requirement, RestartPolicy, ServerCmd,
-    ServerSpec, StopSignal,
+    DEFAULT_READY_TIMEOUT, DEFAULT_STOP_GRACE, Requirement, RestartPolicy, ServerCmd, ServerSpec,
+    StopSignal,
 };
 use crate::model::server_order::{OrderError, start_order};
 use serde::Deserialize;
@@ -14,10 +14,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 use toml::Spanned;
-
-/// The largest compiled `ready.log` pattern, in bytes (the `regex` crate's size limit): a
-/// pattern is matched against every output line, so it stays small.
-const LOG_REGEX_MAX: usize = 1 << 20;
 
 /// One `[[server]]` entry as written.
 #[derive(Deserialize)]
@@ -29,7 +25,7 @@ pub(super) struct RawServer {
     cwd: Option<Spanned<PathBuf>>,
     env: Option<Spanned<BTreeMap<String, String>>>,
     port: Option<Spanned<u16>>,
-    ready: Option<Spanned<RawReady>>,
+    ready: Option<Spanned<ready::RawReady>>,
     ready_timeout: Option<Spanned<Dur>>,
     #[serde(default)]
     depends_on: Vec<Spanned<String>>,
@@ -69,15 +65,6 @@ impl<'de> Deserialize<'de> for RawCmd {
     }
 }
 
-/// `ready`: one of `http`, `tcp`, `log`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawReady {
-    http: Option<Spanned<String>>,
-    tcp: Option<Spanned<u16>>,
-    log: Option<Spanned<String>>,
-}
-
 /// `restart`.
 #[derive(Deserialize, Clone, Copy)]
 #[serde(rename_all = "kebab-case")]
@@ -87,7 +74,7 @@ enum RawRestart {
 }
 
 /// `"text"` made safe to show: secrets masked, control bytes escaped.
-fn quoted(text: &str) -> String {
+pub(super) fn quoted(text: &str) -> String {
     format!("\"{}\"", crate::sanitize::clean(&crate::redact::text(text)))
 }
 
@@ -256,7 +243,7 @@ impl RawServer {
             cwd: self.cwd()?,
             env: self.env()?,
             port: self.port.as_ref().map(|p| *p.get_ref()),
-            ready: self.ready()?,
+            ready: ready::resolve(self.ready.as_ref())?,
             ready_timeout: self
                 .ready_timeout
                 .as_ref()
@@ -345,29 +332,6 @@ impl RawServer {
         Ok(env.get_ref().clone())
     }
 
-    /// `ready`: exactly one probe; an http(s) URL, a non-zero port, or a regex that compiles.
-    fn ready(&self) -> Result<Option<ReadyProbe>, Invalid> {
-        let Some(ready) = &self.ready else {
-            return Ok(None);
-        };
-        let r = ready.get_ref();
-        match (&r.http, &r.tcp, &r.log) {
-            (Some(url), None, None) => http_probe(url).map(Some),
-            (None, Some(port), None) if *port.get_ref() == 0 => fail(
-                port.span(),
-                "ready.tcp = 0: write the port to connect to".into(),
-            ),
-            (None, Some(port), None) => Ok(Some(ReadyProbe::Tcp(*port.get_ref()))),
-            (None, None, Some(pattern)) => log_probe(pattern).map(Some),
-            _ => fail(
-                ready.span(),
-                "ready takes one probe: { http = \"URL\" }, { tcp = PORT } or \
-                 { log = \"REGEX\" } (leave it out: ready once started)"
-                    .into(),
-            ),
-        }
-    }
-
     /// `requires`: `"db:NAME"` or `"migrations:NAME"` with NAME a configured environment.
     fn requires(&self, environments: &[&str]) -> Result<Vec<Requirement>, Invalid> {
         self.requires
@@ -400,53 +364,6 @@ impl RawServer {
     }
 }
 
-/// `ready.http`: an http or https URL with a host.
-fn http_probe(url: &Spanned<String>) -> Result<ReadyProbe, Invalid> {
-    match url::Url::parse(url.get_ref()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
-            Ok(ReadyProbe::Http(url.get_ref().clone()))
-        }
-        Ok(_) => fail(
-            url.span(),
-            format!(
-                "ready.http = {} must be an http:// or https:// URL",
-                quoted(url.get_ref())
-            ),
-        ),
-        Err(e) => fail(
-            url.span(),
-            format!("ready.http = {} is not a URL: {e}", quoted(url.get_ref())),
-        ),
-    }
-}
-
-/// `ready.log`: a regular expression (`regex` syntax) that compiles within [`LOG_REGEX_MAX`].
-fn log_probe(pattern: &Spanned<String>) -> Result<ReadyProbe, Invalid> {
-    match regex::RegexBuilder::new(pattern.get_ref())
-        .size_limit(LOG_REGEX_MAX)
-        .build()
-    {
-        Ok(_) => Ok(ReadyProbe::Log(pattern.get_ref().clone())),
-        Err(e) => {
-            // The regex crate's message spans lines (the pattern, a caret, the reason).
-            let reason = e.to_string();
-            let reason = reason
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ");
-            fail(
-                pattern.span(),
-                format!(
-                    "ready.log = {} is not a valid regular expression: {}",
-                    quoted(pattern.get_ref()),
-                    crate::sanitize::clean(&reason)
-                ),
-            )
-        }
-    }
-}
-
+mod ready;
 #[cfg(test)]
 mod tests;
