@@ -251,7 +251,11 @@ fn dashboard(fx: &Fixture, secret: &str) {
     assert_no_leak("details popup", &details, secret);
     assert!(details.contains("postgresql://u:***@h/db"), "{details}");
     s.keys("Escape");
-
+    // Wait for the popup to close: an Escape and a `2` read together are Alt-2 to any terminal
+    // decoder, not two keys.
+    s.wait(Duration::from_secs(10), "the details popup to close", |t| {
+        !t.contains("NODE_OPTIONS")
+    });
     s.keys("2");
     let dbs = s.wait(
         Duration::from_secs(30),
