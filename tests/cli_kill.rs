@@ -265,7 +265,7 @@ echo "sh=$$"
         .arg(std::process::id().to_string());
     let run = run_command(&mut sh, vec![format!("(via sh -c) {script}")]);
     let sleepers = ["s1", "s2"].map(|name| {
-        let r = devtop::standin::wait_ready(&ready.join(name), common::READY_TIMEOUT)
+        let r = devtop::demo::standin::wait_ready(&ready.join(name), common::READY_TIMEOUT)
             .unwrap_or_else(|e| panic!("{name} never ready ({e}): {run}"));
         fx.track(r.pid);
         (
@@ -360,10 +360,10 @@ fn node_sleeper(fx: &Fixture, name: &str) -> (std::process::Command, std::path::
     cmd.arg(format!("{name}.js"))
         .arg(fx.marker())
         .current_dir(fx.root())
-        .env(devtop::standin::ENV_MODE, "sleep")
-        .env(devtop::standin::ENV_READY, &ready)
+        .env(devtop::demo::standin::ENV_MODE, "sleep")
+        .env(devtop::demo::standin::ENV_READY, &ready)
         .env(
-            devtop::standin::ENV_WATCH_PID,
+            devtop::demo::standin::ENV_WATCH_PID,
             std::process::id().to_string(),
         );
     (cmd, ready)
@@ -378,11 +378,11 @@ fn a_group_member_that_was_not_listed_gets_no_signal() {
     let (mut cmd, ready) = node_sleeper(&fx, "leader");
     cmd.process_group(0);
     let (leader, leader_ticks) = fx.spawn_command(&mut cmd);
-    devtop::standin::wait_ready(&ready, common::READY_TIMEOUT).expect("leader ready");
+    devtop::demo::standin::wait_ready(&ready, common::READY_TIMEOUT).expect("leader ready");
     let (mut cmd, ready) = node_sleeper(&fx, "member");
     cmd.process_group(leader as i32);
     let (member, member_ticks) = fx.spawn_command(&mut cmd);
-    devtop::standin::wait_ready(&ready, common::READY_TIMEOUT).expect("member ready");
+    devtop::demo::standin::wait_ready(&ready, common::READY_TIMEOUT).expect("member ready");
     assert_eq!(read_identity(member).unwrap().pgrp, leader);
     let member_s = Spawned {
         pid: member,

@@ -614,7 +614,7 @@ fn status_across_exec(fx: &Fixture, busy: u8) -> (u32, Vec<String>, Value) {
     let shbin = fx.root().join("shbin");
     std::fs::create_dir_all(&shbin).unwrap();
     let sh_node =
-        devtop::standin::link_as(&shbin, "node", std::path::Path::new("/bin/sh")).unwrap();
+        devtop::demo::standin::link_as(&shbin, "node", std::path::Path::new("/bin/sh")).unwrap();
     let engine = fx.link("schema-engine");
     let argv: Vec<String> = vec![
         engine.to_string_lossy().into_owned(),
@@ -627,9 +627,9 @@ fn status_across_exec(fx: &Fixture, busy: u8) -> (u32, Vec<String>, Value) {
         .arg(r#"sleep 0.4; exec "$0" "$@""#)
         .args(&argv)
         .current_dir(fx.root())
-        .env(devtop::standin::ENV_MODE, format!("busy={busy}"))
+        .env(devtop::demo::standin::ENV_MODE, format!("busy={busy}"))
         .env(
-            devtop::standin::ENV_WATCH_PID,
+            devtop::demo::standin::ENV_WATCH_PID,
             std::process::id().to_string(),
         );
     let (pid, _) = fx.spawn_command(&mut cmd);

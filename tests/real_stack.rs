@@ -150,7 +150,7 @@ impl Project {
         std::os::unix::fs::symlink(modules, dir.join("node_modules")).unwrap();
         let bin = dir.join("bin");
         std::fs::create_dir_all(&bin).unwrap();
-        let engine = devtop::standin::link_as(
+        let engine = devtop::demo::standin::link_as(
             &bin,
             "schema-engine",
             Path::new(env!("CARGO_BIN_EXE_devtop")),
@@ -159,8 +159,8 @@ impl Project {
         for (name, mode) in [("engine-hang.sh", "sleep"), ("engine-spin.sh", "busy=40")] {
             let script = format!(
                 "#!/bin/sh\nexport {}={mode}\nexport {}={}\nexec '{}' \"$@\"\n",
-                devtop::standin::ENV_MODE,
-                devtop::standin::ENV_WATCH_PID,
+                devtop::demo::standin::ENV_MODE,
+                devtop::demo::standin::ENV_WATCH_PID,
                 std::process::id(),
                 engine.display()
             );
@@ -189,7 +189,10 @@ impl Project {
             .env("NPM_CONFIG_UPDATE_NOTIFIER", "false")
             .env_remove("DATABASE_URL");
         for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with(devtop::standin::ENV_MODE) {
+            if key
+                .to_string_lossy()
+                .starts_with(devtop::demo::standin::ENV_MODE)
+            {
                 cmd.env_remove(key);
             }
         }

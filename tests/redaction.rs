@@ -128,9 +128,9 @@ fn spawn_processes(fx: &Fixture, secret: &str) {
     let mut cmd = std::process::Command::new(fx.link("node"));
     cmd.args(["nodeopts-app.js", fx.marker()])
         .current_dir(fx.root())
-        .env(devtop::standin::ENV_MODE, "sleep")
+        .env(devtop::demo::standin::ENV_MODE, "sleep")
         .env(
-            devtop::standin::ENV_WATCH_PID,
+            devtop::demo::standin::ENV_WATCH_PID,
             std::process::id().to_string(),
         )
         .env(

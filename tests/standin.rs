@@ -244,3 +244,15 @@ fn bad_mode_exits_with_status_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown directive"));
 }
+
+/// Started as `devtop`, the binary is the dashboard whatever its environment says: a stray
+/// `DEVTOP_STANDIN` turns only a start under another name (a stand-in's symlink) into one.
+#[test]
+fn started_as_devtop_it_is_never_a_standin() {
+    let mut cmd = common::devtop_command();
+    cmd.arg("--version")
+        .env(devtop::demo::standin::ENV_MODE, "sleep");
+    let run = common::run_command(&mut cmd, vec!["--version".into()]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stdout.starts_with("devtop "), "{run}");
+}

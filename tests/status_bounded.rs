@@ -10,7 +10,7 @@
 mod common;
 
 use common::{Fixture, devtop_command, live_with_marker, wait_until};
-use devtop::standin::{ChildSpec, ENV_CHILD, ENV_MODE};
+use devtop::demo::standin::{ChildSpec, ENV_CHILD, ENV_MODE};
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 

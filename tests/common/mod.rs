@@ -20,8 +20,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use devtop::demo::standin::{self, ChildSpec, Ready, StandInSpec};
 use devtop::effects::signal::read_identity;
-use devtop::standin::{self, ChildSpec, Ready, StandInSpec};
 use rustix::process::{Pid, PidfdFlags, Signal};
 
 /// How long to wait for a stand-in's ready file.
