@@ -23,6 +23,7 @@ mod db_locked;
 mod db_mysql;
 mod db_pgbouncer;
 mod db_postgres;
+mod db_servers;
 mod db_sqlite;
 mod e2e_blackhole;
 mod e2e_demo;

@@ -1,4 +1,5 @@
-//! Shared support for the database integration tests (`db_postgres`, `db_mysql`, `db_sqlite`).
+//! Shared support for the database integration tests (`db_servers`, `db_postgres`, `db_mysql`,
+//! `db_sqlite`, ...); [`Server`] runs one scenario on PostgreSQL and on MySQL/MariaDB.
 //!
 //! Every test gets its own freshly created database, uniquely named
 //! `devtop_t_<tag>_<pid>_<n>`, so tests run in parallel; a drop guard removes it at the end
@@ -10,6 +11,9 @@
 //! be reached the test prints `skipping <test>: <reason>` and passes, unless
 //! `DEVTOP_REQUIRE_DB=1`, in which case it fails.
 #![allow(dead_code)]
+
+mod server;
+pub use server::{Admin, Server, insert_prisma_fixture};
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicUsize, Ordering};
