@@ -78,19 +78,9 @@ async fn lite_probe_rows_lock_and_columns() {
     assert_fixture_rows(&rows);
 
     // The DDL's `DEFAULT current_timestamp` writes UTC text; it converts too.
-    adm.execute(
-        "INSERT INTO _prisma_migrations (id, checksum, migration_name) \
-         VALUES ('default-now', 'x', '20990101000000_now')",
-    )
-    .await
-    .unwrap();
+    adm.execute(DEFAULT_NOW_INSERT).await.unwrap();
     let rows = applied(&db, None).await.unwrap().unwrap();
-    let now_row = rows.iter().find(|r| r.id == "default-now").unwrap();
-    let wall = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    assert!((now_row.started_at_ms - wall).abs() < 60_000, "{now_row:?}");
+    assert_default_now_row(&rows);
 
     assert_eq!(migrate_lock(&db).await.unwrap(), None);
 

@@ -680,3 +680,19 @@ pub fn assert_fixture_rows(rows: &[AppliedRow]) {
     // Spot-check the calendar arithmetic itself against a known value.
     assert_eq!(ts_ms((2024, 1, 2, 3, 4, 5, 678)), 1_704_164_645_678);
 }
+
+/// A row that leaves `started_at` to the table's default (the server's clock).
+pub const DEFAULT_NOW_INSERT: &str = "INSERT INTO _prisma_migrations (id, checksum, migration_name) \
+     VALUES ('default-now', 'x', '20990101000000_now')";
+
+/// Asserts the [`DEFAULT_NOW_INSERT`] row was read back with a `started_at` within a minute of
+/// our own clock.
+pub fn assert_default_now_row(rows: &[AppliedRow]) -> &AppliedRow {
+    let now_row = rows.iter().find(|r| r.id == "default-now").unwrap();
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!((now_row.started_at_ms - wall).abs() < 60_000, "{now_row:?}");
+    now_row
+}
