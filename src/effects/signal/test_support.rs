@@ -91,6 +91,14 @@ pub(super) fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> boo
     }
 }
 
+/// True once `pid` ignores `SIGTERM` (bit 14 of `SigIgn` in `/proc/<pid>/status`) and its
+/// command name is `comm`.
+pub(super) fn ignores_sigterm(pid: u32, comm: &str) -> bool {
+    procfs::process::Process::new(pid as i32)
+        .and_then(|p| p.status())
+        .is_ok_and(|s| s.sigign & (1 << 14) != 0 && s.name == comm)
+}
+
 /// Alive = exists with that start time and is neither zombie nor dead.
 pub(super) fn alive(pid: u32, ticks: u64) -> bool {
     read_identity(pid).is_ok_and(|id| id.start_ticks == ticks && !id.exited())
