@@ -217,18 +217,26 @@ impl Supervised {
                 tether.end().await;
             }
         });
-        let mut ended = false;
-        let drain_until = tokio::time::Instant::now() + DRAIN;
+        // Set once the group is ended: what is still in the pipes is read until then.
+        let mut drain_until: Option<tokio::time::Instant> = None;
         loop {
+            let deadline = drain_until.unwrap_or_else(|| tokio::time::Instant::now() + DRAIN);
             tokio::select! {
-                () = &mut end, if !ended => ended = true,
+                biased;
                 line = rx.recv() => match line {
                     Some(l) if lines.len() < keep => lines.push(l),
                     Some(_) => {}
                     None => break,
                 },
-                () = tokio::time::sleep_until(drain_until), if ended => break,
+                () = &mut end, if drain_until.is_none() => {
+                    drain_until = Some(tokio::time::Instant::now() + DRAIN);
+                }
+                () = tokio::time::sleep_until(deadline), if drain_until.is_some() => break,
             }
+        }
+        // The pipes may close (everything exited by itself) before the watcher is reaped.
+        if drain_until.is_none() {
+            end.await;
         }
         Ran { finished, lines }
     }
