@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!d.name.trim().is_empty() && !d.url_env.trim().is_empty());
                 assert!(names.insert(d.name.clone()), "duplicate {:?}", d.name);
             }
-            assert_eq!(c.source.as_deref(), Some(path));
+            assert_eq!(c.sources.last().map(|p| p.as_path()), Some(path));
         }
         Err(e) => {
             if let ConfigError::Invalid { line, col, .. } = &e {
