@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::effects::signal::test_support::{ignores_sigterm, wait_until};
 use crate::effects::tether::tests::gone;
 use std::time::{Duration, Instant};
 
@@ -22,20 +23,6 @@ const WITH_GRANDCHILD: &str = "sleep 600 & echo $!; wait";
 async fn first_pid(child: &mut Supervised) -> u32 {
     let line = child.next_line().await.unwrap();
     line.text.trim().parse().unwrap()
-}
-
-/// Polls up to 5 s until `pid` is `sleep` ignoring `SIGTERM` (bit 14 of `SigIgn`).
-fn ignores_sigterm(pid: u32) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let ignoring = procfs::process::Process::new(pid as i32)
-            .and_then(|p| p.status())
-            .is_ok_and(|s| s.sigign & (1 << 14) != 0 && s.name == "sleep");
-        if ignoring || Instant::now() > deadline {
-            return ignoring;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 fn alive(pid: u32) -> bool {
@@ -120,7 +107,9 @@ fn members_left_behind_by_an_exited_leader_get_the_grace_then_sigkill() {
         let mut child = Supervised::spawn(spec).unwrap();
         let stubborn = first_pid(&mut child).await;
         // Until the subshell has set its trap, SIGTERM would still end it.
-        assert!(ignores_sigterm(stubborn));
+        assert!(wait_until(Duration::from_secs(5), || ignores_sigterm(
+            stubborn, "sleep"
+        )));
         let f = child.terminate().await;
         assert_eq!(f.exit, Exit::Signal(15));
         assert!(f.escalated, "the stubborn member needed SIGKILL: {f:?}");

@@ -34,6 +34,6 @@ pub use outcome::KillOutcome;
 pub use terminate::{Planned, kill_targets, kill_targets_async, plan};
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
