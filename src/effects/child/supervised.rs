@@ -110,6 +110,12 @@ impl Supervised {
         self.tether.as_ref().map(Tether::pgid)
     }
 
+    /// Non-blocking: true once the child process has exited (its group may still hold
+    /// processes it started).
+    pub fn has_exited(&self) -> bool {
+        self.exit.has_exited()
+    }
+
     /// The next line of output, waiting for it; `None` once both pipes are closed (every
     /// process of the group that held them has exited). Cancel-safe.
     pub async fn next_line(&mut self) -> Option<OutputLine> {
@@ -177,7 +183,7 @@ impl Supervised {
 
     /// Kills what is left of the group (`SIGKILL`; whatever the child started and left behind)
     /// and reaps the watcher; the output still queued stays readable through
-    /// [`Supervised::next_line`] until [`DRAIN`] after the kill.
+    /// [`Supervised::next_line`] until `DRAIN` (1 s) after the kill.
     pub async fn end(&mut self) {
         if let Some(tether) = self.tether.take() {
             tether.end().await;
