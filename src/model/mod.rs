@@ -1,5 +1,6 @@
 //! Pure types and logic: no I/O, exhaustively unit-tested.
 pub mod activity;
+pub mod cli_diff;
 pub mod cpu;
 pub mod database;
 pub mod db_view;

@@ -1,8 +1,8 @@
 //! The app state: the latest snapshots plus what the user has chosen (selection, sort, filter,
 //! focus, popups). Changed only by [`crate::tui::update::update`].
 
-use crate::collect::cli_drift::CliDiffs;
 use crate::collect::tasks::MemoryView;
+use crate::model::cli_diff::CliDiffs;
 use crate::model::database::DbSnapshot;
 use crate::model::db_view::{EnvView, MatrixRow, derive_all, matrix};
 use crate::model::kill_plan::KillPlan;

@@ -80,7 +80,7 @@ fn status_answers_with_a_hanging_cli_and_leaves_nothing_behind() {
     assert!(
         drift["after_s"]
             .as_u64()
-            .is_some_and(|s| s <= devtop::collect::cli_drift::HEADLESS_BUDGET.as_secs()),
+            .is_some_and(|s| s <= devtop::effects::prisma_diff::HEADLESS_BUDGET.as_secs()),
         "reported within its share: {drift:#}"
     );
     // devtop never lists its own helper, even while it runs.

@@ -1,19 +1,20 @@
-//! Runs the project's Prisma CLI diff (see `effects::prisma_diff`) for every configured
-//! environment: at start, whenever the migrations folder changes, and every 10 minutes;
-//! one at a time. Publishes the latest result per environment name.
+//! When the drift diffs run: for every configured environment, one at a time (each waits for
+//! the [`PrismaCliGate`]) — in the dashboard at start, whenever the migrations folder changes
+//! and every [`EVERY`]; in the headless commands once, within [`HEADLESS_BUDGET`]. Publishes
+//! the latest result per environment name.
+//!
+//! This is an effect (it starts the Prisma CLI), so it lives here and not among the
+//! collectors, which never start processes.
 
+use super::{DiffTarget, TIMEOUT, run};
 use crate::collect::environments::EnvSpec;
-use crate::effects::prisma_diff::{DiffResult, TIMEOUT, run};
+use crate::effects::prisma_cli::PrismaCliGate;
+use crate::model::cli_diff::{CliDiffs, DiffResult};
 use crate::prisma::migrations_dir::MigrationsDir;
-use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-
-/// Latest CLI diff per environment name.
-pub type CliDiffs = BTreeMap<String, DiffResult>;
 
 /// Re-run interval without changes.
 pub const EVERY: Duration = Duration::from_secs(600);
@@ -25,12 +26,11 @@ pub const HEADLESS_BUDGET: Duration = Duration::from_secs(5);
 
 /// One round over every environment with a URL, one diff at a time, each limited to
 /// [`TIMEOUT`]. With `budget`, the whole round is limited too: a diff still running when it is
-/// spent is killed, and one whose turn comes later is not started; both are
+/// spent is stopped, and one whose turn comes later is not started; both are
 /// [`DiffResult::TimedOut`] with the time since the round began.
 pub async fn round(
-    cli: &std::path::Path,
-    schema: &std::path::Path,
-    url_env: &str,
+    gate: &PrismaCliGate,
+    target: &DiffTarget,
     envs: &[EnvSpec],
     budget: Option<Duration>,
 ) -> CliDiffs {
@@ -45,7 +45,7 @@ pub async fn round(
         let result = if limit.is_zero() {
             DiffResult::TimedOut(began.elapsed())
         } else {
-            match run(cli, schema, url_env, url, limit).await {
+            match run(gate, target, url, limit).await {
                 DiffResult::TimedOut(_) => DiffResult::TimedOut(began.elapsed()),
                 r => r,
             }
@@ -55,23 +55,26 @@ pub async fn round(
     out
 }
 
-/// Start the task; `None` when the project has no Prisma CLI.
+/// Start the dashboard's background task; with no `target` (the project has no Prisma CLI)
+/// nothing runs and the channel stays empty.
 pub fn spawn(
-    cli: Option<PathBuf>,
-    schema: PathBuf,
-    url_env: String,
+    gate: PrismaCliGate,
+    target: Option<DiffTarget>,
     envs: Vec<EnvSpec>,
     mut local: watch::Receiver<Arc<MigrationsDir>>,
     cancel: CancellationToken,
 ) -> watch::Receiver<Arc<CliDiffs>> {
     let (tx, rx) = watch::channel(Arc::new(CliDiffs::new()));
-    let Some(cli) = cli else { return rx };
-    log::info!("drift: using the project's Prisma CLI ({})", cli.display());
+    let Some(target) = target else { return rx };
+    log::info!(
+        "drift: using the project's Prisma CLI ({})",
+        target.cli.display()
+    );
     tokio::spawn(async move {
         loop {
             let diffs = tokio::select! {
                 _ = cancel.cancelled() => break,
-                d = round(&cli, &schema, &url_env, &envs, None) => d,
+                d = round(&gate, &target, &envs, None) => d,
             };
             if tx.send(Arc::new(diffs)).is_err() {
                 break;
