@@ -8,7 +8,7 @@ use devtop::setup::{EXIT_OK, EXIT_USAGE, resolve};
 use std::time::Duration;
 
 fn main() {
-    devtop::standin::run_if_requested();
+    devtop::demo::standin::run_if_requested();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

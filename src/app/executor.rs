@@ -11,24 +11,12 @@ use crate::model::kill_plan::PlannedKill;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
-/// Signal `plan` (children first; the planner's order) with `grace` before SIGKILL, on the
-/// blocking pool. Returns the outcome per PID in plan order; a kill that panicked reports
-/// every PID as failed rather than panicking the caller.
+/// Signal `plan` (children first; the planner's order) with `grace` before SIGKILL, waiting
+/// on the pidfds through the runtime (no thread blocks). Returns the outcome per PID in plan
+/// order; every failure is an outcome, never a panic.
 pub async fn kill(plan: &[PlannedKill], grace: Duration) -> Vec<(u32, KillOutcome)> {
     let targets: Vec<_> = plan.iter().map(PlannedKill::target).collect();
-    let pids: Vec<u32> = targets.iter().map(|t| t.pid).collect();
-    match tokio::task::spawn_blocking(move || signal::kill_targets(&targets, grace)).await {
-        Ok(outcomes) => outcomes,
-        Err(e) => pids
-            .into_iter()
-            .map(|pid| {
-                (
-                    pid,
-                    KillOutcome::Error(format!("the kill task failed: {e}")),
-                )
-            })
-            .collect(),
-    }
+    signal::kill_targets_async(&targets, grace).await
 }
 
 /// What [`kill`] would send to each process of `plan` (nothing is signalled): the planned

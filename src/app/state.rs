@@ -3,8 +3,8 @@
 
 use crate::app::confirm::{Confirm, Notice};
 use crate::app::keys::KeyMap;
-use crate::collect::cli_drift::CliDiffs;
 use crate::collect::tasks::MemoryView;
+use crate::model::cli_diff::CliDiffs;
 use crate::model::database::DbSnapshot;
 use crate::model::db_view::{EnvView, MatrixRow, derive_all, matrix};
 use crate::model::process::ProcessInfo;

@@ -33,7 +33,7 @@ pub enum Action {
     /// The migrations folder was read again.
     LocalMigrations(Arc<MigrationsDir>),
     /// The project's Prisma CLI diffed the databases against the schema.
-    CliDiffs(Arc<crate::collect::cli_drift::CliDiffs>),
+    CliDiffs(Arc<crate::model::cli_diff::CliDiffs>),
     /// A kill finished: outcome per PID, with the plan it came from.
     KillDone(Vec<PlannedKill>, Vec<(u32, KillOutcome)>),
     /// An ending signal to devtop itself (SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1), by number.

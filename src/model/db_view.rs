@@ -2,8 +2,7 @@
 //! `_prisma_migrations`), drift against schema.prisma, the migrate lock in words, and the
 //! matrix of migrations × environments. Pure: computed once per change, never in render.
 
-use crate::collect::cli_drift::CliDiffs;
-use crate::effects::prisma_diff::DiffResult;
+use crate::model::cli_diff::{CliDiffs, DiffResult};
 use crate::model::database::{AppliedState, DbEnvSnapshot, DbSnapshot};
 use crate::model::drift::{Drift, compare};
 use crate::model::migrations::{EnvMigrations, MigrationState, merge};

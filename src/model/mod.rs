@@ -1,9 +1,13 @@
 //! Pure types and logic: no I/O, exhaustively unit-tested.
 pub mod activity;
+pub mod cli_diff;
 pub mod cpu;
 pub mod database;
 pub mod db_view;
 pub mod drift;
+// Test fixtures: compiled for unit tests and, through the `fixtures` feature, for the
+// integration tests and benches (Cargo.toml); never in the product.
+#[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod kill_plan;
 pub mod memory;
@@ -12,6 +16,8 @@ pub mod migrations;
 pub mod orphan;
 pub mod process;
 pub mod refusal;
+pub mod server;
+pub mod server_order;
 pub mod snapshot;
 pub mod suspects;
 pub mod tree;

@@ -10,8 +10,9 @@ use crate::app::keys::KeyMap;
 use crate::app::state::AppState;
 use crate::app::update::{Action, Command, LogScroll, update};
 use crate::collect::tasks;
-use crate::collect::{cli_drift, databases, migrations_watch};
-use crate::effects::prisma_diff::find_cli;
+use crate::collect::{databases, migrations_watch};
+use crate::effects::prisma_cli::PrismaCliGate;
+use crate::effects::prisma_diff::{self, DiffTarget};
 use crate::effects::signal;
 use crate::model::database::DbSnapshot;
 use crate::prisma::migrations_dir::MigrationsDir;
@@ -232,10 +233,10 @@ async fn start(
     let local = migrations_watch::spawn(setup.prisma.migrations_dir.clone(), cancel.clone()).await;
     let mut db = DbFeeds {
         dbs: databases::spawn(setup.envs.clone(), setup.config.db_interval, cancel.clone()),
-        cli: cli_drift::spawn(
-            find_cli(&setup.root),
-            setup.prisma.schema_path.clone(),
-            setup.prisma.url_env.clone(),
+        // The one Prisma CLI gate of this session (preflight and migrate will share it).
+        cli: prisma_diff::spawn(
+            PrismaCliGate::new(),
+            DiffTarget::for_project(&setup.root, &setup.prisma),
             setup.envs.clone(),
             local.clone(),
             cancel.clone(),
@@ -275,7 +276,7 @@ enum Step {
 struct DbFeeds {
     dbs: watch::Receiver<Arc<DbSnapshot>>,
     local: watch::Receiver<Arc<MigrationsDir>>,
-    cli: watch::Receiver<Arc<cli_drift::CliDiffs>>,
+    cli: watch::Receiver<Arc<crate::model::cli_diff::CliDiffs>>,
 }
 
 /// The next signal, or never when there are no listeners (tests).
