@@ -26,6 +26,18 @@ fn state() -> AppState {
     s
 }
 
+/// The open kill dialog's title and plan (panics without one).
+fn kill_dialog(s: &AppState) -> (&str, &crate::model::kill_plan::KillPlan) {
+    match &s.popup {
+        Some(Popup::Confirm(Confirm {
+            title,
+            action: ConfirmAction::Kill(plan),
+            ..
+        })) => (title, plan),
+        other => panic!("{other:?}"),
+    }
+}
+
 fn select(s: &mut AppState, pid: u32) {
     s.selected = Some(pid);
 }
@@ -51,14 +63,7 @@ fn kill_selected_lists_descendants_and_needs_confirmation() {
     let mut s = state();
     select(&mut s, 58205); // migrate with its schema-engine child
     assert!(update(&mut s, key(KeyCode::Char('x'))).is_empty());
-    let Some(Popup::Confirm(Confirm {
-        title,
-        action: ConfirmAction::Kill(plan),
-        ..
-    })) = &s.popup
-    else {
-        panic!("{:?}", s.popup)
-    };
+    let (title, plan) = kill_dialog(&s);
     assert_eq!(
         plan.kills.iter().map(|k| k.pid).collect::<Vec<_>>(),
         vec![58230, 58205]
@@ -238,14 +243,7 @@ fn kill_on_an_ancestor_row_lists_no_targets_and_says_why() {
     inside_4100(&mut s);
     select(&mut s, 4100);
     assert!(update(&mut s, key(KeyCode::Char('x'))).is_empty());
-    let Some(Popup::Confirm(Confirm {
-        title,
-        action: ConfirmAction::Kill(plan),
-        ..
-    })) = &s.popup
-    else {
-        panic!("{:?}", s.popup)
-    };
+    let (title, plan) = kill_dialog(&s);
     assert!(plan.kills.is_empty(), "{plan:?}");
     assert_eq!(title, "PID 4100 cannot be killed");
     let roots: Vec<_> = plan.refused_roots().map(|r| r.pid).collect();
