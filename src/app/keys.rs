@@ -126,6 +126,16 @@ impl KeyMap {
         Ok(map)
     }
 
+    /// The first key of `intent` on the main screen as help shows it (`"?"` for help), or
+    /// `"?"` when it has none.
+    pub fn first_key(&self, intent: Intent) -> &str {
+        self.keys
+            .iter()
+            .find(|k| k.binding.context == Context::Main && k.binding.intent == intent)
+            .and_then(|k| k.label.split([' ', '/']).next())
+            .unwrap_or("?")
+    }
+
     /// Every entry, in table order.
     pub fn keys(&self) -> &[Key] {
         &self.keys
@@ -276,6 +286,8 @@ mod tests {
             .find(|k| k.binding.intent == Intent::KillSelected)
             .unwrap();
         assert_eq!(kill.label, "d F8");
+        assert_eq!(map.first_key(Intent::KillSelected), "d");
+        assert_eq!(KeyMap::default().first_key(Intent::Help), "?");
         assert!(map.key_bar(Context::Main).contains(&("F8", "Kill")));
         // The dialog's own keys are untouched.
         assert_eq!(

@@ -1,6 +1,8 @@
 //! Title line (project, scope, counts, sort) and status line (filter prompt, the selected
 //! process's suspect evidence, the last action's result).
 
+use crate::app::keymap::Intent;
+use crate::app::keys::KeyMap;
 use crate::app::state::AppState;
 use crate::app::update::format_interval;
 use crate::model::suspects::Severity;
@@ -98,10 +100,11 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     if !snap.cpu_ready {
         spans.push(Span::styled(" sampling…", theme::dim()));
     }
-    let right = "  ? help";
+    let right = format!("  {} help", state.keys.first_key(Intent::Help));
     let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
-    if used + right.len() <= usize::from(area.width) {
-        let pad = usize::from(area.width) - used - right.len();
+    let right_len = right.chars().count();
+    if used + right_len <= usize::from(area.width) {
+        let pad = usize::from(area.width) - used - right_len;
         spans.push(Span::raw(" ".repeat(pad)));
         spans.push(Span::styled(right, theme::dim()));
     }
@@ -140,10 +143,7 @@ pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             theme::dim(),
         ))
     } else {
-        Line::from(Span::styled(
-            "Enter details · s scope · Tab pane · +/- refresh · ? every key",
-            theme::dim(),
-        ))
+        Line::from(Span::styled(hint(&state.keys), theme::dim()))
     };
     frame.render_widget(Paragraph::new(line), area);
 }
@@ -171,4 +171,18 @@ pub fn render_key_bar(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         spans.push(Span::raw(format!(" {name}  ")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The footer's hint when nothing else is to say, with the keys in effect.
+fn hint(keys: &KeyMap) -> String {
+    let k = |i| keys.first_key(i);
+    format!(
+        "{} details · {} scope · {} pane · {}/{} refresh · {} every key",
+        k(Intent::Details),
+        k(Intent::ToggleScope),
+        k(Intent::FocusNext),
+        k(Intent::Faster),
+        k(Intent::Slower),
+        k(Intent::Help)
+    )
 }

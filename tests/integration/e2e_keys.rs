@@ -34,6 +34,7 @@ fn an_override_rebinds_the_key_and_the_help_shows_it() {
         first.contains("h Help"),
         "the key bar shows the new key:\n{first}"
     );
+    assert!(first.contains("  h help"), "so does the title:\n{first}");
     s.keys("h");
     let help = s.wait(Duration::from_secs(10), "the help popup", |t| {
         t.contains("this help")
