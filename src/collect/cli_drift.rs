@@ -3,17 +3,14 @@
 //! one at a time. Publishes the latest result per environment name.
 
 use crate::collect::environments::EnvSpec;
-use crate::effects::prisma_diff::{DiffResult, TIMEOUT, run};
-use crate::prisma::migrations_dir::MigrationsDir;
-use std::collections::BTreeMap;
+use crate::effects::prisma_diff::{TIMEOUT, run};
+use crate::model::cli_diff::{CliDiffs, DiffResult};
+use crate::model::local_migrations::MigrationsDir;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-
-/// Latest CLI diff per environment name.
-pub type CliDiffs = BTreeMap<String, DiffResult>;
 
 /// Re-run interval without changes.
 pub const EVERY: Duration = Duration::from_secs(600);

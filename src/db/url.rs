@@ -15,34 +15,8 @@ use std::path::{Component, Path, PathBuf};
 
 use url::Url;
 
-/// Which database engine a Prisma datasource talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Provider {
-    /// PostgreSQL (`postgresql://` or `postgres://`).
-    Postgres,
-    /// MySQL or MariaDB (`mysql://`).
-    Mysql,
-    /// SQLite (`file:`).
-    Sqlite,
-}
-
-impl Provider {
-    /// The provider name as written in `datasource db { provider = "..." }`:
-    /// `"postgresql"`, `"mysql"` or `"sqlite"`.
-    pub fn prisma_name(&self) -> &'static str {
-        match self {
-            Provider::Postgres => "postgresql",
-            Provider::Mysql => "mysql",
-            Provider::Sqlite => "sqlite",
-        }
-    }
-}
-
-impl fmt::Display for Provider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.prisma_name())
-    }
-}
+// Transition re-export: tests/ still import `db::url::Provider`; product code imports model.
+pub use crate::model::provider::Provider;
 
 /// Why a datasource URL could not be used. Never contains the password (nor any other part of
 /// the URL except its scheme).

@@ -8,6 +8,7 @@
 
 use crate::db::url::DbUrl;
 use crate::effects::tether::Tether;
+use crate::model::cli_diff::DiffResult;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
@@ -18,19 +19,6 @@ use tokio::sync::Semaphore;
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 /// Lines of the CLI's summary kept.
 pub const MAX_LINES: usize = 12;
-
-/// What one `prisma migrate diff` said.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DiffResult {
-    /// Exit 0: the database matches the schema.
-    InSync,
-    /// Exit 2: it differs; the CLI's summary lines ("[+] Added tables", "  - cameras", ...).
-    Differs(Vec<String>),
-    /// Exit 1 or a spawn failure: the message.
-    Failed(String),
-    /// Did not finish within the limit; its process group was killed.
-    TimedOut(Duration),
-}
 
 /// Major version of the Prisma CLI next to `cli` (`node_modules/prisma/package.json`).
 pub fn cli_major_version(cli: &Path) -> Option<u32> {

@@ -5,13 +5,15 @@
 //! configuration error: an invalid or unsupported URL, an unreadable `.env`, a configured
 //! migrations folder that does not exist or cannot be read).
 
-use crate::collect::cli_drift::{self, CliDiffs};
+use crate::collect::cli_drift;
 use crate::collect::databases;
-use crate::effects::prisma_diff::{DiffResult, find_cli};
+use crate::effects::prisma_diff::find_cli;
 use crate::headless::out;
+use crate::model::cli_diff::{CliDiffs, DiffResult};
 use crate::model::database::{AppliedState, DbEnvSnapshot, DbSnapshot, DbStatus};
 use crate::model::db_view::{EnvView, MatrixRow, derive_all, matrix};
-use crate::prisma::migrations_dir::{MigrationsDir, read};
+use crate::model::local_migrations::MigrationsDir;
+use crate::prisma::migrations_dir::read;
 use crate::sanitize::{clean, path};
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
 use serde_json::{Value, json};

@@ -1,17 +1,25 @@
 //! Pure types and logic: no I/O, exhaustively unit-tested.
 pub mod activity;
+pub mod cli_diff;
 pub mod cpu;
 pub mod database;
+pub mod db_error;
+pub mod db_health;
 pub mod db_view;
 pub mod drift;
 pub mod fixtures;
 pub mod kill_plan;
+#[cfg(test)]
+mod layering;
+pub mod local_migrations;
 pub mod memory;
 pub mod migrate_rules;
 pub mod migrations;
 pub mod orphan;
 pub mod process;
+pub mod provider;
 pub mod refusal;
+pub mod schema;
 pub mod snapshot;
 pub mod suspects;
 pub mod tree;

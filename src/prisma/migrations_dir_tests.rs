@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::model::local_migrations::{checksum_variants, provider_matches};
 use std::fs;
 use std::time::Duration;
 

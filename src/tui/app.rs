@@ -11,7 +11,7 @@ use crate::effects::prisma_diff::find_cli;
 use crate::effects::signal;
 use crate::model::database::DbSnapshot;
 use crate::model::kill_plan::PlannedKill;
-use crate::prisma::migrations_dir::MigrationsDir;
+use crate::model::local_migrations::MigrationsDir;
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
 use crate::tui::input::{self, Input};
 use crate::tui::signals::{self, Received, Signals};
@@ -265,7 +265,7 @@ enum Step {
 struct DbFeeds {
     dbs: watch::Receiver<Arc<DbSnapshot>>,
     local: watch::Receiver<Arc<MigrationsDir>>,
-    cli: watch::Receiver<Arc<cli_drift::CliDiffs>>,
+    cli: watch::Receiver<Arc<crate::model::cli_diff::CliDiffs>>,
 }
 
 /// The next signal, or never when there are no listeners (tests).

@@ -1,16 +1,16 @@
 //! The app state: the latest snapshots plus what the user has chosen (selection, sort, filter,
 //! focus, popups). Changed only by [`crate::tui::update::update`].
 
-use crate::collect::cli_drift::CliDiffs;
 use crate::collect::tasks::MemoryView;
+use crate::model::cli_diff::CliDiffs;
 use crate::model::database::DbSnapshot;
 use crate::model::db_view::{EnvView, MatrixRow, derive_all, matrix};
 use crate::model::kill_plan::KillPlan;
+use crate::model::local_migrations::MigrationsDir;
 use crate::model::process::ProcessInfo;
 use crate::model::refusal::Protected;
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::tree::{Row, Scope, SortKey, flat_rows, tree_rows};
-use crate::prisma::migrations_dir::MigrationsDir;
 use crate::prisma::project::PrismaProject;
 use ratatui::layout::Rect;
 use std::sync::Arc;

@@ -5,9 +5,9 @@ use crate::collect::tasks::MemoryView;
 use crate::effects::signal::KillOutcome;
 use crate::model::database::DbSnapshot;
 use crate::model::kill_plan::{self, PlannedKill};
+use crate::model::local_migrations::MigrationsDir;
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::tree::{Scope, SortKey};
-use crate::prisma::migrations_dir::MigrationsDir;
 use crate::tui::keymap::{Context, Intent, resolve};
 pub use crate::tui::refresh::{REFRESH_STEPS, format_interval, step_refresh};
 use crate::tui::state::{AppState, Focus, Popup, View};
@@ -30,7 +30,7 @@ pub enum Action {
     /// The migrations folder was read again.
     LocalMigrations(Arc<MigrationsDir>),
     /// The project's Prisma CLI diffed the databases against the schema.
-    CliDiffs(Arc<crate::collect::cli_drift::CliDiffs>),
+    CliDiffs(Arc<crate::model::cli_diff::CliDiffs>),
     /// A kill finished: outcome per PID, with the plan it came from.
     KillDone(Vec<PlannedKill>, Vec<(u32, KillOutcome)>),
     /// An ending signal to devtop itself (SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1), by number.
