@@ -96,6 +96,20 @@ pub struct Suspect {
     pub kill_pid: u32,
 }
 
+impl Suspect {
+    /// A "hard" suspect: severity [`Severity::Suspect`], counted in red and part of "kill all
+    /// suspects" (`K`); warnings are not.
+    pub fn is_hard(&self) -> bool {
+        self.severity == Severity::Suspect
+    }
+}
+
+/// How many of `suspects` are hard (see [`Suspect::is_hard`]): the red count in the header
+/// and the `n` of "Kill n suspect(s)".
+pub fn hard_count(suspects: &[Suspect]) -> usize {
+    suspects.iter().filter(|s| s.is_hard()).count()
+}
+
 /// What to do with a running Prisma Studio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

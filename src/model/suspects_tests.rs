@@ -512,3 +512,16 @@ fn each_rule_stands_alone_and_evaluate_is_their_union() {
         .is_empty()
     );
 }
+
+#[test]
+fn hard_count_counts_suspects_not_warnings() {
+    let procs = crate::model::fixtures::processes();
+    let all = run(&procs, &HashMap::new());
+    let hard = all
+        .iter()
+        .filter(|s| s.severity == Severity::Suspect)
+        .count();
+    assert!(hard > 0 && hard < all.len(), "the fixture has both levels");
+    assert_eq!(hard_count(&all), hard);
+    assert_eq!(hard_count(&[]), 0);
+}

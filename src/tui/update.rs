@@ -364,12 +364,7 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
                 state.status = Some("no suspects to kill".into());
                 return vec![];
             }
-            let n = state
-                .procs
-                .suspects
-                .iter()
-                .filter(|s| s.severity == crate::model::suspects::Severity::Suspect)
-                .count();
+            let n = crate::model::suspects::hard_count(&state.procs.suspects);
             let title = if plan.kills.is_empty() {
                 format!("{n} suspect(s), none can be killed")
             } else {

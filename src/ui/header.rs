@@ -1,7 +1,6 @@
 //! Title line (project, scope, counts, sort) and status line (filter prompt, the selected
 //! process's suspect evidence, the last action's result).
 
-use crate::model::suspects::Severity;
 use crate::sanitize::clean;
 use crate::tui::keymap::key_bar;
 use crate::tui::state::{AppState, View};
@@ -18,11 +17,7 @@ use ratatui::widgets::Paragraph;
 pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let snap = &state.procs;
     let shown = snap.dev_processes().count();
-    let hard = snap
-        .suspects
-        .iter()
-        .filter(|s| s.severity == Severity::Suspect)
-        .count();
+    let hard = crate::model::suspects::hard_count(&snap.suspects);
     let warn = snap.suspects.len() - hard;
     let tab = |n: &str, label: &str, on: bool| {
         let style = if on {
