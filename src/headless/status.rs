@@ -3,7 +3,8 @@
 //! The JSON (version 1) is a stable interface for scripts; the README documents every field.
 
 use crate::collect::tasks::MemoryView;
-use crate::headless::databases::{DbReport, databases_json, migrations_json_all};
+use crate::headless::databases::DbReport;
+use crate::headless::db_json::{DatabaseJson, MigrationsJson, databases_json, migrations_json_all};
 use crate::model::cpu::CpuLoad;
 use crate::model::memory::{Level, format_bytes};
 use crate::model::process::{ProcessInfo, Relation};
@@ -36,9 +37,9 @@ pub struct StatusJson<'a> {
     /// /proc/loadavg is unreadable.
     pub cpu: Option<CpuLoad>,
     /// Per environment: name, masked url, status, latency_ms, version, error, connections, lock.
-    pub databases: serde_json::Value,
+    pub databases: Vec<DatabaseJson<'a>>,
     /// Per environment: per-migration status, summary, drift.
-    pub migrations: serde_json::Value,
+    pub migrations: Vec<MigrationsJson<'a>>,
 }
 
 /// One process in the JSON.
@@ -100,7 +101,11 @@ fn process_json<'a>(p: &'a ProcessInfo, snap: &'a ProcessSnapshot) -> ProcessJso
 }
 
 /// Build the JSON document.
-pub fn to_json<'a>(snap: &'a ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> StatusJson<'a> {
+pub fn to_json<'a>(
+    snap: &'a ProcessSnapshot,
+    mem: &MemoryView,
+    db: &'a DbReport,
+) -> StatusJson<'a> {
     let m = mem.snapshot.as_ref();
     StatusJson {
         version: JSON_VERSION,
