@@ -108,19 +108,7 @@ pub fn select(
             children.entry(pp).or_default().push(pid);
         }
     }
-    let kids = |pid: u32| children.get(&pid).map(Vec::as_slice).unwrap_or(&[]);
-    // devtop and, unless asked, everything it started (the drift helper and its engine).
-    let mut own: HashSet<u32> = HashSet::from([me]);
-    if !viewer.show_own_children {
-        let mut stack = vec![me];
-        while let Some(pid) = stack.pop() {
-            for &c in kids(pid) {
-                if own.insert(c) {
-                    stack.push(c);
-                }
-            }
-        }
-    }
+    let own = own_processes(&children, me, viewer.show_own_children);
     let mut out: HashMap<u32, Relation> = HashMap::new();
     for (&pid, node) in nodes {
         if !node.matched || pid <= 1 || own.contains(&pid) {
@@ -135,7 +123,53 @@ pub fn select(
             out.insert(pid, Relation::Matched);
         }
     }
-    // The wrappers that started a matched process belong to its stack.
+    add_wrappers(&mut out, nodes, &own, my_uid);
+    add_descendants(&mut out, &children, &own);
+    // devtop's own ancestors (its terminal, a shell, an editor's node host) are never
+    // suspects or kill targets: show them as context at most.
+    let mut cur = nodes.get(&me).and_then(|n| n.ppid);
+    for _ in 0..64 {
+        let Some(p) = cur.filter(|&p| p > 1) else {
+            break;
+        };
+        if let Some(rel) = out.get_mut(&p) {
+            *rel = Relation::Ancestor;
+        }
+        cur = nodes.get(&p).and_then(|n| n.ppid);
+    }
+    add_context(&mut out, nodes, me, my_uid);
+    out
+}
+
+/// devtop (`me`) and, unless `show_own_children`, everything it started (the drift helper
+/// and its engine).
+fn own_processes(
+    children: &HashMap<u32, Vec<u32>>,
+    me: u32,
+    show_own_children: bool,
+) -> HashSet<u32> {
+    let mut own: HashSet<u32> = HashSet::from([me]);
+    if !show_own_children {
+        let mut stack = vec![me];
+        while let Some(pid) = stack.pop() {
+            for &c in children.get(&pid).map(Vec::as_slice).unwrap_or(&[]) {
+                if own.insert(c) {
+                    stack.push(c);
+                }
+            }
+        }
+    }
+    own
+}
+
+/// The wrappers (of user `my_uid`, not devtop's own) that started a matched process belong to
+/// its stack.
+fn add_wrappers(
+    out: &mut HashMap<u32, Relation>,
+    nodes: &HashMap<u32, Node<'_>>,
+    own: &HashSet<u32>,
+    my_uid: u32,
+) {
     let matched: Vec<u32> = out.keys().copied().collect();
     for pid in matched {
         let mut cur = nodes.get(&pid).and_then(|n| n.ppid);
@@ -150,9 +184,17 @@ pub fn select(
             cur = node.ppid;
         }
     }
+}
+
+/// Everything below a shown process (but devtop's own) is shown as a descendant.
+fn add_descendants(
+    out: &mut HashMap<u32, Relation>,
+    children: &HashMap<u32, Vec<u32>>,
+    own: &HashSet<u32>,
+) {
     let mut stack: Vec<u32> = out.keys().copied().collect();
     while let Some(pid) = stack.pop() {
-        for &c in kids(pid) {
+        for &c in children.get(&pid).map(Vec::as_slice).unwrap_or(&[]) {
             if own.contains(&c) {
                 continue;
             }
@@ -162,18 +204,16 @@ pub fn select(
             }
         }
     }
-    // devtop's own ancestors (its terminal, a shell, an editor's node host) are never
-    // suspects or kill targets: show them as context at most.
-    let mut cur = nodes.get(&me).and_then(|n| n.ppid);
-    for _ in 0..64 {
-        let Some(p) = cur.filter(|&p| p > 1) else {
-            break;
-        };
-        if let Some(rel) = out.get_mut(&p) {
-            *rel = Relation::Ancestor;
-        }
-        cur = nodes.get(&p).and_then(|n| n.ppid);
-    }
+}
+
+/// Up to [`CONTEXT_LEVELS`] parents of every shown process (of user `my_uid`, not PID 1, not
+/// devtop) as context ancestors.
+fn add_context(
+    out: &mut HashMap<u32, Relation>,
+    nodes: &HashMap<u32, Node<'_>>,
+    me: u32,
+    my_uid: u32,
+) {
     let shown: Vec<u32> = out.keys().copied().collect();
     for pid in shown {
         let mut cur = nodes.get(&pid).and_then(|n| n.ppid);
@@ -189,7 +229,6 @@ pub fn select(
             cur = node.ppid;
         }
     }
-    out
 }
 
 /// `pid` and all its shown descendants, deepest first (children before parents), the order in
