@@ -86,3 +86,41 @@ fn user_values_apply_under_the_project_file() {
     std::fs::write(app.join("devtop.toml"), "scope = \"user\"\n").expect("write");
     assert_eq!(scope(), "user", "the project's file wins");
 }
+
+/// `[[server]]` through the binary: `config --path` prints the start order; a dependency
+/// cycle is a config error at its line and column, exit 2, for every command.
+#[test]
+fn servers_are_checked_and_ordered() {
+    let (_dir, xdg, app) = dirs();
+    let project = app.join("devtop.toml");
+    std::fs::write(
+        &project,
+        "[[server]]\nname = \"web\"\ncmd = [\"vite\"]\ndepends_on = [\"api\"]\n\n\
+         [[server]]\nname = \"api\"\ncmd = [\"tsx\", \"watch\", \"src/index.ts\"]\nport = 3010\n",
+    )
+    .expect("write");
+    let run = devtop(&xdg, &app, &["config", "--path"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        run.stdout.contains("servers, in start order: api, web\n"),
+        "{run}"
+    );
+    std::fs::write(
+        &project,
+        "[[server]]\nname = \"web\"\ncmd = [\"vite\"]\ndepends_on = [\"api\"]\n\n\
+         [[server]]\nname = \"api\"\ncmd = [\"tsx\"]\ndepends_on = [\"web\"]\n",
+    )
+    .expect("write");
+    let run = devtop(&xdg, &app, &["status", "--json"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(
+        run.stderr.starts_with(&format!(
+            "devtop: {}:4:15: depends_on: dependency cycle web → api → web",
+            project.display()
+        )),
+        "{run}"
+    );
+    let run = devtop(&xdg, &app, &["config", "--path"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(run.stdout.contains(":4:15: depends_on"), "{run}");
+}

@@ -1,7 +1,8 @@
 //! devtop.toml text → `Config::parse` (TOML, serde, validation, error positions).
 //!
 //! Invariants checked besides "no panic": an accepted config satisfies the validation rules
-//! (refresh ≥ 100 ms, db_interval ≥ 1 s, grace ≤ 1 h, non-empty unique `[[database]]` names),
+//! (refresh ≥ 100 ms, db_interval ≥ 1 s, grace ≤ 1 h, non-empty unique `[[database]]` names, `[[server]]` entries that can be put in a start
+//! order),
 //! and a rejected one points at a line that exists (1-based) and a column ≥ 1.
 #![no_main]
 
@@ -29,7 +30,9 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!d.name.trim().is_empty() && !d.url_env.trim().is_empty());
                 assert!(names.insert(d.name.clone()), "duplicate {:?}", d.name);
             }
-            assert_eq!(c.source.as_deref(), Some(path));
+            assert_eq!(c.sources.last().map(|p| p.as_path()), Some(path));
+            // Accepted servers can be ordered: names known, no cycle.
+            assert!(devtop::model::server_order::start_order(&c.servers).is_ok());
         }
         Err(e) => {
             if let ConfigError::Invalid { line, col, .. } = &e {

@@ -27,61 +27,12 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::Duration;
 
-/// Thresholds of the demo project (devtop.toml written into it).
-pub const DEMO_CONFIG: &str = r#"# devtop demo project: short thresholds so suspects show within seconds
-refresh = "1s"
-scope = "project"
-grace = "2s"
+/// The demo project's devtop.toml: short thresholds so suspects show within seconds, and
+/// the staging and production environments.
+pub const DEMO_CONFIG: &str = include_str!("../../assets/demo/devtop.toml");
 
-[suspects]
-hung_migrate_after = "5s"
-runaway_cpu_percent = 40
-runaway_for = "5s"
-studio = "warn"
-"#;
-
-const SCHEMA: &str = r#"datasource db {
-  provider = "sqlite"
-  url      = env("DATABASE_URL")
-}
-
-generator client {
-  provider = "prisma-client-js"
-}
-
-model Camera {
-  id    Int     @id @default(autoincrement())
-  name  String
-  ccuId Int?    @map("ccu_id")
-  uuid  String? @unique
-  ccu   Ccu?    @relation(fields: [ccuId], references: [id])
-
-  @@map("cameras")
-}
-
-model Ccu {
-  id      Int      @id @default(autoincrement())
-  name    String
-  cameras Camera[]
-
-  @@map("ccus")
-}
-
-model PersonalModel {
-  id        Int    @id @default(autoincrement())
-  modelType String @map("model_type")
-  version   Int    @default(1)
-
-  @@map("personal_models")
-}
-
-model AnalyticsEvent {
-  id        Int    @id @default(autoincrement())
-  eventType String @map("event_type")
-
-  @@map("analytics_events")
-}
-"#;
+/// The demo's schema.prisma (declares `cameras.uuid`, which the databases lack: drift).
+const SCHEMA: &str = include_str!("../../assets/demo/prisma/schema.prisma");
 
 /// Processes the demo started, ended on drop (also on panic).
 struct Stack {
@@ -134,20 +85,20 @@ fn write(root: &Path, rel: &str, text: &str) -> io::Result<()> {
 }
 
 fn write_project(root: &Path) -> io::Result<()> {
-    write(
-        root,
-        "devtop.toml",
-        &format!("{DEMO_CONFIG}{}", database::CONFIG),
-    )?;
+    write(root, "devtop.toml", DEMO_CONFIG)?;
     write(
         root,
         "package.json",
-        r#"{ "name": "demo-api", "private": true, "scripts": { "dev": "vite", "api": "tsx watch src/index.ts" } }"#,
+        include_str!("../../assets/demo/package.json"),
     )?;
     write(root, "prisma/schema.prisma", SCHEMA)?;
     write(root, ".env", database::DOTENV)?;
     database::create(&root.join("prisma"))?;
-    write(root, "src/index.ts", "console.log('api');\n")?;
+    write(
+        root,
+        "src/index.ts",
+        include_str!("../../assets/demo/src/index.ts"),
+    )?;
     Ok(())
 }
 

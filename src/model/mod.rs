@@ -20,6 +20,8 @@ pub mod process;
 pub mod provider;
 pub mod refusal;
 pub mod schema;
+pub mod server;
+pub mod server_order;
 pub mod snapshot;
 pub mod suspects;
 pub mod tree;

@@ -4,7 +4,6 @@
 //! `--config FILE`), each key it sets overriding the user's; the command line comes last.
 
 use super::{Config, ConfigError, Machine};
-use crate::bounded_read;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -81,8 +80,8 @@ pub fn config_files(explicit: Option<&Path>, root: &Path) -> Vec<ConfigFile> {
 impl Config {
     /// The configuration for project `root`: the defaults, overridden by the per-user file
     /// and then by `explicit` (which must exist) or `<root>/devtop.toml`, each when present
-    /// (see [`config_files`]). Each file is read with [`bounded_read`] (regular file, at most
-    /// [`bounded_read::CONFIG_MAX`] bytes).
+    /// (see [`config_files`]). Each file is read with [`crate::bounded_read`] (regular file, at most
+    /// [`crate::bounded_read::CONFIG_MAX`] bytes).
     ///
     /// # Errors
     /// [`ConfigError`] naming the file that cannot be read or is invalid (with line and
@@ -108,19 +107,15 @@ impl Config {
     /// # Errors
     /// As [`Config::load`].
     fn overridden_by(&self, f: &ConfigFile, machine: Machine) -> Result<Config, ConfigError> {
-        let text = bounded_read::read_text(&f.path, bounded_read::CONFIG_MAX).map_err(|e| {
-            ConfigError::Read {
-                path: f.path.clone(),
-                reason: e.reason(),
-            }
-        })?;
+        let text = super::load::read(&f.path)?;
         Config::parse_over(self, &text, &f.path, machine)
     }
 }
 
 /// `devtop config --path`: one line per file in the order they apply, saying whether it
 /// applies, was not found, or is in error (the message names the file, line and column), then
-/// a line on what overrides them. The second value is true when a file is in error.
+/// a line on what overrides them, and the configured servers in start order when there are
+/// any. The second value is true when a file is in error.
 pub fn describe(files: &[ConfigFile], machine: Machine) -> (String, bool) {
     let mut out = String::new();
     let mut bad = false;
@@ -151,9 +146,16 @@ pub fn describe(files: &[ConfigFile], machine: Machine) -> (String, bool) {
         "{}. flags    --refresh, --scope, --no-mouse (and NO_COLOR) override the files\n",
         files.len() + 1
     ));
+    if !bad && !config.servers.is_empty() {
+        // Valid files give an order (cycles are config errors).
+        let order = crate::model::server_order::start_order(&config.servers).unwrap_or_default();
+        out.push_str(&format!(
+            "servers, in start order: {}\n",
+            crate::sanitize::clean(&order.join(", "))
+        ));
+    }
     (out, bad)
 }
 
 #[cfg(test)]
-#[path = "config_layers_tests.rs"]
 mod tests;

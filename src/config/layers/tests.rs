@@ -167,6 +167,20 @@ fn config_path_lists_the_files_in_order() {
         format!("2. project  {}  (exists, applies)", f.project.display())
     );
     assert!(lines[2].starts_with("3. flags "), "{text}");
+    assert_eq!(lines.len(), 3, "no servers, no line for them: {text}");
+    let f = Files::new(
+        None,
+        Some(
+            "[[server]]\nname = \"web\"\ncmd = [\"vite\"]\ndepends_on = [\"api\"]\n[[server]]\nname = \"api\"\ncmd = [\"tsx\"]\n",
+        ),
+    );
+    let (text, bad) = describe(&f.list(), machine());
+    assert!(!bad, "{text}");
+    assert_eq!(
+        text.lines().nth(3),
+        Some("servers, in start order: api, web"),
+        "{text}"
+    );
     let f = Files::new(Some("refresh = soon\n"), Some("refresh = \"2s\"\n"));
     let (text, bad) = describe(&f.list(), machine());
     assert!(bad);

@@ -1,0 +1,1 @@
+CREATE TABLE "cameras" ("id" INTEGER PRIMARY KEY, "name" TEXT NOT NULL);

@@ -1,0 +1,2 @@
+CREATE TABLE "ccus" ("id" INTEGER PRIMARY KEY, "name" TEXT NOT NULL);
+ALTER TABLE "cameras" ADD COLUMN "ccu_id" INTEGER;

@@ -1,0 +1,1 @@
+ALTER TABLE "personal_models" ADD COLUMN "version" INTEGER NOT NULL DEFAULT 1;
