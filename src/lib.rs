@@ -13,6 +13,8 @@ pub mod db;
 pub mod demo;
 pub mod effects;
 pub mod headless;
+#[cfg(test)]
+mod layering;
 pub mod model;
 pub mod prisma;
 pub mod redact;

@@ -9,8 +9,6 @@ pub mod db_view;
 pub mod drift;
 pub mod fixtures;
 pub mod kill_plan;
-#[cfg(test)]
-mod layering;
 pub mod local_migrations;
 pub mod memory;
 pub mod migrate_rules;

@@ -1,11 +1,13 @@
-//! The layering rule of `model/`: it is a leaf. Its product code imports nothing from the layers
-//! that do I/O or drive the program (`db`, `collect`, `effects`, `prisma`, `app`, `tui`, `ui`,
-//! `headless`, `demo`, `config`), however the path is spelled: `crate::db::…`, grouped
-//! `crate::{db, …}`, `super::super::db` that climbs out of `model`, `self::super::…`, the crate's
-//! own name (`devtop::db`, `::devtop::db`), a glob or an alias of the crate root, or a
-//! `#[path]` / `include!` that pulls another layer's file in.
+//! Layer rules, checked on the source text. `model/` is a leaf: its product code imports
+//! nothing from the layers that do I/O or drive the program (`db`, `collect`, `effects`,
+//! `prisma`, `app`, `tui`, `ui`, `headless`, `demo`, `config`). Collectors read the world and
+//! never import what changes it or what shows it (`effects`, `app`, `tui`, `ui`, `headless`,
+//! `demo`). However the path is spelled: `crate::db::…`, grouped `crate::{db, …}`,
+//! `super::super::db` that climbs out of the folder, `self::super::…`, the crate's own name
+//! (`devtop::db`, `::devtop::db`), a glob or an alias of the crate root, or a `#[path]` /
+//! `include!` that pulls another layer's file in.
 //!
-//! Scanned: every `.rs` file under `src/model/` at test time (new files are covered without
+//! Scanned: every `.rs` file under the folder at test time (new files are covered without
 //! registration), with comments, string and char literals and `#[cfg(test)]` items removed.
 //! Not scanned: test files (`tests.rs`, `*_tests.rs`) and `fixtures.rs` (test support that
 //! issue 9 moves to a test-only place; it builds a `prisma::project::PrismaProject`).
@@ -15,9 +17,15 @@
 use std::path::{Path, PathBuf};
 
 /// Top-level modules of the crate that `model/` must not import.
-const FORBIDDEN: [&str; 10] = [
+const NOT_IN_MODEL: &[&str] = &[
     "db", "collect", "effects", "prisma", "app", "tui", "ui", "headless", "demo", "config",
 ];
+/// Top-level modules of the crate that `collect/` must not import.
+const NOT_IN_COLLECT: &[&str] = &["effects", "app", "tui", "ui", "headless", "demo"];
+/// Imports still waiting for their move (file, import): `collect/cli_drift.rs` runs the Prisma
+/// CLI diff from `effects` until the supervised-child rewrite of issue 9 lands; remove the
+/// entry then.
+const KNOWN: &[(&str, &str)] = &[("collect/cli_drift.rs", "crate::effects::prisma_diff")];
 
 /// Files under `src/model/` that are test support, not product code.
 fn is_test_file(path: &Path) -> bool {
@@ -285,8 +293,9 @@ fn expand(t: &[String], mut i: usize, file_mod: &[String], out: &mut Vec<Vec<Str
     tree(t, &mut i, None, file_mod, out);
 }
 
-/// The forbidden imports of one model file's text, as `"crate::db::url"`-style strings.
-fn violations(text: &str, file_mod: &[String]) -> Vec<String> {
+/// The imports of one file's text (module path `file_mod`) that name a `forbidden` top-level
+/// module, as `"crate::db::url"`-style strings.
+fn violations(text: &str, file_mod: &[String], forbidden: &[&str]) -> Vec<String> {
     let mut found = Vec::new();
     let code = strip_comments_and_literals(text, false);
     if code
@@ -320,7 +329,7 @@ fn violations(text: &str, file_mod: &[String]) -> Vec<String> {
         expand(&t, i, file_mod, &mut paths);
         for p in paths {
             let first = p.first().map(String::as_str).unwrap_or("");
-            if FORBIDDEN.contains(&first) || first == "*" || first.starts_with('<') {
+            if forbidden.contains(&first) || first == "*" || first.starts_with('<') {
                 found.push(format!("crate::{}", p.join("::")));
             }
         }
@@ -339,24 +348,35 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn model_imports_no_io_layer() {
+/// Every forbidden import in the product files under `src/<folder>/`, as `path: import`.
+fn layer_violations(folder: &str, forbidden: &[&str]) -> Vec<String> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
-    rust_files(&src.join("model"), &mut files);
+    rust_files(&src.join(folder), &mut files);
     assert!(
-        files.len() > 10,
-        "src/model/ found with {} files",
+        files.len() > 5,
+        "src/{folder}/ found with {} files",
         files.len()
     );
     let mut problems = Vec::new();
     for file in files.iter().filter(|f| !is_test_file(f)) {
-        let text = std::fs::read_to_string(file).expect("model source readable");
-        let file_mod = module_path(file.strip_prefix(&src).expect("under src"));
-        for v in violations(&text, &file_mod) {
-            problems.push(format!("{}: {v}", file.display()));
+        let text = std::fs::read_to_string(file).expect("source readable");
+        let rel = file.strip_prefix(&src).expect("under src");
+        for v in violations(&text, &module_path(rel), forbidden) {
+            let known = KNOWN
+                .iter()
+                .any(|(f, i)| rel == Path::new(f) && v.starts_with(i));
+            if !known {
+                problems.push(format!("src/{}: {v}", rel.display()));
+            }
         }
     }
+    problems
+}
+
+#[test]
+fn model_imports_no_io_layer() {
+    let problems = layer_violations("model", NOT_IN_MODEL);
     assert!(
         problems.is_empty(),
         "model/ must be a leaf (no I/O layer imports):\n{}",
@@ -364,8 +384,18 @@ fn model_imports_no_io_layer() {
     );
 }
 
+#[test]
+fn collectors_import_no_effects_and_no_ui() {
+    let problems = layer_violations("collect", NOT_IN_COLLECT);
+    assert!(
+        problems.is_empty(),
+        "collect/ reads the world: it must not import effects or the faces:\n{}",
+        problems.join("\n")
+    );
+}
+
 fn check(text: &str) -> Vec<String> {
-    violations(text, &["model".to_owned(), "foo".to_owned()])
+    violations(text, &["model".to_owned(), "foo".to_owned()], NOT_IN_MODEL)
 }
 
 #[test]
