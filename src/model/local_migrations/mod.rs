@@ -162,3 +162,6 @@ pub fn provider_matches(lock_provider: &str, url_scheme_provider: &str) -> bool 
     let url = family(url_scheme_provider);
     lock == url || (lock == "cockroachdb" && url == "postgresql")
 }
+
+#[cfg(test)]
+mod tests;
