@@ -4,7 +4,7 @@
 # Cases (each RUNS times, median and max printed):
 #   no-cli       no node_modules/.bin/prisma: no drift check through the CLI
 #   cli-quick    a CLI that answers at once ("in sync"): the diff's own cost
-#   cli-hangs    the real Prisma 7 CLI from target/js-fixture (tests/real_stack.rs installs it)
+#   cli-hangs    the real Prisma 7 CLI from target/js-fixture (tests/integration/real_stack.rs installs it)
 #                whose schema engine never answers (PRISMA_SCHEMA_ENGINE_BINARY = an idle
 #                devtop stand-in): status must still answer within ~6 s
 # The database URL points at a closed port, so the probe fails at once in every case.
@@ -65,5 +65,5 @@ if [[ -x $FIXTURE/.bin/prisma ]]; then
     chmod +x "$WORK/hangs/bin/engine.sh"
     PRISMA_SCHEMA_ENGINE_BINARY=$WORK/hangs/bin/engine.sh CHECKPOINT_DISABLE=1 run_case cli-hangs "$WORK/hangs"
 else
-    echo "| cli-hangs | skipped: no $FIXTURE (run cargo test --test real_stack first) | |"
+    echo "| cli-hangs | skipped: no $FIXTURE (run cargo test --test integration real_stack first) | |"
 fi

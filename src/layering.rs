@@ -22,10 +22,6 @@ const NOT_IN_MODEL: &[&str] = &[
 ];
 /// Top-level modules of the crate that `collect/` must not import.
 const NOT_IN_COLLECT: &[&str] = &["effects", "app", "tui", "ui", "headless", "demo"];
-/// Imports still waiting for their move (file, import): `collect/cli_drift.rs` runs the Prisma
-/// CLI diff from `effects` until the supervised-child rewrite of issue 9 lands; remove the
-/// entry then.
-const KNOWN: &[(&str, &str)] = &[("collect/cli_drift.rs", "crate::effects::prisma_diff")];
 
 /// Files under `src/model/` that are test support, not product code.
 fn is_test_file(path: &Path) -> bool {
@@ -363,12 +359,7 @@ fn layer_violations(folder: &str, forbidden: &[&str]) -> Vec<String> {
         let text = std::fs::read_to_string(file).expect("source readable");
         let rel = file.strip_prefix(&src).expect("under src");
         for v in violations(&text, &module_path(rel), forbidden) {
-            let known = KNOWN
-                .iter()
-                .any(|(f, i)| rel == Path::new(f) && v.starts_with(i));
-            if !known {
-                problems.push(format!("src/{}: {v}", rel.display()));
-            }
+            problems.push(format!("src/{}: {v}", rel.display()));
         }
     }
     problems

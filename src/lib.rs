@@ -20,6 +20,5 @@ pub mod prisma;
 pub mod redact;
 pub mod sanitize;
 pub mod setup;
-pub mod standin;
 pub mod tui;
 pub mod ui;

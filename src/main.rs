@@ -8,7 +8,7 @@ use devtop::setup::Setup;
 use devtop::setup::{EXIT_OK, EXIT_USAGE, resolve};
 
 fn main() {
-    devtop::standin::run_if_requested();
+    devtop::demo::standin::run_if_requested();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

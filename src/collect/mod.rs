@@ -1,5 +1,4 @@
 //! Collectors: code that reads the world. Parsers take `&str` so tests feed fixture files.
-pub mod cli_drift;
 pub mod cpu;
 pub mod databases;
 pub mod environments;

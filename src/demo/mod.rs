@@ -16,11 +16,12 @@
 //! the mixed states of seed 004, see [`database`].
 
 mod database;
+pub mod standin;
 
 use crate::cli::{Common, ScopeArg};
 use crate::effects::signal::{self, KillTarget};
 use crate::setup::{EXIT_FAILURE, EXIT_USAGE, resolve};
-use crate::standin::{ChildSpec, StandInSpec, link_as, spawn, wait_ready};
+use standin::{ChildSpec, StandInSpec, link_as, spawn, wait_ready};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};

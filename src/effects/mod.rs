@@ -1,4 +1,7 @@
 //! Effects: the only code that changes the outside world. Each returns a result value.
+pub mod child;
+pub mod pidfd;
+pub mod prisma_cli;
 pub mod prisma_diff;
 pub mod signal;
 pub mod tether;

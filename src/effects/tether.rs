@@ -17,10 +17,13 @@ use std::io;
 use std::time::Duration;
 use tokio::process::{Child, ChildStdin, Command};
 
-/// The watcher's script: wait for end-of-file on stdin, then kill the whole process group.
-const WATCHER: &str = "while read -r _; do :; done; kill -KILL 0";
+/// The watcher's script: wait for end-of-file on stdin, then kill the whole process group. It
+/// ignores `SIGTERM`, so a graceful stop of the group (`SIGTERM` to every member, then `SIGKILL`
+/// after a grace, see [`crate::effects::child`]) keeps the group tethered during the grace.
+const WATCHER: &str = "trap '' TERM; while read -r _; do :; done; kill -KILL 0";
 
 /// A process group that dies with devtop. See the module docs.
+#[derive(Debug)]
 pub struct Tether {
     /// The watcher; its PID is the group's ID. Reaped by [`Tether::end`] only, so the group ID
     /// cannot be reused while `Drop` may still signal it.
@@ -75,9 +78,21 @@ impl Tether {
     }
 
     fn kill_group(&self) {
-        if let Some(pgid) = rustix::process::Pid::from_raw(self.pgid as i32) {
-            let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
-        }
+        let _ = self.signal_group(rustix::process::Signal::KILL);
+    }
+
+    /// Sends `signal` to every member of the group (the watcher ignores `SIGTERM`). Safe
+    /// against reuse of the group ID: the watcher, whose PID it is, is reaped only by
+    /// [`Tether::end`], which consumes the tether.
+    ///
+    /// # Errors
+    /// The `kill(2)` error (`ESRCH` once every member has exited and been reaped).
+    pub fn signal_group(&self, signal: rustix::process::Signal) -> io::Result<()> {
+        let pgid = i32::try_from(self.pgid)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw)
+            .ok_or_else(|| io::Error::from(rustix::io::Errno::SRCH))?;
+        Ok(rustix::process::kill_process_group(pgid, signal)?)
     }
 }
 

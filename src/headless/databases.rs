@@ -5,9 +5,9 @@
 //! configuration error: an invalid or unsupported URL, an unreadable `.env`, a configured
 //! migrations folder that does not exist or cannot be read).
 
-use crate::collect::cli_drift;
 use crate::collect::databases;
-use crate::effects::prisma_diff::find_cli;
+use crate::effects::prisma_cli::PrismaCliGate;
+use crate::effects::prisma_diff::{self, DiffTarget};
 use crate::headless::db_json::migrations_doc;
 use crate::headless::out;
 use crate::model::cli_diff::CliDiffs;
@@ -33,7 +33,7 @@ pub struct DbReport {
 }
 
 /// Probe every environment once (in parallel, 5 s timeout each), run the CLI diff meanwhile
-/// (at most [`cli_drift::HEADLESS_BUDGET`]) and read the folder.
+/// (at most [`prisma_diff::HEADLESS_BUDGET`]) and read the folder.
 pub fn collect(setup: &Setup) -> Result<DbReport, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -41,16 +41,11 @@ pub fn collect(setup: &Setup) -> Result<DbReport, String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     // The CLI diff runs beside the probes, bounded by its share of the command's time.
     let drift = async {
-        match find_cli(&setup.root) {
-            Some(cli) => {
-                cli_drift::round(
-                    &cli,
-                    &setup.prisma.schema_path,
-                    &setup.prisma.url_env,
-                    &setup.envs,
-                    Some(cli_drift::HEADLESS_BUDGET),
-                )
-                .await
+        match DiffTarget::for_project(&setup.root, &setup.prisma) {
+            Some(target) => {
+                let gate = PrismaCliGate::new();
+                let budget = Some(prisma_diff::HEADLESS_BUDGET);
+                prisma_diff::round(&gate, &target, &setup.envs, budget).await
             }
             None => CliDiffs::new(),
         }

@@ -7,6 +7,9 @@ pub mod db_error;
 pub mod db_health;
 pub mod db_view;
 pub mod drift;
+// Test fixtures: compiled for unit tests and, through the `fixtures` feature, for the
+// integration tests and benches (Cargo.toml); never in the product.
+#[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod kill_plan;
 pub mod local_migrations;

@@ -6,8 +6,9 @@
 //! drives the real loop.
 
 use crate::collect::tasks::{self, ProcessControl};
-use crate::collect::{cli_drift, databases, migrations_watch};
-use crate::effects::prisma_diff::find_cli;
+use crate::collect::{databases, migrations_watch};
+use crate::effects::prisma_cli::PrismaCliGate;
+use crate::effects::prisma_diff::{self, DiffTarget};
 use crate::effects::signal;
 use crate::model::database::DbSnapshot;
 use crate::model::kill_plan::PlannedKill;
@@ -174,10 +175,10 @@ where
     let local = migrations_watch::spawn(setup.prisma.migrations_dir.clone(), cancel.clone()).await;
     let mut db = DbFeeds {
         dbs: databases::spawn(setup.envs.clone(), setup.config.db_interval, cancel.clone()),
-        cli: cli_drift::spawn(
-            find_cli(&setup.root),
-            setup.prisma.schema_path.clone(),
-            setup.prisma.url_env.clone(),
+        // The one Prisma CLI gate of this session (preflight and migrate will share it).
+        cli: prisma_diff::spawn(
+            PrismaCliGate::new(),
+            DiffTarget::for_project(&setup.root, &setup.prisma),
             setup.envs.clone(),
             local.clone(),
             cancel.clone(),

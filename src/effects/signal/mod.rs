@@ -16,7 +16,9 @@
 //! The planner ([`crate::model::kill_plan`]) applies the same guards beforehand, from
 //! [`protected`], and leaves a refused process's whole subtree out of the plan.
 //!
-//! Everything here is blocking; async callers run [`kill_targets`] in `spawn_blocking`.
+//! Waiting for exit is readiness of the pidfds, never a sleep: [`kill_targets`] blocks in
+//! `poll(2)` (for blocking callers, or `spawn_blocking`); [`kill_targets_async`] awaits the same
+//! pidfds on the tokio reactor (see [`crate::effects::pidfd`]). Both run the same sequence.
 
 mod group;
 mod guards;
@@ -29,9 +31,9 @@ pub use crate::model::refusal::RefuseReason;
 pub use guards::{check, protected};
 pub use identity::{ProcIdentity, read_identity};
 pub use outcome::KillOutcome;
-pub use terminate::{Planned, kill_targets, plan};
+pub use terminate::{Planned, kill_targets, kill_targets_async, plan};
 
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;

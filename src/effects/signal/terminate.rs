@@ -3,22 +3,20 @@
 //! survivors. Also the dry run of the same decisions.
 
 use super::guards::SelfView;
-use super::identity::{ProcIdentity, read_identity};
+use super::identity::ProcIdentity;
 use super::outcome::{KillOutcome, errno_outcome};
+use crate::effects::pidfd::{self, AsyncPidfd};
 use crate::model::kill_plan::KillTarget;
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, Signal};
 use serde::Serialize;
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 /// How long to wait for processes to disappear after `SIGKILL` before calling them survivors.
 const KILL_WAIT: Duration = Duration::from_secs(2);
-
-/// How often exit is re-checked while waiting.
-pub(super) const POLL_INTERVAL: Duration = Duration::from_millis(10);
 
 /// What [`plan`] would do with an accepted target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -81,14 +79,135 @@ fn listed<'a>(ids: impl Iterator<Item = &'a ProcIdentity>) -> Vec<(u32, u64)> {
     ids.map(|id| (id.pid, id.start_ticks)).collect()
 }
 
-/// A target that has been sent `SIGTERM` and is being waited for.
-struct Pending {
+/// A target that has been sent `SIGTERM` and is being waited for, through its pidfd `F`
+/// (an `OwnedFd` for the blocking wait, an [`AsyncPidfd`] for the async one).
+struct Pending<F> {
     index: usize,
-    identity: ProcIdentity,
-    fd: OwnedFd,
+    fd: F,
     term_at: Instant,
     killed_at: Option<Instant>,
     exited: bool,
+}
+
+/// One run of the kill sequence, between its waits.
+struct Sequence<F> {
+    outcomes: Vec<Option<KillOutcome>>,
+    pending: Vec<Pending<F>>,
+}
+
+impl<F: AsFd> Sequence<F> {
+    /// Pins and verifies every target (see [`pin`]), turns each pidfd into an `F` with
+    /// `wrap`, and sends `SIGTERM` to each verified target through its pidfd.
+    fn start(targets: &[KillTarget], wrap: impl Fn(OwnedFd) -> io::Result<F>) -> Sequence<F> {
+        let me = SelfView::current();
+        let mut outcomes: Vec<Option<KillOutcome>> = vec![None; targets.len()];
+        let mut pinned: Vec<(usize, F)> = Vec::new();
+        for (index, target) in targets.iter().enumerate() {
+            match pin(&me, target)
+                .and_then(|(fd, _)| wrap(fd).map_err(|e| KillOutcome::Error(format!("pidfd: {e}"))))
+            {
+                Ok(fd) => pinned.push((index, fd)),
+                Err(outcome) => outcomes[index] = Some(outcome),
+            }
+        }
+        let mut pending = Vec::new();
+        for (index, fd) in pinned {
+            if let Err(e) = rustix::process::pidfd_send_signal(fd.as_fd(), Signal::TERM) {
+                outcomes[index] = Some(errno_outcome("pidfd_send_signal(SIGTERM)", e));
+                continue;
+            }
+            pending.push(Pending {
+                index,
+                fd,
+                term_at: Instant::now(),
+                killed_at: None,
+                exited: false,
+            });
+        }
+        Sequence { outcomes, pending }
+    }
+
+    /// The pidfds still waited for, with their places in `pending`.
+    fn waiting(&self) -> Vec<usize> {
+        (0..self.pending.len())
+            .filter(|i| !self.pending[*i].exited)
+            .collect()
+    }
+
+    /// Records which of `waiting` (as returned by [`Sequence::waiting`]) have exited.
+    fn mark(&mut self, waiting: &[usize], exited: &[bool]) {
+        for (i, done) in waiting.iter().zip(exited) {
+            self.pending[*i].exited |= *done;
+        }
+    }
+
+    /// `SIGKILL` through its pidfd to every target still alive after the grace.
+    fn escalate(&mut self) {
+        for p in self.pending.iter_mut().filter(|p| !p.exited) {
+            p.killed_at = Some(Instant::now());
+            match rustix::process::pidfd_send_signal(p.fd.as_fd(), Signal::KILL) {
+                Ok(()) => {}
+                Err(e) if e == Errno::SRCH => p.exited = true,
+                Err(e) => {
+                    self.outcomes[p.index] = Some(errno_outcome("pidfd_send_signal(SIGKILL)", e));
+                    p.exited = true; // nothing more to wait for
+                }
+            }
+        }
+    }
+
+    /// One outcome per target, in order, as `(pid, outcome)`.
+    fn finish(mut self, targets: &[KillTarget]) -> Vec<(u32, KillOutcome)> {
+        for p in &self.pending {
+            if self.outcomes[p.index].is_some() {
+                continue;
+            }
+            self.outcomes[p.index] = Some(match (p.exited, p.killed_at) {
+                (true, None) => KillOutcome::Terminated,
+                (true, Some(at)) => KillOutcome::Killed {
+                    after_secs: at.duration_since(p.term_at).as_secs_f64(),
+                },
+                (false, _) => KillOutcome::Survived,
+            });
+        }
+        targets
+            .iter()
+            .zip(self.outcomes)
+            .map(|(t, o)| {
+                let outcome = o.unwrap_or_else(|| KillOutcome::Error("no outcome recorded".into()));
+                log::debug!("kill {} ({}): {}", t.pid, t.label, outcome);
+                (t.pid, outcome)
+            })
+            .collect()
+    }
+}
+
+impl Sequence<OwnedFd> {
+    /// Blocks in `poll(2)` until every waited-for target has exited or `deadline` passes.
+    fn wait_blocking(&mut self, deadline: Instant) {
+        let waiting = self.waiting();
+        let fds: Vec<BorrowedFd<'_>> = waiting
+            .iter()
+            .map(|i| self.pending[*i].fd.as_fd())
+            .collect();
+        let exited = pidfd::wait_all_blocking(&fds, deadline);
+        self.mark(&waiting, &exited);
+    }
+}
+
+impl Sequence<AsyncPidfd> {
+    /// Awaits (on the tokio reactor) until every waited-for target has exited or `deadline`
+    /// passes.
+    async fn wait(&mut self, deadline: Instant) {
+        let waiting = self.waiting();
+        let all = futures::future::join_all(waiting.iter().map(|i| self.pending[*i].fd.exited()));
+        let _ = tokio::time::timeout_at(deadline.into(), all).await;
+        let exited: Vec<bool> = waiting
+            .iter()
+            .map(|i| self.pending[*i].fd.has_exited())
+            .collect();
+        self.mark(&waiting, &exited);
+    }
 }
 
 /// Ends `targets` in the given order (callers pass children before parents) and reports one
@@ -100,78 +219,32 @@ struct Pending {
 /// process group is never signalled, so nothing the plan did not list receives a signal. Then
 /// wait until every signalled process has exited or `grace` has passed; send
 /// `SIGKILL` to the survivors the same way, and wait up to 2 s more. A zombie (exited, not yet
-/// reaped) counts as exited.
+/// reaped) counts as exited. Waiting is `poll(2)` on the pidfds: no sleeps, no polling.
 ///
-/// Blocking: runs for up to `grace + 2 s`. Never panics; every failure becomes an outcome
-/// (`ESRCH` → [`KillOutcome::AlreadyGone`], `EPERM` → [`KillOutcome::PermissionDenied`]).
+/// Blocking: runs for up to `grace + 2 s`; async callers use [`kill_targets_async`]. Never
+/// panics; every failure becomes an outcome (`ESRCH` → [`KillOutcome::AlreadyGone`], `EPERM`
+/// → [`KillOutcome::PermissionDenied`]).
 pub fn kill_targets(targets: &[KillTarget], grace: Duration) -> Vec<(u32, KillOutcome)> {
-    let me = SelfView::current();
-    let mut outcomes: Vec<Option<KillOutcome>> = vec![None; targets.len()];
+    let mut run = Sequence::start(targets, Ok);
+    run.wait_blocking(Instant::now() + grace);
+    run.escalate();
+    run.wait_blocking(Instant::now() + KILL_WAIT);
+    run.finish(targets)
+}
 
-    let mut pinned: Vec<(usize, OwnedFd, ProcIdentity)> = Vec::new();
-    for (index, target) in targets.iter().enumerate() {
-        match pin(&me, target) {
-            Ok((fd, identity)) => pinned.push((index, fd, identity)),
-            Err(outcome) => outcomes[index] = Some(outcome),
-        }
-    }
-
-    let mut pending: Vec<Pending> = Vec::new();
-    for (index, fd, identity) in pinned {
-        match rustix::process::pidfd_send_signal(fd.as_fd(), Signal::TERM) {
-            Ok(()) => {}
-            Err(e) => {
-                outcomes[index] = Some(errno_outcome("pidfd_send_signal(SIGTERM)", e));
-                continue;
-            }
-        }
-        pending.push(Pending {
-            index,
-            identity,
-            fd,
-            term_at: Instant::now(),
-            killed_at: None,
-            exited: false,
-        });
-    }
-
-    wait_exited(&mut pending, Instant::now() + grace);
-
-    for p in pending.iter_mut().filter(|p| !p.exited) {
-        p.killed_at = Some(Instant::now());
-        match rustix::process::pidfd_send_signal(p.fd.as_fd(), Signal::KILL) {
-            Ok(()) => {}
-            Err(e) if e == Errno::SRCH => p.exited = true,
-            Err(e) => {
-                outcomes[p.index] = Some(errno_outcome("pidfd_send_signal(SIGKILL)", e));
-                p.exited = true; // nothing more to wait for
-            }
-        }
-    }
-    wait_exited(&mut pending, Instant::now() + KILL_WAIT);
-
-    for p in &pending {
-        if outcomes[p.index].is_some() {
-            continue;
-        }
-        outcomes[p.index] = Some(match (p.exited, p.killed_at) {
-            (true, None) => KillOutcome::Terminated,
-            (true, Some(at)) => KillOutcome::Killed {
-                after_secs: at.duration_since(p.term_at).as_secs_f64(),
-            },
-            (false, _) => KillOutcome::Survived,
-        });
-    }
-
-    targets
-        .iter()
-        .zip(outcomes)
-        .map(|(t, o)| {
-            let outcome = o.unwrap_or_else(|| KillOutcome::Error("no outcome recorded".into()));
-            log::debug!("kill {} ({}): {}", t.pid, t.label, outcome);
-            (t.pid, outcome)
-        })
-        .collect()
+/// [`kill_targets`] for async callers (the effects executor): the same guards, signals and
+/// outcomes, waiting on the pidfds through the tokio reactor instead of blocking a thread.
+/// Must run inside a tokio runtime with I/O and time enabled; the `/proc` reads of the guards
+/// are short and done inline.
+pub async fn kill_targets_async(
+    targets: &[KillTarget],
+    grace: Duration,
+) -> Vec<(u32, KillOutcome)> {
+    let mut run = Sequence::start(targets, AsyncPidfd::from_fd);
+    run.wait(Instant::now() + grace).await;
+    run.escalate();
+    run.wait(Instant::now() + KILL_WAIT).await;
+    run.finish(targets)
 }
 
 /// Opens the pidfd and verifies the target through it. Returns the pidfd and the identity, or
@@ -194,43 +267,4 @@ fn pin(me: &SelfView, target: &KillTarget) -> Result<(OwnedFd, ProcIdentity), Ki
     // The pidfd now pins the process: whatever is verified below is what gets signalled.
     let identity = me.check(target.pid, target.start_ticks)?;
     Ok((fd, identity))
-}
-
-/// Polls until every pending process has exited or `deadline` passes.
-fn wait_exited(pending: &mut [Pending], deadline: Instant) {
-    loop {
-        for p in pending.iter_mut().filter(|p| !p.exited) {
-            p.exited = has_exited(p.fd.as_fd(), p.identity.pid, p.identity.start_ticks);
-        }
-        if pending.iter().all(|p| p.exited) {
-            return;
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return;
-        }
-        std::thread::sleep(POLL_INTERVAL.min(deadline - now));
-    }
-}
-
-/// True once the process behind `fd` has exited (zombie or reaped).
-///
-/// The pidfd's fdinfo shows `Pid: -1` once the process is reaped; a zombie is recognised by
-/// its state in `/proc/<pid>/stat`, with the start time confirming it is still the same process
-/// (a different start time means ours was reaped and the PID reused).
-fn has_exited(fd: BorrowedFd<'_>, pid: u32, start_ticks: u64) -> bool {
-    let fdinfo = format!("/proc/self/fdinfo/{}", fd.as_raw_fd());
-    if let Ok(text) = std::fs::read_to_string(fdinfo) {
-        let reaped = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("Pid:"))
-            .any(|v| v.trim().starts_with('-'));
-        if reaped {
-            return true;
-        }
-    }
-    match read_identity(pid) {
-        Ok(id) => id.start_ticks != start_ticks || id.exited(),
-        Err(e) => e.kind() == io::ErrorKind::NotFound,
-    }
 }

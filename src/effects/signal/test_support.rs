@@ -78,7 +78,7 @@ pub(super) fn kill_verified(pid: u32, ticks: u64) {
 }
 
 /// Polls `cond` every 10 ms until it holds or `limit` passes.
-pub(super) fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+pub(crate) fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     loop {
         if cond() {
@@ -89,6 +89,14 @@ pub(super) fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> boo
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// True once `pid` ignores `SIGTERM` (bit 14 of `SigIgn` in `/proc/<pid>/status`) and its
+/// command name is `comm`.
+pub(crate) fn ignores_sigterm(pid: u32, comm: &str) -> bool {
+    procfs::process::Process::new(pid as i32)
+        .and_then(|p| p.status())
+        .is_ok_and(|s| s.sigign & (1 << 14) != 0 && s.name == comm)
 }
 
 /// Alive = exists with that start time and is neither zombie nor dead.

@@ -1,7 +1,9 @@
 //! The kill sequence on real child processes of the test.
 #![allow(clippy::unwrap_used)]
 
-use super::test_support::{ChildGuard, alive, children_of, sleeper, sleeper_in_group, wait_until};
+use super::test_support::{
+    ChildGuard, alive, children_of, ignores_sigterm, sleeper, sleeper_in_group, wait_until,
+};
 use super::*;
 use std::process::Command;
 use std::time::Duration;
@@ -92,11 +94,9 @@ fn escalates_to_sigkill_for_term_ignorer() {
     );
     let pid = child.pid();
     // Wait until the shell has actually installed the trap (SIGTERM = bit 14 of SigIgn).
-    assert!(wait_until(Duration::from_secs(5), || {
-        procfs::process::Process::new(pid as i32)
-            .and_then(|p| p.status())
-            .is_ok_and(|s| s.sigign & (1 << 14) != 0)
-    }));
+    assert!(wait_until(Duration::from_secs(5), || ignores_sigterm(
+        pid, "sh"
+    )));
     // Remember a grandchild so the guard can clean it if the test fails.
     assert!(wait_until(Duration::from_secs(5), || !children_of(pid).is_empty()));
     child.extra = children_of(pid);
@@ -282,4 +282,47 @@ fn refuses_a_set_uid_process_running_as_another_user() {
         )]
     );
     assert!(alive(child.pid(), id.start_ticks));
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn the_async_sequence_terminates_escalates_and_refuses_like_the_blocking_one() {
+    let plain = sleeper(false);
+    let mut stubborn = ChildGuard::spawn(
+        Command::new("sh").args(["-c", "trap '' TERM; exec sleep 600"]),
+        true,
+    );
+    let pid = stubborn.pid();
+    assert!(wait_until(Duration::from_secs(5), || ignores_sigterm(
+        pid, "sleep"
+    )));
+    stubborn.extra = children_of(pid);
+    let moved = sleeper(false);
+    let targets = [
+        plain.target("sleep"),
+        stubborn.target("stubborn"),
+        KillTarget::new(moved.pid(), moved.start_ticks() + 1, "reused"),
+        KillTarget::new(1, 0, "init"),
+    ];
+    let out = rt().block_on(kill_targets_async(&targets, Duration::from_millis(300)));
+    assert_eq!(out[0], (plain.pid(), KillOutcome::Terminated));
+    assert!(
+        matches!(out[1].1, KillOutcome::Killed { after_secs } if after_secs >= 0.3),
+        "{out:?}"
+    );
+    assert!(matches!(
+        out[2].1,
+        KillOutcome::Refused(RefuseReason::StartTimeChanged { .. })
+    ));
+    assert_eq!(out[3], (1, KillOutcome::Refused(RefuseReason::Init)));
+    assert!(
+        alive(moved.pid(), moved.start_ticks()),
+        "refused: untouched"
+    );
 }

@@ -53,6 +53,19 @@ pub struct Datasource {
     /// Where the `url` comes from; `None` when the block has no `url` (Prisma 7 keeps it in
     /// `prisma.config.ts`) or it is neither a string nor `env("...")`.
     pub url: Option<UrlSource>,
+    /// Where `directUrl` (the URL the schema engine prefers for migrations and diffs) comes
+    /// from; `None` when the block has none.
+    pub direct_url: Option<UrlSource>,
+}
+
+impl Datasource {
+    /// The variable of `directUrl = env("X")`, when the datasource reads one.
+    pub fn direct_url_env(&self) -> Option<&str> {
+        match &self.direct_url {
+            Some(UrlSource::Env(name)) => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// Where a datasource's `url` comes from.
@@ -161,23 +174,30 @@ fn err(line: usize, message: impl Into<String>) -> SchemaError {
 
 fn parse_datasource(block: &Block) -> Result<Datasource, SchemaError> {
     let mut provider = None;
-    let mut url = None;
+    let (mut url, mut direct_url) = (None, None);
     for stmt in &block.body {
         let [Tok::Word(key), Tok::Punct('='), value @ ..] = stmt.toks.as_slice() else {
             continue;
         };
-        match (key.as_str(), value) {
-            ("provider", [Tok::Str(p)]) => provider = Some(p.clone()),
-            ("url", [Tok::Str(_)]) => url = Some(UrlSource::Literal),
-            (
-                "url",
-                [
-                    Tok::Word(f),
-                    Tok::Punct('('),
-                    Tok::Str(var),
-                    Tok::Punct(')'),
-                ],
-            ) if f == "env" => url = Some(UrlSource::Env(var.clone())),
+        let slot = match key.as_str() {
+            "url" => &mut url,
+            "directUrl" => &mut direct_url,
+            "provider" => {
+                if let [Tok::Str(p)] = value {
+                    provider = Some(p.clone());
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        match value {
+            [Tok::Str(_)] => *slot = Some(UrlSource::Literal),
+            [
+                Tok::Word(f),
+                Tok::Punct('('),
+                Tok::Str(var),
+                Tok::Punct(')'),
+            ] if f == "env" => *slot = Some(UrlSource::Env(var.clone())),
             _ => {}
         }
     }
@@ -191,6 +211,7 @@ fn parse_datasource(block: &Block) -> Result<Datasource, SchemaError> {
         name: block.name.clone(),
         provider,
         url,
+        direct_url,
     })
 }
 

@@ -29,8 +29,11 @@ fn video_production_datasource_and_tables() {
             name: "db".into(),
             provider: "postgresql".into(),
             url: Some(UrlSource::Env("DATABASE_URL".into())),
+            direct_url: Some(UrlSource::Env("DIRECT_URL".into())),
         })
     );
+    let ds = s.datasource.as_ref().unwrap();
+    assert_eq!(ds.direct_url_env(), Some("DIRECT_URL"));
     assert_eq!(s.enums, vec!["SourceType"]);
     let tables: Vec<&str> = s.models.iter().map(|m| m.table.as_str()).collect();
     assert_eq!(
@@ -193,6 +196,7 @@ fn prisma7_without_url_and_odd_formatting() {
             name: "db".into(),
             provider: "sqlite".into(),
             url: None,
+            direct_url: None,
         })
     );
     let names: Vec<&str> = s.models.iter().map(|m| m.name.as_str()).collect();

@@ -1,0 +1,93 @@
+//! Schema ↔ database drift through the project's own Prisma CLI: `prisma migrate diff
+//! --exit-code`, which only reads the database.
+//!
+//! - [`DiffTarget`]: which CLI, which schema, which variables the datasource reads — from the
+//!   project the caller has already read (the schema is never parsed again here);
+//! - [`command::spec`]: the command line and environment (the URL in the environment only);
+//! - [`run`]: one diff as a [`Supervised`] child (its own tethered process group, a time
+//!   limit, the whole group ended afterwards), waiting for its turn at the [`PrismaCliGate`];
+//! - [`verdict::interpret`]: exit code and output → [`DiffResult`];
+//! - [`schedule`]: when the diffs run (the dashboard's background task, the headless round).
+
+pub mod command;
+pub mod schedule;
+pub mod verdict;
+
+use crate::db::url::DbUrl;
+use crate::effects::child::Supervised;
+use crate::effects::prisma_cli::{PrismaCliGate, find_cli};
+use crate::model::cli_diff::DiffResult;
+use crate::prisma::project::PrismaProject;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use schedule::{EVERY, HEADLESS_BUDGET, round, spawn};
+
+/// Default time limit of one diff (the TUI's background check), the stop included.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+/// Lines of the CLI's summary kept.
+pub const MAX_LINES: usize = 12;
+/// Time between `SIGTERM` and `SIGKILL` when a diff is stopped at its time limit.
+pub const GRACE: Duration = Duration::from_millis(500);
+/// Output lines read from one diff (stdout and stderr together); the rest is dropped.
+const KEEP_LINES: usize = 200;
+
+/// What a diff runs against: the CLI and the parts of the project it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffTarget {
+    /// The project's Prisma CLI (`node_modules/.bin/prisma`).
+    pub cli: PathBuf,
+    /// The schema file (or folder).
+    pub schema: PathBuf,
+    /// The variable the datasource's `url` reads (`DATABASE_URL`).
+    pub url_env: String,
+    /// The variable of the datasource's `directUrl = env("X")`, when it has one.
+    pub direct_url_env: Option<String>,
+}
+
+impl DiffTarget {
+    /// The target for the project at `root` as `prisma` describes it (its parsed schema
+    /// included); `None` when the project has no Prisma CLI.
+    pub fn for_project(root: &Path, prisma: &PrismaProject) -> Option<DiffTarget> {
+        let direct_url_env = prisma
+            .schema
+            .as_ref()
+            .and_then(|s| s.datasource.as_ref())
+            .and_then(|d| d.direct_url_env())
+            .map(str::to_owned);
+        Some(DiffTarget {
+            cli: find_cli(root)?,
+            schema: prisma.schema_path.clone(),
+            url_env: prisma.url_env.clone(),
+            direct_url_env,
+        })
+    }
+}
+
+/// Runs one diff against the database at `url`, after waiting for `gate` (no other Prisma CLI
+/// of devtop runs meanwhile). `timeout` bounds the run from its start (the wait at the gate
+/// excluded); the whole process group of the CLI (its schema-engine included) is ended
+/// afterwards, whatever happened.
+pub async fn run(
+    gate: &PrismaCliGate,
+    target: &DiffTarget,
+    url: &DbUrl,
+    timeout: Duration,
+) -> DiffResult {
+    let _turn = gate.turn().await;
+    let child = match Supervised::spawn(command::spec(target, url, timeout)) {
+        Ok(c) => c,
+        Err(e) => {
+            return DiffResult::Failed(format!(
+                "cannot run {} (or /bin/sh, which ties it to devtop): {e}",
+                target.cli.display()
+            ));
+        }
+    };
+    // If this future is dropped (devtop quits mid-diff), dropping the child kills its group.
+    let ran = child.run(KEEP_LINES).await;
+    verdict::interpret(&ran, url)
+}
+
+#[cfg(test)]
+mod tests;
