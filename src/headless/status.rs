@@ -174,6 +174,16 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
         path(&snap.root),
         snap.scope.label()
     ));
+    memory_text(&mut out, snap, mem);
+    out.push_str(&cpu_text(mem.cpu.as_ref()));
+    processes_text(&mut out, snap);
+    suspects_text(&mut out, snap);
+    databases_text(&mut out, db);
+    out
+}
+
+/// The memory line (level, MemAvailable, swap, dev RSS, cgroup, PSI) and its reasons.
+fn memory_text(out: &mut String, snap: &ProcessSnapshot, mem: &MemoryView) {
     match (&mem.snapshot, &mem.assessment) {
         (Some(m), Some(a)) => {
             out.push_str(&format!(
@@ -210,7 +220,10 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
             clean(mem.error.as_deref().unwrap_or("no reading"))
         )),
     }
-    out.push_str(&cpu_text(mem.cpu.as_ref()));
+}
+
+/// The process table: a header and one line per dev process.
+fn processes_text(out: &mut String, snap: &ProcessSnapshot) {
     out.push_str(&format!(
         "{:>7} {:>7} {:<15} {:1} {:>6} {:>9} {:>8}  COMMAND\n",
         "PID", "PPID", "ROLE", "S", "CPU%", "RSS", "AGE"
@@ -241,6 +254,10 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
             ports
         ));
     }
+}
+
+/// "no suspects", or each suspect with its evidence and advice.
+fn suspects_text(out: &mut String, snap: &ProcessSnapshot) {
     if snap.suspects.is_empty() {
         out.push_str("no suspects\n");
     } else {
@@ -256,6 +273,10 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
             ));
         }
     }
+}
+
+/// Per environment: state, summary, migrate lock and drift.
+fn databases_text(out: &mut String, db: &DbReport) {
     for (e, v) in db.dbs.envs.iter().zip(&db.views) {
         let state = match (&e.health, &e.error, &e.unconfigured) {
             (_, _, Some(why)) => format!("not configured: {why}"),
@@ -277,5 +298,4 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
             out.push_str(&format!("  drift: {}\n", clean(&l)));
         }
     }
-    out
 }
