@@ -7,8 +7,7 @@ use std::io;
 use sqlx::mysql::MySqlDatabaseError;
 use sqlx::postgres::PgDatabaseError;
 
-// Transition re-export: tests/ still import these from here; product code imports model.
-pub use crate::model::db_error::{DbError, DbErrorKind};
+use crate::model::db_error::{DbError, DbErrorKind};
 
 /// Messages with which servers and poolers refuse an unencrypted connection (lower case).
 const TLS_REQUIRED: [&str; 9] = [

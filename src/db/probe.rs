@@ -28,7 +28,7 @@ SELECT
 ///
 /// # Errors
 /// A classified [`DbError`]: acquiring a connection (waits at most the pool's acquire
-/// timeout, then [`super::error::DbErrorKind::Timeout`]) or any of the queries failing.
+/// timeout, then [`crate::model::db_error::DbErrorKind::Timeout`]) or any of the queries failing.
 pub async fn probe(db: &Db) -> Result<Health, DbError> {
     match probe_inner(db).await {
         Ok(v) => Ok(v),

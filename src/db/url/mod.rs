@@ -15,8 +15,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-// Transition re-export: tests/ still import `db::url::Provider`; product code imports model.
-pub use crate::model::provider::Provider;
+use crate::model::provider::Provider;
 
 mod sqlite;
 mod translate;
