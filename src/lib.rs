@@ -14,6 +14,8 @@ pub mod db;
 pub mod demo;
 pub mod effects;
 pub mod headless;
+#[cfg(test)]
+mod layering;
 pub mod model;
 pub mod prisma;
 pub mod redact;

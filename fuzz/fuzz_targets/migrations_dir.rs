@@ -16,7 +16,8 @@
 //! file whose TOML has a string `provider` gives that provider, any other lock file a problem.
 #![no_main]
 
-use devtop::prisma::migrations_dir::{checksum_variants, read};
+use devtop::model::local_migrations::checksum_variants;
+use devtop::prisma::migrations_dir::read;
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;

@@ -1,11 +1,11 @@
-//! schema.prisma text → `prisma::schema::parse` (lexer, block splitter, model/field parser).
+//! schema.prisma text → `model::schema::parse` (lexer, block splitter, model/field parser).
 //!
 //! Invariants: a parsed model has a name and named fields with a type, and its
 //! `line` exists in the text; an error points at a line that exists (1-based). Parsing the
 //! same text twice gives the same answer.
 #![no_main]
 
-use devtop::prisma::schema::parse;
+use devtop::model::schema::parse;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -17,7 +17,8 @@
 //! postgresql/mysql URLs that parse — `DbUrl::masked`, its `Debug` and `DbUrl::scrub`.
 #![no_main]
 
-use devtop::db::url::{Provider, parse};
+use devtop::db::url::parse;
+use devtop::model::provider::Provider;
 use devtop::{redact, sanitize};
 use libfuzzer_sys::fuzz_target;
 use percent_encoding::percent_decode_str;

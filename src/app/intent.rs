@@ -154,12 +154,7 @@ fn ask_kill_suspects(state: &mut AppState) {
         state.notify("no suspects to kill");
         return;
     }
-    let n = state
-        .procs
-        .suspects
-        .iter()
-        .filter(|s| s.severity == crate::model::suspects::Severity::Suspect)
-        .count();
+    let n = crate::model::suspects::hard_count(&state.procs.suspects);
     let title = if plan.kills.is_empty() {
         format!("{n} suspect(s), none can be killed")
     } else {

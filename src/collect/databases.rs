@@ -9,9 +9,9 @@
 
 use crate::collect::environments::EnvSpec;
 use crate::db::connect::{DIAGNOSE_TIMEOUT, Db, connect};
-use crate::db::error::{DbError, DbErrorKind};
 use crate::db::session_bounds::CLOSE_TIMEOUT;
 use crate::model::database::{AppliedState, DbEnvSnapshot, DbSnapshot, DbStatus};
+use crate::model::db_error::{DbError, DbErrorKind};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

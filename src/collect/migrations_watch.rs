@@ -1,7 +1,8 @@
 //! The local side of the migrations: reads the migrations folder (checksums, lock file) at
 //! start and again whenever it changes (notify, debounced 300 ms), publishing the result.
 
-use crate::prisma::migrations_dir::{MigrationsDir, read, watch};
+use crate::model::local_migrations::MigrationsDir;
+use crate::prisma::migrations_dir::{read, watch};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

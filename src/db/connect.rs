@@ -31,9 +31,11 @@ use sqlx::{
     SqliteConnection, SqlitePool,
 };
 
-use super::error::{DbError, DbErrorKind, classify};
+use super::error::classify;
 use super::session_bounds::{lock_timeout, on_conn, statement_timeout, whole_seconds};
-use super::url::{DbUrl, Provider};
+use super::url::DbUrl;
+use crate::model::db_error::{DbError, DbErrorKind};
+use crate::model::provider::Provider;
 
 /// Most connections a devtop pool opens to one database.
 pub const MAX_CONNECTIONS: u32 = 2;

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use sqlx::Row;
 
 use super::connect::{Db, pg_read};
-use super::error::DbError;
 use super::session_bounds::on_conn;
+use crate::model::db_error::DbError;
 
 const PG_COLUMNS: &str = "\
 SELECT c.table_name::text AS table_name, c.column_name::text AS column_name

@@ -9,37 +9,14 @@
 use sqlx::Row;
 
 use super::connect::{Db, pg_read};
-use super::error::DbError;
 use super::session_bounds::on_conn;
+use crate::model::db_error::DbError;
+use crate::model::db_health::LockHolder;
 
 /// The advisory lock key Prisma Migrate takes on PostgreSQL.
 pub const PG_ADVISORY_KEY: i64 = 72707369;
 /// The named lock Prisma Migrate takes on MySQL/MariaDB.
 pub const MYSQL_LOCK_NAME: &str = "prisma_migrate";
-
-/// The session holding Prisma Migrate's lock.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LockHolder {
-    /// PostgreSQL backend pid (`pg_locks.pid`) / MySQL connection id (`IS_USED_LOCK`).
-    pub pid: Option<i64>,
-    /// Client address: PostgreSQL `host(pg_stat_activity.client_addr)` (`None` over a Unix
-    /// socket); MySQL `information_schema.PROCESSLIST.HOST` (`host:port`).
-    pub client_addr: Option<String>,
-    /// Client TCP port: PostgreSQL `pg_stat_activity.client_port`; MySQL the port of
-    /// `PROCESSLIST.HOST`. Used to find a local holder process by its socket.
-    pub client_port: Option<u16>,
-    /// Seconds: PostgreSQL `clock_timestamp() - backend_start`, the age of the holding
-    /// session (an upper bound for how long the lock is held: Prisma takes it right after
-    /// connecting); MySQL `PROCESSLIST.TIME`, seconds the connection has been in its current
-    /// state.
-    pub held_s: Option<f64>,
-    /// The holder's current or last statement (`pg_stat_activity.query` /
-    /// `PROCESSLIST.INFO`; `None` when empty or not visible to devtop's user).
-    pub query: Option<String>,
-    /// PostgreSQL `pg_stat_activity.application_name` (`None` when empty); always `None` on
-    /// MySQL.
-    pub application_name: Option<String>,
-}
 
 /// A single-`bigint` advisory key is stored in `pg_locks` as `classid` = high 32 bits,
 /// `objid` = low 32 bits, `objsubid` = 1; locks are per database.

@@ -6,8 +6,8 @@
 use sqlx::{AssertSqlSafe, Row};
 
 use super::connect::{Db, pg_read};
-use super::error::DbError;
 use super::session_bounds::on_conn;
+use crate::model::db_error::DbError;
 /// Re-exported for callers of [`applied`]: one row of `_prisma_migrations`.
 pub use crate::model::migrations::AppliedRow;
 

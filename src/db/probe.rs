@@ -5,33 +5,9 @@ use std::time::Instant;
 use sqlx::{Executor, Row};
 
 use super::connect::{Db, pg_read};
-use super::error::DbError;
 use super::session_bounds::on_conn;
-
-/// One health sample of a monitored database.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Health {
-    /// Round trip of `SELECT 1` in milliseconds, measured on an already-open connection (pool
-    /// acquisition not included).
-    pub latency_ms: f64,
-    /// The server's own version string, verbatim: PostgreSQL `SELECT version()`
-    /// ("PostgreSQL 15.4 on x86_64-pc-linux-gnu, ..."), MySQL/MariaDB `SELECT VERSION()`
-    /// ("10.11.6-MariaDB-0+deb12u1"), SQLite `SELECT sqlite_version()` ("3.46.0").
-    pub version: String,
-    /// `(in use, max)` server connections. PostgreSQL: `count(*)` of `pg_stat_activity` rows
-    /// with `backend_type = 'client backend'` (whole server) and
-    /// `current_setting('max_connections')`; MySQL/MariaDB: `SHOW GLOBAL STATUS LIKE
-    /// 'Threads_connected'` and `@@max_connections`; SQLite: `None`.
-    pub connections: Option<(i64, i64)>,
-    /// PostgreSQL only: age in seconds of the oldest non-idle statement of another client
-    /// session in the current database (`clock_timestamp() - min(query_start)` over
-    /// `pg_stat_activity` where `state <> 'idle'`, excluding devtop's own backend). `None`
-    /// when no other session is busy, and for MySQL/SQLite.
-    pub oldest_query_s: Option<f64>,
-    /// PostgreSQL only: sessions of the current database waiting for a lock
-    /// (`pg_stat_activity.wait_event_type = 'Lock'`). `None` for MySQL/SQLite.
-    pub lock_waiters: Option<i64>,
-}
+use crate::model::db_error::DbError;
+use crate::model::db_health::Health;
 
 /// PostgreSQL load indicators in one round trip.
 const PG_LOAD: &str = "\
@@ -52,7 +28,7 @@ SELECT
 ///
 /// # Errors
 /// A classified [`DbError`]: acquiring a connection (waits at most the pool's acquire
-/// timeout, then [`super::error::DbErrorKind::Timeout`]) or any of the queries failing.
+/// timeout, then [`crate::model::db_error::DbErrorKind::Timeout`]) or any of the queries failing.
 pub async fn probe(db: &Db) -> Result<Health, DbError> {
     match probe_inner(db).await {
         Ok(v) => Ok(v),

@@ -7,7 +7,7 @@
 //! devtop's monitoring sessions stay read-only.
 
 use crate::db::prisma_table::SQLITE_DDL;
-use crate::prisma::migrations_dir::checksum_variants;
+use crate::model::local_migrations::checksum_variants;
 use sqlx::ConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 use std::io;

@@ -8,14 +8,15 @@
 use crate::collect::databases;
 use crate::effects::prisma_cli::PrismaCliGate;
 use crate::effects::prisma_diff::{self, DiffTarget};
+use crate::headless::db_json::migrations_doc;
 use crate::headless::out;
-use crate::model::cli_diff::{CliDiffs, DiffResult};
-use crate::model::database::{AppliedState, DbEnvSnapshot, DbSnapshot, DbStatus};
+use crate::model::cli_diff::CliDiffs;
+use crate::model::database::{AppliedState, DbSnapshot, DbStatus};
 use crate::model::db_view::{EnvView, MatrixRow, derive_all, matrix};
-use crate::prisma::migrations_dir::{MigrationsDir, read};
+use crate::model::local_migrations::MigrationsDir;
+use crate::prisma::migrations_dir::read;
 use crate::sanitize::{clean, path};
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
-use serde_json::{Value, json};
 
 /// Everything the headless database views need, collected once.
 pub struct DbReport {
@@ -105,70 +106,6 @@ fn config_errors(setup: &Setup) -> Vec<String> {
     out
 }
 
-fn database_json(e: &DbEnvSnapshot) -> Value {
-    let h = e.health.as_ref();
-    json!({
-        "name": e.name,
-        "url_env": e.url_env,
-        "url": e.masked_url,
-        "status": e.status,
-        "latency_ms": h.map(|h| (h.latency_ms * 100.0).round() / 100.0),
-        "version": h.map(|h| h.version.clone()),
-        "connections": h.and_then(|h| h.connections).map(|(used, max)| json!({"used": used, "max": max})),
-        "oldest_query_s": h.and_then(|h| h.oldest_query_s),
-        "lock_waiters": h.and_then(|h| h.lock_waiters),
-        "error": e.error.as_ref().map(|x| json!({"kind": format!("{:?}", x.kind).to_lowercase(), "message": x.message}))
-            .or_else(|| e.unconfigured.as_ref().map(|w| json!({
-                "kind": if e.config_error { "config" } else { "unconfigured" },
-                "message": w,
-            }))),
-        "lock": e.lock.as_ref().map(|l| json!({
-            "pid": l.pid, "client_addr": l.client_addr, "client_port": l.client_port,
-            "held_s": l.held_s, "query": l.query.as_deref().map(|q| crate::redact::text(q)),
-            "local_pid": e.lock_local_pid,
-        })),
-    })
-}
-
-fn migrations_json(v: &EnvView) -> Value {
-    let m = v.migrations.as_ref();
-    json!({
-        "env": v.name,
-        "summary": v.summary,
-        "readable": m.is_some(),
-        "table_absent": m.map(|m| m.table_absent),
-        "counts": m.map(|m| json!({
-            "applied": m.summary.applied, "pending": m.summary.pending, "failed": m.summary.failed,
-            "rolled_back": m.summary.rolled_back, "edited": m.summary.edited,
-            "missing_locally": m.summary.missing_locally,
-        })),
-        "last_applied_ms": m.and_then(|m| m.summary.last_applied_ms),
-        "blocked_by": m.and_then(|m| m.summary.blocked_by.clone()),
-        "migrations": m.map(|m| m.items.iter().map(|i| json!({
-            "name": i.name, "status": i.state, "applied_at_ms": i.applied_at_ms, "detail": i.detail,
-        })).collect::<Vec<_>>()),
-        "drift": v.drift.as_ref().map(|d| json!({"missing_in_db": d.missing_in_db, "missing_in_schema": d.missing_in_schema})),
-        "drift_cli": v.cli_drift.as_ref().map(|d| match d {
-            DiffResult::InSync => json!({"status": "in-sync"}),
-            DiffResult::Differs(lines) => json!({"status": "differs", "summary": lines}),
-            DiffResult::Failed(m) => json!({"status": "failed", "message": m}),
-            DiffResult::TimedOut(t) => json!({"status": "timed-out", "after_s": t.as_secs()}),
-        }),
-        "lock": v.lock_line,
-        "provider_mismatch": v.provider_mismatch,
-    })
-}
-
-/// `databases` member of `status --json`.
-pub fn databases_json(r: &DbReport) -> Value {
-    Value::Array(r.dbs.envs.iter().map(database_json).collect())
-}
-
-/// `migrations` member of `status --json`.
-pub fn migrations_json_all(r: &DbReport) -> Value {
-    Value::Array(r.views.iter().map(migrations_json).collect())
-}
-
 /// The matrix as text: a header of environments, a row per migration, then summaries and
 /// `problem:` lines (the folder's, then `extra`). Every name, message and path from outside is
 /// [`clean`]ed: one row per line, no control bytes.
@@ -253,15 +190,7 @@ pub async fn run(setup: &Setup, env: Option<&str>, as_json: bool) -> i32 {
     };
     let rows = matrix(&report.local, &report.views);
     if as_json {
-        let doc = json!({
-            "version": 1,
-            "migrations_dir": report.local.path,
-            "local": report.local.migrations.iter().map(|m| json!({"name": m.name, "checksum": m.checksums.first(), "error": m.error})).collect::<Vec<_>>(),
-            "problems": report.local.problems.iter().chain(&report.problems).collect::<Vec<_>>(),
-            "environments": migrations_json_all(&report),
-            "databases": databases_json(&report),
-        });
-        match serde_json::to_string_pretty(&doc) {
+        match serde_json::to_string_pretty(&migrations_doc(&report)) {
             Ok(s) => out::json(&s),
             Err(e) => {
                 out::error(&format!("cannot encode JSON: {e}"));

@@ -1,5 +1,6 @@
 //! Headless commands: the same collectors and logic as the TUI, printed as text or JSON.
 pub mod databases;
+pub mod db_json;
 pub mod generate;
 pub mod kill;
 pub mod once;

@@ -3,7 +3,8 @@
 //! The JSON (version 1) is a stable interface for scripts; the README documents every field.
 
 use crate::collect::tasks::MemoryView;
-use crate::headless::databases::{DbReport, databases_json, migrations_json_all};
+use crate::headless::databases::DbReport;
+use crate::headless::db_json::{DatabaseJson, MigrationsJson, databases_json, migrations_json_all};
 use crate::model::cpu::CpuLoad;
 use crate::model::memory::{Level, format_bytes};
 use crate::model::process::{ProcessInfo, Relation};
@@ -36,9 +37,9 @@ pub struct StatusJson<'a> {
     /// /proc/loadavg is unreadable.
     pub cpu: Option<CpuLoad>,
     /// Per environment: name, masked url, status, latency_ms, version, error, connections, lock.
-    pub databases: serde_json::Value,
+    pub databases: Vec<DatabaseJson<'a>>,
     /// Per environment: per-migration status, summary, drift.
-    pub migrations: serde_json::Value,
+    pub migrations: Vec<MigrationsJson<'a>>,
 }
 
 /// One process in the JSON.
@@ -100,7 +101,11 @@ fn process_json<'a>(p: &'a ProcessInfo, snap: &'a ProcessSnapshot) -> ProcessJso
 }
 
 /// Build the JSON document.
-pub fn to_json<'a>(snap: &'a ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> StatusJson<'a> {
+pub fn to_json<'a>(
+    snap: &'a ProcessSnapshot,
+    mem: &MemoryView,
+    db: &'a DbReport,
+) -> StatusJson<'a> {
     let m = mem.snapshot.as_ref();
     StatusJson {
         version: JSON_VERSION,
@@ -169,6 +174,16 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
         path(&snap.root),
         snap.scope.label()
     ));
+    memory_text(&mut out, snap, mem);
+    out.push_str(&cpu_text(mem.cpu.as_ref()));
+    processes_text(&mut out, snap);
+    suspects_text(&mut out, snap);
+    databases_text(&mut out, db);
+    out
+}
+
+/// The memory line (level, MemAvailable, swap, dev RSS, cgroup, PSI) and its reasons.
+fn memory_text(out: &mut String, snap: &ProcessSnapshot, mem: &MemoryView) {
     match (&mem.snapshot, &mem.assessment) {
         (Some(m), Some(a)) => {
             out.push_str(&format!(
@@ -205,7 +220,10 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
             clean(mem.error.as_deref().unwrap_or("no reading"))
         )),
     }
-    out.push_str(&cpu_text(mem.cpu.as_ref()));
+}
+
+/// The process table: a header and one line per dev process.
+fn processes_text(out: &mut String, snap: &ProcessSnapshot) {
     out.push_str(&format!(
         "{:>7} {:>7} {:<15} {:1} {:>6} {:>9} {:>8}  COMMAND\n",
         "PID", "PPID", "ROLE", "S", "CPU%", "RSS", "AGE"
@@ -236,6 +254,10 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
             ports
         ));
     }
+}
+
+/// "no suspects", or each suspect with its evidence and advice.
+fn suspects_text(out: &mut String, snap: &ProcessSnapshot) {
     if snap.suspects.is_empty() {
         out.push_str("no suspects\n");
     } else {
@@ -251,6 +273,10 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
             ));
         }
     }
+}
+
+/// Per environment: state, summary, migrate lock and drift.
+fn databases_text(out: &mut String, db: &DbReport) {
     for (e, v) in db.dbs.envs.iter().zip(&db.views) {
         let state = match (&e.health, &e.error, &e.unconfigured) {
             (_, _, Some(why)) => format!("not configured: {why}"),
@@ -272,7 +298,6 @@ pub fn to_text(snap: &ProcessSnapshot, mem: &MemoryView, db: &DbReport) -> Strin
             out.push_str(&format!("  drift: {}\n", clean(&l)));
         }
     }
-    out
 }
 
 /// `devtop status [--json]`: processes (two samples 1 s apart, on the blocking pool) and the

@@ -1,7 +1,7 @@
 //! What the project's Prisma CLI said about schema ↔ database drift (`prisma migrate diff
 //! --exit-code`), per environment.
 //!
-//! Pure data: produced by `crate::effects::prisma_diff` through `crate::collect::cli_drift`.
+//! Pure data: produced by `crate::effects::prisma_diff` (its `schedule` publishes them).
 
 use std::collections::BTreeMap;
 use std::time::Duration;

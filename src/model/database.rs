@@ -1,11 +1,10 @@
 //! What the database collector publishes per environment: reachability, health, Prisma's
 //! migrations table, its migrate lock, and the columns used for drift.
 
-use crate::db::error::DbError;
-use crate::db::lock::LockHolder;
-use crate::db::probe::Health;
-use crate::db::url::Provider;
+use crate::model::db_error::DbError;
+use crate::model::db_health::{Health, LockHolder};
 use crate::model::migrations::AppliedRow;
+use crate::model::provider::Provider;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 

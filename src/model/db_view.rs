@@ -5,10 +5,10 @@
 use crate::model::cli_diff::{CliDiffs, DiffResult};
 use crate::model::database::{AppliedState, DbEnvSnapshot, DbSnapshot};
 use crate::model::drift::{Drift, compare};
+use crate::model::local_migrations::{MigrationsDir, provider_matches};
 use crate::model::migrations::{EnvMigrations, MigrationState, merge};
+use crate::model::schema::Schema;
 use crate::model::suspects::format_age;
-use crate::prisma::migrations_dir::{MigrationsDir, provider_matches};
-use crate::prisma::schema::Schema;
 use std::collections::BTreeSet;
 
 /// What devtop concludes about one environment.

@@ -2,7 +2,7 @@
 //! (seed 003: `cameras.uuid` in the schema, no such column in the database, so every camera
 //! query failed with "column cameras.uuid does not exist").
 //!
-//! Pure: the schema comes from `crate::prisma::schema`, the database side from the database
+//! Pure: the schema comes from `crate::model::schema`, the database side from the database
 //! collector's introspection (table → column names of the connection's default schema).
 //!
 //! Rules:
@@ -16,7 +16,7 @@
 //! - views are skipped by the schema parser, so the database side should list base tables only.
 //! - multi-schema projects (`@@schema("auth")`) are matched by table name only.
 
-use crate::prisma::schema::Schema;
+use crate::model::schema::Schema;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -129,7 +129,7 @@ pub fn compare(schema: &Schema, db: &BTreeMap<String, BTreeSet<String>>) -> Drif
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::prisma::schema::parse;
+    use crate::model::schema::parse;
 
     fn db(tables: &[(&str, &[&str])]) -> BTreeMap<String, BTreeSet<String>> {
         tables

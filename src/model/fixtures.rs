@@ -279,16 +279,15 @@ pub fn memory(available_gib: f64, some_avg10: f64, full_avg10: f64) -> MemoryVie
 /// Prisma project.
 pub fn databases() -> (
     crate::model::database::DbSnapshot,
-    crate::prisma::migrations_dir::MigrationsDir,
+    crate::model::local_migrations::MigrationsDir,
     crate::prisma::project::PrismaProject,
 ) {
-    use crate::db::error::{DbError, DbErrorKind};
-    use crate::db::lock::LockHolder;
-    use crate::db::probe::Health;
-    use crate::db::url::Provider;
     use crate::model::database::{AppliedState, DbEnvSnapshot, DbSnapshot, DbStatus};
+    use crate::model::db_error::{DbError, DbErrorKind};
+    use crate::model::db_health::{Health, LockHolder};
+    use crate::model::local_migrations::{LocalMigration, MigrationsDir};
     use crate::model::migrations::AppliedRow;
-    use crate::prisma::migrations_dir::{LocalMigration, MigrationsDir};
+    use crate::model::provider::Provider;
     let names = [
         "20250801090000_init",
         "20250820100000_add_ccus",
@@ -412,7 +411,7 @@ pub fn databases() -> (
         url_env: "DATABASE_URL".into(),
         ..Default::default()
     };
-    project.schema = crate::prisma::schema::parse(
+    project.schema = crate::model::schema::parse(
         "model Camera {\n  id Int @id\n  name String\n  ccuId Int? @map(\"ccu_id\")\n  uuid String @unique\n  @@map(\"cameras\")\n}\n",
     )
     .ok();

@@ -8,7 +8,7 @@
 use crate::model::process::{ProcessInfo, Relation, Role};
 use crate::model::refusal::{Protected, RefuseReason};
 use crate::model::snapshot::ProcessSnapshot;
-use crate::model::suspects::{Severity, Suspect};
+use crate::model::suspects::Suspect;
 use crate::model::tree::kill_order;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -354,11 +354,7 @@ fn zombie_parent_root(snap: &ProcessSnapshot) -> impl Fn(&Suspect) -> Option<Roo
 /// must reap it) when the parent is a shown dev process.
 pub fn suspect_roots(snap: &ProcessSnapshot) -> Vec<Root> {
     let mut roots = Vec::new();
-    for s in snap
-        .suspects
-        .iter()
-        .filter(|s| s.severity == Severity::Suspect)
-    {
+    for s in snap.suspects.iter().filter(|s| s.is_hard()) {
         if s.kill_pid == s.pid {
             roots.push(Root::shown(
                 s.pid,

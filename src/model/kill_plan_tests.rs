@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::model::fixtures;
+use crate::model::suspects::Severity;
 
 fn snap() -> ProcessSnapshot {
     fixtures::process_snapshot()

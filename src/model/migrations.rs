@@ -6,7 +6,7 @@
 //! collector. Timestamps are i64 milliseconds since the Unix epoch; dates are shown as
 //! `YYYY-MM-DD` in UTC.
 
-use crate::prisma::migrations_dir::{LocalMigration, MigrationsDir};
+use crate::model::local_migrations::{LocalMigration, MigrationsDir};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 

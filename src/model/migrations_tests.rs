@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::prisma::migrations_dir::checksum_variants;
+use crate::model::local_migrations::checksum_variants;
 use std::path::PathBuf;
 
 const DAY: i64 = 86_400_000;

@@ -3,6 +3,8 @@ pub mod activity;
 pub mod cli_diff;
 pub mod cpu;
 pub mod database;
+pub mod db_error;
+pub mod db_health;
 pub mod db_view;
 pub mod drift;
 // Test fixtures: compiled for unit tests and, through the `fixtures` feature, for the
@@ -10,12 +12,15 @@ pub mod drift;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod kill_plan;
+pub mod local_migrations;
 pub mod memory;
 pub mod migrate_rules;
 pub mod migrations;
 pub mod orphan;
 pub mod process;
+pub mod provider;
 pub mod refusal;
+pub mod schema;
 pub mod server;
 pub mod server_order;
 pub mod snapshot;

@@ -96,6 +96,20 @@ pub struct Suspect {
     pub kill_pid: u32,
 }
 
+impl Suspect {
+    /// A "hard" suspect: severity [`Severity::Suspect`], counted in red and part of "kill all
+    /// suspects" (`K`); warnings are not.
+    pub fn is_hard(&self) -> bool {
+        self.severity == Severity::Suspect
+    }
+}
+
+/// How many of `suspects` are hard (see [`Suspect::is_hard`]): the red count in the header
+/// and the `n` of "Kill n suspect(s)".
+pub fn hard_count(suspects: &[Suspect]) -> usize {
+    suspects.iter().filter(|s| s.is_hard()).count()
+}
+
 /// What to do with a running Prisma Studio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -194,88 +208,105 @@ pub(crate) fn short_cmd(p: &ProcessInfo) -> String {
 /// Evaluate every rule. `procs` is the shown list (context ancestors are never flagged),
 /// `cpu` the histories by PID, `name_of` resolves a PID's name (for parents not shown, like
 /// PID 1). One suspect per process at most, the most serious rule winning (zombie, hung-migrate,
-/// runaway-engine, concurrent-migrate, orphan, duplicate-server, studio).
+/// runaway-engine, concurrent-migrate, orphan, duplicate-server, studio). Sorted by PID.
 pub fn evaluate(
     procs: &[ProcessInfo],
     cpu: &HashMap<u32, CpuHistory>,
     rules: &SuspectRules,
     name_of: &dyn Fn(u32) -> Option<String>,
 ) -> Vec<Suspect> {
-    let by_pid: HashMap<u32, &ProcessInfo> = procs.iter().map(|p| (p.pid, p)).collect();
+    let by_rule = [
+        zombies(procs, cpu, name_of),
+        crate::model::migrate_rules::hung_migrates(procs, cpu, rules),
+        runaway_engines(procs, cpu, rules),
+        crate::model::migrate_rules::concurrent_migrates(procs),
+        crate::model::orphan::orphaned_stacks(procs, name_of),
+        duplicate_servers(procs),
+        studios(procs, rules),
+    ];
     let mut out: HashMap<u32, Suspect> = HashMap::new();
-    let mut add = |s: Suspect| {
+    for s in by_rule.into_iter().flatten() {
         out.entry(s.pid).or_insert(s);
-    };
-    let is_ancestor_role = |pid: u32, role: Role| -> bool {
-        let mut cur = by_pid.get(&pid).and_then(|p| p.ppid);
-        for _ in 0..32 {
-            let Some(pp) = cur else { return false };
-            let Some(parent) = by_pid.get(&pp) else {
-                return false;
-            };
-            if parent.role == role {
-                return true;
-            }
-            cur = parent.ppid;
-        }
-        false
-    };
-    let flagged = procs.iter().filter(|p| p.relation != Relation::Ancestor);
+    }
+    let mut list: Vec<Suspect> = out.into_values().collect();
+    list.sort_by_key(|s| s.pid);
+    list
+}
 
-    for p in flagged.clone() {
-        if p.state == 'Z' {
-            let seen = cpu.get(&p.pid).map_or(0.0, CpuHistory::watched_s);
-            let ppid = p.ppid.unwrap_or(1);
-            let pname = by_pid
-                .get(&ppid)
-                .map(|pp| format!("{} {}", pp.role.label(), pp.name))
-                .or_else(|| name_of(ppid))
-                .unwrap_or_else(|| "?".into());
-            // PID 1 (or a container's init) that does not reap cannot be helped by ending it:
-            // the container needs an init. Warn only; never a kill target.
-            let init_parent = ppid == 1 || pname.rsplit(' ').next().is_some_and(is_init_name);
-            if init_parent {
-                add(Suspect {
-                    pid: p.pid,
-                    kind: SuspectKind::Zombie,
-                    reason: format!(
-                        "zombie (state Z) for {}s+: its parent PID {ppid} ({pname}) is the init and does not reap",
-                        seen as u64
-                    ),
-                    advice: "nothing to kill: run the container with an init that reaps (docker run --init, tini, dumb-init)".into(),
-                    severity: Severity::Warn,
-                    kill_pid: p.pid,
-                });
-                continue;
-            }
-            add(Suspect {
+/// The processes a rule may flag: the shown ones, not devtop's context ancestors.
+fn flaggable(procs: &[ProcessInfo]) -> impl Iterator<Item = &ProcessInfo> + Clone {
+    procs.iter().filter(|p| p.relation != Relation::Ancestor)
+}
+
+/// Zombie rule: every process in state Z. Its parent is the kill target (ending it makes init
+/// reap the zombie), a suspect once the zombie has lasted [`ZOMBIE_AFTER_S`] (a warning
+/// before); when the parent is PID 1 or a container's init, a warning with no kill target
+/// but the zombie itself. `name_of` names parents not in `procs`.
+pub fn zombies(
+    procs: &[ProcessInfo],
+    cpu: &HashMap<u32, CpuHistory>,
+    name_of: &dyn Fn(u32) -> Option<String>,
+) -> Vec<Suspect> {
+    let by_pid: HashMap<u32, &ProcessInfo> = procs.iter().map(|p| (p.pid, p)).collect();
+    let mut out = Vec::new();
+    for p in flaggable(procs).filter(|p| p.state == 'Z') {
+        let seen = cpu.get(&p.pid).map_or(0.0, CpuHistory::watched_s);
+        let ppid = p.ppid.unwrap_or(1);
+        let pname = by_pid
+            .get(&ppid)
+            .map(|pp| format!("{} {}", pp.role.label(), pp.name))
+            .or_else(|| name_of(ppid))
+            .unwrap_or_else(|| "?".into());
+        // PID 1 (or a container's init) that does not reap cannot be helped by ending it:
+        // the container needs an init. Warn only; never a kill target.
+        let init_parent = ppid == 1 || pname.rsplit(' ').next().is_some_and(is_init_name);
+        if init_parent {
+            out.push(Suspect {
                 pid: p.pid,
                 kind: SuspectKind::Zombie,
                 reason: format!(
-                    "zombie (state Z) for {}s+: exited but not reaped by parent PID {ppid} ({pname})",
+                    "zombie (state Z) for {}s+: its parent PID {ppid} ({pname}) is the init and does not reap",
                     seen as u64
                 ),
-                advice: format!(
-                    "end the parent PID {ppid} so init reaps it (a zombie holds no memory, only a PID)"
-                ),
-                // A parent reaps late when its event loop is busy: only a zombie that lasts
-                // ZOMBIE_AFTER_S makes ending the parent part of "kill all suspects".
-                severity: if seen >= ZOMBIE_AFTER_S {
-                    Severity::Suspect
-                } else {
-                    Severity::Warn
-                },
-                kill_pid: ppid,
+                advice: "nothing to kill: run the container with an init that reaps (docker run --init, tini, dumb-init)".into(),
+                severity: Severity::Warn,
+                kill_pid: p.pid,
             });
+            continue;
         }
+        out.push(Suspect {
+            pid: p.pid,
+            kind: SuspectKind::Zombie,
+            reason: format!(
+                "zombie (state Z) for {}s+: exited but not reaped by parent PID {ppid} ({pname})",
+                seen as u64
+            ),
+            advice: format!(
+                "end the parent PID {ppid} so init reaps it (a zombie holds no memory, only a PID)"
+            ),
+            // A parent reaps late when its event loop is busy: only a zombie that lasts
+            // ZOMBIE_AFTER_S makes ending the parent part of "kill all suspects".
+            severity: if seen >= ZOMBIE_AFTER_S {
+                Severity::Suspect
+            } else {
+                Severity::Warn
+            },
+            kill_pid: ppid,
+        });
     }
-    for s in crate::model::migrate_rules::hung_migrates(procs, cpu, rules) {
-        add(s);
-    }
-    for p in flagged
-        .clone()
-        .filter(|p| p.role == Role::SchemaEngine && p.state != 'Z')
-    {
+    out
+}
+
+/// Runaway-engine rule: a live schema-engine at or above [`SuspectRules::runaway_cpu_percent`]
+/// over [`SuspectRules::runaway_for_s`] (judged on the CPU history in `cpu`, else the lifetime
+/// average), or older than [`SuspectRules::engine_max_age_s`]. Always a suspect.
+pub fn runaway_engines(
+    procs: &[ProcessInfo],
+    cpu: &HashMap<u32, CpuHistory>,
+    rules: &SuspectRules,
+) -> Vec<Suspect> {
+    let mut out = Vec::new();
+    for p in flaggable(procs).filter(|p| p.role == Role::SchemaEngine && p.state != 'Z') {
         let c = judged_cpu(p, cpu.get(&p.pid), rules.runaway_for_s, true);
         let old = p.age_s as f64 >= rules.engine_max_age_s;
         if c >= rules.runaway_cpu_percent || old {
@@ -289,7 +320,7 @@ pub fn evaluate(
             } else {
                 format!("older than {}", format_age(rules.engine_max_age_s as u64))
             };
-            add(Suspect {
+            out.push(Suspect {
                 pid: p.pid,
                 kind: SuspectKind::RunawayEngine,
                 reason: format!("schema-engine {why}, running {}", format_age(p.age_s)),
@@ -301,14 +332,32 @@ pub fn evaluate(
             });
         }
     }
-    for s in crate::model::migrate_rules::concurrent_migrates(procs) {
-        add(s);
+    out
+}
+
+/// Whether an ancestor of `pid` (within 32 levels, among `by_pid`) has `role`.
+fn has_ancestor_role(by_pid: &HashMap<u32, &ProcessInfo>, pid: u32, role: Role) -> bool {
+    let mut cur = by_pid.get(&pid).and_then(|p| p.ppid);
+    for _ in 0..32 {
+        let Some(pp) = cur else { return false };
+        let Some(parent) = by_pid.get(&pp) else {
+            return false;
+        };
+        if parent.role == role {
+            return true;
+        }
+        cur = parent.ppid;
     }
-    for s in crate::model::orphan::orphaned_stacks(procs, name_of) {
-        add(s);
-    }
+    false
+}
+
+/// Duplicate-server rule: two or more live vite, or `tsx watch`, with the same cwd (a child
+/// under a process of the same role does not count: it is that server's worker). Every one but
+/// the oldest (by start time, then PID) is a suspect.
+pub fn duplicate_servers(procs: &[ProcessInfo]) -> Vec<Suspect> {
+    let by_pid: HashMap<u32, &ProcessInfo> = procs.iter().map(|p| (p.pid, p)).collect();
     let mut servers: HashMap<(Role, &std::path::Path), Vec<&ProcessInfo>> = HashMap::new();
-    for p in flagged.clone().filter(|p| p.state != 'Z') {
+    for p in flaggable(procs).filter(|p| p.state != 'Z') {
         let watch_tsx = p.role == Role::Tsx && p.cmd.iter().any(|w| w == "watch");
         if (p.role == Role::Vite || watch_tsx)
             && let Some(cwd) = p.cwd.as_deref()
@@ -316,15 +365,16 @@ pub fn evaluate(
             servers.entry((p.role, cwd)).or_default().push(p);
         }
     }
+    let mut out = Vec::new();
     for ((role, cwd), mut list) in servers {
-        list.retain(|p| !is_ancestor_role(p.pid, role));
+        list.retain(|p| !has_ancestor_role(&by_pid, p.pid, role));
         if list.len() < 2 {
             continue;
         }
         list.sort_by_key(|p| (p.start_ticks, p.pid));
         let first = list[0];
         for p in &list[1..] {
-            add(Suspect {
+            out.push(Suspect {
                 pid: p.pid,
                 kind: SuspectKind::DuplicateServer,
                 reason: format!(
@@ -341,14 +391,24 @@ pub fn evaluate(
             });
         }
     }
-    if rules.studio != StudioPolicy::Ignore {
-        for p in flagged.filter(|p| p.role == Role::PrismaStudio && p.state != 'Z') {
+    out
+}
+
+/// Studio rule: every live Prisma Studio, a warning or a suspect as
+/// [`SuspectRules::studio`] says (none when it is [`StudioPolicy::Ignore`]).
+pub fn studios(procs: &[ProcessInfo], rules: &SuspectRules) -> Vec<Suspect> {
+    if rules.studio == StudioPolicy::Ignore {
+        return Vec::new();
+    }
+    flaggable(procs)
+        .filter(|p| p.role == Role::PrismaStudio && p.state != 'Z')
+        .map(|p| {
             let port = p
                 .ports
                 .first()
                 .map(|port| format!(" on port {port}"))
                 .unwrap_or_default();
-            add(Suspect {
+            Suspect {
                 pid: p.pid,
                 kind: SuspectKind::Studio,
                 reason: format!(
@@ -363,12 +423,9 @@ pub fn evaluate(
                     Severity::Warn
                 },
                 kill_pid: p.pid,
-            });
-        }
-    }
-    let mut list: Vec<Suspect> = out.into_values().collect();
-    list.sort_by_key(|s| s.pid);
-    list
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

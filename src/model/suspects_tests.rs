@@ -477,3 +477,51 @@ fn ages_format() {
     assert_eq!(format_age(3 * 3600 + 12 * 60), "3h 12m");
     assert_eq!(format_age(2 * 86400 + 4 * 3600), "2d 4h");
 }
+
+#[test]
+fn each_rule_stands_alone_and_evaluate_is_their_union() {
+    // Seed 000: every rule that fires through `evaluate` fires on its own with the same
+    // suspect, so a watchdog or a guard can call one rule without the others.
+    let procs = crate::model::fixtures::processes();
+    let cpu = HashMap::new();
+    let rules = SuspectRules::default();
+    let name_of = |pid: u32| (pid == 1).then(|| "init".to_owned());
+    let all = evaluate(&procs, &cpu, &rules, &name_of);
+    assert!(!all.is_empty());
+    let singles: Vec<Suspect> = [
+        zombies(&procs, &cpu, &name_of),
+        crate::model::migrate_rules::hung_migrates(&procs, &cpu, &rules),
+        runaway_engines(&procs, &cpu, &rules),
+        crate::model::migrate_rules::concurrent_migrates(&procs),
+        crate::model::orphan::orphaned_stacks(&procs, &name_of),
+        duplicate_servers(&procs),
+        studios(&procs, &rules),
+    ]
+    .concat();
+    for s in &all {
+        assert!(singles.contains(s), "{s:?} comes from no single rule");
+    }
+    assert!(
+        studios(
+            &procs,
+            &SuspectRules {
+                studio: StudioPolicy::Ignore,
+                ..rules
+            }
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn hard_count_counts_suspects_not_warnings() {
+    let procs = crate::model::fixtures::processes();
+    let all = run(&procs, &HashMap::new());
+    let hard = all
+        .iter()
+        .filter(|s| s.severity == Severity::Suspect)
+        .count();
+    assert!(hard > 0 && hard < all.len(), "the fixture has both levels");
+    assert_eq!(hard_count(&all), hard);
+    assert_eq!(hard_count(&[]), 0);
+}

@@ -4,4 +4,3 @@ pub mod config_ts;
 pub mod dotenv;
 pub mod migrations_dir;
 pub mod project;
-pub mod schema;

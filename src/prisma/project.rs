@@ -21,8 +21,8 @@
 //! exist, a config nested too deep) is also listed in [`PrismaProject::errors`].
 
 use crate::bounded_read::{self, ReadError};
+use crate::model::schema::{self, Schema, UrlSource};
 use crate::prisma::config_ts::{self, PrismaConfigTs};
-use crate::prisma::schema::{self, Schema, UrlSource};
 use std::path::{Path, PathBuf};
 
 /// Config file names Prisma looks for at the project root, in its order.

@@ -15,7 +15,7 @@ use crate::effects::prisma_cli::PrismaCliGate;
 use crate::effects::prisma_diff::{self, DiffTarget};
 use crate::effects::signal;
 use crate::model::database::DbSnapshot;
-use crate::prisma::migrations_dir::MigrationsDir;
+use crate::model::local_migrations::MigrationsDir;
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
 use crate::tui::input::{self, Input};
 use crate::tui::signals::{self, Received, Signals};

@@ -5,7 +5,6 @@ use crate::app::keymap::Intent;
 use crate::app::keys::KeyMap;
 use crate::app::state::AppState;
 use crate::app::update::format_interval;
-use crate::model::suspects::Severity;
 use crate::sanitize::clean;
 use crate::ui::theme;
 use ratatui::Frame;
@@ -19,11 +18,7 @@ use ratatui::widgets::Paragraph;
 pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let snap = &state.procs;
     let shown = snap.dev_processes().count();
-    let hard = snap
-        .suspects
-        .iter()
-        .filter(|s| s.severity == Severity::Suspect)
-        .count();
+    let hard = crate::model::suspects::hard_count(&snap.suspects);
     let warn = snap.suspects.len() - hard;
     let tab = |n: &str, label: &str, on: bool| {
         let style = if on {

@@ -5,7 +5,7 @@
 use crate::db_common::*;
 use devtop::db::connect::connect;
 use devtop::db::probe::probe;
-use devtop::db::url::Provider;
+use devtop::model::provider::Provider;
 
 #[tokio::test]
 async fn my_health_probe_reports_version_and_connections() {

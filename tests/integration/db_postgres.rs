@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use crate::db_common::*;
 use devtop::db::connect::{Db, connect};
-use devtop::db::error::DbErrorKind;
 use devtop::db::prisma_table::applied;
 use devtop::db::probe::probe;
-use devtop::db::url::Provider;
+use devtop::model::db_error::DbErrorKind;
+use devtop::model::provider::Provider;
 use sqlx::{Executor, PgPool};
 
 fn pg_pool(db: &Db) -> &PgPool {

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use crate::db_common::*;
 use devtop::db::connect::{Db, connect};
-use devtop::db::error::DbErrorKind;
 use devtop::db::introspect::columns;
 use devtop::db::lock::migrate_lock;
 use devtop::db::prisma_table::applied;
 use devtop::db::probe::probe;
+use devtop::model::db_error::DbErrorKind;
 
 /// One `#[tokio::test]` per server for each scenario `async fn name(server: Server)`.
 macro_rules! for_each_server {

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use db_common::*;
 use devtop::db::connect::{Db, connect};
-use devtop::db::error::DbErrorKind;
 use devtop::db::introspect::columns;
 use devtop::db::lock::migrate_lock;
 use devtop::db::prisma_table::{SQLITE_DDL, applied};
 use devtop::db::probe::probe;
-use devtop::db::url::Provider;
+use devtop::model::db_error::DbErrorKind;
+use devtop::model::provider::Provider;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, Executor, SqliteConnection, SqlitePool};
 

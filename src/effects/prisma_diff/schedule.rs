@@ -10,7 +10,7 @@ use super::{DiffTarget, TIMEOUT, run};
 use crate::collect::environments::EnvSpec;
 use crate::effects::prisma_cli::PrismaCliGate;
 use crate::model::cli_diff::{CliDiffs, DiffResult};
-use crate::prisma::migrations_dir::MigrationsDir;
+use crate::model::local_migrations::MigrationsDir;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;

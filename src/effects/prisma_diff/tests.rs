@@ -78,7 +78,7 @@ fn the_target_comes_from_the_parsed_project() {
     let prisma = PrismaProject {
         schema_path: root.join("prisma/schema.prisma"),
         url_env: "DATABASE_URL".into(),
-        schema: Some(crate::prisma::schema::parse(schema).unwrap()),
+        schema: Some(crate::model::schema::parse(schema).unwrap()),
         ..PrismaProject::default()
     };
     assert_eq!(DiffTarget::for_project(root, &prisma), None, "no CLI");

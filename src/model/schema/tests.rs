@@ -4,9 +4,9 @@
 
 use super::*;
 
-const VIDEO: &str = include_str!("../../tests/fixtures/prisma/video_production.prisma");
-const EVERMED: &str = include_str!("../../tests/fixtures/prisma/evermed.prisma");
-const PRISMA7: &str = include_str!("../../tests/fixtures/prisma/prisma7_sqlite.prisma");
+const VIDEO: &str = include_str!("../../../tests/fixtures/prisma/video_production.prisma");
+const EVERMED: &str = include_str!("../../../tests/fixtures/prisma/evermed.prisma");
+const PRISMA7: &str = include_str!("../../../tests/fixtures/prisma/prisma7_sqlite.prisma");
 
 fn model<'a>(s: &'a Schema, name: &str) -> &'a Model {
     s.models.iter().find(|m| m.name == name).unwrap()

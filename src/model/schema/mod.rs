@@ -29,7 +29,6 @@ use serde::Serialize;
 use std::collections::HashSet;
 use syntax::{Block, Tok, attributes, describe, lex, map_arg, render, split_blocks, split_parens};
 
-#[path = "schema_syntax.rs"]
 mod syntax;
 
 /// A parsed schema.prisma (or the merged files of a multi-file schema).
@@ -298,5 +297,4 @@ fn parse_field(name: &str, ty: &str, rest: &[Tok], relation_targets: &HashSet<&s
 }
 
 #[cfg(test)]
-#[path = "schema_tests.rs"]
 mod tests;
