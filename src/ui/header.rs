@@ -13,43 +13,31 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-/// Title line: screen tabs, project and scope, suspect counts, database dots, process count.
-/// Most important first, so a narrow terminal cuts the least useful part.
-pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let snap = &state.procs;
-    let shown = snap.dev_processes().count();
-    let hard = crate::model::suspects::hard_count(&snap.suspects);
-    let warn = snap.suspects.len() - hard;
-    let tab = |n: &str, label: &str, on: bool| {
-        let style = if on {
-            Style::default().add_modifier(Modifier::REVERSED)
-        } else {
-            theme::dim()
-        };
-        Span::styled(format!("{n} {label}"), style)
-    };
-    let project = clean(&snap.root.file_name().map_or_else(
-        || snap.root.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    ))
-    .into_owned();
-    let mut spans = vec![Span::styled(
-        "devtop ",
-        Style::default().add_modifier(Modifier::BOLD),
-    )];
+/// The screen tabs of the pane table, the current one reversed.
+fn tabs(state: &AppState) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
     for (i, screen) in crate::app::panes::SCREENS.iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw(" "));
         }
-        spans.push(tab(screen.key, screen.title, state.view == screen.view));
+        let style = if state.view == screen.view {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            theme::dim()
+        };
+        spans.push(Span::styled(
+            format!("{} {}", screen.key, screen.title),
+            style,
+        ));
     }
-    spans.extend([
-        Span::raw(format!(" {project} ")),
-        Span::styled(
-            format!("[{}] ", state.scope.label()),
-            Style::default().fg(theme::ACCENT),
-        ),
-    ]);
+    spans
+}
+
+/// Suspect and warning counts, or "no suspects" once CPU has been sampled.
+fn suspect_counts(snap: &crate::model::snapshot::ProcessSnapshot) -> Vec<Span<'static>> {
+    let hard = crate::model::suspects::hard_count(&snap.suspects);
+    let warn = snap.suspects.len() - hard;
+    let mut spans = Vec::new();
     if hard > 0 {
         spans.push(Span::styled(
             format!("{hard} suspect{} ", if hard == 1 { "" } else { "s" }),
@@ -65,6 +53,32 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     if hard + warn == 0 && snap.cpu_ready {
         spans.push(Span::styled("no suspects ", Style::default().fg(theme::OK)));
     }
+    spans
+}
+
+/// Title line: screen tabs, project and scope, suspect counts, database dots, process count.
+/// Most important first, so a narrow terminal cuts the least useful part.
+pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
+    let snap = &state.procs;
+    let shown = snap.dev_processes().count();
+    let project = clean(&snap.root.file_name().map_or_else(
+        || snap.root.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    ))
+    .into_owned();
+    let mut spans = vec![Span::styled(
+        "devtop ",
+        Style::default().add_modifier(Modifier::BOLD),
+    )];
+    spans.extend(tabs(state));
+    spans.extend([
+        Span::raw(format!(" {project} ")),
+        Span::styled(
+            format!("[{}] ", state.scope.label()),
+            Style::default().fg(theme::ACCENT),
+        ),
+    ]);
+    spans.extend(suspect_counts(snap));
     for e in &state.dbs.envs {
         let (color, dot) = crate::ui::health::status_style(e.status);
         spans.push(Span::styled(

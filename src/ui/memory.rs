@@ -90,23 +90,7 @@ pub fn cpu_line(cpu: Option<&CpuLoad>, width: u16) -> Line<'static> {
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let mem = &state.memory;
     let level = mem.assessment.as_ref().map_or(Level::Ok, |a| a.level);
-    let level_text = match level {
-        Level::Ok => "ok",
-        Level::Warn => "WARN",
-        Level::Critical => "CRITICAL",
-    };
-    let block = theme::pane(
-        Line::from(vec![
-            Span::raw(" Memory "),
-            Span::styled(
-                format!("{level_text} "),
-                Style::default()
-                    .fg(theme::level_color(level))
-                    .add_modifier(Modifier::BOLD),
-            ),
-        ]),
-        state.focus == Focus::Memory,
-    );
+    let block = pane_block(level, state.focus == Focus::Memory);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(m) = &mem.snapshot else {
@@ -168,6 +152,27 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     for (draw, r) in lines.iter().zip(rows.iter()) {
         draw(frame, *r);
     }
+}
+
+/// The pane's border, titled with the memory level.
+fn pane_block(level: Level, focused: bool) -> ratatui::widgets::Block<'static> {
+    let level_text = match level {
+        Level::Ok => "ok",
+        Level::Warn => "WARN",
+        Level::Critical => "CRITICAL",
+    };
+    theme::pane(
+        Line::from(vec![
+            Span::raw(" Memory "),
+            Span::styled(
+                format!("{level_text} "),
+                Style::default()
+                    .fg(theme::level_color(level))
+                    .add_modifier(Modifier::BOLD),
+            ),
+        ]),
+        focused,
+    )
 }
 
 /// `RAM` gauge: used share of the total, in the level's colour.
