@@ -387,5 +387,4 @@ fn collect_prisma_files(
 }
 
 #[cfg(test)]
-#[path = "project_tests.rs"]
 mod tests;
