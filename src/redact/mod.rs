@@ -411,5 +411,4 @@ fn words(s: &str, ctx: &mut Context, out: &mut Vec<Range<usize>>) {
 }
 
 #[cfg(test)]
-#[path = "redact_tests.rs"]
 mod tests;

@@ -3,7 +3,7 @@
 
 use super::*;
 
-const FIXTURE: &str = include_str!("../../tests/fixtures/prisma/prisma.config.ts");
+const FIXTURE: &str = include_str!("../../../tests/fixtures/prisma/prisma.config.ts");
 
 fn read(schema: &str, migrations: &str, url: &str) -> PrismaConfigTs {
     parse(&format!(

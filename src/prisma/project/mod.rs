@@ -124,10 +124,51 @@ pub fn locate(
 
     let (schema, datasource_file) = read_schema(root, &schema_path, schema_configured, &mut notes);
 
-    let (migrations_dir, migrations_configured) = match (
+    let (migrations_dir, migrations_configured) = migrations_location(
+        root,
+        config_dir,
+        config_name,
         migrations_override,
         cfg.and_then(|c| c.migrations.as_deref()),
-    ) {
+        &schema_path,
+        datasource_file.as_deref(),
+    );
+
+    let datasource = schema.as_ref().and_then(|s| s.datasource.as_ref());
+    let url_env = url_env_of(
+        root,
+        cfg.and_then(|c| c.url_env.clone()),
+        datasource.and_then(|d| d.url.as_ref()),
+        datasource_file.as_deref().unwrap_or(&schema_path),
+        &mut notes,
+    );
+
+    PrismaProject {
+        provider: datasource.map(|d| d.provider.clone()),
+        schema_path,
+        migrations_dir,
+        url_env,
+        schema,
+        notes: notes.notes,
+        errors: notes.errors,
+        migrations_configured,
+    }
+}
+
+/// The migrations folder and, when configured, where: `--migrations`/devtop.toml
+/// `[prisma] migrations` (relative to the project root), then prisma.config.ts
+/// `migrations.path` (relative to the config file), else `migrations/` beside the schema (beside
+/// the datasource's file for a multi-file schema folder).
+fn migrations_location(
+    root: &Path,
+    config_dir: &Path,
+    config_name: &str,
+    migrations_override: Option<&Path>,
+    configured: Option<&str>,
+    schema_path: &Path,
+    datasource_file: Option<&Path>,
+) -> (PathBuf, Option<String>) {
+    match (migrations_override, configured) {
         (Some(o), _) => (
             root.join(o),
             Some("devtop.toml [prisma] migrations".to_owned()),
@@ -139,9 +180,8 @@ pub fn locate(
         (None, None) => {
             let base = if schema_path.is_dir() {
                 datasource_file
-                    .as_deref()
                     .and_then(Path::parent)
-                    .map_or_else(|| schema_path.clone(), Path::to_owned)
+                    .map_or_else(|| schema_path.to_owned(), Path::to_owned)
             } else {
                 schema_path
                     .parent()
@@ -149,35 +189,30 @@ pub fn locate(
             };
             (base.join("migrations"), None)
         }
-    };
+    }
+}
 
-    let datasource = schema.as_ref().and_then(|s| s.datasource.as_ref());
-    let url_env = match (
-        cfg.and_then(|c| c.url_env.clone()),
-        datasource.and_then(|d| d.url.as_ref()),
-    ) {
+/// The environment variable holding the database URL: prisma.config.ts's, then the datasource's
+/// `env("…")`, else [`DEFAULT_URL_ENV`] (with a note when the URL is a literal string).
+fn url_env_of(
+    root: &Path,
+    configured: Option<String>,
+    url: Option<&UrlSource>,
+    datasource_file: &Path,
+    notes: &mut Notes,
+) -> String {
+    match (configured, url) {
         (Some(var), _) => var,
         (None, Some(UrlSource::Env(var))) => var.clone(),
         (None, Some(UrlSource::Literal)) => {
             notes.note(format!(
                 "{}: the datasource url is a literal string (not shown); devtop reads \
                  {DEFAULT_URL_ENV} instead",
-                shown(root, datasource_file.as_deref().unwrap_or(&schema_path))
+                shown(root, datasource_file)
             ));
             DEFAULT_URL_ENV.to_owned()
         }
         (None, None) => DEFAULT_URL_ENV.to_owned(),
-    };
-
-    PrismaProject {
-        provider: datasource.map(|d| d.provider.clone()),
-        schema_path,
-        migrations_dir,
-        url_env,
-        schema,
-        notes: notes.notes,
-        errors: notes.errors,
-        migrations_configured,
     }
 }
 
@@ -387,5 +422,4 @@ fn collect_prisma_files(
 }
 
 #[cfg(test)]
-#[path = "project_tests.rs"]
 mod tests;

@@ -142,5 +142,4 @@ pub fn watch(
 }
 
 #[cfg(test)]
-#[path = "migrations_dir_tests.rs"]
 mod tests;

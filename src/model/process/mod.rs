@@ -410,5 +410,4 @@ pub fn max_old_space_mib(cmd: &[String], node_options: Option<&str>) -> Option<u
 }
 
 #[cfg(test)]
-#[path = "process_tests.rs"]
 mod tests;

@@ -301,5 +301,4 @@ fn expand(
 }
 
 #[cfg(test)]
-#[path = "dotenv_tests.rs"]
 mod tests;

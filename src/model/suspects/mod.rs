@@ -429,5 +429,4 @@ pub fn studios(procs: &[ProcessInfo], rules: &SuspectRules) -> Vec<Suspect> {
 }
 
 #[cfg(test)]
-#[path = "suspects_tests.rs"]
 mod tests;

@@ -379,5 +379,4 @@ pub fn total_rss(plan: &KillPlan) -> u64 {
 }
 
 #[cfg(test)]
-#[path = "kill_plan_tests.rs"]
 mod tests;

@@ -74,7 +74,7 @@ fn prisma_config_ts_static() {
 
 #[test]
 fn config_fixture_file() {
-    let fixture = include_str!("../../tests/fixtures/prisma/prisma.config.ts");
+    let fixture = include_str!("../../../tests/fixtures/prisma/prisma.config.ts");
     let tmp = project(&[
         ("prisma.config.ts", fixture),
         ("prisma/schema.prisma", PG_SCHEMA),

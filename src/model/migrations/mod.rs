@@ -419,5 +419,4 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 }
 
 #[cfg(test)]
-#[path = "migrations_tests.rs"]
 mod tests;

@@ -21,7 +21,6 @@
 
 use js::{MAX_NESTING, Value, const_bindings, find_config_object, lex, parse_value, too_deep};
 
-#[path = "config_ts_js.rs"]
 mod js;
 
 /// What could be read statically from a `prisma.config.ts`.
@@ -114,5 +113,4 @@ fn path_value(value: &Value, key: &str, unreadable: &mut Vec<String>) -> Option<
 }
 
 #[cfg(test)]
-#[path = "config_ts_tests.rs"]
 mod tests;
