@@ -263,5 +263,4 @@ fn filter_key(state: &mut AppState, code: KeyCode) {
 }
 
 #[cfg(test)]
-#[path = "update_tests.rs"]
 mod tests;

@@ -121,5 +121,4 @@ pub fn apply(state: &mut AppState, intent: MouseIntent) -> Vec<Command> {
 }
 
 #[cfg(test)]
-#[path = "mouse_tests.rs"]
 mod tests;
