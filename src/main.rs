@@ -68,6 +68,16 @@ async fn run(cli: Cli) -> i32 {
         }
         _ => {}
     }
+    if let Some(Command::Init { write }) = cli.command {
+        // Before `resolve`: a broken devtop.toml must not stop a proposal.
+        return match devtop::setup::project_root(&cli.common) {
+            Ok(root) => devtop::headless::init::run(&root, write),
+            Err(msg) => {
+                out::error(&msg);
+                EXIT_USAGE
+            }
+        };
+    }
     if let Some(Command::Config { .. }) = cli.command {
         // Before `resolve`: it must work when a config file is broken.
         return config_paths(&cli.common);
@@ -96,7 +106,11 @@ async fn run(cli: Cli) -> i32 {
         }
         Some(Command::Kill(args)) => kill::collect_and_run(&args, &setup).await,
         Some(
-            Command::Demo | Command::Config { .. } | Command::Completions { .. } | Command::Man,
+            Command::Demo
+            | Command::Config { .. }
+            | Command::Completions { .. }
+            | Command::Man
+            | Command::Init { .. },
         ) => EXIT_OK,
     }
 }
