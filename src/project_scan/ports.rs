@@ -119,29 +119,25 @@ mod tests {
 
     #[test]
     fn script_ports() {
-        assert_eq!(
-            script_port("vite --port 5174"),
-            Some((5174, "--port 5174".into()))
-        );
-        assert_eq!(
-            script_port("vite --port=5174"),
-            Some((5174, "--port 5174".into()))
-        );
-        assert_eq!(
-            script_port("next dev -p 3001"),
-            Some((3001, "-p 3001".into()))
-        );
-        assert_eq!(
-            script_port("PORT=3010 tsx watch src/index.ts"),
-            Some((3010, "PORT=3010".into()))
-        );
-        assert_eq!(
-            script_port("cross-env PORT=4000 node server.js"),
-            Some((4000, "PORT=4000".into()))
-        );
-        assert_eq!(script_port("tsx watch src/index.ts"), None);
-        assert_eq!(script_port("vite --port 99999"), None);
-        assert_eq!(script_port("APP_PORT=1 node x"), None);
+        for (script, want) in [
+            ("vite --port 5174", Some((5174, "--port 5174"))),
+            ("vite --port=5174", Some((5174, "--port 5174"))),
+            ("next dev -p 3001", Some((3001, "-p 3001"))),
+            (
+                "PORT=3010 tsx watch src/index.ts",
+                Some((3010, "PORT=3010")),
+            ),
+            (
+                "cross-env PORT=4000 node server.js",
+                Some((4000, "PORT=4000")),
+            ),
+            ("tsx watch src/index.ts", None),
+            ("vite --port 99999", None),
+            ("APP_PORT=1 node x", None),
+        ] {
+            let want = want.map(|(p, how)| (p, how.to_owned()));
+            assert_eq!(script_port(script), want, "{script}");
+        }
     }
 
     #[test]
