@@ -199,8 +199,13 @@ fn port_and_probe(p: &mut Proposal, f: &Found, script: &str, line: &str, earlier
             (Some(Tool::Vite), Some((file, _))) => format!("the \"{script}\" script or {file}"),
             _ => format!("the \"{script}\" script"),
         };
+        let default = match tool {
+            Some(Tool::Vite) => "; vite's default is 5173",
+            Some(Tool::Next) => "; next's default is 3000",
+            None => "",
+        };
         p.ready = Err(format!(
-            "no port written in {wh}: no readiness probe (add port and ready if it listens)"
+            "no port written in {wh}: no readiness probe (add port and ready if it listens{default})"
         ));
         return;
     };
