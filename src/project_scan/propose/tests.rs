@@ -159,12 +159,10 @@ fn no_port_no_probe_and_shared_ports() {
             .unwrap_err()
             .contains("also a's")
     );
+    let why = p.servers[3].ready.as_ref().unwrap_err();
     assert!(
-        p.servers[3]
-            .ready
-            .as_ref()
-            .unwrap_err()
-            .contains("vite.config.ts")
+        why.contains("vite.config.ts") && why.contains("5173"),
+        "{why}"
     );
 }
 
