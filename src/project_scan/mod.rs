@@ -180,3 +180,6 @@ fn choose_manager(root: &Path, pkg: &package::Package) -> ManagerChoice {
         from: "npm: no lockfile and no \"packageManager\"".into(),
     }
 }
+
+#[cfg(test)]
+mod tests;
