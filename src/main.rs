@@ -70,13 +70,7 @@ async fn run(cli: Cli) -> i32 {
     }
     if let Some(Command::Init { write }) = cli.command {
         // Before `resolve`: a broken devtop.toml must not stop a proposal.
-        return match devtop::setup::project_root(&cli.common) {
-            Ok(root) => devtop::headless::init::run(&root, write),
-            Err(msg) => {
-                out::error(&msg);
-                EXIT_USAGE
-            }
-        };
+        return devtop::headless::init::run(&cli.common, write);
     }
     if let Some(Command::Config { .. }) = cli.command {
         // Before `resolve`: it must work when a config file is broken.

@@ -12,8 +12,19 @@ use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use std::io::Write as _;
 use std::path::Path;
 
-/// Run `devtop init` on the project at `root`; returns the exit code.
-pub fn run(root: &Path, write: bool) -> i32 {
+/// Run `devtop init`; returns the exit code. The project is `--project`, else the nearest
+/// ancestor holding package.json (see [`crate::setup::project_root`]) — or, when that is a
+/// workspace member, the workspace root that lists it.
+pub fn run(common: &crate::cli::Common, write: bool) -> i32 {
+    let root = match crate::setup::project_root(common) {
+        Ok(r) if common.project.is_none() => project_scan::workspace_root(&r).unwrap_or(r),
+        Ok(r) => r,
+        Err(msg) => {
+            out::error(&msg);
+            return EXIT_USAGE;
+        }
+    };
+    let root = root.as_path();
     let text = match proposal_text(root) {
         Ok(t) => t,
         Err(e) => {

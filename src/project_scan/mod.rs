@@ -105,6 +105,35 @@ pub fn scan(root: &Path) -> Result<Scan, ScanError> {
     })
 }
 
+/// The workspace root above `dir`: the nearest ancestor (at most 8 up) whose package.json
+/// `workspaces` or pnpm-workspace.yaml `packages` list `dir`. `None` when none does, or when
+/// an ancestor's files cannot be read (then `dir` stays the root).
+pub fn workspace_root(dir: &Path) -> Option<std::path::PathBuf> {
+    for up in dir.ancestors().skip(1).take(8) {
+        let Ok(rel) = dir.strip_prefix(up) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy();
+        let mut patterns = read_package(up, "")
+            .map(|p| p.workspaces)
+            .unwrap_or_default();
+        if let Ok(Some(yaml)) = read_optional(up, "pnpm-workspace.yaml", WORKSPACE_YAML_MAX) {
+            patterns.extend(workspaces::pnpm_packages(&yaml));
+        }
+        let listed = patterns
+            .iter()
+            .any(|p| !p.starts_with('!') && workspaces::path_matches(p, &rel));
+        let excluded = patterns.iter().any(|p| {
+            p.strip_prefix('!')
+                .is_some_and(|p| workspaces::path_matches(p, &rel))
+        });
+        if listed && !excluded {
+            return Some(up.to_owned());
+        }
+    }
+    None
+}
+
 fn prefixed(file: &str, notes: &[String]) -> Vec<String> {
     notes.iter().map(|n| format!("{file}: {n}")).collect()
 }

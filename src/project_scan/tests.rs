@@ -83,3 +83,20 @@ fn bad_json_names_file_line_and_column() {
     let e = scan(dir.path()).unwrap_err().to_string();
     assert!(e.starts_with("package.json:3:3: invalid JSON: "), "{e}");
 }
+
+#[test]
+fn workspace_root_is_found_from_a_member() {
+    let dir = project(&[
+        ("package.json", r#"{"workspaces": ["apps/*", "!apps/old"]}"#),
+        ("apps/web/package.json", "{}"),
+        ("apps/old/package.json", "{}"),
+        ("tools/x/package.json", "{}"),
+    ]);
+    let root = dir.path();
+    assert_eq!(
+        workspace_root(&root.join("apps/web")).as_deref(),
+        Some(root)
+    );
+    assert_eq!(workspace_root(&root.join("apps/old")), None);
+    assert_eq!(workspace_root(&root.join("tools/x")), None);
+}

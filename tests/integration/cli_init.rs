@@ -228,3 +228,19 @@ fn usage_errors_exit_2() {
     assert_eq!(run.code, Some(0), "{run}");
     assert!(run.stdout.contains("--write"), "{run}");
 }
+
+#[test]
+fn run_in_a_member_proposes_for_the_workspace_root() {
+    let dir = project(NPM_WORKSPACE);
+    let args = vec!["init".to_owned(), "--write".to_owned()];
+    let run = run_command(
+        devtop_command()
+            .current_dir(dir.path().join("apps/web"))
+            .args(&args),
+        args,
+    );
+    assert_eq!(run.code, Some(0), "{run}");
+    let written = std::fs::read_to_string(dir.path().join("devtop.toml")).expect("at the root");
+    assert_eq!(servers(&written).len(), 2);
+    assert!(!dir.path().join("apps/web/devtop.toml").exists());
+}
