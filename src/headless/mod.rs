@@ -5,4 +5,5 @@ pub mod generate;
 pub mod kill;
 pub mod once;
 pub mod out;
+pub mod servers;
 pub mod status;
