@@ -8,16 +8,16 @@ use devtop::effects::signal::read_identity;
 use std::time::Duration;
 
 /// A project with one server `name` running `sh <name>.sh` (the script `script`), ready when
-/// its log says "armed", with a 300 ms grace; `devtop up` run on it (exit 0 asserted). Returns
-/// the project and the leader's PID.
-fn one_script_server(name: &str, script: &str) -> (Servers, u32) {
+/// its log says "armed", with `grace` as its stop grace; `devtop up` run on it (exit 0
+/// asserted). Returns the project and the leader's PID.
+fn one_script_server(name: &str, script: &str, grace: &str) -> (Servers, u32) {
     let mut s = Servers::new("");
     s.write(&format!("{name}.sh"), script);
     s.write(
         "devtop.toml",
         &format!(
             "[[server]]\nname = \"{name}\"\ncmd = [\"sh\", \"{name}.sh\"]\n\
-             ready = {{ log = \"armed\" }}\nstop_grace = \"300ms\"\n"
+             ready = {{ log = \"armed\" }}\nstop_grace = \"{grace}\"\n"
         ),
     );
     let up = s.devtop(&["up"]);
@@ -37,9 +37,15 @@ fn logged_child(s: &Servers, name: &str) -> u32 {
 #[test]
 fn a_server_ignoring_sigterm_is_killed_after_its_grace() {
     let script = "trap '' TERM\necho armed\nwhile :; do sleep 1; done\n";
-    let (mut s, pid) = one_script_server("stubborn", script);
+    let (mut s, pid) = one_script_server("stubborn", script, "1500ms");
     let down = s.devtop(&["down"]);
     assert_eq!(down.code, Some(0), "{down}");
+    // The grace outlasts the 1 s report interval: the awaited PIDs are named meanwhile.
+    assert!(
+        line_of(&down, &format!("stubborn waiting for pids {pid}"))
+            > line_of(&down, "stubborn stopping"),
+        "{down}"
+    );
     assert!(line_of(&down, "stubborn SIGKILL to pids") > line_of(&down, "stubborn stopping"));
     assert!(down.stdout.contains(&pid.to_string()), "{down}");
     assert!(gone(pid));
@@ -49,7 +55,7 @@ fn a_server_ignoring_sigterm_is_killed_after_its_grace() {
 fn nothing_survives_when_the_leader_exits_and_its_child_ignores_sigterm() {
     // The leader (sh) dies on SIGTERM; its child, in the same group, ignores it.
     let script = "sh -c 'trap \"\" TERM; echo armed; exec sleep 600' &\necho \"child $!\"\nwait\n";
-    let (mut s, leader) = one_script_server("pair", script);
+    let (mut s, leader) = one_script_server("pair", script, "300ms");
     let child = logged_child(&s, "pair");
     let down = s.devtop(&["down"]);
     assert_eq!(down.code, Some(0), "{down}");
@@ -65,7 +71,7 @@ fn nothing_survives_when_the_leader_exits_and_its_child_ignores_sigterm() {
 fn what_an_exited_leader_left_in_its_session_is_stopped() {
     // The leader exits by itself once its child (left in its session and group) is armed.
     let script = "sh -c 'echo armed; exec sleep 600' &\necho \"child $!\"\nsleep 0.2\nexit 0\n";
-    let (mut s, leader) = one_script_server("orphan", script);
+    let (mut s, leader) = one_script_server("orphan", script, "300ms");
     let child = logged_child(&s, "orphan");
     assert!(gone(leader), "the leader exits by itself");
     assert!(read_identity(child).is_ok_and(|id| !id.exited()));

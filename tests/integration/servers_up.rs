@@ -257,6 +257,24 @@ fn a_crash_during_start_fails_up_with_its_exit_code_and_stops_the_rest() {
 }
 
 #[test]
+fn a_server_not_ready_in_time_fails_with_the_reason_and_is_stopped() {
+    let port = free_port();
+    let mut s = Servers::new(&format!(
+        "[[server]]\nname = \"mute\"\ncmd = \"echo still booting; exec sleep 600\"\n\
+         shell = true\nready = {{ tcp = {port} }}\nready_timeout = \"1s\"\n"
+    ));
+    let up = s.devtop(&["up"]);
+    assert_eq!(up.code, Some(1), "{up}");
+    let reason = format!("mute failed: not ready after 1s (tcp {port})");
+    assert!(up.stdout.contains(&reason), "{up}");
+    assert!(up.stdout.contains("mute | still booting"), "{up}");
+    for pid in started_pids(&up.stdout) {
+        assert!(gone(pid), "{pid} survived the failed up");
+    }
+    assert!(s.recorded().is_empty());
+}
+
+#[test]
 fn a_taken_port_is_reported_with_its_holder_and_nothing_starts() {
     let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = holder.local_addr().expect("addr").port();

@@ -8,8 +8,7 @@ use std::path::Path;
 
 /// Stops the servers recorded in `root`'s state file — only those named in `only` when it is
 /// not empty — in reverse start order, each with its configured stop signal and grace (from
-/// `specs`; SIGTERM and 5 s for a server no longer configured). Stale entries are dropped
-/// unsignalled ([`Event::Dropped`]). A server whose every process ended leaves the state file.
+/// `specs`, see [`stop_recorded`]). Stale entries are dropped unsignalled ([`Event::Dropped`]).
 ///
 /// Returns true when every process of every server stopped.
 ///
@@ -32,22 +31,38 @@ pub async fn down(
         .collect();
     let mut all_ok = true;
     for rec in chosen {
-        let spec = specs.iter().find(|s| s.name == rec.name);
-        let signal = spec.map_or(StopSignal::TERM, |s| s.stop_signal);
-        let grace = spec.map_or(DEFAULT_STOP_GRACE, |s| s.stop_grace);
-        let done = stop::stop(rec, signal.number, grace, report).await;
-        if done.survivors.is_empty() {
-            state::retain(root, |e| e != rec)?;
-            report(Event::Stopped {
-                name: rec.name.clone(),
-            });
-        } else {
-            all_ok = false;
-            report(Event::StopFailed {
-                name: rec.name.clone(),
-                pids: done.survivors,
-            });
-        }
+        all_ok &= stop_recorded(root, rec, specs, report).await?;
     }
     Ok(all_ok)
+}
+
+/// Stops one recorded server with its configured stop signal and grace (from `specs`;
+/// SIGTERM and 5 s for a server no longer configured), then removes it from the state file
+/// when every process ended ([`Event::Stopped`]) or keeps it ([`Event::StopFailed`]). Returns
+/// true when every process ended.
+///
+/// # Errors
+/// The state file cannot be read or written.
+pub async fn stop_recorded(
+    root: &Path,
+    rec: &Recorded,
+    specs: &[ServerSpec],
+    report: &mut dyn FnMut(Event),
+) -> io::Result<bool> {
+    let spec = specs.iter().find(|s| s.name == rec.name);
+    let signal = spec.map_or(StopSignal::TERM, |s| s.stop_signal);
+    let grace = spec.map_or(DEFAULT_STOP_GRACE, |s| s.stop_grace);
+    let done = stop::stop(rec, signal.number, grace, report).await;
+    let name = rec.name.clone();
+    if done.survivors.is_empty() {
+        state::retain(root, |e| e != rec)?;
+        report(Event::Stopped { name });
+        Ok(true)
+    } else {
+        report(Event::StopFailed {
+            name,
+            pids: done.survivors,
+        });
+        Ok(false)
+    }
 }

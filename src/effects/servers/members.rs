@@ -19,9 +19,13 @@ type Row = (u32, u32, u32, u64);
 
 /// The live (not zombie) processes of `server`, ascending PIDs: every process whose session or
 /// process group is the server's and which started no earlier than the server, and every
-/// descendant of one of those. Never devtop itself or one of its ancestors. One `/proc` scan;
+/// descendant of one of those. Never PID 1, devtop itself or one of its ancestors; nothing for
+/// a group ID of 0 or 1. One `/proc` scan;
 /// processes unreadable or vanishing during it are skipped.
 pub fn scan(server: &Recorded) -> Vec<Member> {
+    if server.pgid <= 1 {
+        return Vec::new();
+    }
     let Ok(all) = procfs::process::all_processes() else {
         return Vec::new();
     };
@@ -80,7 +84,7 @@ fn select(server: &Recorded, rows: &BTreeMap<u32, Row>, protected: &BTreeSet<u32
         set.extend(more);
     }
     set.into_iter()
-        .filter(|pid| !protected.contains(pid))
+        .filter(|pid| *pid > 1 && !protected.contains(pid))
         .filter_map(|pid| {
             rows.get(&pid).map(|r| Member {
                 pid,

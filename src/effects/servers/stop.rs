@@ -38,17 +38,19 @@ struct Pinned {
 }
 
 impl Pinned {
-    /// Opens a pidfd for each member and keeps it only if the PID still has the scanned start
-    /// time (checked after the open, so the fd names that very process).
+    /// Opens a pidfd for each member and keeps it only if the kill guards accept it with the
+    /// scanned start time (checked after the open, so the fd names that very process).
     fn pin(members: &[Member]) -> Pinned {
         let mut out = Pinned::default();
         for m in members {
             let Ok(fd) = AsyncPidfd::open(m.pid) else {
                 continue;
             };
-            let same = crate::effects::signal::read_identity(m.pid)
-                .is_ok_and(|id| id.start_ticks == m.start_ticks && !id.exited());
-            if same {
+            // The guards of every kill (never PID 1, devtop or its ancestors, another user's
+            // process, a reused PID), checked through the pinned PID.
+            let allowed =
+                crate::effects::signal::check(m.pid, m.start_ticks).is_ok_and(|id| !id.exited());
+            if allowed {
                 out.pids.push(m.pid);
                 out.fds.push(fd);
             }

@@ -1,9 +1,9 @@
 //! `up`: start servers in dependency order (see the [module docs](super)).
 
+use super::Event;
 use super::probe::Probe;
 use super::spawn::{self, Started};
 use super::state::{self, Recorded};
-use super::{Event, stop};
 use crate::model::server::ServerSpec;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -39,86 +39,114 @@ pub async fn up(
     for name in dropped {
         report(Event::Dropped { name });
     }
-    let mut ready: BTreeSet<&str> = BTreeSet::new();
-    let mut waiting: Vec<&ServerSpec> = servers.iter().collect();
-    let mut started: Vec<Recorded> = Vec::new();
-    let mut probing: FuturesUnordered<Pending<'_>> = FuturesUnordered::new();
+    let mut run = Starter {
+        root,
+        live,
+        ready: BTreeSet::new(),
+        waiting: servers.iter().collect(),
+        started: Vec::new(),
+        probing: FuturesUnordered::new(),
+    };
     let failed = loop {
-        // Start every server whose dependencies are ready.
-        let mut failure = None;
-        while let Some(i) = waiting
-            .iter()
-            .position(|s| s.depends_on.iter().all(|d| ready.contains(d.as_str())))
-        {
-            let spec = waiting.remove(i);
-            if let Some(rec) = live.iter().find(|r| r.name == spec.name) {
-                report(Event::AlreadyRunning {
-                    name: spec.name.clone(),
-                    pid: rec.pid,
-                });
-                ready.insert(&spec.name);
-                continue;
-            }
-            match launch(root, spec) {
-                Ok(s) => {
-                    report(Event::Starting {
-                        name: spec.name.clone(),
-                        pid: s.record.pid,
-                    });
-                    state::record(root, s.record.clone())?;
-                    started.push(s.record.clone());
-                    probing.push(Box::pin(until_ready(spec, s)));
-                }
-                Err(reason) => {
-                    failure = Some((spec, reason));
-                    break;
-                }
-            }
-        }
-        if let Some((spec, reason)) = failure {
+        if let Some((spec, reason)) = run.start_startable(report) {
             report(failed_event(root, spec, reason));
             break Some(spec.name.clone());
         }
-        match probing.next().await {
+        match run.probing.next().await {
             Some((spec, Ok((after, how)))) => {
                 report(Event::Ready {
                     name: spec.name.clone(),
                     after,
                     how,
                 });
-                ready.insert(&spec.name);
+                run.ready.insert(&spec.name);
             }
             Some((spec, Err(reason))) => {
                 report(failed_event(root, spec, reason));
                 break Some(spec.name.clone());
             }
-            // Nothing probing and nothing startable: all started (dependencies outside the
-            // set are refused by the caller).
-            None => break waiting.first().map(|s| s.name.clone()),
+            None => match run.waiting.first() {
+                None => break None,
+                // Unreachable when every dependency is among `servers`, as documented.
+                Some(spec) => {
+                    let reason = format!("depends on {:?}, not started", spec.depends_on);
+                    report(failed_event(root, spec, reason));
+                    break Some(spec.name.clone());
+                }
+            },
         }
     };
-    drop(probing);
+    let Starter { started, .. } = run;
     if failed.is_some() {
+        // Every one is stopped even if the state file cannot be rewritten meanwhile.
+        let mut first_error = None;
         for rec in started.iter().rev() {
-            let spec = servers.iter().find(|s| s.name == rec.name);
-            let (signal, grace) = spec.map_or((15, Duration::from_secs(5)), |s| {
-                (s.stop_signal.number, s.stop_grace)
-            });
-            let done = stop::stop(rec, signal, grace, report).await;
-            if done.survivors.is_empty() {
-                state::retain(root, |e| e != rec)?;
-                report(Event::Stopped {
-                    name: rec.name.clone(),
-                });
-            } else {
-                report(Event::StopFailed {
-                    name: rec.name.clone(),
-                    pids: done.survivors,
-                });
+            if let Err(e) = super::down::stop_recorded(root, rec, servers, report).await {
+                first_error.get_or_insert(e);
             }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
         }
     }
     Ok(failed)
+}
+
+/// The state of one [`up`] between its waits.
+struct Starter<'a> {
+    root: &'a Path,
+    /// Recorded servers still running (not started again).
+    live: Vec<Recorded>,
+    /// Names of the servers ready.
+    ready: BTreeSet<&'a str>,
+    /// Servers not started yet, in start order.
+    waiting: Vec<&'a ServerSpec>,
+    /// Servers this call started, in start order.
+    started: Vec<Recorded>,
+    /// Readiness waits under way.
+    probing: FuturesUnordered<Pending<'a>>,
+}
+
+impl<'a> Starter<'a> {
+    /// Starts every waiting server whose dependencies are ready (repeatedly: a server
+    /// recorded as running already counts ready at once). Returns the first server that
+    /// could not be started, with the reason.
+    fn start_startable(
+        &mut self,
+        report: &mut dyn FnMut(Event),
+    ) -> Option<(&'a ServerSpec, String)> {
+        while let Some(i) = self
+            .waiting
+            .iter()
+            .position(|s| s.depends_on.iter().all(|d| self.ready.contains(d.as_str())))
+        {
+            let spec = self.waiting.remove(i);
+            if let Some(rec) = self.live.iter().find(|r| r.name == spec.name) {
+                report(Event::AlreadyRunning {
+                    name: spec.name.clone(),
+                    pid: rec.pid,
+                });
+                self.ready.insert(&spec.name);
+                continue;
+            }
+            let started = match launch(self.root, spec) {
+                Ok(s) => s,
+                Err(reason) => return Some((spec, reason)),
+            };
+            report(Event::Starting {
+                name: spec.name.clone(),
+                pid: started.record.pid,
+            });
+            self.started.push(started.record.clone());
+            if let Err(e) = state::record(self.root, started.record.clone()) {
+                // Not recorded, it could not be stopped later: the start fails (and `up`
+                // stops it).
+                return Some((spec, format!("cannot record it in the state file: {e}")));
+            }
+            self.probing.push(Box::pin(until_ready(spec, started)));
+        }
+        None
+    }
 }
 
 fn failed_event(root: &Path, spec: &ServerSpec, reason: String) -> Event {
