@@ -98,6 +98,11 @@ pub fn write(root: &Path, state: &State) -> io::Result<()> {
 
 /// Checks `entry` against `/proc` now (see [`Liveness`]).
 pub fn liveness(entry: &Recorded) -> Liveness {
+    // devtop starts every server as the leader of its own session: anything else was not
+    // written by it.
+    if entry.pgid != entry.pid {
+        return Liveness::Gone;
+    }
     match crate::effects::signal::read_identity(entry.pid) {
         Ok(id) if id.start_ticks == entry.start_ticks && !id.exited() => Liveness::Running,
         // The PID names another process now: its session ID is not ours.
@@ -158,12 +163,13 @@ pub fn record(root: &Path, entry: Recorded) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    /// This test process, recorded as if it led its own session (the PID as group ID).
     fn me() -> Recorded {
         let id = crate::effects::signal::read_identity(std::process::id()).unwrap();
         Recorded {
             name: "self".into(),
             pid: id.pid,
-            pgid: id.pgrp,
+            pgid: id.pid,
             start_ticks: id.start_ticks,
             port: Some(3010),
             started_unix: 1,
@@ -181,18 +187,26 @@ mod tests {
             ..me()
         };
         record(dir.path(), reused.clone()).unwrap();
+        let max = u32::try_from(i32::MAX).unwrap();
         let gone = Recorded {
             name: "gone".into(),
-            pid: u32::try_from(i32::MAX).unwrap(),
+            pid: max,
+            pgid: max,
             ..me()
         };
         record(dir.path(), gone).unwrap();
-        assert_eq!(read(dir.path()).unwrap().servers.len(), 3);
+        let foreign_group = Recorded {
+            name: "foreign".into(),
+            pgid: 1,
+            ..me()
+        };
+        record(dir.path(), foreign_group).unwrap();
+        assert_eq!(read(dir.path()).unwrap().servers.len(), 4);
         assert_eq!(liveness(&me()), Liveness::Running);
         assert_eq!(liveness(&reused), Liveness::Gone);
         let (live, dropped) = read_live(dir.path()).unwrap();
         assert_eq!(live, vec![me()]);
-        assert_eq!(dropped, ["reused", "gone"]);
+        assert_eq!(dropped, ["reused", "gone", "foreign"]);
         assert_eq!(read(dir.path()).unwrap().servers, vec![me()]);
         retain(dir.path(), |_| false).unwrap();
         assert!(read(dir.path()).unwrap().servers.is_empty());
