@@ -103,6 +103,8 @@ async fn write_project(root: &Path) -> io::Result<()> {
     Ok(())
 }
 
+// Long only because the table of the six stand-ins (argv as the real tools show it) is written
+// out here, in one place, beside the loop that starts them.
 fn start(root: &Path, stack: &mut Stack) -> io::Result<()> {
     let exe = std::env::current_exe()?;
     let bin = root.join(".demo-bin");
