@@ -1,5 +1,6 @@
-//! `devtop up` and `devtop down`: the dev-server supervisor ([`crate::effects::servers`]) with
-//! each step printed as one line, `HH:MM:SS <server> <what>` (UTC time of day):
+//! `devtop up` and `devtop down`: the dev-server supervisor ([`crate::effects::servers`],
+//! through the effects executor) with each step printed as one line, `HH:MM:SS <server>
+//! <what>` (UTC time of day):
 //!
 //! ```text
 //! 12:00:01 api starting (pid 4242)
@@ -13,8 +14,9 @@
 //! `--only` name or no `[[server]]` configured. `down` exits 0 when every process of every
 //! stopped server ended, 1 otherwise.
 
+use crate::app::executor;
 use crate::cli::{DownArgs, UpArgs};
-use crate::effects::servers::{self, Event};
+use crate::effects::servers::Event;
 use crate::headless::out;
 use crate::model::server_order::{start_order, with_dependencies};
 use crate::sanitize::clean;
@@ -45,7 +47,7 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    match servers::up::up(&setup.root, &ordered, &mut print).await {
+    match executor::servers_up(&setup.root, &ordered, &mut print).await {
         Ok(None) => {
             out::line(&format!("{} all {} ready", now(), ordered.len()));
             EXIT_OK
@@ -63,7 +65,7 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
 
 /// `devtop down`. Returns the exit code.
 pub async fn down(setup: &Setup, args: &DownArgs) -> i32 {
-    match servers::down::down(&setup.root, &setup.config.servers, &args.only, &mut print).await {
+    match executor::servers_down(&setup.root, &setup.config.servers, &args.only, &mut print).await {
         Ok(true) => EXIT_OK,
         Ok(false) => EXIT_FAILURE,
         Err(e) => {

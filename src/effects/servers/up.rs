@@ -17,13 +17,30 @@ use std::time::{Duration, Instant};
 /// Log lines shown with a failed start.
 pub const FAILED_LINES: usize = 20;
 
+/// Whether a TCP port is listening, and who holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortState {
+    /// Nothing listens on it.
+    Free,
+    /// Something listens on it: the holder's PID when visible (same user).
+    Taken(Option<u32>),
+}
+
+/// Looks a port up before a start (the effects layer does not read `/proc/net` itself: the
+/// caller passes the collector's view).
+pub trait PortCheck {
+    /// The state of `port` now.
+    fn holder(&self, port: u16) -> PortState;
+}
+
 /// How one start ended: ready after a time by a probe, or failed with a reason.
 type StartResult = Result<(Duration, String), String>;
 type Pending<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, StartResult)> + 'a>>;
 
 /// Starts `servers` (in dependency order, see [`crate::model::server_order::start_order`];
 /// every `depends_on` name must be among them) in the project `root`, reporting each step.
-/// Servers the state file records as running are not started again.
+/// Servers the state file records as running are not started again; a server whose `port`
+/// `ports` reports taken is not started (the start fails naming the holder).
 ///
 /// Returns `Ok(None)` when all are ready, `Ok(Some(name))` naming the server whose start
 /// failed — after stopping, in reverse order, every server this call started.
@@ -33,6 +50,7 @@ type Pending<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, StartResult)> + 
 pub async fn up(
     root: &Path,
     servers: &[ServerSpec],
+    ports: &dyn PortCheck,
     report: &mut dyn FnMut(Event),
 ) -> io::Result<Option<String>> {
     let (live, dropped) = state::read_live(root)?;
@@ -41,6 +59,7 @@ pub async fn up(
     }
     let mut run = Starter {
         root,
+        ports,
         live,
         ready: BTreeSet::new(),
         waiting: servers.iter().collect(),
@@ -95,6 +114,7 @@ pub async fn up(
 /// The state of one [`up`] between its waits.
 struct Starter<'a> {
     root: &'a Path,
+    ports: &'a dyn PortCheck,
     /// Recorded servers still running (not started again).
     live: Vec<Recorded>,
     /// Names of the servers ready.
@@ -129,7 +149,7 @@ impl<'a> Starter<'a> {
                 self.ready.insert(&spec.name);
                 continue;
             }
-            let started = match launch(self.root, spec) {
+            let started = match launch(self.root, spec, self.ports) {
                 Ok(s) => s,
                 Err(reason) => return Some((spec, reason)),
             };
@@ -157,18 +177,20 @@ fn failed_event(root: &Path, spec: &ServerSpec, reason: String) -> Event {
     }
 }
 
-/// Checks the port, then starts the server. `Err` with the reason for a taken port or a
-/// failed spawn.
-fn launch(root: &Path, spec: &ServerSpec) -> Result<Started, String> {
+/// Checks the port with `ports`, then starts the server. `Err` with the reason for a taken
+/// port or a failed spawn.
+fn launch(root: &Path, spec: &ServerSpec, ports: &dyn PortCheck) -> Result<Started, String> {
     if let Some(port) = spec.port {
-        let table = crate::collect::ports::ListenTable::read();
-        if table.has_port(port) {
-            return Err(
-                match crate::collect::socket_owner::owner_of_local_port(port) {
-                    Some(pid) => format!("port {port} is taken by PID {pid}; not started"),
-                    None => format!("port {port} is taken (holder not visible); not started"),
-                },
-            );
+        match ports.holder(port) {
+            PortState::Free => {}
+            PortState::Taken(Some(pid)) => {
+                return Err(format!("port {port} is taken by PID {pid}; not started"));
+            }
+            PortState::Taken(None) => {
+                return Err(format!(
+                    "port {port} is taken (holder not visible); not started"
+                ));
+            }
         }
     }
     spawn::start(root, spec).map_err(|e| format!("cannot start: {e}"))
