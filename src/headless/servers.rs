@@ -11,7 +11,8 @@
 //!
 //! `up` exits 0 once every selected server is ready (with or without `--wait`: it always
 //! waits), 1 naming the server that failed (after stopping what it started), 2 for an unknown
-//! `--only` name or no `[[server]]` configured. `down` exits 0 when every process of every
+//! `--only` name or no `[[server]]` configured; interrupted (SIGINT, SIGTERM, SIGHUP) before
+//! that, it stops the servers it started and exits 128 + the signal number. `down` exits 0 when every process of every
 //! stopped server ended, 1 otherwise.
 
 use crate::app::executor;
@@ -47,7 +48,25 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    match executor::servers_up(&setup.root, &ordered, &mut print).await {
+    // Names this `up` started, so an interruption stops exactly those.
+    let started = std::cell::RefCell::new(Vec::<String>::new());
+    let mut report = |event: Event| {
+        if let Event::Starting { name, .. } = &event {
+            started.borrow_mut().push(name.clone());
+        }
+        print(event);
+    };
+    let mut interrupts = Interrupts::watch();
+    let outcome = tokio::select! {
+        r = executor::servers_up(&setup.root, &ordered, &mut report) => r,
+        signal = interrupts.next() => {
+            let names = started.borrow().clone();
+            out::error(&format!("{}: stopping the servers this up started", signal.name));
+            let _ = executor::servers_down(&setup.root, &ordered, &names, &mut print).await;
+            return 128 + signal.number;
+        }
+    };
+    match outcome {
         Ok(None) => {
             out::line(&format!("{} all {} ready", now(), ordered.len()));
             EXIT_OK
@@ -60,6 +79,37 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
             out::error(&format!("state file: {e}"));
             EXIT_FAILURE
         }
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP, watched from [`Interrupts::watch`] on (so a signal that comes
+/// while the first server starts is not missed).
+struct Interrupts {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupts {
+    fn watch() -> Interrupts {
+        use tokio::signal::unix::{SignalKind, signal};
+        Interrupts {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+            hup: signal(SignalKind::hangup()).ok(),
+        }
+    }
+
+    /// Resolves with the first of them to arrive; never when none could be watched.
+    async fn next(&mut self) -> crate::model::server::StopSignal {
+        use crate::model::server::StopSignal;
+        let name = tokio::select! {
+            Some(_) = async { self.int.as_mut()?.recv().await } => "SIGINT",
+            Some(_) = async { self.term.as_mut()?.recv().await } => "SIGTERM",
+            Some(_) = async { self.hup.as_mut()?.recv().await } => "SIGHUP",
+            else => std::future::pending().await,
+        };
+        StopSignal::parse(name).unwrap_or(StopSignal::TERM)
     }
 }
 

@@ -60,6 +60,11 @@ impl Servers {
         run
     }
 
+    /// Puts the session of `pid` (a server devtop reported or recorded) under the guard.
+    pub(crate) fn guard(&mut self, pid: u32) {
+        self.sessions.push(pid);
+    }
+
     /// The server log of `name`.
     pub(crate) fn log(&self, name: &str) -> String {
         std::fs::read_to_string(self.root().join(format!(".devtop/logs/{name}.log")))
@@ -271,6 +276,34 @@ fn a_server_not_ready_in_time_fails_with_the_reason_and_is_stopped() {
     for pid in started_pids(&up.stdout) {
         assert!(gone(pid), "{pid} survived the failed up");
     }
+    assert!(s.recorded().is_empty());
+}
+
+#[test]
+fn an_interrupted_up_stops_what_it_started() {
+    let port = free_port();
+    let mut s = Servers::new(&format!(
+        "[[server]]\nname = \"slow\"\ncmd = [\"sleep\", \"600\"]\n\
+         ready = {{ tcp = {port} }}\nready_timeout = \"10m\"\n"
+    ));
+    let root = s.root().to_string_lossy().into_owned();
+    let mut devtop = devtop_command()
+        .args(["--project", &root, "up"])
+        .spawn()
+        .expect("devtop up");
+    let recorded = wait_until(Duration::from_secs(30), || !s.recorded().is_empty());
+    let pid = s.recorded().first().map(|r| r.pid);
+    if let Some(pid) = pid {
+        s.guard(pid);
+    }
+    // Our own child, not reaped yet: its PID is still devtop's.
+    let devtop_pid = rustix::process::Pid::from_raw(devtop.id() as i32).expect("pid");
+    let _ = rustix::process::kill_process(devtop_pid, rustix::process::Signal::INT);
+    let status = crate::common::wait_or_kill(&mut devtop).expect("devtop ended");
+    assert!(recorded, "the server was never recorded");
+    assert_eq!(status.code(), Some(130));
+    let pid = pid.expect("recorded pid");
+    assert!(gone(pid), "the server {pid} survived the interrupted up");
     assert!(s.recorded().is_empty());
 }
 
