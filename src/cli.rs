@@ -124,6 +124,16 @@ pub enum Command {
         #[arg(long, required = true)]
         path: bool,
     },
+    /// Propose `[[server]]` entries for devtop.toml from the package.json files (root and
+    /// workspaces): their dev/start scripts through the project's package manager, ports and
+    /// readiness probes when written in the script or vite config, depends_on from a vite
+    /// proxy. Prints the TOML; exit 2 when a package.json cannot be read.
+    Init {
+        /// Create <project>/devtop.toml instead of printing; never over an existing file
+        /// (exit 1).
+        #[arg(long)]
+        write: bool,
+    },
 }
 
 /// `devtop kill` options.

@@ -385,6 +385,19 @@ fn collectors_import_no_effects_and_no_ui() {
     );
 }
 
+#[test]
+fn project_scan_reads_files_only() {
+    let forbidden = &[
+        "db", "collect", "effects", "prisma", "app", "tui", "ui", "headless", "demo", "config",
+    ];
+    let problems = layer_violations("project_scan", forbidden);
+    assert!(
+        problems.is_empty(),
+        "project_scan/ reads project files for `devtop init`: no other layer:\n{}",
+        problems.join("\n")
+    );
+}
+
 fn check(text: &str) -> Vec<String> {
     violations(text, &["model".to_owned(), "foo".to_owned()], NOT_IN_MODEL)
 }

@@ -18,6 +18,7 @@ pub mod headless;
 mod layering;
 pub mod model;
 pub mod prisma;
+pub mod project_scan;
 pub mod redact;
 pub mod sanitize;
 pub mod setup;

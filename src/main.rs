@@ -68,6 +68,10 @@ async fn run(cli: Cli) -> i32 {
         }
         _ => {}
     }
+    if let Some(Command::Init { write }) = cli.command {
+        // Before `resolve`: a broken devtop.toml must not stop a proposal.
+        return devtop::headless::init::run(&cli.common, write);
+    }
     if let Some(Command::Config { .. }) = cli.command {
         // Before `resolve`: it must work when a config file is broken.
         return config_paths(&cli.common);
@@ -98,7 +102,11 @@ async fn run(cli: Cli) -> i32 {
         Some(Command::Up(args)) => servers::up(&setup, &args).await,
         Some(Command::Down(args)) => servers::down(&setup, &args).await,
         Some(
-            Command::Demo | Command::Config { .. } | Command::Completions { .. } | Command::Man,
+            Command::Demo
+            | Command::Config { .. }
+            | Command::Completions { .. }
+            | Command::Man
+            | Command::Init { .. },
         ) => EXIT_OK,
     }
 }

@@ -2,6 +2,7 @@
 pub mod databases;
 pub mod db_json;
 pub mod generate;
+pub mod init;
 pub mod kill;
 pub mod once;
 pub mod out;

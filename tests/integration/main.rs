@@ -15,6 +15,7 @@ mod tmux;
 
 mod cli_config;
 mod cli_generate;
+mod cli_init;
 mod cli_kill;
 mod cli_migrations;
 mod cli_status;
