@@ -101,6 +101,12 @@ pub enum Command {
     },
     /// Kill suspects or given PIDs with their descendants (SIGTERM, then SIGKILL after the grace).
     Kill(KillArgs),
+    /// Start the `[[server]]` dev servers in dependency order and wait until all are ready;
+    /// exit 1 naming the one that failed (after stopping what was started).
+    Up(UpArgs),
+    /// Stop the dev servers recorded by `devtop up`, in reverse order; exit 0 when every
+    /// process of every server ended.
+    Down(DownArgs),
     /// Start a throwaway project with stand-in processes and open the TUI on it.
     Demo,
     /// Print a shell completion script (e.g. `devtop completions bash > ~/.local/share/bash-completion/completions/devtop`).
@@ -150,6 +156,26 @@ pub struct KillArgs {
     /// Seconds between SIGTERM and SIGKILL (default from config, else 3).
     #[arg(long, value_name = "SECS")]
     pub grace: Option<f64>,
+}
+
+/// `devtop up` options.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Wait until every server is ready (what `up` always does today; accepted so scripts
+    /// can say so).
+    #[arg(long)]
+    pub wait: bool,
+    /// Only these servers (and the servers they depend on).
+    #[arg(long, num_args = 1.., value_name = "NAME")]
+    pub only: Vec<String>,
+}
+
+/// `devtop down` options.
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Only these servers.
+    #[arg(long, num_args = 1.., value_name = "NAME")]
+    pub only: Vec<String>,
 }
 
 /// A `--pid` value.

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use devtop::cli::{Cli, Command};
-use devtop::headless::{databases, kill, out, status};
+use devtop::headless::{databases, kill, out, servers, status};
 use devtop::setup::{EXIT_OK, EXIT_USAGE, resolve};
 use std::time::Duration;
 
@@ -99,6 +99,8 @@ async fn run(cli: Cli) -> i32 {
             databases::run(&setup, env.as_deref(), json).await
         }
         Some(Command::Kill(args)) => kill::collect_and_run(&args, &setup).await,
+        Some(Command::Up(args)) => servers::up(&setup, &args).await,
+        Some(Command::Down(args)) => servers::down(&setup, &args).await,
         Some(
             Command::Demo
             | Command::Config { .. }

@@ -1,13 +1,16 @@
 //! The effects executor: the one place the commands `update` returns meet the effects layer.
 //! The TUI loop hands it every command and gets results back as [`Action`]s on its channel;
-//! the headless commands call the same functions ([`kill`], [`dry_run`]) and print the values.
+//! the headless commands call the same functions ([`kill`], [`dry_run`], [`servers_up`],
+//! [`servers_down`]) and print the values.
 //! Keeping one path keeps the kill safety rules (refusals, PID-reuse checks, group handling,
 //! outcomes per PID) the same for both faces.
 
 use crate::app::update::{Action, Command};
 use crate::collect::tasks::ProcessControl;
+use crate::effects::servers;
 use crate::effects::signal::{self, KillOutcome, Planned};
 use crate::model::kill_plan::PlannedKill;
+use crate::model::server::ServerSpec;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -24,6 +27,49 @@ pub async fn kill(plan: &[PlannedKill], grace: Duration) -> Vec<(u32, KillOutcom
 pub fn dry_run(plan: &[PlannedKill]) -> Vec<(u32, Result<Planned, KillOutcome>)> {
     let targets: Vec<_> = plan.iter().map(PlannedKill::target).collect();
     signal::plan(&targets)
+}
+
+/// The ports view of the collectors, for the server supervisor's check before a start:
+/// listening sockets through sock_diag (or `/proc/net/tcp*`), the holder from the fd links of
+/// the user's processes.
+struct ListeningPorts;
+
+impl servers::up::PortCheck for ListeningPorts {
+    fn holder(&self, port: u16) -> servers::up::PortState {
+        if crate::collect::ports::ListenTable::read().has_port(port) {
+            servers::up::PortState::Taken(crate::collect::socket_owner::owner_of_local_port(port))
+        } else {
+            servers::up::PortState::Free
+        }
+    }
+}
+
+/// Start `specs` (in start order) in the project `root`, reporting each step (see
+/// [`servers::up::up`]): `Ok(None)` when all are ready, `Ok(Some(name))` for the server that
+/// failed (what was started is stopped again).
+///
+/// # Errors
+/// The state file cannot be read or written.
+pub async fn servers_up(
+    root: &std::path::Path,
+    specs: &[ServerSpec],
+    report: &mut dyn FnMut(servers::Event),
+) -> std::io::Result<Option<String>> {
+    servers::up::up(root, specs, &ListeningPorts, report).await
+}
+
+/// Stop the recorded servers of `root` (all, or those in `only`) in reverse order (see
+/// [`servers::down::down`]); true when every process ended.
+///
+/// # Errors
+/// The state file cannot be read or written.
+pub async fn servers_down(
+    root: &std::path::Path,
+    specs: &[ServerSpec],
+    only: &[String],
+    report: &mut dyn FnMut(servers::Event),
+) -> std::io::Result<bool> {
+    servers::down::down(root, specs, only, report).await
 }
 
 /// The executor the TUI loop uses: where collector requests go and where results come back.

@@ -105,6 +105,11 @@ impl ListenTable {
         self.by_inode.get(&inode).copied()
     }
 
+    /// True when a LISTEN socket on `port` is known (any address).
+    pub fn has_port(&self, port: u16) -> bool {
+        self.by_inode.values().any(|p| *p == port)
+    }
+
     /// Number of LISTEN sockets known.
     pub fn len(&self) -> usize {
         self.by_inode.len()

@@ -3,5 +3,6 @@ pub mod child;
 pub mod pidfd;
 pub mod prisma_cli;
 pub mod prisma_diff;
+pub mod servers;
 pub mod signal;
 pub mod tether;

@@ -6,4 +6,5 @@ pub mod init;
 pub mod kill;
 pub mod once;
 pub mod out;
+pub mod servers;
 pub mod status;

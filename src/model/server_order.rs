@@ -75,6 +75,37 @@ pub fn stop_order(servers: &[ServerSpec]) -> Result<Vec<&str>, OrderError> {
     Ok(order)
 }
 
+/// The servers named in `only` and every server they depend on, directly or not, in
+/// configuration order; all of `servers` when `only` is empty.
+///
+/// # Errors
+/// The first name in `only` that no server has.
+pub fn with_dependencies<'a>(
+    servers: &'a [ServerSpec],
+    only: &[String],
+) -> Result<Vec<&'a ServerSpec>, String> {
+    if only.is_empty() {
+        return Ok(servers.iter().collect());
+    }
+    let mut wanted: Vec<&str> = Vec::new();
+    let mut todo: Vec<&str> = only.iter().map(String::as_str).collect();
+    while let Some(name) = todo.pop() {
+        if wanted.contains(&name) {
+            continue;
+        }
+        let server = servers
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or_else(|| name.to_owned())?;
+        wanted.push(name);
+        todo.extend(server.depends_on.iter().map(String::as_str));
+    }
+    Ok(servers
+        .iter()
+        .filter(|s| wanted.contains(&s.name.as_str()))
+        .collect())
+}
+
 /// One cycle among the unplaced servers (each of which has an unplaced dependency): follow
 /// the first unplaced dependency from the first unplaced server until a name repeats.
 fn find_cycle(servers: &[ServerSpec], deps: &[Vec<usize>], placed: &[bool]) -> Vec<String> {
@@ -136,6 +167,25 @@ mod tests {
             ["docs", "web", "api", "db-proxy", "worker"]
         );
         assert_eq!(start_order(&[]), Ok(vec![]));
+    }
+
+    #[test]
+    fn only_with_dependencies() {
+        let s = [
+            server("web", &["api"]),
+            server("worker", &[]),
+            server("api", &["base"]),
+            server("base", &[]),
+        ];
+        let names = |only: &[&str]| {
+            let only: Vec<String> = only.iter().map(|n| (*n).to_owned()).collect();
+            with_dependencies(&s, &only)
+                .map(|v| v.iter().map(|s| s.name.clone()).collect::<Vec<_>>())
+        };
+        assert_eq!(names(&["web"]).unwrap(), ["web", "api", "base"]);
+        assert_eq!(names(&["worker"]).unwrap(), ["worker"]);
+        assert_eq!(names(&[]).unwrap().len(), 4);
+        assert_eq!(names(&["nope"]), Err("nope".to_owned()));
     }
 
     #[test]

@@ -34,6 +34,8 @@ mod e2e_terminal;
 mod output_safety;
 mod real_stack;
 mod redaction;
+mod servers_down;
+mod servers_up;
 mod standin;
 mod status_bounded;
 mod ui_snapshots;

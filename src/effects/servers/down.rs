@@ -1,0 +1,68 @@
+//! `down`: stop the recorded servers in reverse start order.
+
+use super::state::{self, Recorded};
+use super::{Event, stop};
+use crate::model::server::{DEFAULT_STOP_GRACE, ServerSpec, StopSignal};
+use std::io;
+use std::path::Path;
+
+/// Stops the servers recorded in `root`'s state file — only those named in `only` when it is
+/// not empty — in reverse start order, each with its configured stop signal and grace (from
+/// `specs`, see [`stop_recorded`]). Stale entries are dropped unsignalled ([`Event::Dropped`]).
+///
+/// Returns true when every process of every server stopped.
+///
+/// # Errors
+/// The state file cannot be read or written.
+pub async fn down(
+    root: &Path,
+    specs: &[ServerSpec],
+    only: &[String],
+    report: &mut dyn FnMut(Event),
+) -> io::Result<bool> {
+    let (live, dropped) = state::read_live(root)?;
+    for name in dropped {
+        report(Event::Dropped { name });
+    }
+    let chosen: Vec<&Recorded> = live
+        .iter()
+        .rev()
+        .filter(|r| only.is_empty() || only.contains(&r.name))
+        .collect();
+    let mut all_ok = true;
+    for rec in chosen {
+        all_ok &= stop_recorded(root, rec, specs, report).await?;
+    }
+    Ok(all_ok)
+}
+
+/// Stops one recorded server with its configured stop signal and grace (from `specs`;
+/// SIGTERM and 5 s for a server no longer configured), then removes it from the state file
+/// when every process ended ([`Event::Stopped`]) or keeps it ([`Event::StopFailed`]). Returns
+/// true when every process ended.
+///
+/// # Errors
+/// The state file cannot be read or written.
+pub async fn stop_recorded(
+    root: &Path,
+    rec: &Recorded,
+    specs: &[ServerSpec],
+    report: &mut dyn FnMut(Event),
+) -> io::Result<bool> {
+    let spec = specs.iter().find(|s| s.name == rec.name);
+    let signal = spec.map_or(StopSignal::TERM, |s| s.stop_signal);
+    let grace = spec.map_or(DEFAULT_STOP_GRACE, |s| s.stop_grace);
+    let done = stop::stop(rec, signal.number, grace, report).await;
+    let name = rec.name.clone();
+    if done.survivors.is_empty() {
+        state::retain(root, |e| e != rec)?;
+        report(Event::Stopped { name });
+        Ok(true)
+    } else {
+        report(Event::StopFailed {
+            name,
+            pids: done.survivors,
+        });
+        Ok(false)
+    }
+}

@@ -1,0 +1,101 @@
+//! Dev servers (`[[server]]`): started in dependency order with readiness probes, stopped in
+//! reverse order with nothing left behind, recorded in `.devtop/state.json`.
+//!
+//! - [`up::up`] starts servers: a server starts once every server it `depends_on` is ready,
+//!   independent ones at the same time; a configured port already listening is never started
+//!   onto (the holder is named); readiness is probed every 50 ms ([`probe`]); a server that
+//!   exits or is not ready within its `ready_timeout` fails the start with its last 20 log
+//!   lines, and everything the call started is stopped again.
+//! - Servers run in a session of their own and outlive devtop ([`spawn`]); the state file
+//!   ([`state`]) is the link to them for a later `devtop down`.
+//! - [`down::down`] stops recorded servers in reverse order ([`stop`]).
+//!
+//! Progress is reported as [`Event`]s through a callback, so the headless commands print it
+//! and the dashboard can show it.
+
+pub mod down;
+pub mod members;
+pub mod probe;
+pub mod spawn;
+pub mod state;
+pub mod stop;
+pub mod up;
+
+use std::time::Duration;
+
+/// One step of starting or stopping servers. Text fields are raw (server names come from the
+/// config); show them through the sanitiser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A stale state entry was dropped (its PID is gone or was reused): nothing signalled.
+    Dropped {
+        /// Server name.
+        name: String,
+    },
+    /// Recorded as running already (by an earlier `up`): not started again, counted ready.
+    AlreadyRunning {
+        /// Server name.
+        name: String,
+        /// Its recorded PID.
+        pid: u32,
+    },
+    /// Started; readiness is being probed.
+    Starting {
+        /// Server name.
+        name: String,
+        /// Its PID (also its process group and session ID).
+        pid: u32,
+    },
+    /// Ready.
+    Ready {
+        /// Server name.
+        name: String,
+        /// Time from the start to readiness.
+        after: Duration,
+        /// What showed it: "tcp 3010", "http http://…", "log /re/", "started".
+        how: String,
+    },
+    /// The start failed.
+    Failed {
+        /// Server name.
+        name: String,
+        /// Why: "port 3010 is taken by PID 77", "exited with code 3 during start", "not ready
+        /// after 60 s (tcp 3010)", "cannot start: No such file or directory".
+        reason: String,
+        /// Its last (up to 20) log lines, redacted and sanitised.
+        last_lines: Vec<String>,
+    },
+    /// The stop signal was sent to these PIDs.
+    Stopping {
+        /// Server name.
+        name: String,
+        /// The processes signalled.
+        pids: Vec<u32>,
+    },
+    /// Still waiting for these PIDs to exit (every second during the grace).
+    Waiting {
+        /// Server name.
+        name: String,
+        /// The processes still alive.
+        pids: Vec<u32>,
+    },
+    /// `SIGKILL` sent to these PIDs (the grace ran out, or the leader left them behind).
+    Killed {
+        /// Server name.
+        name: String,
+        /// The processes killed.
+        pids: Vec<u32>,
+    },
+    /// Every process of the server has ended.
+    Stopped {
+        /// Server name.
+        name: String,
+    },
+    /// Processes survived `SIGKILL` (kept in the state file).
+    StopFailed {
+        /// Server name.
+        name: String,
+        /// The survivors.
+        pids: Vec<u32>,
+    },
+}

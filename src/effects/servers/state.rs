@@ -1,0 +1,225 @@
+//! `.devtop/state.json`: the servers devtop started and left running, so that another devtop
+//! (`devtop down`, a restarted dashboard) can find and stop them.
+//!
+//! Written atomically (a temporary file in `.devtop/`, then `rename`). Read back through
+//! [`read_live`], which keeps an entry only while it provably still names the process devtop
+//! started (see [`Liveness`]); everything else is dropped and never signalled.
+
+use serde::{Deserialize, Serialize};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Directory under the project root holding devtop's state and server logs.
+pub const STATE_DIR: &str = ".devtop";
+/// File name of the state file inside [`STATE_DIR`].
+pub const STATE_FILE: &str = "state.json";
+/// Largest state file read, in bytes (a few hundred servers fit in far less).
+const MAX_STATE_BYTES: u64 = 1 << 20;
+
+/// One server devtop started, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// The server's configured name.
+    pub name: String,
+    /// PID of the process devtop started (the leader of its session and process group).
+    pub pid: u32,
+    /// Its process group ID, equal to its session ID (it was started with `setsid`).
+    pub pgid: u32,
+    /// Its start time in clock ticks since boot (`/proc/<pid>/stat` field 22): with `pid`, its
+    /// identity.
+    pub start_ticks: u64,
+    /// The configured port, if any.
+    pub port: Option<u16>,
+    /// Wall-clock start, seconds since the Unix epoch (for uptime; never used as identity).
+    pub started_unix: u64,
+}
+
+/// The file's content.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// Format version, 1.
+    pub version: u32,
+    /// Recorded servers in start order.
+    pub servers: Vec<Recorded>,
+}
+
+/// Whether a recorded entry still names what devtop started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Liveness {
+    /// The leader runs with the recorded start time.
+    Running,
+    /// The leader has exited, but processes it started are still in its session (a session ID
+    /// is never handed to a new process while a member still carries it, so they are its own).
+    LeaderGone,
+    /// Nothing of it is left, or the PID now belongs to another process (start time changed):
+    /// the entry is dropped and nothing is signalled.
+    Gone,
+}
+
+/// `<root>/.devtop/state.json`.
+pub fn path(root: &Path) -> PathBuf {
+    root.join(STATE_DIR).join(STATE_FILE)
+}
+
+/// Reads the state file as written; a missing file is an empty state.
+///
+/// # Errors
+/// An unreadable file, one over 1 MiB, or one that is not valid state JSON.
+pub fn read(root: &Path) -> io::Result<State> {
+    let file = path(root);
+    let text = match crate::bounded_read::read_text(&file, MAX_STATE_BYTES) {
+        Ok(t) => t,
+        Err(crate::bounded_read::ReadError::NotFound { .. }) => return Ok(State::default()),
+        Err(e) => return Err(io::Error::other(e.to_string())),
+    };
+    serde_json::from_str(&text).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {e}", file.display()),
+        )
+    })
+}
+
+/// Writes `state` atomically: a temporary file in the same directory, then `rename` over the
+/// old one, so a reader sees the old or the new file, never half of one.
+///
+/// # Errors
+/// The directory cannot be created or the file written or renamed.
+pub fn write(root: &Path, state: &State) -> io::Result<()> {
+    let dir = root.join(STATE_DIR);
+    std::fs::create_dir_all(&dir)?;
+    let json = serde_json::to_string_pretty(state).map_err(io::Error::other)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
+    io::Write::write_all(&mut tmp, json.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path(root)).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Checks `entry` against `/proc` now (see [`Liveness`]).
+pub fn liveness(entry: &Recorded) -> Liveness {
+    // devtop starts every server as the leader of its own session: anything else was not
+    // written by it.
+    if entry.pgid != entry.pid {
+        return Liveness::Gone;
+    }
+    match crate::effects::signal::read_identity(entry.pid) {
+        Ok(id) if id.start_ticks == entry.start_ticks && !id.exited() => Liveness::Running,
+        // The PID names another process now: its session ID is not ours.
+        Ok(id) if id.start_ticks != entry.start_ticks => Liveness::Gone,
+        _ if !super::members::scan(entry).is_empty() => Liveness::LeaderGone,
+        _ => Liveness::Gone,
+    }
+}
+
+/// The recorded servers still alive (see [`Liveness`]), in start order, and the names of the
+/// entries dropped. When something was dropped the file is rewritten without it.
+///
+/// # Errors
+/// As [`read`] and [`write`].
+pub fn read_live(root: &Path) -> io::Result<(Vec<Recorded>, Vec<String>)> {
+    let state = read(root)?;
+    let (live, gone): (Vec<Recorded>, Vec<Recorded>) = state
+        .servers
+        .into_iter()
+        .partition(|e| liveness(e) != Liveness::Gone);
+    if !gone.is_empty() {
+        write(
+            root,
+            &State {
+                version: 1,
+                servers: live.clone(),
+            },
+        )?;
+    }
+    Ok((live, gone.into_iter().map(|e| e.name).collect()))
+}
+
+/// Rewrites the state file with `keep(entry)` entries only.
+///
+/// # Errors
+/// As [`read`] and [`write`].
+pub fn retain(root: &Path, keep: impl Fn(&Recorded) -> bool) -> io::Result<()> {
+    let mut state = read(root)?;
+    state.version = 1;
+    state.servers.retain(|e| keep(e));
+    write(root, &state)
+}
+
+/// Adds (or replaces, by name) `entry` in the state file.
+///
+/// # Errors
+/// As [`read`] and [`write`].
+pub fn record(root: &Path, entry: Recorded) -> io::Result<()> {
+    let mut state = read(root)?;
+    state.version = 1;
+    state.servers.retain(|e| e.name != entry.name);
+    state.servers.push(entry);
+    write(root, &state)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// This test process, recorded as if it led its own session (the PID as group ID).
+    fn me() -> Recorded {
+        let id = crate::effects::signal::read_identity(std::process::id()).unwrap();
+        Recorded {
+            name: "self".into(),
+            pid: id.pid,
+            pgid: id.pid,
+            start_ticks: id.start_ticks,
+            port: Some(3010),
+            started_unix: 1,
+        }
+    }
+
+    #[test]
+    fn round_trip_and_stale_entries_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read(dir.path()).unwrap(), State::default());
+        record(dir.path(), me()).unwrap();
+        let reused = Recorded {
+            name: "reused".into(),
+            start_ticks: me().start_ticks + 1,
+            ..me()
+        };
+        record(dir.path(), reused.clone()).unwrap();
+        let max = u32::try_from(i32::MAX).unwrap();
+        let gone = Recorded {
+            name: "gone".into(),
+            pid: max,
+            pgid: max,
+            ..me()
+        };
+        record(dir.path(), gone).unwrap();
+        let foreign_group = Recorded {
+            name: "foreign".into(),
+            pgid: 1,
+            ..me()
+        };
+        record(dir.path(), foreign_group).unwrap();
+        assert_eq!(read(dir.path()).unwrap().servers.len(), 4);
+        assert_eq!(liveness(&me()), Liveness::Running);
+        assert_eq!(liveness(&reused), Liveness::Gone);
+        let (live, dropped) = read_live(dir.path()).unwrap();
+        assert_eq!(live, vec![me()]);
+        assert_eq!(dropped, ["reused", "gone", "foreign"]);
+        assert_eq!(read(dir.path()).unwrap().servers, vec![me()]);
+        retain(dir.path(), |_| false).unwrap();
+        assert!(read(dir.path()).unwrap().servers.is_empty());
+    }
+
+    #[test]
+    fn a_broken_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(STATE_DIR)).unwrap();
+        std::fs::write(path(dir.path()), "{").unwrap();
+        assert_eq!(
+            read(dir.path()).unwrap_err().kind(),
+            io::ErrorKind::InvalidData
+        );
+    }
+}

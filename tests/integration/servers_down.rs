@@ -1,0 +1,130 @@
+//! `devtop down` edge cases: a server ignoring SIGTERM, a leader that exits while its child
+//! ignores SIGTERM, a stale state entry. See `servers_up` for the guard and the safety rules.
+
+use crate::common::wait_until;
+use crate::servers_up::{Servers, gone, kill_verified, line_of, started_pids};
+use devtop::effects::servers::state::{self, Recorded, State};
+use devtop::effects::signal::read_identity;
+use std::time::Duration;
+
+/// A project with one server `name` running `sh <name>.sh` (the script `script`), ready when
+/// its log says "armed", with `grace` as its stop grace; `devtop up` run on it (exit 0
+/// asserted). Returns the project and the leader's PID.
+fn one_script_server(name: &str, script: &str, grace: &str) -> (Servers, u32) {
+    let mut s = Servers::new("");
+    s.write(&format!("{name}.sh"), script);
+    s.write(
+        "devtop.toml",
+        &format!(
+            "[[server]]\nname = \"{name}\"\ncmd = [\"sh\", \"{name}.sh\"]\n\
+             ready = {{ log = \"armed\" }}\nstop_grace = \"{grace}\"\n"
+        ),
+    );
+    let up = s.devtop(&["up"]);
+    assert_eq!(up.code, Some(0), "{up}");
+    let leader = started_pids(&up.stdout)[0];
+    (s, leader)
+}
+
+/// The PID the server's script logged as `child N`.
+fn logged_child(s: &Servers, name: &str) -> u32 {
+    let log = s.log(name);
+    log.lines()
+        .find_map(|l| l.strip_prefix("child ")?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no child pid in the log: {log}"))
+}
+
+#[test]
+fn a_server_ignoring_sigterm_is_killed_after_its_grace() {
+    let script = "trap '' TERM\necho armed\nwhile :; do sleep 1; done\n";
+    let (mut s, pid) = one_script_server("stubborn", script, "1500ms");
+    let down = s.devtop(&["down"]);
+    assert_eq!(down.code, Some(0), "{down}");
+    // The grace outlasts the 1 s report interval: the awaited PIDs are named meanwhile.
+    assert!(
+        line_of(&down, &format!("stubborn waiting for pids {pid}"))
+            > line_of(&down, "stubborn stopping"),
+        "{down}"
+    );
+    assert!(line_of(&down, "stubborn SIGKILL to pids") > line_of(&down, "stubborn stopping"));
+    assert!(down.stdout.contains(&pid.to_string()), "{down}");
+    assert!(gone(pid));
+}
+
+#[test]
+fn nothing_survives_when_the_leader_exits_and_its_child_ignores_sigterm() {
+    // The leader (sh) dies on SIGTERM; its child, in the same group, ignores it.
+    let script = "sh -c 'trap \"\" TERM; echo armed; exec sleep 600' &\necho \"child $!\"\nwait\n";
+    let (mut s, leader) = one_script_server("pair", script, "300ms");
+    let child = logged_child(&s, "pair");
+    let down = s.devtop(&["down"]);
+    assert_eq!(down.code, Some(0), "{down}");
+    assert!(gone(leader));
+    assert!(gone(child), "the child {child} survived down: {down}");
+    assert!(
+        down.stdout.contains(&format!("SIGKILL to pids {child}")),
+        "{down}"
+    );
+}
+
+#[test]
+fn what_an_exited_leader_left_in_its_session_is_stopped() {
+    // The leader exits by itself once its child (left in its session and group) is armed.
+    let script = "sh -c 'echo armed; exec sleep 600' &\necho \"child $!\"\nsleep 0.2\nexit 0\n";
+    let (mut s, leader) = one_script_server("orphan", script, "300ms");
+    let child = logged_child(&s, "orphan");
+    assert!(gone(leader), "the leader exits by itself");
+    assert!(read_identity(child).is_ok_and(|id| !id.exited()));
+    let down = s.devtop(&["down"]);
+    assert_eq!(down.code, Some(0), "{down}");
+    assert!(
+        down.stdout
+            .contains(&format!("orphan stopping (pids {child})")),
+        "{down}"
+    );
+    assert!(gone(child), "the child {child} survived down: {down}");
+}
+
+#[test]
+fn an_entry_with_a_changed_start_time_is_dropped_not_signalled() {
+    let s = Servers::new("");
+    let mut bystander = std::process::Command::new("sleep")
+        .arg("600")
+        .spawn()
+        .expect("sleep");
+    let pid = bystander.id();
+    let ticks = read_identity(pid).expect("identity").start_ticks;
+    let entry = Recorded {
+        name: "old".into(),
+        pid,
+        pgid: pid,
+        start_ticks: ticks.saturating_sub(1),
+        port: None,
+        started_unix: 0,
+    };
+    state::write(
+        s.root(),
+        &State {
+            version: 1,
+            servers: vec![entry],
+        },
+    )
+    .expect("write state");
+    let mut s = s;
+    let down = s.devtop(&["down"]);
+    assert_eq!(down.code, Some(0), "{down}");
+    assert!(
+        down.stdout.contains("old dropped from the state file"),
+        "{down}"
+    );
+    assert!(!down.stdout.contains("stopping"), "{down}");
+    // Left alone: still running a while after.
+    assert!(!wait_until(Duration::from_millis(300), || bystander
+        .try_wait()
+        .ok()
+        .flatten()
+        .is_some()));
+    assert!(s.recorded().is_empty());
+    kill_verified(pid, ticks);
+    let _ = bystander.wait();
+}
