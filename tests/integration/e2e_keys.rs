@@ -27,8 +27,9 @@ fn an_override_rebinds_the_key_and_the_help_shows_it() {
         30,
         &cmd,
     );
+    // Wait for the whole first frame (title and key bar), not a partial draw.
     let first = s.wait(Duration::from_secs(20), "the dashboard", |t| {
-        t.contains("Processes")
+        t.contains("Processes") && t.contains(" Help")
     });
     assert!(
         first.contains("h Help"),
@@ -37,7 +38,7 @@ fn an_override_rebinds_the_key_and_the_help_shows_it() {
     assert!(first.contains("  h help"), "so does the title:\n{first}");
     s.keys("h");
     let help = s.wait(Duration::from_secs(10), "the help popup", |t| {
-        t.contains("this help")
+        t.contains("this help") && t.contains("quit")
     });
     assert!(help.contains(" h        this help"), "{help}");
     assert!(help.contains(" Q F10    quit"), "{help}");
@@ -45,10 +46,18 @@ fn an_override_rebinds_the_key_and_the_help_shows_it() {
     s.wait(Duration::from_secs(10), "the help to close", |t| {
         !t.contains("this help")
     });
-    // `q` is no longer quit; `Q` is.
+    // `q` is no longer quit; `Q` is. Keys act in order: if `q` had quit, the `h` after it would
+    // never open the help.
     s.keys("q");
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(!s.screen().contains("[exited"), "q still quits");
+    s.keys("h");
+    let after_q = s.wait(Duration::from_secs(10), "the help after q", |t| {
+        t.contains("this help") || t.contains("[exited")
+    });
+    assert!(!after_q.contains("[exited"), "q still quits:\n{after_q}");
+    s.keys("Escape");
+    s.wait(Duration::from_secs(10), "the help to close", |t| {
+        !t.contains("this help")
+    });
     s.keys("Q");
     s.wait(Duration::from_secs(10), "devtop to exit 0", |t| {
         t.contains("[exited 0]")
