@@ -168,6 +168,10 @@ pub struct UpArgs {
     /// Only these servers (and the servers they depend on).
     #[arg(long, num_args = 1.., value_name = "NAME")]
     pub only: Vec<String>,
+    /// Start servers whose `requires` do not hold (printed as a warning) instead of holding
+    /// them.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `devtop down` options.

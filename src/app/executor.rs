@@ -1,7 +1,7 @@
 //! The effects executor: the one place the commands `update` returns meet the effects layer.
 //! The TUI loop hands it every command and gets results back as [`Action`]s on its channel;
-//! the headless commands call the same functions ([`kill`], [`dry_run`], [`servers_up`],
-//! [`servers_down`]) and print the values.
+//! the headless commands call the same functions ([`kill`], [`dry_run`], [`servers_up`] with
+//! its [`RequireProbe`], [`servers_down`]) and print the values.
 //! Keeping one path keeps the kill safety rules (refusals, PID-reuse checks, group handling,
 //! outcomes per PID) the same for both faces.
 
@@ -53,9 +53,50 @@ impl servers::up::PortCheck for ListeningPorts {
 pub async fn servers_up(
     root: &std::path::Path,
     specs: &[ServerSpec],
+    gate: &servers::up::Gate<'_>,
     report: &mut dyn FnMut(servers::Event),
 ) -> std::io::Result<Option<String>> {
-    servers::up::up(root, specs, &ListeningPorts, report).await
+    servers::up::up(root, specs, &ListeningPorts, gate, report).await
+}
+
+/// One probe of the environments that some of a set of servers `requires`, with the local
+/// migrations folder, for the gate of [`servers_up`]. Each environment is probed once.
+pub struct RequireProbe {
+    /// The probed environments (only those required).
+    envs: Vec<crate::model::database::DbEnvSnapshot>,
+    /// The local migrations folder.
+    local: crate::model::local_migrations::MigrationsDir,
+}
+
+impl RequireProbe {
+    /// Probe (in parallel, read-only sessions, 5 s connect timeout each) the environments of
+    /// `all` that `specs` name in `requires`, and read the folder `migrations_dir`. Nothing is
+    /// contacted when no server requires anything.
+    pub async fn run(
+        specs: &[ServerSpec],
+        all: &[crate::collect::environments::EnvSpec],
+        migrations_dir: &std::path::Path,
+    ) -> RequireProbe {
+        let names = crate::model::server_requires::required_envs(specs);
+        let wanted: Vec<_> = all
+            .iter()
+            .filter(|e| names.contains(&e.name))
+            .cloned()
+            .collect();
+        let envs = crate::collect::databases::once(&wanted).await.envs;
+        let local = if names.is_empty() {
+            crate::model::local_migrations::MigrationsDir::absent(migrations_dir)
+        } else {
+            crate::prisma::migrations_dir::read(migrations_dir)
+        };
+        RequireProbe { envs, local }
+    }
+
+    /// Why `spec`'s requirements do not hold (see
+    /// [`crate::model::server_requires::unmet`]); `None` when they hold.
+    pub fn unmet(&self, spec: &ServerSpec) -> Option<String> {
+        crate::model::server_requires::unmet_all(spec, &self.envs, &self.local)
+    }
 }
 
 /// Stop the recorded servers of `root` (all, or those in `only`) in reverse order (see

@@ -10,7 +10,9 @@
 //! ```
 //!
 //! `up` exits 0 once every selected server is ready (with or without `--wait`: it always
-//! waits), 1 naming the server that failed (after stopping what it started), 2 for an unknown
+//! waits), 1 naming the server that failed or is held by its `requires` (`api held: local has
+//! 1 pending migration (X) — apply it, or run devtop up --force …`; with `--force` a warning
+//! and it starts) (after stopping what it started), 2 for an unknown
 //! `--only` name or no `[[server]]` configured; interrupted (SIGINT, SIGTERM, SIGHUP) before
 //! that, it stops the servers it started and exits 128 + the signal number. `down` exits 0 when every process of every
 //! stopped server ended, 1 otherwise.
@@ -18,6 +20,7 @@
 use crate::app::executor;
 use crate::cli::{DownArgs, UpArgs};
 use crate::effects::servers::Event;
+use crate::effects::servers::up::Gate;
 use crate::headless::out;
 use crate::model::server_order::{start_order, with_dependencies};
 use crate::sanitize::clean;
@@ -50,15 +53,22 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
     };
     // Names this `up` started, so an interruption stops exactly those.
     let started = std::cell::RefCell::new(Vec::<String>::new());
+    let held = std::cell::Cell::new(false);
     let mut report = |event: Event| {
+        held.set(held.get() || matches!(event, Event::Held { .. }));
         if let Event::Starting { name, .. } = &event {
             started.borrow_mut().push(name.clone());
         }
         print(event);
     };
     let mut interrupts = Interrupts::watch();
+    let dir = &setup.prisma.migrations_dir;
     let outcome = tokio::select! {
-        r = executor::servers_up(&setup.root, &ordered, &mut report) => r,
+        r = async {
+            let probe = executor::RequireProbe::run(&ordered, &setup.envs, dir).await;
+            let gate = Gate { unmet: &|s| probe.unmet(s), force: args.force };
+            executor::servers_up(&setup.root, &ordered, &gate, &mut report).await
+        } => r,
         signal = interrupts.next() => {
             let names = started.borrow().clone();
             out::error(&format!("{}: stopping the servers this up started", signal.name));
@@ -70,6 +80,10 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
         Ok(None) => {
             out::line(&format!("{} all {} ready", now(), ordered.len()));
             EXIT_OK
+        }
+        Ok(Some(name)) if held.get() => {
+            out::error(&format!("{} held: its requires do not hold", clean(&name)));
+            EXIT_FAILURE
         }
         Ok(Some(name)) => {
             out::error(&format!("{} failed to start", clean(&name)));
@@ -147,6 +161,12 @@ fn lines(event: &Event) -> Vec<String> {
             "{name} dropped from the state file (its PID is gone or reused; nothing signalled)"
         )),
         Event::AlreadyRunning { name, pid } => one(format!("{name} already running (pid {pid})")),
+        Event::Held { name, reason } => one(format!(
+            "{name} held: {reason}, or run devtop up --force to start it anyway"
+        )),
+        Event::Forced { name, reason } => one(format!(
+            "{name} requires do not hold, starting it anyway (--force): {reason}"
+        )),
         Event::Starting { name, pid } => one(format!("{name} starting (pid {pid})")),
         Event::Ready { name, after, how } => one(format!(
             "{name} ready after {:.1} s ({how})",

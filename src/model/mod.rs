@@ -23,6 +23,7 @@ pub mod refusal;
 pub mod schema;
 pub mod server;
 pub mod server_order;
+pub mod server_requires;
 pub mod snapshot;
 pub mod suspects;
 pub mod tree;

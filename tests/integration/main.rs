@@ -35,6 +35,7 @@ mod output_safety;
 mod real_stack;
 mod redaction;
 mod servers_down;
+mod servers_requires;
 mod servers_up;
 mod standin;
 mod status_bounded;

@@ -5,7 +5,9 @@
 //!   independent ones at the same time; a configured port already listening is never started
 //!   onto (the holder is named); readiness is probed every 50 ms ([`probe`]); a server that
 //!   exits or is not ready within its `ready_timeout` fails the start with its last 20 log
-//!   lines, and everything the call started is stopped again.
+//!   lines, and everything the call started is stopped again. Before a start, its
+//!   `requires` are asked of a gate: one that does not hold keeps the server held (the call
+//!   stops like a failed start), or, forced, is reported and the server started anyway.
 //! - Servers run in a session of their own and outlive devtop ([`spawn`]); the state file
 //!   ([`state`]) is the link to them for a later `devtop down`.
 //! - [`down::down`] stops recorded servers in reverse order ([`stop`]).
@@ -38,6 +40,20 @@ pub enum Event {
         name: String,
         /// Its recorded PID.
         pid: u32,
+    },
+    /// Not started: a `requires` does not hold (the `up` stops there).
+    Held {
+        /// Server name.
+        name: String,
+        /// Why, ending with what to do: "local has 1 pending migration (X) — apply it".
+        reason: String,
+    },
+    /// A `requires` does not hold, but it is started anyway (`--force`).
+    Forced {
+        /// Server name.
+        name: String,
+        /// The unmet requirement, as in [`Event::Held`].
+        reason: String,
     },
     /// Started; readiness is being probed.
     Starting {

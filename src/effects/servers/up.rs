@@ -34,16 +34,37 @@ pub trait PortCheck {
 }
 
 /// How one start ended: ready after a time by a probe, or failed with a reason.
+/// The `requires` check of [`up`]: why a server's requirements do not hold (`None` = they
+/// hold), and whether to start it anyway.
+pub struct Gate<'a> {
+    /// Why `spec`'s requirements do not hold, `None` when they do.
+    pub unmet: &'a dyn Fn(&ServerSpec) -> Option<String>,
+    /// Start it anyway, reporting [`Event::Forced`] (`--force`).
+    pub force: bool,
+}
+
+impl Gate<'_> {
+    /// A gate that lets every server pass.
+    pub fn open() -> Gate<'static> {
+        Gate {
+            unmet: &|_| None,
+            force: false,
+        }
+    }
+}
+
 type StartResult = Result<(Duration, String), String>;
 type Pending<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, StartResult)> + 'a>>;
 
 /// Starts `servers` (in dependency order, see [`crate::model::server_order::start_order`];
 /// every `depends_on` name must be among them) in the project `root`, reporting each step.
 /// Servers the state file records as running are not started again; a server whose `port`
-/// `ports` reports taken is not started (the start fails naming the holder).
+/// `ports` reports taken is not started (the start fails naming the holder). A server whose
+/// dependencies are ready is checked with `gate` before its start: unmet requirements hold
+/// it ([`Event::Held`], and the call ends as for a failed start) unless the gate forces it.
 ///
 /// Returns `Ok(None)` when all are ready, `Ok(Some(name))` naming the server whose start
-/// failed — after stopping, in reverse order, every server this call started.
+/// failed or that is held — after stopping, in reverse order, every server this call started.
 ///
 /// # Errors
 /// The state file cannot be read or written.
@@ -51,6 +72,7 @@ pub async fn up(
     root: &Path,
     servers: &[ServerSpec],
     ports: &dyn PortCheck,
+    gate: &Gate<'_>,
     report: &mut dyn FnMut(Event),
 ) -> io::Result<Option<String>> {
     let (live, dropped) = state::read_live(root)?;
@@ -67,9 +89,17 @@ pub async fn up(
         probing: FuturesUnordered::new(),
     };
     let failed = loop {
-        if let Some((spec, reason)) = run.start_startable(report) {
-            report(failed_event(root, spec, reason));
-            break Some(spec.name.clone());
+        match run.start_startable(gate, report) {
+            Some((spec, Halt::Failed(reason))) => {
+                report(failed_event(root, spec, reason));
+                break Some(spec.name.clone());
+            }
+            Some((spec, Halt::Held(reason))) => {
+                let name = spec.name.clone();
+                report(Event::Held { name, reason });
+                break Some(spec.name.clone());
+            }
+            None => {}
         }
         match run.probing.next().await {
             Some((spec, Ok((after, how)))) => {
@@ -111,6 +141,14 @@ pub async fn up(
     Ok(failed)
 }
 
+/// Why [`Starter::start_startable`] stopped.
+enum Halt {
+    /// The start failed, with the reason.
+    Failed(String),
+    /// Its requirements do not hold, with the reason.
+    Held(String),
+}
+
 /// The state of one [`up`] between its waits.
 struct Starter<'a> {
     root: &'a Path,
@@ -130,11 +168,12 @@ struct Starter<'a> {
 impl<'a> Starter<'a> {
     /// Starts every waiting server whose dependencies are ready (repeatedly: a server
     /// recorded as running already counts ready at once). Returns the first server that
-    /// could not be started, with the reason.
+    /// could not be started or is held, with the reason.
     fn start_startable(
         &mut self,
+        gate: &Gate<'_>,
         report: &mut dyn FnMut(Event),
-    ) -> Option<(&'a ServerSpec, String)> {
+    ) -> Option<(&'a ServerSpec, Halt)> {
         while let Some(i) = self
             .waiting
             .iter()
@@ -149,9 +188,16 @@ impl<'a> Starter<'a> {
                 self.ready.insert(&spec.name);
                 continue;
             }
+            if let Some(reason) = (gate.unmet)(spec) {
+                if !gate.force {
+                    return Some((spec, Halt::Held(reason)));
+                }
+                let name = spec.name.clone();
+                report(Event::Forced { name, reason });
+            }
             let started = match launch(self.root, spec, self.ports) {
                 Ok(s) => s,
-                Err(reason) => return Some((spec, reason)),
+                Err(reason) => return Some((spec, Halt::Failed(reason))),
             };
             report(Event::Starting {
                 name: spec.name.clone(),
@@ -161,7 +207,8 @@ impl<'a> Starter<'a> {
             if let Err(e) = state::record(self.root, started.record.clone()) {
                 // Not recorded, it could not be stopped later: the start fails (and `up`
                 // stops it).
-                return Some((spec, format!("cannot record it in the state file: {e}")));
+                let reason = format!("cannot record it in the state file: {e}");
+                return Some((spec, Halt::Failed(reason)));
             }
             self.probing.push(Box::pin(until_ready(spec, started)));
         }
