@@ -6,12 +6,19 @@
 //! outcomes per PID) the same for both faces.
 
 use crate::app::update::{Action, Command};
+use crate::collect::environments::EnvSpec;
 use crate::collect::tasks::ProcessControl;
 use crate::effects::servers;
 use crate::effects::signal::{self, KillOutcome, Planned};
+use crate::model::database::DbEnvSnapshot;
 use crate::model::kill_plan::PlannedKill;
+use crate::model::local_migrations::MigrationsDir;
 use crate::model::server::ServerSpec;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
 use std::time::Duration;
+use tokio::sync::OnceCell;
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Signal `plan` (children first; the planner's order) with `grace` before SIGKILL, waiting
@@ -59,43 +66,60 @@ pub async fn servers_up(
     servers::up::up(root, specs, &ListeningPorts, gate, report).await
 }
 
-/// One probe of the environments that some of a set of servers `requires`, with the local
-/// migrations folder, for the gate of [`servers_up`]. Each environment is probed once.
+/// The `requires` check of [`servers_up`]: the environments some of a set of servers
+/// require, each probed once on first use (read-only sessions, 5 s connect timeout; the
+/// probes of one check run in parallel), and the local migrations folder.
 pub struct RequireProbe {
-    /// The probed environments (only those required).
-    envs: Vec<crate::model::database::DbEnvSnapshot>,
-    /// The local migrations folder.
-    local: crate::model::local_migrations::MigrationsDir,
+    /// Required environments, each with its probe once made (`None` inside when the probe
+    /// returned nothing).
+    envs: Vec<(EnvSpec, OnceCell<Option<DbEnvSnapshot>>)>,
+    /// The local migrations folder (read only when some server requires something).
+    local: MigrationsDir,
 }
 
 impl RequireProbe {
-    /// Probe (in parallel, read-only sessions, 5 s connect timeout each) the environments of
-    /// `all` that `specs` name in `requires`, and read the folder `migrations_dir`. Nothing is
-    /// contacted when no server requires anything.
-    pub async fn run(
-        specs: &[ServerSpec],
-        all: &[crate::collect::environments::EnvSpec],
-        migrations_dir: &std::path::Path,
-    ) -> RequireProbe {
+    /// The check for `specs`: the environments of `all` they name in `requires` (nothing is
+    /// contacted yet), the folder `migrations_dir` read now.
+    pub fn new(specs: &[ServerSpec], all: &[EnvSpec], migrations_dir: &Path) -> RequireProbe {
         let names = crate::model::server_requires::required_envs(specs);
-        let wanted: Vec<_> = all
+        let envs = all
             .iter()
             .filter(|e| names.contains(&e.name))
-            .cloned()
+            .map(|e| (e.clone(), OnceCell::new()))
             .collect();
-        let envs = crate::collect::databases::once(&wanted).await.envs;
         let local = if names.is_empty() {
-            crate::model::local_migrations::MigrationsDir::absent(migrations_dir)
+            MigrationsDir::absent(migrations_dir)
         } else {
             crate::prisma::migrations_dir::read(migrations_dir)
         };
         RequireProbe { envs, local }
     }
+}
 
-    /// Why `spec`'s requirements do not hold (see
-    /// [`crate::model::server_requires::unmet`]); `None` when they hold.
-    pub fn unmet(&self, spec: &ServerSpec) -> Option<String> {
-        crate::model::server_requires::unmet_all(spec, &self.envs, &self.local)
+impl servers::up::Requires for RequireProbe {
+    fn unmet<'a>(
+        &'a self,
+        spec: &'a ServerSpec,
+    ) -> Pin<Box<dyn Future<Output = Option<String>> + 'a>> {
+        Box::pin(async move {
+            let wanted = self
+                .envs
+                .iter()
+                .filter(|(e, _)| spec.requires.iter().any(|r| r.env() == e.name));
+            let probes = wanted.map(|(env, cell)| {
+                cell.get_or_init(move || async move {
+                    let snap = crate::collect::databases::once(std::slice::from_ref(env)).await;
+                    snap.envs.into_iter().next()
+                })
+            });
+            let envs: Vec<DbEnvSnapshot> = futures::future::join_all(probes)
+                .await
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            crate::model::server_requires::unmet_all(spec, &envs, &self.local)
+        })
     }
 }
 

@@ -63,12 +63,13 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
     };
     let mut interrupts = Interrupts::watch();
     let dir = &setup.prisma.migrations_dir;
+    let probe = executor::RequireProbe::new(&ordered, &setup.envs, dir);
+    let gate = Gate {
+        requires: &probe,
+        force: args.force,
+    };
     let outcome = tokio::select! {
-        r = async {
-            let probe = executor::RequireProbe::run(&ordered, &setup.envs, dir).await;
-            let gate = Gate { unmet: &|s| probe.unmet(s), force: args.force };
-            executor::servers_up(&setup.root, &ordered, &gate, &mut report).await
-        } => r,
+        r = executor::servers_up(&setup.root, &ordered, &gate, &mut report) => r,
         signal = interrupts.next() => {
             let names = started.borrow().clone();
             out::error(&format!("{}: stopping the servers this up started", signal.name));

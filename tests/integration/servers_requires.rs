@@ -147,3 +147,33 @@ fn an_unreachable_database_holds_the_server_with_the_reason() {
     );
     assert!(s.recorded().is_empty());
 }
+
+#[test]
+fn requires_are_checked_once_the_dependencies_are_ready() {
+    // `api` requires `db:local` and depends on `dbinit`, which puts the database file in
+    // place when it starts: probed before `dbinit` ran, `local` would not answer.
+    let (dbinit_port, port) = (free_port(), free_port());
+    let (mut s, _) = project(port);
+    let prisma = s.root().join("prisma");
+    std::fs::rename(prisma.join("dev.db"), prisma.join("ready.db")).expect("rename");
+    let dbinit = format!(
+        "[[server]]\nname = \"dbinit\"\ncmd = [\"sh\", \"-c\", \"cp prisma/ready.db prisma/dev.db \
+         && exec {py} -u -m http.server {dbinit_port} --bind 127.0.0.1\"]\n\
+         ready = {{ tcp = {dbinit_port} }}\n\n",
+        py = super::servers_up::python()
+    );
+    let api = format!(
+        "{}requires = [\"db:local\"]\n",
+        http_server("api", port, &["dbinit"], &format!("{{ tcp = {port} }}"))
+    );
+    s.write("devtop.toml", &format!("{dbinit}{api}"));
+    let up = s.devtop(&["up"]);
+    assert_eq!(up.code, Some(0), "{up}");
+    assert!(
+        line_of(&up, "dbinit ready after") < line_of(&up, "api starting"),
+        "{up}"
+    );
+    assert!(!up.stdout.contains("held"), "{up}");
+    let down = s.devtop(&["down"]);
+    assert_eq!(down.code, Some(0), "{down}");
+}

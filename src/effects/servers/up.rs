@@ -34,27 +34,29 @@ pub trait PortCheck {
 }
 
 /// How one start ended: ready after a time by a probe, or failed with a reason.
-/// The `requires` check of [`up`]: why a server's requirements do not hold (`None` = they
-/// hold), and whether to start it anyway.
-pub struct Gate<'a> {
-    /// Why `spec`'s requirements do not hold, `None` when they do.
-    pub unmet: &'a dyn Fn(&ServerSpec) -> Option<String>,
-    /// Start it anyway, reporting [`Event::Forced`] (`--force`).
-    pub force: bool,
+/// The `requires` check of [`up`], asked when a server's dependencies are ready: why its
+/// requirements do not hold (`None` = they hold). An implementation probes each environment
+/// once, on first use, and answers later calls from that probe.
+pub trait Requires {
+    /// Why `spec`'s requirements do not hold; `None` when they hold.
+    fn unmet<'a>(
+        &'a self,
+        spec: &'a ServerSpec,
+    ) -> Pin<Box<dyn Future<Output = Option<String>> + 'a>>;
 }
 
-impl Gate<'_> {
-    /// A gate that lets every server pass.
-    pub fn open() -> Gate<'static> {
-        Gate {
-            unmet: &|_| None,
-            force: false,
-        }
-    }
+/// How [`up`] treats `requires`.
+pub struct Gate<'a> {
+    /// The check.
+    pub requires: &'a dyn Requires,
+    /// Start a server whose requirements do not hold anyway, reporting [`Event::Forced`]
+    /// (`--force`).
+    pub force: bool,
 }
 
 type StartResult = Result<(Duration, String), String>;
 type Pending<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, StartResult)> + 'a>>;
+type Checking<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, Option<String>)> + 'a>>;
 
 /// Starts `servers` (in dependency order, see [`crate::model::server_order::start_order`];
 /// every `depends_on` name must be among them) in the project `root`, reporting each step.
@@ -68,11 +70,11 @@ type Pending<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, StartResult)> + 
 ///
 /// # Errors
 /// The state file cannot be read or written.
-pub async fn up(
-    root: &Path,
-    servers: &[ServerSpec],
-    ports: &dyn PortCheck,
-    gate: &Gate<'_>,
+pub async fn up<'a>(
+    root: &'a Path,
+    servers: &'a [ServerSpec],
+    ports: &'a dyn PortCheck,
+    gate: &'a Gate<'a>,
     report: &mut dyn FnMut(Event),
 ) -> io::Result<Option<String>> {
     let (live, dropped) = state::read_live(root)?;
@@ -87,22 +89,20 @@ pub async fn up(
         waiting: servers.iter().collect(),
         started: Vec::new(),
         probing: FuturesUnordered::new(),
+        checking: FuturesUnordered::new(),
     };
     let failed = loop {
-        match run.start_startable(gate, report) {
-            Some((spec, Halt::Failed(reason))) => {
-                report(failed_event(root, spec, reason));
-                break Some(spec.name.clone());
-            }
-            Some((spec, Halt::Held(reason))) => {
-                let name = spec.name.clone();
-                report(Event::Held { name, reason });
-                break Some(spec.name.clone());
-            }
-            None => {}
+        if let Some((spec, reason)) = run.start_startable(gate, report) {
+            report(failed_event(root, spec, reason));
+            break Some(spec.name.clone());
         }
-        match run.probing.next().await {
-            Some((spec, Ok((after, how)))) => {
+        let step = tokio::select! {
+            Some(r) = run.probing.next() => Step::Ready(r),
+            Some(c) = run.checking.next() => Step::Checked(c),
+            else => Step::Idle,
+        };
+        match step {
+            Step::Ready((spec, Ok((after, how)))) => {
                 report(Event::Ready {
                     name: spec.name.clone(),
                     after,
@@ -110,11 +110,26 @@ pub async fn up(
                 });
                 run.ready.insert(&spec.name);
             }
-            Some((spec, Err(reason))) => {
+            Step::Ready((spec, Err(reason))) => {
                 report(failed_event(root, spec, reason));
                 break Some(spec.name.clone());
             }
-            None => match run.waiting.first() {
+            Step::Checked((spec, Some(reason))) if !gate.force => {
+                let name = spec.name.clone();
+                report(Event::Held { name, reason });
+                break Some(spec.name.clone());
+            }
+            Step::Checked((spec, unmet)) => {
+                if let Some(reason) = unmet {
+                    let name = spec.name.clone();
+                    report(Event::Forced { name, reason });
+                }
+                if let Some(reason) = run.launch_one(spec, report) {
+                    report(failed_event(root, spec, reason));
+                    break Some(spec.name.clone());
+                }
+            }
+            Step::Idle => match run.waiting.first() {
                 None => break None,
                 // Unreachable when every dependency is among `servers`, as documented.
                 Some(spec) => {
@@ -141,12 +156,14 @@ pub async fn up(
     Ok(failed)
 }
 
-/// Why [`Starter::start_startable`] stopped.
-enum Halt {
-    /// The start failed, with the reason.
-    Failed(String),
-    /// Its requirements do not hold, with the reason.
-    Held(String),
+/// What the loop of [`up`] waited for.
+enum Step<'a> {
+    /// A readiness wait ended.
+    Ready((&'a ServerSpec, StartResult)),
+    /// A `requires` check ended (with the unmet reason).
+    Checked((&'a ServerSpec, Option<String>)),
+    /// Nothing is under way.
+    Idle,
 }
 
 /// The state of one [`up`] between its waits.
@@ -163,17 +180,20 @@ struct Starter<'a> {
     started: Vec<Recorded>,
     /// Readiness waits under way.
     probing: FuturesUnordered<Pending<'a>>,
+    /// `requires` checks under way (the server starts when its check ends).
+    checking: FuturesUnordered<Checking<'a>>,
 }
 
 impl<'a> Starter<'a> {
     /// Starts every waiting server whose dependencies are ready (repeatedly: a server
-    /// recorded as running already counts ready at once). Returns the first server that
-    /// could not be started or is held, with the reason.
+    /// recorded as running already counts ready at once); one with `requires` is queued for
+    /// its check instead, and started when the check ends. Returns the first server that
+    /// could not be started, with the reason.
     fn start_startable(
         &mut self,
-        gate: &Gate<'_>,
+        gate: &'a Gate<'a>,
         report: &mut dyn FnMut(Event),
-    ) -> Option<(&'a ServerSpec, Halt)> {
+    ) -> Option<(&'a ServerSpec, String)> {
         while let Some(i) = self
             .waiting
             .iter()
@@ -188,30 +208,41 @@ impl<'a> Starter<'a> {
                 self.ready.insert(&spec.name);
                 continue;
             }
-            if let Some(reason) = (gate.unmet)(spec) {
-                if !gate.force {
-                    return Some((spec, Halt::Held(reason)));
-                }
-                let name = spec.name.clone();
-                report(Event::Forced { name, reason });
+            if !spec.requires.is_empty() {
+                let check = gate.requires.unmet(spec);
+                self.checking
+                    .push(Box::pin(async move { (spec, check.await) }));
+                continue;
             }
-            let started = match launch(self.root, spec, self.ports) {
-                Ok(s) => s,
-                Err(reason) => return Some((spec, Halt::Failed(reason))),
-            };
-            report(Event::Starting {
-                name: spec.name.clone(),
-                pid: started.record.pid,
-            });
-            self.started.push(started.record.clone());
-            if let Err(e) = state::record(self.root, started.record.clone()) {
-                // Not recorded, it could not be stopped later: the start fails (and `up`
-                // stops it).
-                let reason = format!("cannot record it in the state file: {e}");
-                return Some((spec, Halt::Failed(reason)));
+            if let Some(reason) = self.launch_one(spec, report) {
+                return Some((spec, reason));
             }
-            self.probing.push(Box::pin(until_ready(spec, started)));
         }
+        None
+    }
+
+    /// Starts `spec` (its dependencies ready, its requirements checked), records it and
+    /// queues its readiness wait. `Some` when it could not be started.
+    fn launch_one(
+        &mut self,
+        spec: &'a ServerSpec,
+        report: &mut dyn FnMut(Event),
+    ) -> Option<String> {
+        let started = match launch(self.root, spec, self.ports) {
+            Ok(s) => s,
+            Err(reason) => return Some(reason),
+        };
+        report(Event::Starting {
+            name: spec.name.clone(),
+            pid: started.record.pid,
+        });
+        self.started.push(started.record.clone());
+        if let Err(e) = state::record(self.root, started.record.clone()) {
+            // Not recorded, it could not be stopped later: the start fails (and `up`
+            // stops it).
+            return Some(format!("cannot record it in the state file: {e}"));
+        }
+        self.probing.push(Box::pin(until_ready(spec, started)));
         None
     }
 }
