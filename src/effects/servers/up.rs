@@ -142,18 +142,26 @@ pub async fn up<'a>(
     };
     let Starter { started, .. } = run;
     if failed.is_some() {
-        // Every one is stopped even if the state file cannot be rewritten meanwhile.
-        let mut first_error = None;
-        for rec in started.iter().rev() {
-            if let Err(e) = super::down::stop_recorded(root, rec, servers, report).await {
-                first_error.get_or_insert(e);
-            }
-        }
-        if let Some(e) = first_error {
-            return Err(e);
-        }
+        stop_started(root, &started, servers, report).await?;
     }
     Ok(failed)
+}
+
+/// Stops `started` in reverse order, every one even if the state file cannot be rewritten
+/// meanwhile (the first such error is returned).
+async fn stop_started(
+    root: &Path,
+    started: &[Recorded],
+    servers: &[ServerSpec],
+    report: &mut dyn FnMut(Event),
+) -> io::Result<()> {
+    let mut first_error = None;
+    for rec in started.iter().rev() {
+        if let Err(e) = super::down::stop_recorded(root, rec, servers, report).await {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
 }
 
 /// What the loop of [`up`] waited for.
