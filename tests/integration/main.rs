@@ -35,6 +35,7 @@ mod output_safety;
 mod real_stack;
 mod redaction;
 mod servers_down;
+mod servers_status;
 mod servers_up;
 mod standin;
 mod status_bounded;
