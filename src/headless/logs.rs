@@ -7,7 +7,8 @@
 //! from at most the last 8 MiB of the file. With `-f` the file is then polled every 200 ms and
 //! appended lines are printed as they come (a file that shrank, because a new `up` restarted
 //! the server, is read again from its start); following ends with exit 0 on SIGINT, SIGTERM or
-//! SIGHUP, and on a closed stdout (see [`out`]).
+//! SIGHUP, and on a closed stdout (seen by `poll(2)` at each check, or as `EPIPE` when a line
+//! is written, see [`out`]).
 //!
 //! Exit codes: 0; 1 when the server has no log yet or it cannot be read; 2 for a name that is
 //! not a configured server (the configured ones are named).
@@ -68,6 +69,11 @@ pub async fn run(setup: &Setup, args: &LogsArgs) -> i32 {
         tokio::select! {
             _ = interrupts.next() => return EXIT_OK,
             () = tokio::time::sleep(POLL) => {}
+        }
+        if stdout_closed() {
+            // Nobody reads any more (`devtop logs -f api | head`, a quiet log): end now, not at
+            // the next line.
+            return EXIT_OK;
         }
         match appended(&file, &mut pos, &mut partial) {
             Ok(text) if !text.is_empty() => print_lines(&text),
@@ -136,6 +142,20 @@ fn appended(file: &Path, pos: &mut u64, partial: &mut Vec<u8>) -> std::io::Resul
         text.push('\n');
     }
     Ok(text)
+}
+
+/// True when stdout is a pipe whose reader is gone or a terminal that hung up (`poll(2)`
+/// reports an error or hang-up on it without waiting).
+fn stdout_closed() -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let stdout = std::io::stdout();
+    let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+    let zero = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
+        && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP)
 }
 
 /// Prints each line of `text` redacted and sanitised (a trailing `\r` of CRLF output is
