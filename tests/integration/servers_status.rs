@@ -168,3 +168,24 @@ fn logs_prints_escaped_lines_and_follows_appended_ones() {
     let down = s.devtop(&["down"]);
     assert_eq!(down.code, Some(0), "{down}");
 }
+
+#[test]
+fn logs_follow_ends_when_its_reader_goes_away() {
+    // No server needed: a log file as `up` leaves it.
+    let (s, _port) = project();
+    std::fs::create_dir_all(s.root().join(".devtop/logs")).expect("logs dir");
+    std::fs::write(s.root().join(".devtop/logs/web.log"), "quiet\n").expect("log");
+    let root = s.root().to_string_lossy().into_owned();
+    let mut child = crate::common::devtop_command()
+        .args(["--project", &root, "logs", "web", "-f"])
+        .spawn()
+        .expect("devtop logs -f");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(&mut stdout, &mut first).expect("first line");
+    assert_eq!(&first, b"quiet\n");
+    // Nothing more is written: only the closed pipe can end it.
+    drop(stdout);
+    let status = wait_or_kill(&mut child);
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{status:?}");
+}
