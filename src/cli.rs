@@ -107,6 +107,10 @@ pub enum Command {
     /// Stop the dev servers recorded by `devtop up`, in reverse order; exit 0 when every
     /// process of every server ended.
     Down(DownArgs),
+    /// Print the log of a `[[server]]` started by `devtop up` (the last lines; `-f` follows
+    /// it), control bytes escaped and secrets redacted; exit 1 when it has no log yet, 2 for
+    /// an unknown name.
+    Logs(LogsArgs),
     /// Start a throwaway project with stand-in processes and open the TUI on it.
     Demo,
     /// Print a shell completion script (e.g. `devtop completions bash > ~/.local/share/bash-completion/completions/devtop`).
@@ -180,6 +184,20 @@ pub struct DownArgs {
     /// Only these servers.
     #[arg(long, num_args = 1.., value_name = "NAME")]
     pub only: Vec<String>,
+}
+
+/// `devtop logs` options.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The server's name (as in devtop.toml).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Keep printing lines as they are appended, until Ctrl-C / SIGTERM.
+    #[arg(short, long)]
+    pub follow: bool,
+    /// How many of the last lines to print first.
+    #[arg(short = 'n', long, value_name = "LINES", default_value_t = 200)]
+    pub lines: usize,
 }
 
 /// A `--pid` value.

@@ -101,6 +101,7 @@ async fn run(cli: Cli) -> i32 {
         Some(Command::Kill(args)) => kill::collect_and_run(&args, &setup).await,
         Some(Command::Up(args)) => servers::up(&setup, &args).await,
         Some(Command::Down(args)) => servers::down(&setup, &args).await,
+        Some(Command::Logs(args)) => devtop::headless::logs::run(&setup, &args).await,
         Some(
             Command::Demo
             | Command::Config { .. }

@@ -99,14 +99,14 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
 
 /// SIGINT, SIGTERM and SIGHUP, watched from [`Interrupts::watch`] on (so a signal that comes
 /// while the first server starts is not missed).
-struct Interrupts {
+pub(crate) struct Interrupts {
     int: Option<tokio::signal::unix::Signal>,
     term: Option<tokio::signal::unix::Signal>,
     hup: Option<tokio::signal::unix::Signal>,
 }
 
 impl Interrupts {
-    fn watch() -> Interrupts {
+    pub(crate) fn watch() -> Interrupts {
         use tokio::signal::unix::{SignalKind, signal};
         Interrupts {
             int: signal(SignalKind::interrupt()).ok(),
@@ -116,7 +116,7 @@ impl Interrupts {
     }
 
     /// Resolves with the first of them to arrive; never when none could be watched.
-    async fn next(&mut self) -> crate::model::server::StopSignal {
+    pub(crate) async fn next(&mut self) -> crate::model::server::StopSignal {
         use crate::model::server::StopSignal;
         let name = tokio::select! {
             Some(_) = async { self.int.as_mut()?.recv().await } => "SIGINT",

@@ -40,6 +40,9 @@ pub struct StatusJson<'a> {
     pub databases: Vec<DatabaseJson<'a>>,
     /// Per environment: per-migration status, summary, drift.
     pub migrations: Vec<MigrationsJson<'a>>,
+    /// Per configured `[[server]]`, config order: name, state, pid, pgid, port, uptime_s,
+    /// ready_after_s, rss_bytes, held_reason, last_error (see [`super::server_status`]).
+    pub servers: Vec<super::server_status::ServerJson>,
 }
 
 /// One process in the JSON.
@@ -100,11 +103,12 @@ fn process_json<'a>(p: &'a ProcessInfo, snap: &'a ProcessSnapshot) -> ProcessJso
     }
 }
 
-/// Build the JSON document.
+/// Build the JSON document (`servers` from [`super::server_status::collect`]).
 pub fn to_json<'a>(
     snap: &'a ProcessSnapshot,
     mem: &MemoryView,
     db: &'a DbReport,
+    servers: Vec<super::server_status::ServerJson>,
 ) -> StatusJson<'a> {
     let m = mem.snapshot.as_ref();
     StatusJson {
@@ -139,6 +143,7 @@ pub fn to_json<'a>(
         }),
         databases: databases_json(db),
         migrations: migrations_json_all(db),
+        servers,
     }
 }
 
@@ -307,6 +312,7 @@ pub async fn run(setup: &crate::setup::Setup, json: bool) -> i32 {
     use crate::headless::{databases, once, out};
     use crate::setup::{EXIT_FAILURE, EXIT_OK};
     let (procs, db) = tokio::join!(once::collect(setup), databases::collect(setup));
+    let servers = crate::headless::server_status::collect(&setup.root, &setup.config.servers);
     let ((snap, mem), db) = match (procs, db) {
         (Ok(p), Ok(d)) => (p, d),
         (Err(e), _) | (_, Err(e)) => {
@@ -315,7 +321,7 @@ pub async fn run(setup: &crate::setup::Setup, json: bool) -> i32 {
         }
     };
     if json {
-        match serde_json::to_string_pretty(&to_json(&snap, &mem, &db)) {
+        match serde_json::to_string_pretty(&to_json(&snap, &mem, &db, servers)) {
             Ok(s) => out::json(&s),
             Err(e) => {
                 out::error(&format!("cannot encode JSON: {e}"));
@@ -323,7 +329,8 @@ pub async fn run(setup: &crate::setup::Setup, json: bool) -> i32 {
             }
         }
     } else {
-        out::text(&to_text(&snap, &mem, &db));
+        let block = crate::headless::server_status::to_text(&servers);
+        out::text(&(to_text(&snap, &mem, &db) + &block));
     }
     EXIT_OK
 }

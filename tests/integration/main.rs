@@ -36,6 +36,7 @@ mod real_stack;
 mod redaction;
 mod servers_down;
 mod servers_requires;
+mod servers_status;
 mod servers_up;
 mod standin;
 mod status_bounded;

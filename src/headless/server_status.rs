@@ -1,0 +1,191 @@
+//! The `servers` part of `devtop status`: one entry per configured `[[server]]`, in config
+//! order, from `.devtop/state.json` (read through [`state::read_live`], which drops stale
+//! entries and never signals anything) and `/proc`.
+//!
+//! Headless, only what is provable is reported: a server is `running` when its recorded
+//! leader runs with the recorded start time, `leader-exited` when the leader is gone but
+//! processes it started remain in its session, `stopped` otherwise (never recorded, or
+//! gone). Start outcomes (`exited`, `held`, time to ready) belong to the process that started
+//! it; here they are null.
+
+use crate::effects::servers::members;
+use crate::effects::servers::state::{self, Liveness, Recorded};
+use crate::model::memory::format_bytes;
+use crate::model::server::ServerSpec;
+use crate::model::suspects::format_age;
+use crate::sanitize::clean;
+use serde::Serialize;
+use std::path::Path;
+
+/// One server in `status --json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServerJson {
+    /// Configured name.
+    pub name: String,
+    /// `running`, `leader-exited` or `stopped` (see the module docs); `unknown` when the state
+    /// file cannot be read (then `error` says why).
+    pub state: &'static str,
+    /// Recorded leader PID (also the process group and session ID); null when stopped.
+    pub pid: Option<u32>,
+    /// Recorded process group ID; null when stopped.
+    pub pgid: Option<u32>,
+    /// The configured port (null when none is configured).
+    pub port: Option<u16>,
+    /// Seconds since it was started (wall clock); null when stopped.
+    pub uptime_s: Option<u64>,
+    /// Seconds from start to ready: known only to the `up` that started it, so null here.
+    pub ready_after_s: Option<f64>,
+    /// Resident memory of every process of the server (its session and process group and
+    /// their descendants), bytes; null when stopped.
+    pub rss_bytes: Option<u64>,
+    /// Why the server is held (`requires`): null headless.
+    pub held_reason: Option<String>,
+    /// Why the state could not be read; null otherwise.
+    pub last_error: Option<String>,
+}
+
+/// The entries for `specs` (config order) in the project `root`.
+pub fn collect(root: &Path, specs: &[ServerSpec]) -> Vec<ServerJson> {
+    let (live, error) = match state::read_live(root) {
+        Ok((live, _dropped)) => (live, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let now = unix_now();
+    specs
+        .iter()
+        .map(|spec| {
+            let entry = live.iter().find(|r| r.name == spec.name);
+            one(spec, entry, error.as_deref(), now)
+        })
+        .collect()
+}
+
+fn one(spec: &ServerSpec, entry: Option<&Recorded>, error: Option<&str>, now: u64) -> ServerJson {
+    let stopped = ServerJson {
+        name: spec.name.clone(),
+        state: if error.is_some() {
+            "unknown"
+        } else {
+            "stopped"
+        },
+        pid: None,
+        pgid: None,
+        port: spec.port,
+        uptime_s: None,
+        ready_after_s: None,
+        rss_bytes: None,
+        held_reason: None,
+        last_error: error.map(str::to_owned),
+    };
+    let Some(r) = entry else { return stopped };
+    let state = match state::liveness(r) {
+        Liveness::Running => "running",
+        Liveness::LeaderGone => "leader-exited",
+        Liveness::Gone => return stopped,
+    };
+    let page = procfs::page_size();
+    let rss = members::scan(r)
+        .iter()
+        .filter_map(|m| crate::collect::proc_stat::read_stat(m.pid))
+        .map(|s| s.rss_pages * page)
+        .sum();
+    ServerJson {
+        state,
+        pid: Some(r.pid),
+        pgid: Some(r.pgid),
+        port: r.port.or(spec.port),
+        uptime_s: Some(now.saturating_sub(r.started_unix)),
+        rss_bytes: Some(rss),
+        ..stopped
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The `servers` block of the text status: a header and one line per server; empty when no
+/// server is configured. Names and errors are [`clean`]ed.
+pub fn to_text(servers: &[ServerJson]) -> String {
+    if servers.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "servers:\n  {:<16} {:<13} {:>7} {:>6} {:>9} {:>8}\n",
+        "NAME", "STATE", "PID", "PORT", "RSS", "UPTIME"
+    );
+    let dash = || "-".to_owned();
+    for s in servers {
+        out.push_str(&format!(
+            "  {:<16} {:<13} {:>7} {:>6} {:>9} {:>8}\n",
+            clean(&s.name),
+            s.state,
+            s.pid.map_or_else(dash, |p| p.to_string()),
+            s.port.map_or_else(dash, |p| p.to_string()),
+            s.rss_bytes.map_or_else(dash, format_bytes),
+            s.uptime_s.map_or_else(dash, format_age),
+        ));
+        if let Some(e) = &s.last_error {
+            out.push_str(&format!("    state file: {}\n", clean(e)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str, port: Option<u16>) -> ServerSpec {
+        let toml = format!(
+            "[[server]]\nname = \"{name}\"\ncmd = [\"true\"]\n{}",
+            port.map_or(String::new(), |p| format!("port = {p}\n"))
+        );
+        crate::config::Config::parse(&toml, Path::new("devtop.toml"))
+            .unwrap()
+            .servers
+            .remove(0)
+    }
+
+    #[test]
+    fn running_and_stopped_in_config_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = crate::effects::signal::read_identity(std::process::id()).unwrap();
+        // This test process, recorded as if it led its own session.
+        let me = Recorded {
+            name: "api".into(),
+            pid: id.pid,
+            pgid: id.pid,
+            start_ticks: id.start_ticks,
+            port: Some(3010),
+            started_unix: unix_now() - 5,
+        };
+        state::record(dir.path(), me).unwrap();
+        let gone = Recorded {
+            name: "web".into(),
+            pid: id.pid,
+            pgid: id.pid,
+            start_ticks: id.start_ticks + 1,
+            port: None,
+            started_unix: 1,
+        };
+        state::record(dir.path(), gone).unwrap();
+        let specs = [spec("web", Some(5173)), spec("api", Some(3010))];
+        let got = collect(dir.path(), &specs);
+        assert_eq!(got[0].name, "web");
+        assert_eq!(got[0].state, "stopped");
+        assert_eq!((got[0].pid, got[0].port), (None, Some(5173)));
+        assert_eq!(got[1].state, "running");
+        assert_eq!(got[1].pid, Some(id.pid));
+        assert!(got[1].uptime_s.unwrap() >= 5);
+        // The stale entry was dropped from the file, as `read_live` does.
+        assert_eq!(state::read(dir.path()).unwrap().servers.len(), 1);
+        let text = to_text(&got);
+        assert!(text.starts_with("servers:\n"), "{text}");
+        assert!(text.contains("running"), "{text}");
+        assert_eq!(to_text(&[]), "");
+    }
+}
