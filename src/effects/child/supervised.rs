@@ -123,8 +123,10 @@ impl Supervised {
     }
 
     /// Waits until the child exits, or until its time limit passes, then stops the group
-    /// (see [`Supervised::terminate`]). Cancel-safe; once finished, returns the same result
-    /// at once.
+    /// (see [`Supervised::terminate`]); once finished, returns the same result at once.
+    /// Cancel-safe while waiting for the exit; cancelling it during the stop (after the SIGTERM)
+    /// abandons the grace, and a later call reports the end as an exit: keep one future until
+    /// it completes, as [`Supervised::run`] does.
     ///
     /// Output not consumed through [`Supervised::next_line`] queues up; when the queue is full
     /// the child blocks writing and only the time limit ends it. Read the lines meanwhile, or
@@ -207,14 +209,22 @@ impl Supervised {
         let mut open = true;
         // Moved out so that waiting (which borrows `self`) and reading can run together.
         let mut rx = std::mem::replace(&mut self.lines, mpsc::channel(1).1);
-        let finished = loop {
-            tokio::select! {
-                f = self.wait() => break f,
-                line = rx.recv(), if open => match line {
-                    Some(l) if lines.len() < keep => lines.push(l),
-                    Some(_) => {}
-                    None => open = false,
-                },
+        // One `wait` future for the whole loop: re-creating it on every line would cancel a stop
+        // in progress (after the SIGTERM, during the grace) whenever the dying child printed a
+        // line, so the grace would restart and the end would be reported as an exit, not a
+        // time-out.
+        let finished = {
+            let wait = self.wait();
+            tokio::pin!(wait);
+            loop {
+                tokio::select! {
+                    f = &mut wait => break f,
+                    line = rx.recv(), if open => match line {
+                        Some(l) if lines.len() < keep => lines.push(l),
+                        Some(_) => {}
+                        None => open = false,
+                    },
+                }
             }
         };
         // Readers may block on a full queue: keep emptying it while the group is ended.

@@ -132,6 +132,33 @@ fn the_time_limit_stops_the_group() {
     });
 }
 
+/// A child whose group prints a line while it dies of the time limit's SIGTERM: `run` reads that
+/// line during the grace and must still report the end as a time-out (re-creating the wait on each
+/// line used to cancel the stop and report "killed by signal 15" as an exit).
+#[test]
+fn a_line_printed_on_sigterm_keeps_the_time_out() {
+    rt().block_on(async {
+        // The leader dies of the SIGTERM at once; a member of its group prints the line a
+        // moment later, while the stop still waits for the group.
+        // (The member ignores SIGTERM, as the stop signals every member of the group.)
+        let script = "trap '(trap \"\" TERM; sleep 0.2; echo bye) & trap - TERM; kill -TERM $$' \
+                      TERM; echo up; while :; do sleep 0.05; done";
+        let spec = sh(script)
+            .timeout(Duration::from_millis(300))
+            .grace(Duration::from_secs(5));
+        let child = Supervised::spawn(spec).unwrap();
+        let ran = child.run(16).await;
+        assert_eq!(ran.finished.cause, EndCause::TimedOut, "{:?}", ran.finished);
+        assert!(
+            !ran.finished.escalated,
+            "it ended within the grace: {:?}",
+            ran.finished
+        );
+        let texts: Vec<&str> = ran.lines.iter().map(|l| l.text.as_str()).collect();
+        assert!(texts.contains(&"bye"), "{texts:?}");
+    });
+}
+
 #[test]
 fn ending_after_a_normal_exit_kills_what_the_child_left() {
     rt().block_on(async {
