@@ -139,9 +139,24 @@ pub(crate) fn line_of(run: &Run, needle: &str) -> usize {
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released).
+/// A port no one listens on, below the kernel's ephemeral range (32768–60999 by default), so a
+/// client connection of another test (a database session) cannot take it between this check
+/// and the server's bind. Each call in this process gets a different port.
 pub(crate) fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // Spread concurrent test processes over the range by PID.
+    let base = 20_000 + (std::process::id() % 1_000) as u16 * 12;
+    loop {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed) % 12_000;
+        let port = 20_000 + (base - 20_000 + offset) % 12_000;
+        let free = ["127.0.0.1", "0.0.0.0"]
+            .iter()
+            .all(|h| std::net::TcpListener::bind((*h, port)).is_ok());
+        if free {
+            return port;
+        }
+    }
 }
 
 /// The Python interpreter itself (not a version-manager shim that would add a process).
