@@ -138,11 +138,15 @@ fn the_time_limit_stops_the_group() {
 #[test]
 fn a_line_printed_on_sigterm_keeps_the_time_out() {
     rt().block_on(async {
-        // The leader dies of the SIGTERM at once; a member of its group prints the line a
-        // moment later, while the stop still waits for the group.
-        // (The member ignores SIGTERM, as the stop signals every member of the group.)
-        let script = "trap '(trap \"\" TERM; sleep 0.2; echo bye) & trap - TERM; kill -TERM $$' \
-                      TERM; echo up; while :; do sleep 0.05; done";
+        // The leader dies of the SIGTERM at once; a member of its group, started before the
+        // time limit with SIGTERM ignored (the stop signals every member), prints the line a
+        // moment after the leader's trap touches a flag file, while the stop still waits for
+        // the group.
+        let script = "F=${TMPDIR:-/tmp}/devtop-child-test-$$; \
+                      (trap '' TERM; while [ ! -e \"$F\" ]; do sleep 0.02; done; \
+                       sleep 0.2; rm -f \"$F\"; echo bye) & \
+                      trap 'touch \"$F\"; trap - TERM; kill -TERM $$' TERM; \
+                      echo up; while :; do sleep 0.05; done";
         let spec = sh(script)
             .timeout(Duration::from_millis(300))
             .grace(Duration::from_secs(5));
