@@ -51,16 +51,24 @@ pub fn collect(root: &Path, specs: &[ServerSpec]) -> Vec<ServerJson> {
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
     let now = unix_now();
+    // One /proc scan for every server's members and RSS, only when something is recorded.
+    let table = (!live.is_empty()).then(members::ProcTable::read);
     specs
         .iter()
         .map(|spec| {
             let entry = live.iter().find(|r| r.name == spec.name);
-            one(spec, entry, error.as_deref(), now)
+            one(spec, entry, error.as_deref(), now, table.as_ref())
         })
         .collect()
 }
 
-fn one(spec: &ServerSpec, entry: Option<&Recorded>, error: Option<&str>, now: u64) -> ServerJson {
+fn one(
+    spec: &ServerSpec,
+    entry: Option<&Recorded>,
+    error: Option<&str>,
+    now: u64,
+    table: Option<&members::ProcTable>,
+) -> ServerJson {
     let stopped = ServerJson {
         name: spec.name.clone(),
         state: if error.is_some() {
@@ -84,11 +92,9 @@ fn one(spec: &ServerSpec, entry: Option<&Recorded>, error: Option<&str>, now: u6
         Liveness::Gone => return stopped,
     };
     let page = procfs::page_size();
-    let rss = members::scan(r)
-        .iter()
-        .filter_map(|m| crate::collect::proc_stat::read_stat(m.pid))
-        .map(|s| s.rss_pages * page)
-        .sum();
+    let rss = table.map_or(0, |t| {
+        t.members(r).iter().map(|m| t.rss_pages(m.pid) * page).sum()
+    });
     ServerJson {
         state,
         pid: Some(r.pid),

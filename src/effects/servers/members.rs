@@ -26,26 +26,60 @@ pub fn scan(server: &Recorded) -> Vec<Member> {
     if server.pgid <= 1 {
         return Vec::new();
     }
-    let Ok(all) = procfs::process::all_processes() else {
-        return Vec::new();
-    };
-    let mut rows: BTreeMap<u32, Row> = BTreeMap::new();
-    for process in all.flatten() {
-        let Ok(stat) = process.stat() else { continue };
-        if matches!(stat.state, 'Z' | 'X') {
-            continue;
+    ProcTable::read().members(server)
+}
+
+/// One scan of `/proc`: every live process's `/proc/<pid>/stat` row and RSS, so the members of
+/// several servers (and their memory) are found without re-reading `/proc` per server.
+pub struct ProcTable {
+    rows: BTreeMap<u32, Row>,
+    /// Resident pages per PID (`rss` of `/proc/<pid>/stat`).
+    rss_pages: BTreeMap<u32, u64>,
+    protected: BTreeSet<u32>,
+}
+
+impl ProcTable {
+    /// Reads every process once; processes unreadable or vanishing during it are skipped.
+    pub fn read() -> Self {
+        let mut rows: BTreeMap<u32, Row> = BTreeMap::new();
+        let mut rss_pages = BTreeMap::new();
+        if let Ok(all) = procfs::process::all_processes() {
+            for process in all.flatten() {
+                let Ok(stat) = process.stat() else { continue };
+                if matches!(stat.state, 'Z' | 'X') {
+                    continue;
+                }
+                let (Ok(pid), Ok(ppid), Ok(pgrp), Ok(sid)) = (
+                    u32::try_from(stat.pid),
+                    u32::try_from(stat.ppid),
+                    u32::try_from(stat.pgrp),
+                    u32::try_from(stat.session),
+                ) else {
+                    continue;
+                };
+                rows.insert(pid, (ppid, pgrp, sid, stat.starttime));
+                rss_pages.insert(pid, stat.rss);
+            }
         }
-        let (Ok(pid), Ok(ppid), Ok(pgrp), Ok(sid)) = (
-            u32::try_from(stat.pid),
-            u32::try_from(stat.ppid),
-            u32::try_from(stat.pgrp),
-            u32::try_from(stat.session),
-        ) else {
-            continue;
-        };
-        rows.insert(pid, (ppid, pgrp, sid, stat.starttime));
+        Self {
+            rows,
+            rss_pages,
+            protected: protected(),
+        }
     }
-    select(server, &rows, &protected())
+
+    /// The members of `server` (see [`scan`]); nothing for a group ID of 0 or 1.
+    pub fn members(&self, server: &Recorded) -> Vec<Member> {
+        if server.pgid <= 1 {
+            return Vec::new();
+        }
+        select(server, &self.rows, &self.protected)
+    }
+
+    /// Resident set size of `pid` in pages, 0 when it was not read.
+    pub fn rss_pages(&self, pid: u32) -> u64 {
+        self.rss_pages.get(&pid).copied().unwrap_or(0)
+    }
 }
 
 /// devtop and its ancestors: never members, whatever `/proc` says.
