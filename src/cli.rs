@@ -12,6 +12,10 @@ pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]
     pub common: Common,
+    /// Dashboard: quitting leaves the dev servers it started running (recorded in
+    /// .devtop/state.json for `devtop down` or another devtop) instead of asking.
+    #[arg(long)]
+    pub keep: bool,
     /// Headless command; without one the TUI opens.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -99,10 +103,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the checks before a migration (processes, schema, database, memory, migrations,
+    /// deploy order, inotify); exit 0 pass, 1 a check failed (or warned, with --strict), 2
+    /// bad usage or configuration.
+    Preflight {
+        /// The target environment (as named in devtop.toml; default "local").
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Print JSON (format in the README) instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Treat warnings as failures (exit 1).
+        #[arg(long)]
+        strict: bool,
+    },
     /// Kill suspects or given PIDs with their descendants (SIGTERM, then SIGKILL after the grace).
     Kill(KillArgs),
-    /// Start the `[[server]]` dev servers in dependency order and wait until all are ready;
-    /// exit 1 naming the one that failed (after stopping what was started).
+    /// Start the `[[server]]` dev servers in dependency order; then stay in the foreground
+    /// printing their logs and restarting `on-failure` servers until Ctrl-C (which stops what
+    /// it started), or with --wait exit 0 once all are ready. Exit 1 naming the one that
+    /// failed (after stopping what was started) or a taken port's holder.
     Up(UpArgs),
     /// Stop the dev servers recorded by `devtop up`, in reverse order; exit 0 when every
     /// process of every server ended.
@@ -111,6 +131,19 @@ pub enum Command {
     /// it), control bytes escaped and secrets redacted; exit 1 when it has no log yet, 2 for
     /// an unknown name.
     Logs(LogsArgs),
+    /// The memory guard without the dashboard: watch the memory level (PSI, MemAvailable,
+    /// cgroup headroom) and, when it turns critical, alert and — with `--auto` or
+    /// `[guard] auto = true` — end dev-tool suspects one at a time, largest RSS first; every
+    /// line on stdout. Ends cleanly (exit 0) on SIGTERM, SIGINT or SIGHUP.
+    Guard(GuardArgs),
+    /// Guarded migrate: refuse while another migrate runs for the same database or its
+    /// migrate lock is held, run the preflight gate, then `[prisma] migrate` (default `npx
+    /// prisma migrate deploy`) with a hang watchdog; exit 0 only when it succeeded and nothing
+    /// is pending or failed.
+    Migrate(MigrateArgs),
+    /// Install a git hook that runs `devtop preflight --strict` (husky's `.husky/` when the
+    /// project uses husky, else `.git/hooks/`).
+    Hook(HookArgs),
     /// Start a throwaway project with stand-in processes and open the TUI on it.
     Demo,
     /// Print a shell completion script (e.g. `devtop completions bash > ~/.local/share/bash-completion/completions/devtop`).
@@ -162,11 +195,75 @@ pub struct KillArgs {
     pub grace: Option<f64>,
 }
 
+/// `devtop guard` options.
+#[derive(Debug, Args)]
+pub struct GuardArgs {
+    /// End dev-tool suspects without asking (as `[guard] auto = true`).
+    #[arg(long)]
+    pub auto: bool,
+    /// Print a systemd user service that runs this guard for the project, and exit.
+    #[arg(long)]
+    pub print_unit: bool,
+}
+
+/// `devtop migrate` options.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Target environment (as named in devtop.toml; default "local").
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Go on after preflight warnings, and for production, without asking.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `devtop hook` options.
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: HookAction,
+}
+
+/// `devtop hook` actions.
+#[derive(Debug, Subcommand)]
+pub enum HookAction {
+    /// Write the hook (never over an existing one without --force).
+    Install {
+        /// The git hook: pre-push or pre-commit.
+        #[arg(value_enum)]
+        hook: HookName,
+        /// Replace an existing hook file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Git hooks devtop can install.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum HookName {
+    /// Before `git push`.
+    PrePush,
+    /// Before `git commit`.
+    PreCommit,
+}
+
+impl HookName {
+    /// The hook's file name.
+    pub fn file(self) -> &'static str {
+        match self {
+            HookName::PrePush => "pre-push",
+            HookName::PreCommit => "pre-commit",
+        }
+    }
+}
+
 /// `devtop up` options.
 #[derive(Debug, Args)]
 pub struct UpArgs {
-    /// Wait until every server is ready (what `up` always does today; accepted so scripts
-    /// can say so).
+    /// Exit 0 once every server is ready and leave them running (without it, `up` stays in
+    /// the foreground: it prints their logs, restarts `restart = "on-failure"` servers, and
+    /// stops what it started on Ctrl-C, SIGTERM or SIGHUP).
     #[arg(long)]
     pub wait: bool,
     /// Only these servers (and the servers they depend on).
@@ -176,6 +273,14 @@ pub struct UpArgs {
     /// them.
     #[arg(long)]
     pub force: bool,
+    /// When a server's port is taken by a process running that server's command in its cwd,
+    /// adopt it (record it as the running server) instead of failing.
+    #[arg(long, conflicts_with = "end_holder")]
+    pub adopt: bool,
+    /// When a server's port is taken, end the process holding it (SIGTERM, SIGKILL after 5 s;
+    /// never another user's process) and start the server.
+    #[arg(long)]
+    pub end_holder: bool,
 }
 
 /// `devtop down` options.

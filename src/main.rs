@@ -93,15 +93,34 @@ async fn run(cli: Cli) -> i32 {
         }
     }
     match cli.command {
-        None => devtop::tui::run(setup).await,
+        None => {
+            let mut setup = setup;
+            setup.keep_servers = cli.keep;
+            devtop::tui::run(setup).await
+        }
         Some(Command::Status { json }) => status::run(&setup, json).await,
         Some(Command::Migrations { env, json }) => {
             databases::run(&setup, env.as_deref(), json).await
+        }
+        Some(Command::Preflight { env, json, strict }) => {
+            devtop::headless::preflight::run(&setup, env.as_deref(), json, strict).await
         }
         Some(Command::Kill(args)) => kill::collect_and_run(&args, &setup).await,
         Some(Command::Up(args)) => servers::up(&setup, &args).await,
         Some(Command::Down(args)) => servers::down(&setup, &args).await,
         Some(Command::Logs(args)) => devtop::headless::logs::run(&setup, &args).await,
+        Some(Command::Guard(args)) if args.print_unit => {
+            devtop::headless::guard::print_unit(&setup, cli.common.config.as_deref(), args.auto)
+        }
+        Some(Command::Guard(args)) => devtop::headless::guard::run(&setup, args.auto).await,
+        Some(Command::Migrate(args)) => {
+            let opts = devtop::headless::migrate::Options {
+                env: args.env.clone(),
+                yes: args.yes,
+            };
+            devtop::headless::migrate::run(&setup, &opts).await
+        }
+        Some(Command::Hook(args)) => devtop::headless::hook::run(&setup.root, &args),
         Some(
             Command::Demo
             | Command::Config { .. }

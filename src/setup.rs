@@ -33,6 +33,9 @@ pub struct Setup {
     /// read or parsed ([`PrismaProject::errors`]). Logged for the dashboard; headless
     /// commands print them on stderr.
     pub warnings: Vec<String>,
+    /// `devtop --keep`: quitting the dashboard leaves the servers it started running
+    /// (recorded in `.devtop/state.json`) without asking.
+    pub keep_servers: bool,
 }
 
 /// The project root: `--project` (it must be a directory), else the nearest ancestor of the
@@ -83,5 +86,6 @@ pub fn resolve(common: &Common) -> Result<Setup, String> {
         prisma,
         envs,
         warnings,
+        keep_servers: false,
     })
 }

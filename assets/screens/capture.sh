@@ -6,6 +6,8 @@
 #   kill-confirm.txt  the confirmation after `K`
 #   databases.txt  screen 2: environments, migrations matrix, drift
 #   help.txt       the help popup
+#   servers.txt    screen 3 after `u`: the demo's api and web ready, their logs
+#   preflight.txt  screen 4 after `p`: the checklist with its verdict
 # Usage: assets/screens/capture.sh [path/to/devtop]   (default: target/release/devtop)
 # Needs tmux. Ends the demo (and its tmux server) on exit, also on failure.
 set -euo pipefail
@@ -42,5 +44,13 @@ t send-keys -t shots 2
 wait_for MIGRATION "drift" "last applied" > "$out/databases.txt"
 t send-keys -t shots "?"
 wait_for "Help · Esc closes" > "$out/help.txt"
+t send-keys -t shots Escape
+wait_for "F1 Help" > /dev/null
+t send-keys -t shots u
+wait_for "all ready" "api" "web" > "$out/servers.txt"
+t send-keys -t shots p
+wait_for "Preflight · local ·" " pass " " fail " > "$out/preflight.txt"
 t send-keys -t shots q
-echo "wrote $out/{processes,kill-confirm,databases,help}.txt"
+wait_for "Enter/y stop them" > /dev/null
+t send-keys -t shots Enter
+echo "wrote $out/{processes,kill-confirm,databases,help,servers,preflight}.txt"

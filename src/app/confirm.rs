@@ -13,6 +13,25 @@ use crate::model::kill_plan::KillPlan;
 pub enum ConfirmAction {
     /// Signal the processes of a plan (children first); its refusals are reported either way.
     Kill(KillPlan),
+    /// Restart these servers (the selected one and what depends on it).
+    RestartServers(Vec<String>),
+    /// Quitting while these servers, started by this devtop, run: yes stops them (then
+    /// quits), `l` leaves them running, no stays.
+    QuitServers(Vec<String>),
+    /// Server `0`'s port is taken by `1`'s holder: yes ends the holder (the safe kill), `a`
+    /// adopts it (when it runs the server's own command in its cwd), no cancels the start.
+    PortConflict(
+        String,
+        Box<crate::effects::servers::port_conflict::Conflict>,
+    ),
+    /// The memory guard's drain (key `E`): end the plan's suspects one at a time, largest RSS
+    /// first, re-checking the memory level after each, until it drops. The plan lists them all
+    /// for the dialog; the guard plans each kill again when its turn comes.
+    GuardDrain(KillPlan),
+    /// Run the guarded migrate of this environment although its preflight warned.
+    Migrate(String),
+    /// End the hung migrate of this environment (the watchdog's message).
+    EndMigrate(String, String),
 }
 
 impl ConfirmAction {
@@ -20,7 +39,34 @@ impl ConfirmAction {
     /// refused): the popup then only explains, and offers no "yes" in the key bar.
     pub fn does_nothing(&self) -> bool {
         match self {
-            ConfirmAction::Kill(plan) => plan.kills.is_empty(),
+            ConfirmAction::Kill(plan) | ConfirmAction::GuardDrain(plan) => plan.kills.is_empty(),
+            ConfirmAction::Migrate(_) | ConfirmAction::EndMigrate(..) => false,
+            ConfirmAction::RestartServers(_)
+            | ConfirmAction::QuitServers(_)
+            | ConfirmAction::PortConflict(..) => false,
+        }
+    }
+
+    /// The key bar of the dialog, when it is not the kill dialog's (`y Kill  n Cancel`).
+    pub fn key_bar(&self) -> Option<Vec<(&'static str, &'static str)>> {
+        match self {
+            ConfirmAction::Kill(_)
+            | ConfirmAction::GuardDrain(_)
+            | ConfirmAction::Migrate(_)
+            | ConfirmAction::EndMigrate(..) => None,
+            ConfirmAction::RestartServers(_) => Some(vec![("y", "Restart"), ("n", "Cancel")]),
+            ConfirmAction::PortConflict(_, c) => Some(
+                if c.holder.as_ref().is_some_and(|h| h.same_server.is_some()) {
+                    vec![("y", "End holder"), ("a", "Adopt"), ("n", "Cancel start")]
+                } else {
+                    vec![("y", "End holder"), ("n", "Cancel start")]
+                },
+            ),
+            ConfirmAction::QuitServers(_) => Some(vec![
+                ("Enter", "Stop them"),
+                ("l", "Leave running"),
+                ("Esc", "Stay"),
+            ]),
         }
     }
 }
@@ -56,6 +102,27 @@ pub fn open(state: &AppState) -> Option<&Confirm> {
 /// The user said yes to `action`: the commands that carry it out, with the notice set.
 pub fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Command> {
     match action {
+        ConfirmAction::RestartServers(names) => {
+            crate::app::server_intent::restart_now(state, names)
+        }
+        ConfirmAction::QuitServers(names) => crate::app::server_intent::stop_and_quit(state, names),
+        ConfirmAction::PortConflict(name, _) => {
+            state.notify(format!(
+                "{}: ending the port's holder…",
+                crate::sanitize::clean(&name)
+            ));
+            vec![Command::PortDecision(
+                crate::effects::servers::port_conflict::PortDecision::EndHolder,
+            )]
+        }
+        ConfirmAction::Migrate(env) => {
+            state.notify(format!("migrate {env}: running (see Logs)"));
+            vec![Command::MigrateRun(env)]
+        }
+        ConfirmAction::EndMigrate(env, _) => {
+            state.notify(format!("migrate {env}: ending it"));
+            vec![Command::MigrateEnd]
+        }
         ConfirmAction::Kill(plan) => {
             // Refusals are final outcomes: one log line per PID, now.
             let mut cmds: Vec<Command> = plan
@@ -81,6 +148,15 @@ pub fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Command> {
             state.notify(format!("killing {} process(es)…", plan.kills.len()));
             cmds.push(Command::Kill(plan.kills));
             cmds
+        }
+        ConfirmAction::GuardDrain(plan) => {
+            if plan.kills.is_empty() {
+                state.warn("nothing was signalled (refused, see Logs)");
+                return vec![];
+            }
+            state.guard.draining = true;
+            state.notify("memory guard: ending dev-tool suspects, largest first…");
+            crate::app::guard_update::step(state)
         }
     }
 }

@@ -5,21 +5,27 @@
 //! Keeping one path keeps the kill safety rules (refusals, PID-reuse checks, group handling,
 //! outcomes per PID) the same for both faces.
 
+use crate::app::migrate::MigrateUpdate;
 use crate::app::update::{Action, Command};
 use crate::collect::environments::EnvSpec;
 use crate::collect::tasks::ProcessControl;
+use crate::effects::migrate::gate::{GateVerdict, PreflightGate};
+use crate::effects::migrate::guarded::{self, Event, Prepared, Stop};
 use crate::effects::servers;
 use crate::effects::signal::{self, KillOutcome, Planned};
 use crate::model::database::DbEnvSnapshot;
 use crate::model::kill_plan::PlannedKill;
 use crate::model::local_migrations::MigrationsDir;
 use crate::model::server::ServerSpec;
+use crate::setup::Setup;
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::OnceCell;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::watch;
 
 /// Signal `plan` (children first; the planner's order) with `grace` before SIGKILL, waiting
 /// on the pidfds through the runtime (no thread blocks). Returns the outcome per PID in plan
@@ -39,7 +45,7 @@ pub fn dry_run(plan: &[PlannedKill]) -> Vec<(u32, Result<Planned, KillOutcome>)>
 /// The ports view of the collectors, for the server supervisor's check before a start:
 /// listening sockets through sock_diag (or `/proc/net/tcp*`), the holder from the fd links of
 /// the user's processes.
-struct ListeningPorts;
+pub struct ListeningPorts;
 
 impl servers::up::PortCheck for ListeningPorts {
     fn holder(&self, port: u16) -> servers::up::PortState {
@@ -64,6 +70,20 @@ pub async fn servers_up(
     report: &mut dyn FnMut(servers::Event),
 ) -> std::io::Result<Option<String>> {
     servers::up::up(root, specs, &ListeningPorts, gate, report).await
+}
+
+/// [`servers_up`] keeping hold of what it started, for a [`servers::supervise::Supervisor`]
+/// (see [`servers::up::start`]).
+///
+/// # Errors
+/// The state file cannot be read or written.
+pub async fn servers_start(
+    root: &std::path::Path,
+    specs: &[ServerSpec],
+    gate: &servers::up::Gate<'_>,
+    report: &mut dyn FnMut(servers::Event),
+) -> std::io::Result<servers::up::Launched> {
+    servers::up::start(root, specs, &ListeningPorts, gate, report).await
 }
 
 /// The `requires` check of [`servers_up`]: the environments some of a set of servers
@@ -137,6 +157,77 @@ pub async fn servers_down(
     servers::down::down(root, specs, only, report).await
 }
 
+/// The guarded migrate's side of the executor: the project, the migrate prepared while its
+/// warning waits for a yes, and the switch that ends a running one.
+pub struct MigrateRunner {
+    /// The project (environments, config, migrations folder).
+    pub setup: Arc<Setup>,
+    prepared: Mutex<Option<Prepared>>,
+    end: Mutex<Option<watch::Sender<bool>>>,
+}
+
+impl MigrateRunner {
+    /// A runner for `setup`.
+    pub fn new(setup: Arc<Setup>) -> Arc<MigrateRunner> {
+        Arc::new(MigrateRunner {
+            setup,
+            prepared: Mutex::new(None),
+            end: Mutex::new(None),
+        })
+    }
+}
+
+fn send_migrate(tx: &UnboundedSender<Action>, u: MigrateUpdate) {
+    let _ = tx.send(Action::Migrate(u));
+}
+
+/// Prepare the migrate of `env` (refusals, preflight); run it at once when the gate passed,
+/// else keep it for [`run_prepared`] and report the warning.
+async fn migrate(r: Arc<MigrateRunner>, env: String, tx: UnboundedSender<Action>) {
+    let t = tx.clone();
+    let mut report = move |e: Event| send_migrate(&t, MigrateUpdate::Event(e));
+    let done = |ok: bool, why: &str| {
+        send_migrate(&tx, MigrateUpdate::Done(env.clone(), ok, why.to_owned()))
+    };
+    match guarded::prepare(&r.setup, &env, &PreflightGate, &mut report).await {
+        Err(Stop::Usage(why)) => {
+            report(Event::Warn(why));
+            done(false, "not started (see Logs)");
+        }
+        Err(Stop::Refused) => done(false, "refused (see Logs)"),
+        Err(Stop::GateFailed) => done(false, "preflight failed, not migrating (see Logs)"),
+        Ok(p) if p.gate.verdict == GateVerdict::Warn => {
+            if let Ok(mut slot) = r.prepared.lock() {
+                *slot = Some(p);
+            }
+            send_migrate(&tx, MigrateUpdate::Warned(env.clone()));
+        }
+        Ok(p) => run_prepared(&r, p, &tx).await,
+    }
+}
+
+/// Run a prepared migrate to its end (the watchdog asks before ending a hung run).
+async fn run_prepared(r: &MigrateRunner, p: Prepared, tx: &UnboundedSender<Action>) {
+    let (etx, erx) = watch::channel(false);
+    if let Ok(mut slot) = r.end.lock() {
+        *slot = Some(etx);
+    }
+    let t = tx.clone();
+    let mut report = move |e: Event| send_migrate(&t, MigrateUpdate::Event(e));
+    let done = guarded::execute(&r.setup, &p, false, Some(erx), &mut report).await;
+    if let Ok(mut slot) = r.end.lock() {
+        *slot = None;
+    }
+    send_migrate(
+        tx,
+        MigrateUpdate::Done(
+            p.env.name.clone(),
+            done.ok(),
+            guarded::result_text(&done.outcome),
+        ),
+    );
+}
+
 /// The executor the TUI loop uses: where collector requests go and where results come back.
 pub struct Executor {
     /// Requests to the process collector (scope, refresh now, interval).
@@ -145,6 +236,13 @@ pub struct Executor {
     pub results: UnboundedSender<Action>,
     /// Grace before SIGKILL for kills.
     pub grace: Duration,
+    /// The dev-server supervisor (`None`: no `[[server]]` configured, or a test).
+    pub servers: Option<crate::app::server_worker::ServerWorker>,
+    /// The guarded migrate (`None` where there is no project, e.g. in unit tests).
+    pub migrate: Option<Arc<MigrateRunner>>,
+    /// The project, for the preflight runner (`None`: preflight requests are refused with a
+    /// log line).
+    pub setup: Option<std::sync::Arc<crate::setup::Setup>>,
 }
 
 impl Executor {
@@ -171,9 +269,118 @@ impl Executor {
                 let _ = self.control.send(ProcessControl::SetRefresh(d));
             }
             Command::Log(level, msg) => log::log!(level, "{msg}"),
+            Command::PortDecision(d) => {
+                if let Some(w) = &self.servers {
+                    w.decide(d);
+                }
+            }
+            Command::Servers(op) => match &self.servers {
+                Some(w) => w.send(op),
+                None => {
+                    let done =
+                        crate::app::servers::OpOutcome::Error("no [[server]] is configured".into());
+                    let _ = self.results.send(Action::ServersDone(op, done));
+                }
+            },
+            Command::Alert {
+                summary,
+                body,
+                notify,
+            } => {
+                crate::effects::alert::bell();
+                if notify {
+                    tokio::spawn(async move {
+                        if let Err(e) = crate::effects::alert::notify(&summary, &body).await {
+                            log::warn!("memory guard: desktop notification failed: {e}");
+                        }
+                    });
+                }
+            }
+            Command::Migrate(env) => match &self.migrate {
+                Some(r) => {
+                    tokio::spawn(migrate(r.clone(), env, self.results.clone()));
+                }
+                None => send_migrate(
+                    &self.results,
+                    MigrateUpdate::Done(env, false, "no project to migrate".into()),
+                ),
+            },
+            Command::MigrateRun(env) => {
+                let prepared = self
+                    .migrate
+                    .as_ref()
+                    .and_then(|r| r.prepared.lock().ok().and_then(|mut s| s.take()));
+                match (&self.migrate, prepared) {
+                    (Some(r), Some(p)) if p.env.name == env => {
+                        let (r, tx) = (r.clone(), self.results.clone());
+                        tokio::spawn(async move { run_prepared(&r, p, &tx).await });
+                    }
+                    _ => send_migrate(
+                        &self.results,
+                        MigrateUpdate::Done(env, false, "nothing prepared to run".into()),
+                    ),
+                }
+            }
+            Command::MigrateEnd => {
+                if let Some(r) = &self.migrate
+                    && let Ok(slot) = r.end.lock()
+                    && let Some(tx) = slot.as_ref()
+                {
+                    let _ = tx.send(true);
+                }
+            }
+            Command::Preflight(req, run) => self.preflight(req, run),
             face @ Command::LogScroll(_) => return Some(face),
         }
         None
+    }
+}
+
+/// Spinner ticks of a running preflight.
+const PREFLIGHT_TICK: Duration = Duration::from_millis(120);
+
+impl Executor {
+    /// Run the preflight `req` as run `run` on the runtime: a tick every 120 ms while it lasts,
+    /// each check as it is judged, then the summary — all as [`Action::Preflight`].
+    fn preflight(&self, req: crate::effects::preflight::Request, run: u64) {
+        use crate::app::preflight::PreflightEvent;
+        let Some(setup) = self.setup.clone() else {
+            log::warn!("preflight: no project set up");
+            return;
+        };
+        let tx = self.results.clone();
+        tokio::spawn(async move {
+            log::info!("preflight started for {}", req.target);
+            let ticks = {
+                let tx = tx.clone();
+                async move {
+                    let mut every = tokio::time::interval(PREFLIGHT_TICK);
+                    loop {
+                        every.tick().await;
+                        if tx
+                            .send(Action::Preflight(PreflightEvent::Tick(run)))
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                }
+            };
+            let checks = crate::effects::preflight::run(&setup, &req, |c| {
+                let _ = tx.send(Action::Preflight(PreflightEvent::Check(run, c.clone())));
+            });
+            let summary = tokio::select! {
+                s = checks => s,
+                () = ticks => return,
+            };
+            let (pass, warn, fail, skipped) = summary.counts();
+            log::info!(
+                "preflight {}: {pass} passed, {warn} warned, {fail} failed, {skipped} skipped in {:.1} s",
+                summary.target,
+                summary.elapsed_ms as f64 / 1000.0
+            );
+            let _ = tx.send(Action::Preflight(PreflightEvent::Done(run, summary)));
+        });
     }
 }
 
@@ -191,6 +398,9 @@ mod tests {
             control: ctx,
             results: atx,
             grace: Duration::from_secs(1),
+            servers: None,
+            migrate: None,
+            setup: None,
         };
         assert_eq!(ex.execute(Command::SetScope(Scope::User)), None);
         assert_eq!(ex.execute(Command::Refresh), None);

@@ -4,7 +4,8 @@
 use crate::app::confirm::{self, ConfirmAction};
 use crate::app::keymap::Intent;
 use crate::app::refresh::{format_interval, step_refresh};
-use crate::app::state::{AppState, Focus, Popup, View};
+use crate::app::server_intent;
+use crate::app::state::{AppState, Focus, LogSource, Popup, View};
 use crate::app::update::{Command, LogScroll};
 use crate::model::kill_plan;
 use crate::model::tree::SortKey;
@@ -18,11 +19,45 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
         | Intent::PageDown
         | Intent::Home
         | Intent::End => return navigate(state, intent),
-        Intent::Quit => state.quit = true,
+        Intent::Quit => {
+            // Quit again in the quit question: its default (stop them, then quit).
+            if let Some(Popup::Confirm(c)) = &state.popup
+                && let ConfirmAction::QuitServers(names) = &c.action
+            {
+                let names = names.clone();
+                state.popup = None;
+                return server_intent::stop_and_quit(state, names);
+            }
+            server_intent::quit(state);
+        }
+        Intent::ViewServers => show(state, View::Servers),
+        Intent::ServersUp => return server_intent::up(state),
+        Intent::ServersDown => return server_intent::down(state),
+        Intent::ServerRestart => return server_intent::restart(state),
+        Intent::LogSource => server_intent::next_log_source(state),
+        Intent::LeaveRunning => return server_intent::leave_and_quit(state),
+        Intent::Adopt => return server_intent::answer_port_conflict(state, true),
+        Intent::Details if state.view == View::Servers => server_intent::details(state),
         Intent::Help => state.popup = Some(Popup::Help),
         Intent::Cancel => return cancel(state),
         Intent::ViewProcesses => show(state, View::Processes),
         Intent::ViewDatabases => show(state, View::Databases),
+        Intent::ViewPreflight => {
+            show(state, View::Preflight);
+            if state.preflight.run == 0 {
+                return crate::app::preflight::start(state, None);
+            }
+        }
+        Intent::Preflight => {
+            show(state, View::Preflight);
+            return crate::app::preflight::start(state, None);
+        }
+        Intent::PreflightTarget => {
+            show(state, View::Preflight);
+            return crate::app::preflight::next_target(state);
+        }
+        Intent::KillSuspects
+            if state.view == View::Preflight && crate::app::preflight::ask_kill(state) => {}
         Intent::KillSelected | Intent::Details if state.view != View::Processes => {
             // The selection lives on screen 1; acting on it from another screen would act
             // on a process nobody sees.
@@ -53,6 +88,7 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
         }
         Intent::KillSelected => ask_kill_selected(state),
         Intent::KillSuspects => ask_kill_suspects(state),
+        Intent::GuardEnd => crate::app::guard_update::ask_drain(state),
         Intent::Pause => toggle_pause(state),
         Intent::Faster | Intent::Slower => {
             let next = step_refresh(state.refresh, intent == Intent::Faster);
@@ -62,6 +98,7 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
                 return vec![Command::SetRefresh(next)];
             }
         }
+        Intent::Migrate => crate::app::migrate::open(state),
         Intent::Confirm => {
             if let Some(Popup::Confirm(c)) = state.popup.take() {
                 return confirm::confirmed(state, c.action);
@@ -79,12 +116,25 @@ fn show(state: &mut AppState, view: View) {
 
 /// Esc: close the popup, else clear the filter, else make the Logs pane follow again.
 fn cancel(state: &mut AppState) -> Vec<Command> {
+    if let Some(Popup::Confirm(c)) = &state.popup
+        && let ConfirmAction::PortConflict(..) = c.action
+    {
+        return server_intent::answer_port_conflict(state, false);
+    }
+    if let Some(Popup::Confirm(c)) = &state.popup
+        && let ConfirmAction::Migrate(env) = &c.action
+    {
+        // The prepared migrate is dropped: nothing runs.
+        state.notify(format!("not migrating {env}"));
+        state.migrating = None;
+    }
     if state.popup.is_some() {
         state.popup = None;
     } else if !state.filter.is_empty() {
         state.filter.clear();
         fix_selection(state);
     } else if state.focus == Focus::Logs {
+        state.server_log_scroll = 0;
         return vec![Command::LogScroll(LogScroll::Follow)];
     }
     vec![]
@@ -108,7 +158,12 @@ fn navigate(state: &mut AppState, intent: Intent) -> Vec<Command> {
         intent,
         Intent::Up | Intent::Down | Intent::PageUp | Intent::PageDown
     );
-    if paging && confirm::open(state).is_some() {
+    if matches!(state.popup, Some(Popup::ServerDetails { .. })) {
+        let page = usize::from(state.screen.height.saturating_sub(8));
+        server_intent::scroll_server_log(state, lines(page));
+    } else if state.popup.is_some() && confirm::open(state).is_none() {
+        // Help and process details do not scroll; the list behind them stays put.
+    } else if paging && confirm::open(state).is_some() {
         scroll_kill_dialog(state, lines(kill_dialog_page(state)));
     } else if paging
         && (state.focus == Focus::Migrations
@@ -117,6 +172,17 @@ fn navigate(state: &mut AppState, intent: Intent) -> Vec<Command> {
         let max = state.matrix.len().saturating_sub(1) as isize;
         let step = lines(state.page);
         state.matrix_offset = (state.matrix_offset as isize + step).clamp(0, max.max(0)) as usize;
+    } else if state.focus == Focus::Logs && *state.logs_shown() != LogSource::Devtop {
+        server_intent::scroll_server_log(state, lines(usize::from(state.screen.height / 3)));
+    } else if state.focus == Focus::Servers {
+        let n = state.servers.rows.len();
+        let cur = state.servers.selected as isize;
+        state.servers.selected = cur
+            .saturating_add(lines(n))
+            .clamp(0, n.saturating_sub(1) as isize) as usize;
+    } else if state.focus == Focus::Preflight {
+        let page = state.screen.height.saturating_sub(10).max(1) as usize;
+        crate::app::preflight::scroll(state, lines(page));
     } else if matches!(intent, Intent::Up | Intent::Down) && state.focus == Focus::Logs {
         let dir = if intent == Intent::Up {
             LogScroll::Up
@@ -177,12 +243,12 @@ fn toggle_pause(state: &mut AppState) {
 /// Body lines the open confirm popup shows at once on the current screen (1 without one).
 fn kill_dialog_page(state: &AppState) -> usize {
     match confirm::open(state).map(|c| &c.action) {
-        Some(ConfirmAction::Kill(plan)) => {
+        Some(ConfirmAction::Kill(plan) | ConfirmAction::GuardDrain(plan)) => {
             crate::ui::kill_dialog::layout_for(state.screen, plan, state.grace)
                 .visible()
                 .max(1)
         }
-        None => 1,
+        _ => 1,
     }
 }
 
@@ -191,9 +257,14 @@ pub fn scroll_kill_dialog(state: &mut AppState, delta: isize) {
     let (screen, grace) = (state.screen, state.grace);
     if let Some(Popup::Confirm(c)) = &mut state.popup {
         let max = match &c.action {
-            ConfirmAction::Kill(plan) => {
+            ConfirmAction::Kill(plan) | ConfirmAction::GuardDrain(plan) => {
                 crate::ui::kill_dialog::layout_for(screen, plan, grace).max_scroll()
             }
+            ConfirmAction::RestartServers(_)
+            | ConfirmAction::QuitServers(_)
+            | ConfirmAction::PortConflict(..)
+            | ConfirmAction::Migrate(_)
+            | ConfirmAction::EndMigrate(..) => 0,
         };
         c.scroll = c.scroll.saturating_add_signed(delta).min(max);
     }

@@ -46,6 +46,9 @@ pub enum Intent {
     KillSelected,
     /// Kill every suspect.
     KillSuspects,
+    /// Memory critical: end the dev-tool suspects one at a time, largest RSS first, until the
+    /// level drops (the memory guard).
+    GuardEnd,
     /// Show the Processes screen.
     ViewProcesses,
     /// Show the Databases screen.
@@ -56,10 +59,32 @@ pub enum Intent {
     Cancel,
     /// Freeze the process list (htop's `z`); again to resume.
     Pause,
+    /// Guarded migrate: choose the environment (issue 11).
+    Migrate,
     /// Collect more often (shorter refresh interval).
     Faster,
     /// Collect less often (longer refresh interval).
     Slower,
+    /// Show the Servers screen.
+    ViewServers,
+    /// Start every dev server in dependency order (again after a hold: start anyway).
+    ServersUp,
+    /// Stop every running dev server in reverse order.
+    ServersDown,
+    /// Restart the selected dev server (on confirm, with what depends on it).
+    ServerRestart,
+    /// Cycle what the Logs pane shows: devtop's messages, all servers, each server.
+    LogSource,
+    /// In the quit question: leave this devtop's servers running and quit.
+    LeaveRunning,
+    /// In the port-conflict question: adopt the holder as the running server.
+    Adopt,
+    /// Run the preflight checks and show them (screen 4).
+    Preflight,
+    /// Show the Preflight screen.
+    ViewPreflight,
+    /// Preflight: next target environment, and run again.
+    PreflightTarget,
 }
 
 impl Intent {
@@ -85,12 +110,22 @@ impl Intent {
         "scope",
         "kill",
         "kill_suspects",
+        "guard_end",
         "processes",
         "databases",
         "cancel",
         "pause",
         "faster",
         "slower",
+        "servers",
+        "servers_up",
+        "servers_down",
+        "restart",
+        "log_source",
+        "migrate",
+        "preflight",
+        "preflight_screen",
+        "preflight_target",
     ];
 
     /// The action's name in a `[keys]` table (`kill = "x"`); `confirm` is the dialog's yes,
@@ -117,13 +152,25 @@ impl Intent {
             Intent::ToggleScope => "scope",
             Intent::KillSelected => "kill",
             Intent::KillSuspects => "kill_suspects",
+            Intent::GuardEnd => "guard_end",
             Intent::ViewProcesses => "processes",
             Intent::ViewDatabases => "databases",
             Intent::Cancel => "cancel",
             Intent::Pause => "pause",
             Intent::Faster => "faster",
             Intent::Slower => "slower",
+            Intent::ViewServers => "servers",
+            Intent::ServersUp => "servers_up",
+            Intent::ServersDown => "servers_down",
+            Intent::ServerRestart => "restart",
+            Intent::LogSource => "log_source",
+            Intent::LeaveRunning => "leave_running",
+            Intent::Adopt => "adopt",
+            Intent::Preflight => "preflight",
+            Intent::ViewPreflight => "preflight_screen",
+            Intent::PreflightTarget => "preflight_target",
             Intent::Confirm => "confirm",
+            Intent::Migrate => "migrate",
         }
     }
 }
@@ -262,18 +309,67 @@ pub const BINDINGS: &[Binding] = &[
     )
     .bar("DBs"),
     b(
+        "3",
+        &[Char('3')],
+        M,
+        Intent::ViewServers,
+        "screen: dev servers",
+    ),
+    b(
+        "u",
+        &[Char('u')],
+        M,
+        Intent::ServersUp,
+        "start the dev servers in order (a held one: u again starts it anyway)",
+    ),
+    b(
+        "d",
+        &[Char('d')],
+        M,
+        Intent::ServersDown,
+        "stop the dev servers in reverse order",
+    ),
+    b(
+        "r",
+        &[Char('r')],
+        M,
+        Intent::ServerRestart,
+        "restart the selected server (on confirm, with what depends on it)",
+    ),
+    b(
+        "f",
+        &[Char('f')],
+        M,
+        Intent::LogSource,
+        "Logs pane: devtop / all servers / one server",
+    ),
+    b(
+        "4",
+        &[Char('4')],
+        M,
+        Intent::ViewPreflight,
+        "screen: preflight checks",
+    ),
+    b(
+        "e",
+        &[Char('e')],
+        M,
+        Intent::PreflightTarget,
+        "preflight: next target environment, run again",
+    ),
+    b(
         "↑/k",
         &[Up, Char('k')],
         M,
         Intent::Up,
-        "up (Logs/Migrations: scroll)",
+        "up (Logs/Migrations/server log: scroll)",
     ),
     b(
         "↓/j",
         &[Down, Char('j')],
         M,
         Intent::Down,
-        "down (Logs/Migrations: scroll)",
+        "down (Logs/Migrations/server log: scroll)",
     ),
     b("PgUp", &[PageUp], M, Intent::PageUp, "page up"),
     b("PgDn", &[PageDown], M, Intent::PageDown, "page down"),
@@ -284,7 +380,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Enter],
         M,
         Intent::Details,
-        "details of the process",
+        "details of the process (Servers: of the server, with its log)",
     ),
     b("P", &[Char('P')], M, Intent::SortCpu, "sort by CPU"),
     b("M", &[Char('M')], M, Intent::SortRss, "sort by RSS"),
@@ -312,6 +408,21 @@ pub const BINDINGS: &[Binding] = &[
     )
     .bar("Suspects"),
     b(
+        "E",
+        &[Char('E')],
+        M,
+        Intent::GuardEnd,
+        "memory critical: end dev-tool suspects",
+    ),
+    b(
+        "p",
+        &[Char('p')],
+        M,
+        Intent::Preflight,
+        "run the preflight checks (screen 4)",
+    )
+    .bar("Preflight"),
+    b(
         "z",
         &[Char('z')],
         M,
@@ -327,6 +438,13 @@ pub const BINDINGS: &[Binding] = &[
         "refresh more often",
     ),
     b("-", &[Char('-')], M, Intent::Slower, "refresh less often"),
+    b(
+        "m",
+        &[Char('m')],
+        M,
+        Intent::Migrate,
+        "guarded migrate of an environment",
+    ),
     b("Esc", &[Esc], M, Intent::Cancel, "clear filter"),
     b(
         "y/Enter",
@@ -344,6 +462,20 @@ pub const BINDINGS: &[Binding] = &[
         "cancel",
     )
     .bar("Cancel"),
+    b(
+        "l",
+        &[Char('l')],
+        C,
+        Intent::LeaveRunning,
+        "quitting: leave the servers running",
+    ),
+    b(
+        "a",
+        &[Char('a')],
+        C,
+        Intent::Adopt,
+        "port taken: adopt its holder as the server",
+    ),
     b("↑/k", &[Up, Char('k')], C, Intent::Up, "scroll up"),
     b("↓/j", &[Down, Char('j')], C, Intent::Down, "scroll down"),
     b("PgUp", &[PageUp], C, Intent::PageUp, "page up"),

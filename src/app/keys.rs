@@ -270,9 +270,9 @@ mod tests {
 
     #[test]
     fn an_override_replaces_the_action_keys_and_shows_in_help_and_bar() {
-        let map = KeyMap::with_overrides(&over(&[("kill", &["d", "F8"])])).unwrap();
+        let map = KeyMap::with_overrides(&over(&[("kill", &["D", "F8"])])).unwrap();
         assert_eq!(
-            map.resolve(press(KeyCode::Char('d')), Context::Main),
+            map.resolve(press(KeyCode::Char('D')), Context::Main),
             Some(Intent::KillSelected)
         );
         assert_eq!(
@@ -285,8 +285,8 @@ mod tests {
             .iter()
             .find(|k| k.binding.intent == Intent::KillSelected)
             .unwrap();
-        assert_eq!(kill.label, "d F8");
-        assert_eq!(map.first_key(Intent::KillSelected), "d");
+        assert_eq!(kill.label, "D F8");
+        assert_eq!(map.first_key(Intent::KillSelected), "D");
         assert_eq!(KeyMap::default().first_key(Intent::Help), "?");
         assert!(map.key_bar(Context::Main).contains(&("F8", "Kill")));
         // The dialog's own keys are untouched.

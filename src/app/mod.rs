@@ -4,11 +4,19 @@
 //! (`crate::ui`) draw its state.
 pub mod confirm;
 pub mod executor;
+pub mod guard;
+pub mod guard_update;
 pub mod intent;
 pub mod keymap;
 pub mod keys;
+pub mod migrate;
 pub mod mouse;
 pub mod panes;
+pub mod preflight;
 pub mod refresh;
+pub mod server_intent;
+pub mod server_poll;
+pub mod server_worker;
+pub mod servers;
 pub mod state;
 pub mod update;

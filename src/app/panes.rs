@@ -32,6 +32,18 @@ pub const SCREENS: &[Screen] = &[
         title: "Databases",
         panes: &[Focus::Health, Focus::Migrations, Focus::Logs],
     },
+    Screen {
+        view: View::Servers,
+        key: "3",
+        title: "Servers",
+        panes: &[Focus::Servers, Focus::Logs],
+    },
+    Screen {
+        view: View::Preflight,
+        key: "4",
+        title: "Preflight",
+        panes: &[Focus::Preflight, Focus::Logs],
+    },
 ];
 
 /// The screen of `view`.
@@ -75,7 +87,12 @@ mod tests {
 
     #[test]
     fn every_view_has_one_screen_with_panes() {
-        for v in [View::Processes, View::Databases] {
+        for v in [
+            View::Processes,
+            View::Databases,
+            View::Servers,
+            View::Preflight,
+        ] {
             assert_eq!(SCREENS.iter().filter(|s| s.view == v).count(), 1);
             assert!(!screen(v).panes.is_empty());
         }

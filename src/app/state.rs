@@ -3,6 +3,7 @@
 
 use crate::app::confirm::{Confirm, Notice};
 use crate::app::keys::KeyMap;
+use crate::app::servers::Servers;
 use crate::collect::tasks::MemoryView;
 use crate::model::cli_diff::CliDiffs;
 use crate::model::database::DbSnapshot;
@@ -17,7 +18,7 @@ use ratatui::layout::Rect;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-/// Which screen is shown (`1`, `2`).
+/// Which screen is shown (`1`, `2`, `3`, `4`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum View {
     /// Processes, Memory, Logs.
@@ -25,6 +26,10 @@ pub enum View {
     Processes,
     /// Health, Migrations, Logs.
     Databases,
+    /// Servers, Logs.
+    Servers,
+    /// Preflight checks, Logs.
+    Preflight,
 }
 
 /// Which pane has focus (Tab cycles through the panes of the current view).
@@ -41,6 +46,10 @@ pub enum Focus {
     Health,
     /// Migration matrix.
     Migrations,
+    /// Dev servers (`[[server]]`).
+    Servers,
+    /// The preflight checks.
+    Preflight,
 }
 
 impl Focus {
@@ -59,6 +68,27 @@ pub enum Popup {
     Details(u32),
     /// The confirm popup of a destructive action (see [`crate::app::confirm`]).
     Confirm(Confirm),
+    /// The guarded migrate's environment picker (`m`, see [`crate::app::migrate`]).
+    Migrate(crate::app::migrate::MigratePick),
+    /// Details of one server with its log, scrolled `scroll` lines up from the newest.
+    ServerDetails {
+        /// The server's name.
+        name: String,
+        /// Lines scrolled back from the end (0: the newest lines are shown).
+        scroll: usize,
+    },
+}
+
+/// What the Logs pane shows (`f` cycles it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LogSource {
+    /// devtop's own messages (kill outcomes, server steps, collector errors).
+    #[default]
+    Devtop,
+    /// Every server's output, tagged with its name, in arrival order.
+    AllServers,
+    /// One server's output.
+    Server(String),
 }
 
 /// Everything the renderer needs. Rendering is a pure function of this.
@@ -136,6 +166,24 @@ pub struct AppState {
     pub matrix_offset: usize,
     /// Latest `prisma migrate diff` per environment (empty without the project's CLI).
     pub cli_diffs: Arc<CliDiffs>,
+    /// The dev servers: rows, operation under way, their logs.
+    pub servers: Servers,
+    /// What the Logs pane shows on the Processes and Databases screens.
+    pub log_source: LogSource,
+    /// What the Logs pane shows on the Servers screen.
+    pub server_log_source: LogSource,
+    /// Lines the server-log view is scrolled back from the newest (0: follows).
+    pub server_log_scroll: usize,
+    /// `--keep`: quitting leaves this devtop's servers running without asking.
+    pub keep_servers: bool,
+    /// The memory guard (`[guard]`): level history, decision, kill in flight.
+    pub guard: crate::app::guard::GuardState,
+    /// The environment a guarded migrate (`m`) runs on, while one does.
+    pub migrating: Option<String>,
+    /// The watchdog's message while that run is hung.
+    pub migrate_hung: Option<String>,
+    /// The Preflight screen (`p`, `4`).
+    pub preflight: crate::app::preflight::PreflightState,
 }
 
 impl AppState {
@@ -179,6 +227,24 @@ impl AppState {
             matrix: Vec::new(),
             matrix_offset: 0,
             cli_diffs: Arc::new(CliDiffs::new()),
+            servers: Servers::new(&[], crate::app::servers::logs::DEFAULT_LOG_LINES),
+            log_source: LogSource::Devtop,
+            server_log_source: LogSource::AllServers,
+            server_log_scroll: 0,
+            keep_servers: false,
+            guard: crate::app::guard::GuardState::default(),
+            migrating: None,
+            migrate_hung: None,
+            preflight: crate::app::preflight::PreflightState::default(),
+        }
+    }
+
+    /// What the Logs pane shows on the current screen.
+    pub fn logs_shown(&self) -> &LogSource {
+        if self.view == View::Servers {
+            &self.server_log_source
+        } else {
+            &self.log_source
         }
     }
 

@@ -1,5 +1,7 @@
 //! Reads memory state: `/proc/meminfo`, `/proc/pressure/memory`, `/proc/self/cgroup` and the
-//! cgroup v2 `memory.current`/`memory.max` files, into a [`MemorySnapshot`].
+//! cgroup v2 `memory.current`/`memory.max`/`memory.stat` files — or, on a machine that keeps
+//! its limit in the cgroup v1 memory controller, `memory.usage_in_bytes` /
+//! `memory.limit_in_bytes` / `memory.stat` — into a [`MemorySnapshot`].
 //!
 //! The parsers are small hand-written ones rather than `procfs_core::Meminfo`: that type
 //! builds a `HashMap` of every field and insists on ~15 keys we do not need, while this
@@ -148,6 +150,64 @@ pub fn parse_memory_max(text: &str) -> Option<u64> {
     text.trim().parse().ok()
 }
 
+/// v1 `memory.limit_in_bytes` at or above this (2^60 bytes) means "no limit" (the kernel writes
+/// `PAGE_COUNTER_MAX` pages, 9223372036854771712 with 4 KiB pages).
+pub const V1_UNLIMITED: u64 = 1 << 60;
+
+/// The cgroup v1 memory controller's path from `/proc/self/cgroup` text: the path of the
+/// `N:…memory…:/path` line (the controller list may hold others, `4:memory:/docker/abc`).
+/// `None` when the memory controller is not mounted as v1.
+pub fn parse_cgroup_v1_memory_path(proc_self_cgroup: &str) -> Option<String> {
+    proc_self_cgroup.lines().find_map(|line| {
+        let mut parts = line.splitn(3, ':');
+        let (_, ctrls, path) = (parts.next()?, parts.next()?, parts.next()?);
+        (ctrls.split(',').any(|c| c == "memory") && path.starts_with('/'))
+            .then(|| path.trim().to_string())
+    })
+}
+
+/// Parses a cgroup v1 `memory.limit_in_bytes` file: a byte count, `None` for "no limit"
+/// (≥ [`V1_UNLIMITED`]) or malformed text.
+pub fn parse_v1_limit(text: &str) -> Option<u64> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|&v| v < V1_UNLIMITED)
+}
+
+/// The inactive file pages of a `memory.stat` file, bytes: `inactive_file` (v2, and v1's own
+/// level) or `total_inactive_file` (v1, hierarchical; preferred when present). 0 when absent.
+pub fn parse_inactive_file(memory_stat: &str) -> u64 {
+    let find = |key: &str| {
+        memory_stat.lines().find_map(|l| {
+            let (k, v) = l.split_once(' ')?;
+            (k == key).then(|| v.trim().parse::<u64>().ok()).flatten()
+        })
+    };
+    find("total_inactive_file")
+        .or_else(|| find("inactive_file"))
+        .unwrap_or(0)
+}
+
+/// The cgroup hierarchy [`MemoryReader::read_cgroup_in`] walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hierarchy {
+    /// Unified: `memory.current` / `memory.max` under `sys/fs/cgroup`.
+    V2,
+    /// The v1 memory controller: `memory.usage_in_bytes` / `memory.limit_in_bytes` under
+    /// `sys/fs/cgroup/memory`.
+    V1,
+}
+
+impl Hierarchy {
+    fn files(self) -> (&'static str, &'static str) {
+        match self {
+            Hierarchy::V2 => ("memory.current", "memory.max"),
+            Hierarchy::V1 => ("memory.usage_in_bytes", "memory.limit_in_bytes"),
+        }
+    }
+}
+
 /// Reads a [`MemorySnapshot`] from a filesystem root (`/` in production, a fixture tree in
 /// tests).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,42 +252,72 @@ impl MemoryReader {
         })
     }
 
-    /// The cgroup v2 memory accounting for this process: from the `0::` path in
-    /// `<root>/proc/self/cgroup`, walks `<root>/sys/fs/cgroup/<path>` and its parents up to
-    /// the cgroup mount root, and reports the nearest level whose `memory.max` is a number
-    /// (with that level's `memory.current`). If every level says `max`, reports the
-    /// leaf-most level that has the memory controller, with `max_bytes: None`. `None` when
-    /// there is no `0::` line or no level has `memory.max`/`memory.current`.
+    /// The cgroup memory accounting for this process: the cgroup v2 one (see
+    /// [`Self::read_cgroup_in`]) when it sets a limit, else the v1 memory controller's when
+    /// that sets one, else whichever level was found without a limit (v2 first). `None` when
+    /// neither hierarchy offers memory accounting.
     pub fn read_cgroup(&self) -> Option<CgroupMemory> {
         let text = fs::read_to_string(self.root.join("proc/self/cgroup")).ok()?;
-        let cg_path = parse_cgroup_v2_path(&text)?;
+        let v2 = parse_cgroup_v2_path(&text).and_then(|p| self.read_cgroup_in(Hierarchy::V2, &p));
+        if v2.as_ref().is_some_and(|c| c.max_bytes.is_some()) {
+            return v2;
+        }
+        let v1 =
+            parse_cgroup_v1_memory_path(&text).and_then(|p| self.read_cgroup_in(Hierarchy::V1, &p));
+        if v1.as_ref().is_some_and(|c| c.max_bytes.is_some()) {
+            return v1;
+        }
+        v2.or(v1)
+    }
+
+    /// Walks `<root>/sys/fs/cgroup[/memory]/<path>` and its parents up to the mount root, and
+    /// reports the nearest level whose limit is a number (with that level's usage and
+    /// `memory.stat` inactive file pages). If no level has a limit, the leaf-most level that
+    /// has the files, with `max_bytes: None`. A level missing from the mount (a container
+    /// seeing the host's path) is skipped.
+    fn read_cgroup_in(&self, h: Hierarchy, cg_path: &str) -> Option<CgroupMemory> {
         // Only plain components: never let `..` in the file escape the cgroup mount.
-        let parts: Vec<&str> = Path::new(&cg_path)
+        let parts: Vec<&str> = Path::new(cg_path)
             .components()
             .filter_map(|c| match c {
                 Component::Normal(s) => s.to_str(),
                 _ => None,
             })
             .collect();
-        let mount = self.root.join("sys/fs/cgroup");
+        let mount = match h {
+            Hierarchy::V2 => self.root.join("sys/fs/cgroup"),
+            Hierarchy::V1 => self.root.join("sys/fs/cgroup/memory"),
+        };
+        let (usage_file, limit_file) = h.files();
         let mut unlimited_leaf: Option<CgroupMemory> = None;
         for depth in (0..=parts.len()).rev() {
             let rel = &parts[..depth];
             let mut dir = mount.clone();
             dir.extend(rel);
-            let Ok(max_text) = fs::read_to_string(dir.join("memory.max")) else {
+            let Ok(max_text) = fs::read_to_string(dir.join(limit_file)) else {
                 continue;
             };
-            let Some(current_bytes) = fs::read_to_string(dir.join("memory.current"))
+            let Some(current_bytes) = fs::read_to_string(dir.join(usage_file))
                 .ok()
                 .and_then(|t| t.trim().parse::<u64>().ok())
             else {
                 continue;
             };
+            let inactive = fs::read_to_string(dir.join("memory.stat"))
+                .map(|t| parse_inactive_file(&t))
+                .unwrap_or(0);
             let level = CgroupMemory {
                 current_bytes,
-                max_bytes: parse_memory_max(&max_text),
+                max_bytes: match h {
+                    Hierarchy::V2 => parse_memory_max(&max_text),
+                    Hierarchy::V1 => parse_v1_limit(&max_text),
+                },
                 path: format!("/{}", rel.join("/")),
+                inactive_file_bytes: inactive.min(current_bytes),
+                version: match h {
+                    Hierarchy::V2 => 2,
+                    Hierarchy::V1 => 1,
+                },
             };
             if level.max_bytes.is_some() {
                 return Some(level);
@@ -398,6 +488,62 @@ mod tests {
         write(dir.path(), "proc/meminfo", "MemTotal: 1 kB\n");
         let err = MemoryReader::with_root(dir.path()).read().unwrap_err();
         assert!(err.to_string().contains("MemAvailable"), "{err}");
+    }
+
+    #[test]
+    fn reads_cgroup_v1_limit_when_v2_has_none() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "proc/meminfo", &fixture("meminfo"));
+        write(
+            dir.path(),
+            "proc/self/cgroup",
+            "9:name=systemd:/\n4:memory:/process_api/abc\n0::/\n",
+        );
+        let v1 = "sys/fs/cgroup/memory/process_api";
+        write(
+            dir.path(),
+            &format!("{v1}/memory.limit_in_bytes"),
+            "2147483648\n",
+        );
+        write(
+            dir.path(),
+            &format!("{v1}/memory.usage_in_bytes"),
+            "1610612736\n",
+        );
+        write(
+            dir.path(),
+            &format!("{v1}/memory.stat"),
+            "cache 1\ninactive_file 5\ntotal_inactive_file 536870912\n",
+        );
+        write(
+            dir.path(),
+            &format!("{v1}/abc/memory.limit_in_bytes"),
+            "9223372036854771712\n",
+        );
+        write(
+            dir.path(),
+            &format!("{v1}/abc/memory.usage_in_bytes"),
+            "100\n",
+        );
+        let cg = MemoryReader::with_root(dir.path()).read_cgroup().unwrap();
+        assert_eq!(cg.version, 1);
+        assert_eq!(cg.path, "/process_api");
+        assert_eq!(cg.max_bytes, Some(2 * GIB));
+        assert_eq!(cg.working_set_bytes(), GIB);
+    }
+
+    #[test]
+    fn v1_parsers() {
+        assert_eq!(
+            parse_cgroup_v1_memory_path("5:cpuacct,cpu:/\n4:memory,hugetlb:/docker/x\n").as_deref(),
+            Some("/docker/x")
+        );
+        assert_eq!(parse_cgroup_v1_memory_path("0::/\n"), None);
+        assert_eq!(parse_v1_limit("9223372036854771712"), None);
+        assert_eq!(parse_v1_limit("1073741824\n"), Some(GIB));
+        assert_eq!(parse_v1_limit("x"), None);
+        assert_eq!(parse_inactive_file("inactive_file 42\n"), 42);
+        assert_eq!(parse_inactive_file("anon 1\n"), 0);
     }
 
     #[test]

@@ -51,7 +51,32 @@ pub fn parse_stat(text: &str) -> Option<LiveStat> {
 
 /// Read and parse `/proc/<pid>/stat`; `None` when the process is gone.
 pub fn read_stat(pid: u32) -> Option<LiveStat> {
-    parse_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+    let mut buf = [0u8; 4096];
+    parse_stat(read_line_file(&format!("/proc/{pid}/stat"), &mut buf)?)
+}
+
+/// The text of a one-line /proc file (`stat`, `comm`: well under `buf.len()` bytes) read with
+/// open + read + close, none of `read_to_string`'s size query and probe reads: this runs for
+/// every shown process every pass. `None` when unreadable or not UTF-8.
+pub fn read_line_file<'b>(path: &str, buf: &'b mut [u8]) -> Option<&'b str> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                // /proc hands a one-line file over in one read, newline included.
+                if buf[n - 1] == b'\n' {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    std::str::from_utf8(&buf[..n]).ok()
 }
 
 /// The `wchar` value of `/proc/<pid>/io` text: bytes the process passed to write calls
@@ -94,6 +119,31 @@ pub fn read_environ(pid: u32) -> (Option<String>, Option<String>) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_file_reads_what_read_to_string_reads() {
+        let mut buf = [0u8; 4096];
+        let own = read_line_file("/proc/self/comm", &mut buf).map(str::to_owned);
+        assert_eq!(own, std::fs::read_to_string("/proc/self/comm").ok());
+        let stat = read_stat(std::process::id()).expect("own stat");
+        assert_eq!(Some(stat.comm + "\n"), own);
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("x");
+        std::fs::write(&f, "no newline at the end").unwrap();
+        let text = read_line_file(f.to_str().unwrap(), &mut buf).map(str::to_owned);
+        assert_eq!(text.as_deref(), Some("no newline at the end"));
+        std::fs::write(&f, [0xffu8, 0xfe, b'\n']).unwrap();
+        assert_eq!(
+            read_line_file(f.to_str().unwrap(), &mut buf),
+            None,
+            "not UTF-8"
+        );
+        assert_eq!(
+            read_line_file("/proc/0/stat", &mut buf),
+            None,
+            "no such process"
+        );
+    }
 
     #[test]
     fn stat_fields_including_a_name_with_spaces_and_parens() {

@@ -52,11 +52,13 @@ pub fn memory_pass(
                 sparkline: history.sparkline_values(),
                 exhaustion_s: history.projected_exhaustion_secs(),
                 cpu: None,
+                t_s,
             }
         }
         Err(e) => MemoryView {
             error: Some(e.to_string()),
             sparkline: history.sparkline_values(),
+            t_s,
             ..MemoryView::default()
         },
     }

@@ -4,8 +4,12 @@
 
 use super::Config;
 use super::databases::{self, RawDatabase};
+use super::deploy::RawDeploy;
+use super::guard::RawGuard;
 use super::keys;
 use super::memory::RawMemory;
+use super::migrate::RawMigrate;
+use super::preflight::RawPreflight;
 use super::prisma::RawPrisma;
 use super::processes::RawProcesses;
 use super::servers::{self, RawServer};
@@ -28,6 +32,7 @@ pub(super) struct RawConfig {
     db_interval: Option<Spanned<Dur>>,
     mouse: Option<bool>,
     no_color: Option<bool>,
+    server_log_lines: Option<Spanned<f64>>,
     #[serde(default)]
     processes: RawProcesses,
     #[serde(default)]
@@ -42,7 +47,14 @@ pub(super) struct RawConfig {
     server: Vec<RawServer>,
     #[serde(default)]
     keys: keys::RawKeys,
-    // Next: `migrate`, `guard` — one field each.
+    #[serde(default)]
+    guard: RawGuard,
+    #[serde(default)]
+    migrate: RawMigrate,
+    #[serde(default)]
+    deploy: RawDeploy,
+    #[serde(default)]
+    preflight: RawPreflight,
 }
 
 impl RawConfig {
@@ -66,6 +78,7 @@ impl RawConfig {
             Duration::from_secs(1),
             hour,
         )?;
+        super::validate::number_in("server_log_lines", &self.server_log_lines, 100.0, 1e6)?;
         let suspects = self.suspects.resolve(&base.suspects, machine)?;
         let memory = self.memory.resolve(base, machine)?;
         let databases = databases::resolve(&self.database, &base.databases)?;
@@ -77,6 +90,12 @@ impl RawConfig {
             .prisma
             .resolve((&base.prisma_schema, &base.prisma_migrations));
         let keys = keys::merge(&base.keys, &self.keys)?;
+        let guard = self.guard.resolve(&base.guard, machine)?;
+        let migrate = self
+            .migrate
+            .resolve(self.prisma.migrate.as_ref(), &base.migrate)?;
+        let deploy_order = self.deploy.resolve(&base.deploy_order, &environments)?;
+        let preflight = self.preflight.resolve(&base.preflight, machine)?;
         let dur =
             |v: Option<Spanned<Dur>>, default: Duration| v.map_or(default, |v| v.into_inner().0);
         Ok(Config {
@@ -93,7 +112,14 @@ impl RawConfig {
             mouse: self.mouse.unwrap_or(base.mouse),
             no_color: self.no_color.unwrap_or(base.no_color),
             servers,
+            server_log_lines: self
+                .server_log_lines
+                .map_or(base.server_log_lines, |v| v.into_inner() as usize),
             keys,
+            guard,
+            migrate,
+            deploy_order,
+            preflight,
             sources: base
                 .sources
                 .iter()

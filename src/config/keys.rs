@@ -64,12 +64,12 @@ mod tests {
 
     #[test]
     fn keys_patch_the_table() {
-        let c = parse("[keys]\nkill = \"d\"\nhelp = [\"h\", \"F1\"]\n").unwrap();
+        let c = parse("[keys]\nkill = \"D\"\nhelp = [\"h\", \"F1\"]\n").unwrap();
         assert_eq!(
             c.keys,
             vec![
                 ("help".to_string(), vec!["h".to_string(), "F1".to_string()]),
-                ("kill".to_string(), vec!["d".to_string()]),
+                ("kill".to_string(), vec!["D".to_string()]),
             ]
         );
         assert!(parse("").unwrap().keys.is_empty());
@@ -91,7 +91,7 @@ mod tests {
 
     #[test]
     fn a_later_file_patches_an_earlier_one() {
-        let user = parse("[keys]\nkill = \"d\"\nquit = \"Q\"\n").unwrap();
+        let user = parse("[keys]\nkill = \"D\"\nquit = \"Q\"\n").unwrap();
         let project = Config::parse_over(
             &user,
             "[keys]\nkill = \"k\"\n",

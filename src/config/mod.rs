@@ -6,15 +6,19 @@
 //! One concept per file: `load` reads and parses, [`layers`] stacks the user's file under
 //! the project's, `file` is a file as written (top-level keys and one field per section),
 //! one file per section (`processes`, `suspects`, `memory`, `databases`, `prisma`,
-//! `servers`, `keys`), and
+//! `servers`, `keys`, `guard`), and
 //! `validate` / `values` hold what the sections share.
 
 mod databases;
+mod deploy;
 mod file;
+mod guard;
 pub mod keys;
 pub mod layers;
 mod load;
 mod memory;
+mod migrate;
+mod preflight;
 mod prisma;
 mod processes;
 mod servers;
@@ -31,8 +35,12 @@ use std::time::Duration;
 
 pub use databases::DatabaseEntry;
 pub use load::find_project_root;
+pub use migrate::MigrateSettings;
 pub use processes::DEFAULT_MATCH;
 pub use validate::Machine;
+
+/// Lines of each server's output the dashboard keeps when `server_log_lines` is not set.
+pub const DEFAULT_SERVER_LOG_LINES: usize = 10_000;
 
 /// The effective configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,8 +75,20 @@ pub struct Config {
     /// project's; an entry of the same name replaces the earlier one). Checked: names unique,
     /// dependencies known and acyclic, ports unique (see [`crate::model::server_order`]).
     pub servers: Vec<ServerSpec>,
+    /// Lines of each server's output the dashboard keeps (`server_log_lines`, 100 to
+    /// 1,000,000; default 10,000): older lines are dropped, the log file keeps them.
+    pub server_log_lines: usize,
     /// `[keys]`: the user's key overrides (action name → keys), checked against the key table.
     pub keys: keys::KeyOverrides,
+    /// `[guard]`: the memory guard's trigger, cool-down and whether it acts by itself.
+    pub guard: crate::model::guard::GuardRules,
+    /// `[migrate]` and `[prisma] migrate`: the guarded migrate's command and watchdog.
+    pub migrate: MigrateSettings,
+    /// `[deploy] order`: environments in deploy order (default staging, production; names
+    /// not configured are ignored). Set, every name must be an environment.
+    pub deploy_order: Vec<String>,
+    /// `[preflight]` settings.
+    pub preflight: crate::model::preflight::PreflightSettings,
     /// The files this was read from, in the order they applied (the per-user file, then the
     /// project's); empty for the built-in defaults.
     pub sources: Vec<PathBuf>,
@@ -90,7 +110,15 @@ impl Default for Config {
             mouse: true,
             no_color: false,
             servers: Vec::new(),
+            server_log_lines: DEFAULT_SERVER_LOG_LINES,
             keys: Vec::new(),
+            guard: crate::model::guard::GuardRules::default(),
+            migrate: MigrateSettings::default(),
+            deploy_order: crate::model::preflight::DEFAULT_DEPLOY_ORDER
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            preflight: crate::model::preflight::PreflightSettings::default(),
             sources: Vec::new(),
         }
     }

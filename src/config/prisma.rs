@@ -9,20 +9,19 @@ use std::path::PathBuf;
 pub(super) struct RawPrisma {
     schema: Option<PathBuf>,
     migrations: Option<PathBuf>,
-    /// Reserved for the guarded-migration command; accepted so a config written for it loads.
-    #[allow(dead_code)]
-    migrate: Option<Vec<String>>,
+    /// The guarded migrate's command (see [`super::migrate::MigrateSettings::command`]).
+    pub(super) migrate: Option<toml::Spanned<Vec<String>>>,
 }
 
 impl RawPrisma {
     /// (schema, migrations): each as set here, else `base`'s.
     pub(super) fn resolve(
-        self,
+        &self,
         base: (&Option<PathBuf>, &Option<PathBuf>),
     ) -> (Option<PathBuf>, Option<PathBuf>) {
         (
-            self.schema.or_else(|| base.0.clone()),
-            self.migrations.or_else(|| base.1.clone()),
+            self.schema.clone().or_else(|| base.0.clone()),
+            self.migrations.clone().or_else(|| base.1.clone()),
         )
     }
 }

@@ -333,6 +333,7 @@ fn the_example_file_loads() {
         )
     );
     assert_eq!((&c.suspects, &c.memory), (&d.suspects, &d.memory));
+    assert_eq!(c.guard, d.guard);
     assert_eq!(c.match_words[..5], d.match_words[..]);
     let api = &c.servers[0];
     assert_eq!(
@@ -347,4 +348,98 @@ fn the_example_file_loads() {
     // The demo project's file (assets/demo/devtop.toml) loads too.
     let demo = Config::parse_for(crate::demo::DEMO_CONFIG, Path::new("demo.toml"), machine());
     assert_eq!(demo.unwrap().databases.len(), 2);
+}
+
+#[test]
+fn server_log_lines_bounds_each_server_buffer() {
+    assert_eq!(
+        parse("").unwrap().server_log_lines,
+        DEFAULT_SERVER_LOG_LINES
+    );
+    assert_eq!(
+        parse("server_log_lines = 2000\n").unwrap().server_log_lines,
+        2000
+    );
+    let e = parse("\nserver_log_lines = 5\n").unwrap_err().to_string();
+    assert!(e.starts_with("devtop.toml:2:"), "{e}");
+    assert!(e.contains("server_log_lines"), "{e}");
+}
+
+#[test]
+fn guard_section() {
+    let c = parse("").unwrap();
+    assert!(!c.guard.auto, "auto is off unless asked for");
+    let c = Config::parse_for(
+        "[guard]\nauto = true\npsi_full_avg10 = 20.0\npsi_for = \"30s\"\nmin_available = \"1GiB\"\n\
+         min_headroom_percent = 2.5\ncooldown = \"1m\"\nnotify = false\n",
+        Path::new("devtop.toml"),
+        machine(),
+    )
+    .unwrap();
+    let g = &c.guard;
+    assert!(g.auto && !g.notify);
+    assert_eq!(
+        (
+            g.psi_full_avg10,
+            g.psi_for_s,
+            g.min_available_bytes,
+            g.min_headroom_percent,
+            g.cooldown_s
+        ),
+        (20.0, 30.0, 1 << 30, 2.5, 60.0)
+    );
+    let e = invalid("[guard]\npsi_full_avg10 = 120.0\n");
+    assert!(
+        e.starts_with("devtop.toml:2:18: psi_full_avg10 = 120"),
+        "{e}"
+    );
+    let e = invalid("[guard]\nmin_available = \"64GiB\"\n");
+    assert!(
+        e.starts_with("devtop.toml:2:17: min_available = \"64GiB\" is more than"),
+        "{e}"
+    );
+    let e = invalid("[guard]\ncooldown = \"0s\"\n");
+    assert!(e.contains("cooldown = \"0s\" is out of range"), "{e}");
+    let e = invalid("[guard]\nkill_everything = true\n");
+    assert!(
+        e.starts_with("devtop.toml:2:1: unknown field `kill_everything`"),
+        "{e}"
+    );
+    let e = invalid("[guard]\nauto = \"yes\"\n");
+    assert!(e.starts_with("devtop.toml:2:8:"), "{e}");
+}
+
+#[test]
+fn deploy_order_and_preflight_settings() {
+    let c = parse("").unwrap();
+    assert_eq!(c.deploy_order, ["staging", "production"]);
+    assert_eq!(c.preflight.min_available_bytes, 500 << 20);
+    assert_eq!(c.preflight.check_timeout, Duration::from_secs(8));
+    let c = parse(
+        "[[database]]\nname = \"qa\"\nurl_env = \"QA_URL\"\n[deploy]\norder = [\"local\", \"qa\"]\n\
+         [preflight]\nmin_available = \"1GiB\"\ncheck_timeout = \"9s\"\ncli_timeout = \"3s\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.deploy_order, ["local", "qa"]);
+    assert_eq!(c.preflight.min_available_bytes, 1 << 30);
+    assert_eq!(c.preflight.cli_timeout, Duration::from_secs(3));
+    let e = parse("[deploy]\norder = [\"staging\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(":2:9:") && e.contains("\"staging\", which is no environment"),
+        "{e}"
+    );
+    let e = parse("[deploy]\norder = []\n").unwrap_err().to_string();
+    assert!(e.contains("empty"), "{e}");
+    let e = parse("[preflight]\ncheck_timeout = \"2m\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains(":2:17:") && e.contains("check_timeout"), "{e}");
+    let e = parse("[preflight]\ncli_timeout = \"9s\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("must not exceed check_timeout"), "{e}");
+    let e = parse("[preflight]\nbogus = 1\n").unwrap_err().to_string();
+    assert!(e.contains("bogus"), "{e}");
 }

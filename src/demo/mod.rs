@@ -15,7 +15,7 @@
 //! and three SQLite databases (local, staging, production) with Prisma's migrations table in
 //! the mixed states of seed 004, see [`database`].
 
-mod database;
+pub mod database;
 pub mod standin;
 
 use crate::cli::{Common, ScopeArg};
@@ -85,8 +85,56 @@ fn write(root: &Path, rel: &str, text: &str) -> io::Result<()> {
     fs::write(path, text)
 }
 
+/// The demo's two dev servers, appended to its devtop.toml: `api` (a `tsx watch` stand-in
+/// that compiles for 1.2 s, then answers HTTP: ready on `/health`) and `web` (`npm run dev`
+/// with a `vite` child, ready on its port) depending on it. Both print like dev servers
+/// (ANSI colours, a database URL with a password to redact, a line per request) and exit by
+/// themselves when devtop is gone.
+fn demo_servers(root: &Path, api_port: u16, web_port: u16) -> String {
+    let bin = root.join(".demo-bin");
+    let node = bin.join("node").display().to_string();
+    let npm = bin.join("npm").display().to_string();
+    let dot_bin = |tool: &str| {
+        root.join("node_modules/.bin")
+            .join(tool)
+            .display()
+            .to_string()
+    };
+    let me = std::process::id();
+    let vite_child = serde_json::json!({
+        "exe": node,
+        "args": [dot_bin("vite"), "--port", web_port.to_string()],
+        "mode": format!("delay=600,listen={web_port},chatty"),
+    });
+    format!(
+        r#"
+# Dev servers: u starts them in order (web waits for api's /health), d stops them.
+[[server]]
+name = "api"
+cmd = ["{node}", "{tsx}", "watch", "src/index.ts"]
+port = {api_port}
+ready = {{ http = "http://127.0.0.1:{api_port}/health" }}
+ready_timeout = "20s"
+stop_grace = "2s"
+env = {{ DEVTOP_STANDIN = "delay=1200,listen={api_port},chatty", DEVTOP_STANDIN_WATCH_PID = "{me}" }}
+
+[[server]]
+name = "web"
+cmd = ["{npm}", "run", "dev"]
+port = {web_port}
+depends_on = ["api"]
+ready = {{ tcp = {web_port} }}
+ready_timeout = "20s"
+stop_grace = "2s"
+env = {{ DEVTOP_STANDIN = "sleep,child", DEVTOP_STANDIN_WATCH_PID = "{me}", DEVTOP_STANDIN_CHILD = '{vite_child}' }}
+"#,
+        tsx = dot_bin("tsx"),
+    )
+}
+
 async fn write_project(root: &Path) -> io::Result<()> {
-    write(root, "devtop.toml", DEMO_CONFIG)?;
+    let servers = demo_servers(root, free_port(3010), free_port(3011));
+    write(root, "devtop.toml", &format!("{DEMO_CONFIG}{servers}"))?;
     write(
         root,
         "package.json",
@@ -279,6 +327,9 @@ pub async fn run(common: &Common) -> i32 {
         Ok(setup)
     })
     .await;
+    // The demo's servers end with it, whatever the quit question's answer (they would also
+    // exit by themselves within a second: they watch devtop's PID).
+    let _ = crate::app::executor::servers_down(&root, &[], &[], &mut |_| {}).await;
     stack.end_all();
     code
 }

@@ -2,11 +2,15 @@
 pub mod databases;
 pub mod db_json;
 pub mod generate;
+pub mod guard;
+pub mod hook;
 pub mod init;
 pub mod kill;
 pub mod logs;
+pub mod migrate;
 pub mod once;
 pub mod out;
+pub mod preflight;
 pub mod server_status;
 pub mod servers;
 pub mod status;

@@ -43,6 +43,10 @@ pub struct StatusJson<'a> {
     /// Per configured `[[server]]`, config order: name, state, pid, pgid, port, uptime_s,
     /// ready_after_s, rss_bytes, held_reason, last_error (see [`super::server_status`]).
     pub servers: Vec<super::server_status::ServerJson>,
+    /// Watched processes the OOM killer ended, as the dashboard or `devtop guard` recorded
+    /// them (`.devtop/deaths.json`, newest last): at_unix, pid, name, role, last_rss_bytes,
+    /// cause, evidence, available_bytes, psi_full_avg10, top_then.
+    pub recent_deaths: Vec<crate::model::deaths::Death>,
 }
 
 /// One process in the JSON.
@@ -63,6 +67,13 @@ pub struct ProcessJson<'a> {
     cmd: &'a [String],
     ports: &'a [u16],
     max_old_space_mib: Option<u64>,
+    /// A node process's V8 old-space limit, bytes (`--max-old-space-size`, else V8's default
+    /// for the memory node sees); null for other processes.
+    heap_limit_bytes: Option<u64>,
+    /// `"flag"` or `"default"`; null with no limit.
+    heap_limit_source: Option<crate::model::node_heap::HeapSource>,
+    /// "api: RSS 3.7 GiB of a 4.0 GiB heap limit — will die with …" when RSS is ≥ 85 % of it.
+    heap_warning: Option<String>,
     suspect: Option<&'a Suspect>,
 }
 
@@ -82,7 +93,12 @@ pub struct MemoryJson {
     error: Option<String>,
 }
 
-fn process_json<'a>(p: &'a ProcessInfo, snap: &'a ProcessSnapshot) -> ProcessJson<'a> {
+fn process_json<'a>(
+    p: &'a ProcessInfo,
+    snap: &'a ProcessSnapshot,
+    memory: Option<u64>,
+) -> ProcessJson<'a> {
+    let limit = crate::model::node_heap::heap_limit(p, memory);
     ProcessJson {
         pid: p.pid,
         ppid: p.ppid,
@@ -99,6 +115,15 @@ fn process_json<'a>(p: &'a ProcessInfo, snap: &'a ProcessSnapshot) -> ProcessJso
         cmd: &p.cmd,
         ports: &p.ports,
         max_old_space_mib: p.max_old_space_mib,
+        heap_limit_bytes: limit.map(|l| l.bytes),
+        heap_limit_source: limit.map(|l| l.source),
+        heap_warning: limit.and_then(|l| {
+            crate::model::node_heap::near_warning(
+                &crate::app::guard::tool_name(p.role, &p.name),
+                p,
+                l,
+            )
+        }),
         suspect: snap.suspect_of(p.pid),
     }
 }
@@ -118,7 +143,7 @@ pub fn to_json<'a>(
         scope: snap.scope.label(),
         processes: snap
             .dev_processes()
-            .map(|p| process_json(p, snap))
+            .map(|p| process_json(p, snap, m.map(crate::model::node_heap::memory_node_sees)))
             .collect(),
         memory: MemoryJson {
             total_bytes: m.map(|m| m.total_bytes),
@@ -144,6 +169,7 @@ pub fn to_json<'a>(
         databases: databases_json(db),
         migrations: migrations_json_all(db),
         servers,
+        recent_deaths: Vec::new(),
     }
 }
 
@@ -321,7 +347,9 @@ pub async fn run(setup: &crate::setup::Setup, json: bool) -> i32 {
         }
     };
     if json {
-        match serde_json::to_string_pretty(&to_json(&snap, &mem, &db, servers)) {
+        let mut doc = to_json(&snap, &mem, &db, servers);
+        doc.recent_deaths = crate::effects::deaths::read(&setup.root);
+        match serde_json::to_string_pretty(&doc) {
             Ok(s) => out::json(&s),
             Err(e) => {
                 out::error(&format!("cannot encode JSON: {e}"));

@@ -269,6 +269,7 @@ pub fn memory(available_gib: f64, some_avg10: f64, full_avg10: f64) -> MemoryVie
             busy_percent: Some(37.5),
             cores: 8,
         }),
+        t_s: 0.0,
     }
 }
 

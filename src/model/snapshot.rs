@@ -94,4 +94,7 @@ pub struct MemoryView {
     /// The whole machine's CPU (load averages, busy share since the previous reading), read
     /// with the memory; `None` when `/proc/loadavg` is unreadable.
     pub cpu: Option<crate::model::cpu::CpuLoad>,
+    /// When the reading was taken: seconds since the collector started (monotonic clock), the
+    /// memory guard's time base.
+    pub t_s: f64,
 }

@@ -2,5 +2,6 @@
 //! never executed.
 pub mod config_ts;
 pub mod dotenv;
+pub mod lint_files;
 pub mod migrations_dir;
 pub mod project;

@@ -7,8 +7,12 @@
 
 use crate::app::executor::Executor;
 use crate::app::keys::KeyMap;
+use crate::app::server_poll::ServerPoller;
+use crate::app::server_worker::{ServerProject, ServerWorker};
+use crate::app::servers::ServerOp;
 use crate::app::state::AppState;
 use crate::app::update::{Action, Command, LogScroll, update};
+use crate::collect::server_logs::ServerLine;
 use crate::collect::tasks;
 use crate::collect::{databases, migrations_watch};
 use crate::effects::prisma_cli::PrismaCliGate;
@@ -149,10 +153,16 @@ where
         log::warn!("{note}");
     }
     let (atx, mut arx) = mpsc::unbounded_channel::<Action>();
+    let mut server_lines = start_servers(&setup, &atx, &cancel);
     let executor = Executor {
         control: c.control.clone(),
-        results: atx,
+        results: atx.clone(),
         grace: state.grace,
+        servers: server_worker(&setup, atx),
+        migrate: Some(crate::app::executor::MigrateRunner::new(
+            std::sync::Arc::new(setup.clone()),
+        )),
+        setup: Some(Arc::new(setup.clone())),
     };
     let logs = TuiWidgetState::new();
     log::info!(
@@ -161,6 +171,12 @@ where
         state.scope.label(),
         setup.config.refresh
     );
+    let mut oom = crate::collect::oom::OomWatch::system();
+    if let Some(why) = &oom.kmsg_error {
+        log::info!(
+            "kernel log not readable ({why}): OOM kills are told from the cgroup counter only"
+        );
+    }
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
     let mut gone: Option<String> = None;
@@ -181,11 +197,26 @@ where
                 last_draw = Some(Instant::now());
                 dirty = false;
             }
-            step = next_step(&mut events, &mut c, &mut db, &mut arx, signals.as_mut()) => match step {
+            step = next_step(&mut events, &mut c, &mut db, &mut arx, &mut server_lines, signals.as_mut()) => match step {
                 Step::Action(a) => {
+                    let memory = matches!(a, Action::Memory(_));
+                    if let Action::Memory(m) = &a {
+                        // The guard never ends a server devtop started: re-read which those
+                        // are before it judges the reading (a small file, once per refresh);
+                        // and what the kernel said about OOM kills meanwhile.
+                        state.guard.servers = crate::effects::server_groups::read(&setup.root);
+                        let cg = m.snapshot.as_ref().and_then(|s| s.cgroup.as_ref());
+                        state.guard.oom_events = oom.poll(cg);
+                    }
                     for cmd in update(&mut state, a) {
                         if let Some(Command::LogScroll(dir)) = executor.execute(cmd) {
                             scroll_logs(&logs, dir);
+                        }
+                    }
+                    if memory && !state.guard.new_deaths.is_empty() {
+                        let deaths = std::mem::take(&mut state.guard.new_deaths);
+                        if let Err(e) = crate::effects::deaths::append(&setup.root, &deaths) {
+                            log::warn!("cannot record post-mortems in .devtop/deaths.json: {e}");
                         }
                     }
                     dirty = true;
@@ -203,6 +234,7 @@ where
             },
         }
     }
+    stop_ours_on_exit(&mut state, &executor, &mut arx).await;
     cancel.cancel();
     Ok(match (gone, state.ended_by) {
         (Some(why), _) => Ending::TerminalGone(why),
@@ -244,6 +276,7 @@ async fn start(
         local,
     };
     state.protected = signal::protected();
+    state.guard = crate::app::guard::GuardState::new(setup.config.guard.clone());
     state.no_color = crate::ui::theme::no_color_env() || setup.config.no_color;
     state.refresh = setup.config.refresh;
     state.mouse = setup.config.mouse;
@@ -256,6 +289,10 @@ async fn start(
         }
     };
     state.prisma = Arc::new(setup.prisma.clone());
+    state.servers =
+        crate::app::servers::Servers::new(&setup.config.servers, setup.config.server_log_lines);
+    state.keep_servers = setup.keep_servers;
+    state.preflight.targets = setup.envs.iter().map(|e| e.name.clone()).collect();
     state.dbs = db.dbs.borrow_and_update().clone();
     state.local_migrations = db.local.borrow_and_update().clone();
     state.derive_databases();
@@ -308,6 +345,7 @@ async fn next_step<S>(
     c: &mut tasks::Collectors,
     db: &mut DbFeeds,
     arx: &mut mpsc::UnboundedReceiver<Action>,
+    server_lines: &mut mpsc::Receiver<Vec<ServerLine>>,
     signals: Option<&mut Signals>,
 ) -> Step
 where
@@ -327,6 +365,7 @@ where
         Ok(()) = db.local.changed() => Step::Action(Action::LocalMigrations(db.local.borrow_and_update().clone())),
         Ok(()) = db.cli.changed() => Step::Action(Action::CliDiffs(db.cli.borrow_and_update().clone())),
         Some(a) = arx.recv() => Step::Action(a),
+        Some(lines) = server_lines.recv() => Step::Action(Action::ServerLines(lines)),
         sig = next_signal(signals) => match sig {
             Received::End(n) => Step::Action(Action::Terminate(n)),
             Received::Resize => match crossterm::terminal::size() {
@@ -334,6 +373,113 @@ where
                 Err(_) => Step::Redraw,
             },
         },
+    }
+}
+
+/// Lines of server output buffered between the log follower and the loop (batches; the
+/// follower waits when they are not taken).
+const SERVER_LINE_BATCHES: usize = 64;
+
+/// With `[[server]]`s configured: the poll of `.devtop/state.json` and `/proc` every refresh
+/// interval (results as actions on `results`) and the follower of their log files (the
+/// receiver returned). Both stop with `cancel`.
+fn start_servers(
+    setup: &Setup,
+    results: &mpsc::UnboundedSender<Action>,
+    cancel: &CancellationToken,
+) -> mpsc::Receiver<Vec<ServerLine>> {
+    let (tx, rx) = mpsc::channel(SERVER_LINE_BATCHES);
+    let specs = &setup.config.servers;
+    if specs.is_empty() {
+        return rx;
+    }
+    let files = specs
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                crate::effects::servers::spawn::log_path(&setup.root, &s.name),
+            )
+        })
+        .collect();
+    crate::collect::server_logs::spawn(files, tx, cancel.clone());
+    let (results, cancel) = (results.clone(), cancel.clone());
+    let mut poller = Some(ServerPoller::new(setup.root.clone()));
+    let every = setup.config.refresh;
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while let Some(mut p) = poller.take() {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let Ok((p, poll)) = tokio::task::spawn_blocking(move || {
+                let poll = p.poll();
+                (p, poll)
+            })
+            .await
+            else {
+                return;
+            };
+            if results.send(Action::ServersPolled(poll)).is_err() {
+                return;
+            }
+            poller = Some(p);
+        }
+    });
+    rx
+}
+
+/// The server supervisor's worker, when servers are configured (a failure to start it is
+/// logged: `u` then says no server can be started).
+fn server_worker(setup: &Setup, results: mpsc::UnboundedSender<Action>) -> Option<ServerWorker> {
+    if setup.config.servers.is_empty() {
+        return None;
+    }
+    let project = ServerProject::new(
+        setup.root.clone(),
+        setup.config.servers.clone(),
+        setup.envs.clone(),
+        setup.prisma.migrations_dir.clone(),
+    );
+    match ServerWorker::spawn(project, results) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            log::error!("cannot start the server supervisor: {e}");
+            None
+        }
+    }
+}
+
+/// Longest wait for the servers to stop when devtop ends without the quit question (a
+/// signal, the terminal gone, a quit on a too-small terminal).
+const STOP_ON_EXIT: Duration = Duration::from_secs(30);
+
+/// devtop is ending: unless `--keep` or the quit question's "leave them running", stop the
+/// servers this devtop started that still run (each with its stop signal and grace), up to
+/// [`STOP_ON_EXIT`].
+async fn stop_ours_on_exit(
+    state: &mut AppState,
+    executor: &Executor,
+    arx: &mut mpsc::UnboundedReceiver<Action>,
+) {
+    let ours = state.servers.ours_running();
+    if ours.is_empty() || state.keep_servers || state.servers.leave_running {
+        return;
+    }
+    if executor.servers.is_none() {
+        return;
+    }
+    let op = ServerOp::Down { only: ours };
+    executor.execute(Command::Servers(op.clone()));
+    let deadline = tokio::time::Instant::now() + STOP_ON_EXIT;
+    loop {
+        match tokio::time::timeout_at(deadline, arx.recv()).await {
+            Ok(Some(Action::ServersDone(done, _))) if done == op => return,
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => return,
+        }
     }
 }
 

@@ -1,9 +1,10 @@
 //! Title line (project, scope, counts, sort) and status line (filter prompt, the selected
 //! process's suspect evidence, the last action's result).
 
+use crate::app::confirm::ConfirmAction;
 use crate::app::keymap::Intent;
 use crate::app::keys::KeyMap;
-use crate::app::state::AppState;
+use crate::app::state::{AppState, Popup};
 use crate::app::update::format_interval;
 use crate::sanitize::clean;
 use crate::ui::theme;
@@ -13,8 +14,13 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-/// The screen tabs of the pane table, the current one reversed.
-fn tabs(state: &AppState) -> Vec<Span<'static>> {
+/// Below this width the tabs of the screens not shown give only their key (`1 2 4 Preflight`),
+/// so the project, the counts and the help hint keep their room.
+const FULL_TABS_WIDTH: u16 = 120;
+
+/// The screen tabs of the pane table, the current one reversed (narrower than
+/// [`FULL_TABS_WIDTH`]: the others by their key alone).
+fn tabs(state: &AppState, width: u16) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     for (i, screen) in crate::app::panes::SCREENS.iter().enumerate() {
         if i > 0 {
@@ -25,10 +31,12 @@ fn tabs(state: &AppState) -> Vec<Span<'static>> {
         } else {
             theme::dim()
         };
-        spans.push(Span::styled(
-            format!("{} {}", screen.key, screen.title),
-            style,
-        ));
+        let text = if state.view == screen.view || width >= FULL_TABS_WIDTH {
+            format!("{} {}", screen.key, screen.title)
+        } else {
+            screen.key.to_owned()
+        };
+        spans.push(Span::styled(text, style));
     }
     spans
 }
@@ -70,7 +78,7 @@ pub fn render_header(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         "devtop ",
         Style::default().add_modifier(Modifier::BOLD),
     )];
-    spans.extend(tabs(state));
+    spans.extend(tabs(state, area.width));
     spans.extend([
         Span::raw(format!(" {project} ")),
         Span::styled(
@@ -134,7 +142,11 @@ pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             Span::raw(format!("{}▏", clean(&state.filter))),
             Span::styled("  Enter keep · Esc clear", theme::dim()),
         ])
-    } else if let Some(s) = state.selected.and_then(|pid| state.procs.suspect_of(pid)) {
+    } else if let Some(s) = state
+        .selected
+        .filter(|_| state.view != crate::app::state::View::Servers)
+        .and_then(|pid| state.procs.suspect_of(pid))
+    {
         Line::from(vec![
             Span::styled(
                 format!("{}: ", s.kind.label()),
@@ -165,9 +177,28 @@ pub fn render_key_bar(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         vec![("F3", "Next"), ("Enter", "Keep"), ("Esc", "Clear")]
     } else if state.filter_editing {
         vec![("Enter", "Keep"), ("Esc", "Clear")]
+    } else if let Some(bar) = crate::app::confirm::open(state).and_then(|c| c.action.key_bar()) {
+        bar
+    } else if state.view == crate::app::state::View::Servers && state.popup.is_none() {
+        servers_bar(&state.keys)
     } else if nothing_to_kill {
         // A dialog that only says why nothing can be killed offers no "Kill".
         vec![("Esc", "Close")]
+    } else if let Some(Popup::Migrate(pick)) = &state.popup {
+        if pick.typed.is_some() {
+            vec![("Enter", "Migrate"), ("Esc", "Back")]
+        } else {
+            vec![("↑/↓", "Choose"), ("Enter", "Migrate"), ("Esc", "Cancel")]
+        }
+    } else if let Some(c) = crate::app::confirm::open(state)
+        && !matches!(c.action, ConfirmAction::Kill(_))
+    {
+        let yes = if matches!(c.action, ConfirmAction::EndMigrate(..)) {
+            "End it"
+        } else {
+            "Migrate"
+        };
+        vec![("y/Enter", yes), ("n/Esc", "Cancel")]
     } else {
         state.keys.key_bar(crate::app::update::context(state))
     };
@@ -180,6 +211,22 @@ pub fn render_key_bar(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         spans.push(Span::raw(format!(" {name}  ")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The key bar of the Servers screen: its own keys, in effect (rebindable), then help and quit.
+fn servers_bar(keys: &KeyMap) -> Vec<(&str, &'static str)> {
+    [
+        (Intent::Help, "Help"),
+        (Intent::ServersUp, "Start all"),
+        (Intent::ServersDown, "Stop all"),
+        (Intent::ServerRestart, "Restart"),
+        (Intent::Details, "Log"),
+        (Intent::LogSource, "Logs source"),
+        (Intent::Quit, "Quit"),
+    ]
+    .into_iter()
+    .map(|(i, name)| (keys.first_key(i), name))
+    .collect()
 }
 
 /// The footer's hint when nothing else is to say, with the keys in effect.

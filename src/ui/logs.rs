@@ -10,11 +10,13 @@ use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget, TuiWidgetState};
 /// Draw the Logs pane.
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, logs: &TuiWidgetState) {
     let focused = state.focus == Focus::Logs;
+    let servers = !state.servers.rows.is_empty();
     let block = theme::pane(
-        if focused {
-            " Logs (↑↓ scroll, Esc follow) "
-        } else {
-            " Logs "
+        match (focused, servers) {
+            (true, true) => " Logs: devtop (↑↓ scroll, Esc follow, f servers) ",
+            (true, false) => " Logs (↑↓ scroll, Esc follow) ",
+            (false, true) => " Logs: devtop (f servers) ",
+            (false, false) => " Logs ",
         },
         focused,
     );

@@ -1,15 +1,21 @@
 //! Pure renderers: `render(frame, &AppState, &log state)` draws everything from the state;
 //! no I/O, no awaits, no locks.
 
+pub mod guard_banner;
 pub mod header;
 pub mod health;
 pub mod kill_dialog;
 pub mod logs;
 pub mod memory;
+pub mod migrate_popup;
 pub mod migrations;
 pub mod panes;
 pub mod popups;
+pub mod preflight;
 pub mod processes;
+pub mod server_logs;
+pub mod server_popups;
+pub mod servers;
 pub mod theme;
 
 use crate::app::state::{AppState, Focus};
@@ -48,7 +54,7 @@ pub fn areas(area: Rect, focus: Focus) -> Areas {
         _ if area.height >= 40 => area.height * 2 / 5,
         Focus::Processes => 9,
         Focus::Memory | Focus::Logs => (area.height / 2).max(9),
-        Focus::Health | Focus::Migrations => 9,
+        Focus::Health | Focus::Migrations | Focus::Servers | Focus::Preflight => 9,
     };
     let [header, processes, lower, footer, keys] = Layout::vertical([
         Constraint::Length(1),
@@ -62,7 +68,11 @@ pub fn areas(area: Rect, focus: Focus) -> Areas {
         _ if area.width >= 120 => area.width * 2 / 5,
         Focus::Memory => area.width,
         Focus::Logs => 0,
-        Focus::Processes | Focus::Health | Focus::Migrations => area.width / 2,
+        Focus::Processes
+        | Focus::Health
+        | Focus::Migrations
+        | Focus::Servers
+        | Focus::Preflight => area.width / 2,
     };
     let [memory, logs] =
         Layout::horizontal([Constraint::Length(mem_width), Constraint::Fill(1)]).areas(lower);
@@ -151,6 +161,7 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, logs: &TuiWidgetState) {
     }
     let a = panes::screen_areas(area, state);
     header::render_header(frame, a.header, state);
+    guard_banner::render(frame, a.banner, state);
     for &(pane, r) in &a.panes {
         if r.width > 0 {
             panes::render_pane(frame, pane, r, state, logs);
@@ -161,6 +172,49 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, logs: &TuiWidgetState) {
     popups::render(frame, area, state);
     if state.no_color {
         theme::strip_colors(frame.buffer_mut());
+    }
+}
+
+/// Areas of the Servers screen.
+pub struct ServerAreas {
+    /// Title line.
+    pub header: Rect,
+    /// Server table (and the selected server's failure or stop progress).
+    pub servers: Rect,
+    /// Log lines.
+    pub logs: Rect,
+    /// Status line.
+    pub footer: Rect,
+    /// Key bar (bottom line).
+    pub keys: Rect,
+}
+
+/// Split the Servers screen: the server table sized to its rows plus room for the selected
+/// server's failure (up to its last 20 log lines) or stop progress, the logs below (more
+/// when focused).
+pub fn server_areas(area: Rect, state: &AppState) -> ServerAreas {
+    let rows = state.servers.rows.len().max(1) as u16;
+    let extra = crate::ui::servers::detail_lines(state, area.width) as u16;
+    let logs_min = match state.focus {
+        Focus::Logs => area.height / 2,
+        _ => 5,
+    };
+    let body = area.height.saturating_sub(3);
+    let servers_h = (rows + 3 + extra).min(body.saturating_sub(logs_min)).max(5);
+    let [header, servers, logs, footer, keys] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(servers_h),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    ServerAreas {
+        header,
+        servers,
+        logs,
+        footer,
+        keys,
     }
 }
 

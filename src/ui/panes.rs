@@ -11,6 +11,8 @@ use tui_logger::TuiWidgetState;
 pub struct ScreenAreas {
     /// Title line.
     pub header: Rect,
+    /// The memory guard's banner below the title (height 0 unless the level is critical).
+    pub banner: Rect,
     /// The screen's panes in focus order, each with its area (width 0: not shown).
     pub panes: Vec<(Focus, Rect)>,
     /// Status (notice) line.
@@ -20,7 +22,14 @@ pub struct ScreenAreas {
 }
 
 /// Split `area` for `state`'s screen.
-pub fn screen_areas(area: Rect, state: &AppState) -> ScreenAreas {
+pub fn screen_areas(full: Rect, state: &AppState) -> ScreenAreas {
+    // The guard's banner takes rows below the title; the screen's layout gets the rest.
+    let banner_h = crate::ui::guard_banner::height(full, state);
+    let area = Rect {
+        y: full.y + banner_h,
+        height: full.height - banner_h,
+        ..full
+    };
     let (header, footer, keys, place): (Rect, Rect, Rect, Box<dyn Fn(Focus) -> Rect>) =
         match state.view {
             View::Processes => {
@@ -29,7 +38,9 @@ pub fn screen_areas(area: Rect, state: &AppState) -> ScreenAreas {
                     Focus::Processes => a.processes,
                     Focus::Memory => a.memory,
                     Focus::Logs => a.logs,
-                    Focus::Health | Focus::Migrations => Rect::default(),
+                    Focus::Health | Focus::Migrations | Focus::Servers | Focus::Preflight => {
+                        Rect::default()
+                    }
                 };
                 (a.header, a.footer, a.keys, Box::new(place))
             }
@@ -39,7 +50,27 @@ pub fn screen_areas(area: Rect, state: &AppState) -> ScreenAreas {
                     Focus::Health => a.health,
                     Focus::Migrations => a.migrations,
                     Focus::Logs => a.logs,
-                    Focus::Processes | Focus::Memory => Rect::default(),
+                    Focus::Processes | Focus::Memory | Focus::Servers | Focus::Preflight => {
+                        Rect::default()
+                    }
+                };
+                (a.header, a.footer, a.keys, Box::new(place))
+            }
+            View::Servers => {
+                let a = crate::ui::server_areas(area, state);
+                let place = move |f| match f {
+                    Focus::Servers => a.servers,
+                    Focus::Logs => a.logs,
+                    _ => Rect::default(),
+                };
+                (a.header, a.footer, a.keys, Box::new(place))
+            }
+            View::Preflight => {
+                let a = crate::ui::preflight::areas(area, state);
+                let place = move |f| match f {
+                    Focus::Preflight => a.checks,
+                    Focus::Logs => a.logs,
+                    _ => Rect::default(),
                 };
                 (a.header, a.footer, a.keys, Box::new(place))
             }
@@ -49,12 +80,34 @@ pub fn screen_areas(area: Rect, state: &AppState) -> ScreenAreas {
         .iter()
         .map(|&f| (f, place(f)))
         .collect();
+    let banner = Rect {
+        y: full.y + 1,
+        height: banner_h,
+        ..header
+    };
+    let header = Rect {
+        y: full.y,
+        ..header
+    };
     ScreenAreas {
         header,
+        banner,
         panes,
         footer,
         keys,
     }
+}
+
+/// The process list's area on the Processes screen for `state` (the banner accounted for).
+pub fn processes_area(state: &AppState) -> Rect {
+    let full = state.screen;
+    let banner_h = crate::ui::guard_banner::height(full, state);
+    let area = Rect {
+        y: full.y + banner_h,
+        height: full.height - banner_h,
+        ..full
+    };
+    crate::ui::areas(area, state.focus).processes
 }
 
 /// Draw `pane` into `area`.
@@ -68,8 +121,13 @@ pub fn render_pane(
     match pane {
         Focus::Processes => crate::ui::processes::render(frame, area, state),
         Focus::Memory => crate::ui::memory::render(frame, area, state),
+        Focus::Logs if *state.logs_shown() != crate::app::state::LogSource::Devtop => {
+            crate::ui::server_logs::render(frame, area, state);
+        }
         Focus::Logs => crate::ui::logs::render(frame, area, state, logs),
+        Focus::Servers => crate::ui::servers::render(frame, area, state),
         Focus::Health => crate::ui::health::render(frame, area, state),
         Focus::Migrations => crate::ui::migrations::render(frame, area, state),
+        Focus::Preflight => crate::ui::preflight::render(frame, area, state),
     }
 }

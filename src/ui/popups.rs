@@ -36,14 +36,30 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         Some(Popup::Help) => help(frame, area, &state.keys),
         Some(Popup::Details(pid)) => details(frame, area, state, *pid),
         Some(Popup::Confirm(c)) => confirm(frame, area, c, state),
+        Some(Popup::ServerDetails { name, scroll }) => {
+            crate::ui::server_popups::details(frame, area, state, name, *scroll);
+        }
+        Some(Popup::Migrate(pick)) => crate::ui::migrate_popup::picker(frame, area, pick),
     }
 }
 
 /// The confirm popup: the body of its action (a kill plan: the kill dialog).
 fn confirm(frame: &mut Frame<'_>, area: Rect, c: &Confirm, state: &AppState) {
     match &c.action {
-        ConfirmAction::Kill(plan) => {
+        ConfirmAction::Kill(plan) | ConfirmAction::GuardDrain(plan) => {
             crate::ui::kill_dialog::render(frame, area, &c.title, plan, state.grace, c.scroll);
+        }
+        ConfirmAction::RestartServers(names) => {
+            crate::ui::server_popups::restart(frame, area, &c.title, names);
+        }
+        ConfirmAction::PortConflict(name, conflict) => {
+            crate::ui::server_popups::port_conflict(frame, area, &c.title, name, conflict);
+        }
+        ConfirmAction::QuitServers(names) => {
+            crate::ui::server_popups::quit_question(frame, area, &c.title, names, state);
+        }
+        ConfirmAction::Migrate(_) | ConfirmAction::EndMigrate(..) => {
+            crate::ui::migrate_popup::confirm(frame, area, c);
         }
     }
 }
@@ -74,11 +90,11 @@ pub fn help_lines(keys: &KeyMap) -> Vec<Line<'static>> {
     .collect()
 }
 
-/// The help popup: as many columns (up to 3) as it takes for every line to fit the height.
+/// The help popup: as many columns (up to 4) as it takes for every line to fit the height.
 fn help(frame: &mut Frame<'_>, area: Rect, keys: &KeyMap) {
     let entries = help_lines(keys);
     let max_rows = usize::from(area.height.saturating_sub(2)).max(1);
-    let cols = entries.len().div_ceil(max_rows).clamp(2, 3);
+    let cols = entries.len().div_ceil(max_rows).clamp(2, 4);
     let per_col = entries.len().div_ceil(cols);
     let width = area.width.min(cols as u16 * 46);
     let r = centered(area, width, per_col as u16 + 2);
@@ -98,7 +114,7 @@ fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, pid: u32) {
     let Some(p) = state.procs.get(pid) else {
         return;
     };
-    let mut lines = process_lines(p);
+    let mut lines = process_lines(p, state);
     let children: Vec<String> = state
         .procs
         .processes
@@ -162,7 +178,7 @@ fn kv(k: &str, v: String) -> Line<'static> {
 }
 
 /// The details popup's lines about the process itself (role to argv).
-fn process_lines(p: &crate::model::process::ProcessInfo) -> Vec<Line<'static>> {
+fn process_lines(p: &crate::model::process::ProcessInfo, state: &AppState) -> Vec<Line<'static>> {
     vec![
         kv(
             "role",
@@ -225,13 +241,34 @@ fn process_lines(p: &crate::model::process::ProcessInfo) -> Vec<Line<'static>> {
                 .as_deref()
                 .map_or("(unset)".into(), |o| clean(o).into_owned()),
         ),
-        kv(
-            "heap limit",
-            p.max_old_space_mib
-                .map_or("node default (--max-old-space-size not set)".into(), |m| {
-                    format!("--max-old-space-size={m} MiB")
-                }),
-        ),
+        kv("heap limit", heap_text(state, p)),
         kv("argv", clean(&p.cmd.join(" ")).into_owned()),
     ]
+}
+
+/// The details popup's heap limit: the node process's limit beside its RSS with the source,
+/// and the warning when RSS nears it.
+fn heap_text(state: &AppState, p: &crate::model::process::ProcessInfo) -> String {
+    use crate::model::node_heap;
+    let memory = state
+        .memory
+        .snapshot
+        .as_ref()
+        .map(node_heap::memory_node_sees);
+    match node_heap::heap_limit(p, memory) {
+        None if !node_heap::is_node(p) => "not a node process".into(),
+        None => "V8 default (memory unknown)".into(),
+        Some(limit) => {
+            let text = format!(
+                "{} · RSS {}",
+                node_heap::describe(p, limit, memory),
+                format_bytes(p.rss_bytes)
+            );
+            match node_heap::near_warning(&crate::app::guard::tool_name(p.role, &p.name), p, limit)
+            {
+                Some(w) => format!("{text} · ⚠ {w}"),
+                None => text,
+            }
+        }
+    }
 }

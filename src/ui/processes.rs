@@ -60,7 +60,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         widths.extend([Constraint::Length(11), Constraint::Length(18)]);
     }
     widths.push(Constraint::Min(10));
-    let body: Vec<Row> = rows.iter().map(|r| process_row(state, r, wide)).collect();
+    // Only the rows on screen are built (a thousand matched processes would otherwise cost
+    // a thousand formatted rows per frame); the table gets the window and a local selection.
+    let end = (start + height).min(rows.len());
+    let window = rows.get(start..end).unwrap_or_default();
+    let body: Vec<Row> = window.iter().map(|r| process_row(state, r, wide)).collect();
     let table = Table::new(body, widths)
         .header(Row::new(header).style(theme::header()))
         .block(block)
@@ -70,9 +74,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         } else {
             Style::default().add_modifier(Modifier::UNDERLINED)
         });
-    let mut ts = TableState::default()
-        .with_offset(start)
-        .with_selected(selected);
+    let mut ts = TableState::default().with_offset(0).with_selected(
+        selected
+            .filter(|&i| i >= start && i < end)
+            .map(|i| i - start),
+    );
     frame.render_stateful_widget(table, area, &mut ts);
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tmux::Session;
 
 /// One demo at a time: two demos starting together could both find port 5555 free.
-static ONE_DEMO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+pub(crate) static ONE_DEMO: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn wait_screen(s: &Session, limit: Duration, what: &str, cond: impl Fn(&str) -> bool) -> String {
     s.wait(limit, what, cond)

@@ -32,7 +32,7 @@ fn require() -> bool {
 }
 
 /// `target/js-fixture/node_modules`, installed on first use; `Err(reason)` when it cannot be.
-fn install() -> Result<PathBuf, String> {
+pub(crate) fn install() -> Result<PathBuf, String> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/js-fixture");
     let modules = dir.join("node_modules");
     let ready = |m: &Path| {
@@ -85,7 +85,7 @@ fn install() -> Result<PathBuf, String> {
 }
 
 /// The fixture's `node_modules`, or `None` after printing why `test` is skipped.
-fn tools(test: &str) -> Option<&'static Path> {
+pub(crate) fn tools(test: &str) -> Option<&'static Path> {
     static MODULES: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     match MODULES.get_or_init(install) {
         Ok(p) => Some(p),

@@ -20,7 +20,7 @@ fn one_script_server(name: &str, script: &str, grace: &str) -> (Servers, u32) {
              ready = {{ log = \"armed\" }}\nstop_grace = \"{grace}\"\n"
         ),
     );
-    let up = s.devtop(&["up"]);
+    let up = s.devtop(&["up", "--wait"]);
     assert_eq!(up.code, Some(0), "{up}");
     let leader = started_pids(&up.stdout)[0];
     (s, leader)
@@ -101,12 +101,15 @@ fn an_entry_with_a_changed_start_time_is_dropped_not_signalled() {
         start_ticks: ticks.saturating_sub(1),
         port: None,
         started_unix: 0,
+        adopted: false,
+        ready_after_ms: None,
     };
     state::write(
         s.root(),
         &State {
             version: 1,
             servers: vec![entry],
+            outcomes: Vec::new(),
         },
     )
     .expect("write state");

@@ -79,7 +79,7 @@ fn row(id: &str, name: &str, checksum: &str) -> String {
 fn a_pending_migration_holds_the_server_until_applied_and_force_starts_it() {
     let port = free_port();
     let (mut s, m2_sum) = project(port);
-    let held = s.devtop(&["up"]);
+    let held = s.devtop(&["up", "--wait"]);
     assert_eq!(held.code, Some(1), "{held}");
     let line = &held
         .stdout
@@ -100,7 +100,7 @@ fn a_pending_migration_holds_the_server_until_applied_and_force_starts_it() {
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 
     // --force: a warning, and it starts.
-    let forced = s.devtop(&["up", "--force"]);
+    let forced = s.devtop(&["up", "--wait", "--force"]);
     assert_eq!(forced.code, Some(0), "{forced}");
     assert!(
         line_of(
@@ -114,7 +114,7 @@ fn a_pending_migration_holds_the_server_until_applied_and_force_starts_it() {
 
     // Applied: it starts, no warning.
     sqlite(&s.root().join("prisma/dev.db"), &row("2", M2, &m2_sum));
-    let up = s.devtop(&["up"]);
+    let up = s.devtop(&["up", "--wait"]);
     assert_eq!(up.code, Some(0), "{up}");
     assert!(
         up.stdout.contains("all 1 ready") && !up.stdout.contains("held"),
@@ -137,7 +137,7 @@ fn an_unreachable_database_holds_the_server_with_the_reason() {
         ".env",
         &format!("DEVTOP_REQUIRES_STAGING_URL=\"postgresql://u:secretpw@127.0.0.1:{db_port}/x\"\n"),
     );
-    let held = s.devtop(&["up"]);
+    let held = s.devtop(&["up", "--wait"]);
     assert_eq!(held.code, Some(1), "{held}");
     line_of(&held, "api held: staging unreachable: connection refused");
     assert!(!held.stdout.contains("starting"), "{held}");
@@ -167,7 +167,7 @@ fn requires_are_checked_once_the_dependencies_are_ready() {
         http_server("api", port, &["dbinit"], &format!("{{ tcp = {port} }}"))
     );
     s.write("devtop.toml", &format!("{dbinit}{api}"));
-    let up = s.devtop(&["up"]);
+    let up = s.devtop(&["up", "--wait"]);
     assert_eq!(up.code, Some(0), "{up}");
     assert!(
         line_of(&up, "dbinit ready after") < line_of(&up, "api starting"),

@@ -87,6 +87,8 @@ impl Drop for Servers {
                 start_ticks: self.since_ticks,
                 port: None,
                 started_unix: 0,
+                adopted: false,
+                ready_after_ms: None,
             };
             for m in scan(&session) {
                 kill_verified(m.pid, m.start_ticks);
@@ -107,7 +109,7 @@ pub(crate) fn kill_verified(pid: u32, start_ticks: u64) {
 
 /// Clock ticks since boot now (from `/proc/uptime`, 100 ticks a second), minus one second of
 /// slack.
-fn ticks_now() -> u64 {
+pub(crate) fn ticks_now() -> u64 {
     let up = std::fs::read_to_string("/proc/uptime").unwrap_or_default();
     let secs: f64 = up
         .split_whitespace()
@@ -256,7 +258,7 @@ fn a_crash_during_start_fails_up_with_its_exit_code_and_stops_the_rest() {
          ready = {{ tcp = {port} }}\ndepends_on = [\"base\"]\n"
     );
     s.write("devtop.toml", &toml);
-    let up = s.devtop(&["up"]);
+    let up = s.devtop(&["up", "--wait"]);
     assert_eq!(up.code, Some(1), "{up}");
     assert!(
         up.stdout
@@ -283,7 +285,7 @@ fn a_server_not_ready_in_time_fails_with_the_reason_and_is_stopped() {
         "[[server]]\nname = \"mute\"\ncmd = \"echo still booting; exec sleep 600\"\n\
          shell = true\nready = {{ tcp = {port} }}\nready_timeout = \"1s\"\n"
     ));
-    let up = s.devtop(&["up"]);
+    let up = s.devtop(&["up", "--wait"]);
     assert_eq!(up.code, Some(1), "{up}");
     let reason = format!("mute failed: not ready after 1s (tcp {port})");
     assert!(up.stdout.contains(&reason), "{up}");
@@ -332,7 +334,7 @@ fn a_taken_port_is_reported_with_its_holder_and_nothing_starts() {
         &[],
         &format!("{{ tcp = {port} }}"),
     ));
-    let up = s.devtop(&["up"]);
+    let up = s.devtop(&["up", "--wait"]);
     assert_eq!(up.code, Some(1), "{up}");
     let expected = format!("port {port} is taken by PID {}", std::process::id());
     assert!(up.stdout.contains(&expected), "{up}");
@@ -343,7 +345,7 @@ fn a_taken_port_is_reported_with_its_holder_and_nothing_starts() {
 #[test]
 fn usage_errors_exit_2() {
     let mut s = Servers::new("");
-    let up = s.devtop(&["up"]);
+    let up = s.devtop(&["up", "--wait"]);
     assert_eq!(up.code, Some(2), "{up}");
     let mut s = Servers::new(&http_server("api", free_port(), &[], "{ tcp = 1 }"));
     let up = s.devtop(&["up", "--only", "nope"]);

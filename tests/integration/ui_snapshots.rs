@@ -78,6 +78,21 @@ fn memory_critical() {
     snap("memory_critical", &app(fixtures::memory(0.4, 22.0, 12.5)));
 }
 
+/// The memory guard triggered (MemAvailable 400 MiB, PSI full 12.5 %): the banner with the
+/// evidence, the top dev tools and the key; then `E`'s confirmation, largest first.
+#[test]
+fn guard_banner_and_confirmation() {
+    let mut s = app(fixtures::memory(6.0, 0.0, 0.0));
+    update(
+        &mut s,
+        Action::Memory(Arc::new(fixtures::memory(0.4, 22.0, 12.5))),
+    );
+    assert!(s.guard.critical());
+    snap("guard_banner", &s);
+    keys(&mut s, &[KeyCode::Char('E')]);
+    snap("guard_confirm", &s);
+}
+
 #[test]
 fn help_popup() {
     let mut s = app(fixtures::memory(6.0, 0.0, 0.0));
@@ -408,4 +423,40 @@ fn cpu_line_marks_a_busy_machine() {
     );
     let plain: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
     assert_eq!(plain, "CPU     …% busy  load 9.50 4.00 2.00");
+}
+
+/// `m`: the guarded migrate's environment picker, then production's type-its-name step, then
+/// the "preflight warns" and "hung: end it?" confirm popups with their own key bar.
+#[test]
+fn migrate_popups() {
+    use devtop::app::migrate::MigrateUpdate;
+    use devtop::effects::migrate::guarded::Event;
+    let mut s = with_databases(app(fixtures::memory(6.0, 0.0, 0.0)));
+    keys(&mut s, &[KeyCode::Char('m')]);
+    snap("migrate_pick", &s);
+    let names: Vec<String> = s.dbs.envs.iter().map(|e| e.name.clone()).collect();
+    if let Some(i) = names.iter().position(|n| n == "production") {
+        for _ in 0..i {
+            keys(&mut s, &[KeyCode::Down]);
+        }
+        keys(
+            &mut s,
+            &[KeyCode::Enter, KeyCode::Char('p'), KeyCode::Char('r')],
+        );
+        snap("migrate_type_name", &s);
+    }
+    keys(&mut s, &[KeyCode::Esc, KeyCode::Esc]);
+    s.migrating = Some("local".into());
+    update(
+        &mut s,
+        Action::Migrate(MigrateUpdate::Warned("local".into())),
+    );
+    snap("migrate_warned", &s);
+    update(
+        &mut s,
+        Action::Migrate(MigrateUpdate::Event(Event::Hung(
+            "hung: no output and no CPU for 60 s (processes: 4242 node, 4250 schema-engine); end it?".into(),
+        ))),
+    );
+    snap("migrate_hung", &s);
 }

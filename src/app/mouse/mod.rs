@@ -46,7 +46,7 @@ pub fn pane_at(state: &AppState, x: u16, y: u16) -> Option<Focus> {
 
 /// The process-list row (0-based, display order) drawn at screen row `y`, if a row is there.
 pub fn process_row_at(state: &AppState, y: u16) -> Option<usize> {
-    let area = crate::ui::areas(state.screen, state.focus).processes;
+    let area = crate::ui::panes::processes_area(state);
     // Border, then the column header, then the rows; the bottom border closes the pane.
     let first = area.y + 2;
     let last = area.y + area.height.saturating_sub(1);
@@ -72,15 +72,20 @@ pub fn resolve(state: &AppState, ev: MouseEvent) -> Option<MouseIntent> {
         Some(Popup::Confirm(_)) => {
             return lines.map(|n| MouseIntent::Scroll(Target::KillDialog, n));
         }
+        Some(Popup::ServerDetails { .. }) => {
+            return lines.map(|n| MouseIntent::Scroll(Target::Pane(Focus::Servers), n));
+        }
         Some(_) => return None,
         None => {}
     }
     let pane = pane_at(state, ev.column, ev.row)?;
     match lines {
         Some(n) => match pane {
-            Focus::Processes | Focus::Migrations | Focus::Logs => {
-                Some(MouseIntent::Scroll(Target::Pane(pane), n))
-            }
+            Focus::Processes
+            | Focus::Migrations
+            | Focus::Logs
+            | Focus::Servers
+            | Focus::Preflight => Some(MouseIntent::Scroll(Target::Pane(pane), n)),
             Focus::Memory | Focus::Health => None,
         },
         None if pane == Focus::Processes => Some(
@@ -104,6 +109,19 @@ pub fn apply(state: &mut AppState, intent: MouseIntent) -> Vec<Command> {
         }
         MouseIntent::Scroll(Target::KillDialog, n) => scroll_kill_dialog(state, n),
         MouseIntent::Scroll(Target::Pane(Focus::Processes), n) => move_by(state, n),
+        MouseIntent::Scroll(Target::Pane(Focus::Servers), n) => {
+            if matches!(state.popup, Some(Popup::ServerDetails { .. })) {
+                crate::app::server_intent::scroll_server_log(state, n);
+            } else {
+                let last = state.servers.rows.len().saturating_sub(1);
+                state.servers.selected = state.servers.selected.saturating_add_signed(n).min(last);
+            }
+        }
+        MouseIntent::Scroll(Target::Pane(Focus::Logs), n)
+            if *state.logs_shown() != crate::app::state::LogSource::Devtop =>
+        {
+            crate::app::server_intent::scroll_server_log(state, n);
+        }
         MouseIntent::Scroll(Target::Pane(Focus::Logs), n) => {
             return vec![Command::LogScroll(if n < 0 {
                 LogScroll::Up
@@ -114,6 +132,9 @@ pub fn apply(state: &mut AppState, intent: MouseIntent) -> Vec<Command> {
         MouseIntent::Scroll(Target::Pane(Focus::Migrations), n) => {
             let max = state.matrix.len().saturating_sub(1);
             state.matrix_offset = state.matrix_offset.saturating_add_signed(n).min(max);
+        }
+        MouseIntent::Scroll(Target::Pane(Focus::Preflight), n) => {
+            crate::app::preflight::scroll(state, n);
         }
         MouseIntent::Scroll(Target::Pane(Focus::Memory | Focus::Health), _) => {}
     }

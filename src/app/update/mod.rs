@@ -6,6 +6,8 @@ pub use crate::app::intent::{apply, move_by, scroll_kill_dialog};
 use crate::app::intent::{fix_selection, resume, search_next};
 use crate::app::keymap::{Context, Intent};
 pub use crate::app::refresh::{REFRESH_STEPS, format_interval, step_refresh};
+use crate::app::server_intent;
+use crate::app::servers::{OpOutcome, ServerOp, ServersPoll};
 use crate::app::state::{AppState, Popup};
 use crate::collect::tasks::MemoryView;
 use crate::effects::signal::KillOutcome;
@@ -42,6 +44,23 @@ pub enum Action {
     Resize(u16, u16),
     /// A click or a wheel notch (only those reach the state, see [`crate::tui::mouse::wanted`]).
     Mouse(MouseEvent),
+    /// A step of a server start or stop, and when it was seen.
+    ServerEvent(Box<crate::effects::servers::Event>, std::time::SystemTime),
+    /// A server operation ended.
+    ServersDone(ServerOp, OpOutcome),
+    /// The periodic look at `.devtop/state.json` and `/proc` (see [`crate::app::server_poll`]).
+    ServersPolled(ServersPoll),
+    /// New lines of the servers' logs.
+    ServerLines(Vec<crate::collect::server_logs::ServerLine>),
+    /// A server's port is taken: the supervisor waits for the user's decision.
+    PortConflict(
+        String,
+        Box<crate::effects::servers::port_conflict::Conflict>,
+    ),
+    /// The guarded migrate reports (see [`crate::app::migrate`]).
+    Migrate(crate::app::migrate::MigrateUpdate),
+    /// The preflight runner reported (a tick, a check, the end of a run).
+    Preflight(crate::app::preflight::PreflightEvent),
 }
 
 /// A request to the effects layer.
@@ -59,6 +78,29 @@ pub enum Command {
     SetRefresh(Duration),
     /// Write a log line (shown in the Logs pane).
     Log(log::Level, String),
+    /// Start, stop or restart dev servers (the executor's server worker).
+    Servers(ServerOp),
+    /// The answer to the port-conflict question.
+    PortDecision(crate::effects::servers::port_conflict::PortDecision),
+    /// The memory guard triggered: ring the terminal bell and, when `notify` and `notify-send`
+    /// exists, send a desktop notification.
+    Alert {
+        /// Notification title.
+        summary: String,
+        /// Notification text.
+        body: String,
+        /// Send the desktop notification.
+        notify: bool,
+    },
+    /// Guarded migrate of this environment: refusals and preflight, then the run when the
+    /// gate passes (a warning waits for [`Command::MigrateRun`]).
+    Migrate(String),
+    /// Run the prepared migrate of this environment despite the gate's warnings.
+    MigrateRun(String),
+    /// End the running migrate's process group.
+    MigrateEnd,
+    /// Run the preflight (run number).
+    Preflight(crate::effects::preflight::Request, u64),
 }
 
 /// Log pane scrolling.
@@ -97,14 +139,17 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
 /// Keep the process list's first row where it was unless the selection left the view.
 fn follow_selection(state: &mut AppState) {
     let rows = state.rows();
-    let area = crate::ui::areas(state.screen, state.focus).processes;
+    let area = crate::ui::panes::processes_area(state);
     state.list_offset = crate::ui::process_window(state, &rows, area);
 }
 
 fn apply_action(state: &mut AppState, action: Action) -> Vec<Command> {
     match action {
         Action::Processes(snap) => on_processes(state, snap),
-        Action::Memory(m) => state.memory = m,
+        Action::Memory(m) => {
+            state.memory = m;
+            return crate::app::guard_update::observe(state);
+        }
         Action::Databases(d) => {
             state.dbs = d;
             state.derive_databases();
@@ -118,6 +163,7 @@ fn apply_action(state: &mut AppState, action: Action) -> Vec<Command> {
             state.derive_databases();
         }
         Action::KillDone(plan, outcomes) => return kill_done(state, &plan, outcomes),
+        Action::Migrate(u) => return crate::app::migrate::update(state, u),
         Action::Terminate(n) => {
             state.quit = true;
             state.ended_by = Some(n);
@@ -127,6 +173,14 @@ fn apply_action(state: &mut AppState, action: Action) -> Vec<Command> {
             state.page = crate::ui::process_page_rows(state.screen);
         }
         Action::Key(key) => return on_key(state, key),
+        Action::ServerEvent(event, at) => return server_intent::on_event(state, *event, at),
+        Action::ServersDone(op, outcome) => return server_intent::on_done(state, op, outcome),
+        Action::ServersPolled(poll) => server_intent::on_poll(state, poll),
+        Action::ServerLines(lines) => server_intent::on_lines(state, lines),
+        Action::PortConflict(name, conflict) => {
+            return server_intent::on_port_conflict(state, name, conflict);
+        }
+        Action::Preflight(ev) => crate::app::preflight::on_event(state, ev),
         Action::Mouse(ev) => {
             if !state.mouse || too_small(state) || state.filter_editing || state.search_editing {
                 return vec![];
@@ -163,6 +217,7 @@ fn kill_done(
     outcomes: Vec<(u32, KillOutcome)>,
 ) -> Vec<Command> {
     state.killing = state.killing.saturating_sub(1);
+    let guard_lines = crate::app::guard_update::kill_done(state, plan, &outcomes);
     // Show the list after the kill: a frozen list would still show what was killed.
     resume(state);
     let ended = outcomes.iter().filter(|(_, o)| o.ended()).count();
@@ -188,6 +243,7 @@ fn kill_done(
             Command::Log(level, format!("PID {pid} ({label}): {o}"))
         })
         .collect();
+    cmds.extend(guard_lines);
     cmds.push(Command::Refresh);
     cmds
 }
@@ -218,7 +274,29 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
         filter_key(state, key.code);
         return vec![];
     }
-    let Some(intent) = state.keys.resolve(key, context(state)) else {
+    if matches!(state.popup, Some(Popup::Migrate(_))) {
+        if ctrl_c {
+            state.quit = true;
+            return vec![];
+        }
+        return crate::app::migrate::key(state, key.code);
+    }
+    let mut intent = state.keys.resolve(key, context(state));
+    if intent.is_none() && matches!(state.popup, Some(Popup::ServerDetails { .. })) {
+        // The server log popup scrolls with the main screen's movement keys.
+        intent = state.keys.resolve(key, Context::Main).filter(|i| {
+            matches!(
+                i,
+                Intent::Up
+                    | Intent::Down
+                    | Intent::PageUp
+                    | Intent::PageDown
+                    | Intent::Home
+                    | Intent::End
+            )
+        });
+    }
+    let Some(intent) = intent else {
         return vec![];
     };
     apply(state, intent)

@@ -184,9 +184,10 @@ impl ProcessCollector {
     /// True when the current name (`/proc/<pid>/comm`) differs from the remembered one (the
     /// process exec'd).
     pub(super) fn name_changed(&self, pid: u32) -> bool {
-        let now = std::fs::read_to_string(format!("/proc/{pid}/comm"));
+        let mut buf = [0u8; 256];
+        let now = crate::collect::proc_stat::read_line_file(&format!("/proc/{pid}/comm"), &mut buf);
         match (now, self.entries.get(&pid)) {
-            (Ok(now), Some(e)) => now.trim_end_matches('\n') != e.name,
+            (Some(now), Some(e)) => now.trim_end_matches('\n') != e.name,
             _ => false,
         }
     }

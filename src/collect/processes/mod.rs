@@ -222,8 +222,14 @@ impl ProcessCollector {
             return None;
         };
         let role = role_now(entry, &pass.alive);
+        let my_uid = self.my_uid;
         let fixed = self.fixed.entry(pid).or_insert_with(|| {
-            let (node_options, database_url) = read_environ(pid);
+            // Another user's environment is none of devtop's business (and, as root, readable).
+            let (node_options, database_url) = if entry.uid == Some(my_uid) {
+                read_environ(pid)
+            } else {
+                (None, None)
+            };
             let migrate_target = matches!(role, Role::PrismaMigrate | Role::PrismaDb)
                 .then(|| migrate_target(database_url.as_deref(), &entry.cmd, entry.cwd.as_deref()))
                 .flatten();

@@ -1,5 +1,6 @@
 //! The stand-in's directives: the comma-separated value of `DEVTOP_STANDIN`
-//! (`sleep`, `busy=P`, `listen=PORT`, `ignore-term`, `zombie-child`, `child`, `orphan`, `exit`).
+//! (`sleep`, `busy=P`, `listen=PORT`, `ignore-term`, `zombie-child`, `child`, `orphan`, `exit`,
+//! `hold=MIB`, `grow=MIB`, `delay=MS`, `chatty`).
 
 use super::ENV_MODE;
 use std::fmt;
@@ -28,6 +29,22 @@ pub enum Directive {
     Orphan,
     /// `exit`: exit 0 at once (used for the `zombie-child` child).
     Exit,
+    /// `delay=MS`: wait MS milliseconds before setting up (a server slow to become ready).
+    Delay(u32),
+    /// `chatty`: print like a dev server on stdout — a banner with ANSI colours, one line per
+    /// HTTP request answered, a heartbeat every 5 s.
+    Chatty,
+    /// `hold=MIB`: allocate MIB mebibytes and touch every page before publishing ready, and
+    /// keep them (a memory hog for the memory guard's tests).
+    Hold(u32),
+    /// `grow=MIB`: after publishing ready, allocate and touch 4 MiB every 50 ms until MIB
+    /// mebibytes are held (a hog the OOM killer ends in a small cgroup).
+    Grow(u32),
+    /// `apply-migrations`: act as `prisma migrate deploy` on a SQLite `DATABASE_URL`
+    /// (`file:…` relative to `prisma/`): apply each folder of `prisma/migrations` that has no
+    /// `_prisma_migrations` row, write its row as Prisma does, print Prisma-like lines, exit 0
+    /// (1 when a script fails). The demo's `m` runs it.
+    ApplyMigrations,
 }
 
 impl fmt::Display for Directive {
@@ -41,6 +58,11 @@ impl fmt::Display for Directive {
             Self::Child => f.write_str("child"),
             Self::Orphan => f.write_str("orphan"),
             Self::Exit => f.write_str("exit"),
+            Self::Delay(ms) => write!(f, "delay={ms}"),
+            Self::Chatty => f.write_str("chatty"),
+            Self::Hold(m) => write!(f, "hold={m}"),
+            Self::Grow(m) => write!(f, "grow={m}"),
+            Self::ApplyMigrations => f.write_str("apply-migrations"),
         }
     }
 }
@@ -78,14 +100,30 @@ impl FromStr for Directive {
                 .map(Self::Listen)
                 .map_err(|_| bad("listen wants a port 0..=65535")),
             ("ignore-term", None) => Ok(Self::IgnoreTerm),
+            ("grow", Some(v)) => v
+                .parse::<u32>()
+                .map(Self::Grow)
+                .map_err(|_| bad("grow wants a size in MiB")),
+            ("hold", Some(v)) => v
+                .parse::<u32>()
+                .map(Self::Hold)
+                .map_err(|_| bad("hold wants a size in MiB")),
             ("zombie-child", None) => Ok(Self::ZombieChild),
             ("child", None) => Ok(Self::Child),
             ("orphan", None) => Ok(Self::Orphan),
             ("exit", None) => Ok(Self::Exit),
-            ("sleep" | "ignore-term" | "zombie-child" | "child" | "orphan" | "exit", Some(_)) => {
-                Err(bad("takes no value"))
-            }
-            ("busy" | "listen", None) => Err(bad("needs a value")),
+            ("chatty", None) => Ok(Self::Chatty),
+            ("delay", Some(v)) => v
+                .parse::<u32>()
+                .map(Self::Delay)
+                .map_err(|_| bad("delay wants milliseconds")),
+            ("apply-migrations", None) => Ok(Self::ApplyMigrations),
+            (
+                "sleep" | "ignore-term" | "zombie-child" | "child" | "orphan" | "exit" | "chatty"
+                | "apply-migrations",
+                Some(_),
+            ) => Err(bad("takes no value")),
+            ("busy" | "listen" | "hold" | "grow" | "delay", None) => Err(bad("needs a value")),
             _ => Err(bad("unknown directive")),
         }
     }

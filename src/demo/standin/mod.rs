@@ -20,6 +20,7 @@
 //!
 //! Stand-ins always detach stdin (it becomes `/dev/null`).
 
+mod apply;
 mod directive;
 mod role;
 #[cfg(test)]

@@ -72,6 +72,16 @@ fn run(mode: &str) -> Result<Infallible, BoxError> {
     if directives.contains(&Directive::Exit) {
         std::process::exit(0);
     }
+    if directives.contains(&Directive::ApplyMigrations) {
+        let code = match super::apply::run() {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("Error: {e}");
+                1
+            }
+        };
+        std::process::exit(code);
+    }
     let ready_path = std::env::var_os(ENV_READY).map(PathBuf::from);
     let watch_pid = match std::env::var(ENV_WATCH_PID) {
         Ok(v) => Some(
@@ -97,13 +107,32 @@ fn run(mode: &str) -> Result<Infallible, BoxError> {
         pid: std::process::id(),
         ..Ready::default()
     };
+    let chatty = directives.contains(&Directive::Chatty);
+    for d in &directives {
+        if let Directive::Delay(ms) = *d {
+            if chatty {
+                say("\u{1b}[2m[dev]\u{1b}[0m compiling…");
+            }
+            std::thread::sleep(Duration::from_millis(u64::from(ms)));
+        }
+    }
     for d in &directives {
         if let Directive::Listen(port) = *d {
             let listener = TcpListener::bind(("127.0.0.1", port))?;
-            ready.port = Some(listener.local_addr()?.port());
+            let port = listener.local_addr()?.port();
+            ready.port = Some(port);
+            if chatty {
+                say(&format!(
+                    "\u{1b}[32m\u{1b}[1m  ➜ ready\u{1b}[0m  Local: \u{1b}[36mhttp://127.0.0.1:{port}/\u{1b}[0m"
+                ));
+                say("  DATABASE_URL=postgresql://demo:demo-secret@127.0.0.1:5432/demo");
+                std::thread::Builder::new()
+                    .name("standin-chatty".into())
+                    .spawn(heartbeat)?;
+            }
             std::thread::Builder::new()
                 .name("standin-listen".into())
-                .spawn(move || serve(&listener))?;
+                .spawn(move || serve(&listener, chatty))?;
         }
     }
     // Children are deliberately never waited for (zombie-child) or only reaped at exit.
@@ -128,10 +157,27 @@ fn run(mode: &str) -> Result<Infallible, BoxError> {
         children.push(child);
     }
 
+    for d in &directives {
+        if let Directive::Hold(mib) = *d {
+            hold(mib);
+        }
+    }
     if let Some(path) = &ready_path {
         ready.write_atomic(path)?;
     }
 
+    for d in &directives {
+        if let Directive::Grow(mib) = *d {
+            std::thread::Builder::new()
+                .name("standin-grow".into())
+                .spawn(move || {
+                    for _ in 0..mib.div_ceil(4) {
+                        hold(4);
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                })?;
+        }
+    }
     let busy = directives
         .iter()
         .rev()
@@ -141,6 +187,18 @@ fn run(mode: &str) -> Result<Infallible, BoxError> {
         })
         .unwrap_or(0);
     main_loop(busy, watch_pid)
+}
+
+/// The `hold` directive: allocate `mib` MiB, write to every page so it is resident, and keep it
+/// for the life of the process.
+fn hold(mib: u32) {
+    let len = usize::try_from(mib).unwrap_or(0).saturating_mul(1 << 20);
+    let mut block = vec![0u8; len];
+    for i in (0..len).step_by(4096) {
+        block[i] = 1;
+    }
+    std::hint::black_box(&block);
+    std::mem::forget(block);
 }
 
 /// Points fd 0 at `/dev/null`; stand-ins never read the terminal.
@@ -250,12 +308,36 @@ fn run_orphan(directives: &[Directive], ready_path: Option<&Path>) -> Result<Inf
     std::process::exit(0);
 }
 
-/// Accept loop of `listen`: one connection at a time, answered and closed.
-fn serve(listener: &TcpListener) {
+/// One line on stdout (`chatty`), flushed at once (stdout may be a file).
+fn say(line: &str) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// `chatty`'s heartbeat: a line every 5 s, as a watcher would print.
+fn heartbeat() {
+    let mut n: u64 = 0;
+    loop {
+        std::thread::sleep(Duration::from_secs(5));
+        n += 1;
+        say(&format!(
+            "\x1b[2m[watch]\x1b[0m no changes ({n} checks), \x1b[33m{}\x1b[0m connections open",
+            n % 3
+        ));
+    }
+}
+
+/// Accept loop of `listen`: one connection at a time, answered and closed; with `chatty`, one
+/// line per request.
+fn serve(listener: &TcpListener, chatty: bool) {
     for stream in listener.incoming() {
         match stream {
             Ok(stream) => {
-                let _ = answer(stream);
+                let line = answer(stream);
+                if chatty && let Ok(Some(req)) = line {
+                    say(&format!("{req} \x1b[32m200\x1b[0m"));
+                }
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => std::thread::sleep(Duration::from_millis(50)),
@@ -263,8 +345,9 @@ fn serve(listener: &TcpListener) {
     }
 }
 
-/// Reads the request head (up to 8 KiB, 1 s timeout), answers `200 OK` and closes.
-fn answer(mut stream: TcpStream) -> io::Result<()> {
+/// Reads the request head (up to 8 KiB, 1 s timeout), answers `200 OK` and closes; returns
+/// the request line (`GET /health`), when there was one.
+fn answer(mut stream: TcpStream) -> io::Result<Option<String>> {
     stream.set_read_timeout(Some(Duration::from_secs(1)))?;
     stream.set_write_timeout(Some(Duration::from_secs(1)))?;
     let mut buf = [0u8; 1024];
@@ -279,7 +362,13 @@ fn answer(mut stream: TcpStream) -> io::Result<()> {
     }
     stream.write_all(HTTP_RESPONSE)?;
     stream.flush()?;
-    stream.shutdown(std::net::Shutdown::Both)
+    stream.shutdown(std::net::Shutdown::Both)?;
+    let text = String::from_utf8_lossy(&head);
+    Ok(text
+        .lines()
+        .next()
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" ")))
 }
 
 /// Idles or burns `busy` percent of a core until the watched PID disappears.

@@ -55,7 +55,10 @@ pub async fn stop_recorded(
     let done = stop::stop(rec, signal.number, grace, report).await;
     let name = rec.name.clone();
     if done.survivors.is_empty() {
-        state::retain(root, |e| e != rec)?;
+        // By identity: the entry may have gained its time to ready since `rec` was read.
+        state::retain(root, |e| {
+            !(e.name == rec.name && e.pid == rec.pid && e.start_ticks == rec.start_ticks)
+        })?;
         report(Event::Stopped { name });
         Ok(true)
     } else {

@@ -1,6 +1,7 @@
 //! Which processes belong to a started server: its session and process group (the server was
 //! started with `setsid`, so both IDs are the leader's PID), plus descendants that left them
-//! (a child that called `setsid` or `setpgid` elsewhere), found through parent links.
+//! (a child that called `setsid` or `setpgid` elsewhere), found through parent links. An
+//! adopted server (not started by devtop) is only its process and its descendants.
 
 use super::state::Recorded;
 use std::collections::{BTreeMap, BTreeSet};
@@ -98,13 +99,22 @@ fn protected() -> BTreeSet<u32> {
 /// The members of `server` among `rows` (pid → row), see [`scan`]. Pure.
 fn select(server: &Recorded, rows: &BTreeMap<u32, Row>, protected: &BTreeSet<u32>) -> Vec<Member> {
     let group = server.pgid;
-    let mut set: BTreeSet<u32> = rows
-        .iter()
-        .filter(|(_, (_, pgrp, sid, start))| {
-            (*pgrp == group || *sid == group) && *start >= server.start_ticks
-        })
-        .map(|(pid, _)| *pid)
-        .collect();
+    let mut set: BTreeSet<u32> = if server.adopted {
+        // Not started by devtop: its group may be a shell's job, so only the process itself
+        // (still the one adopted) and its descendants.
+        rows.get(&server.pid)
+            .filter(|r| r.3 == server.start_ticks)
+            .map(|_| server.pid)
+            .into_iter()
+            .collect()
+    } else {
+        rows.iter()
+            .filter(|(_, (_, pgrp, sid, start))| {
+                (*pgrp == group || *sid == group) && *start >= server.start_ticks
+            })
+            .map(|(pid, _)| *pid)
+            .collect()
+    };
     // Descendants: repeat until no process's parent is newly a member.
     loop {
         let more: Vec<u32> = rows
@@ -142,6 +152,8 @@ mod tests {
             start_ticks: 50,
             port: None,
             started_unix: 0,
+            adopted: false,
+            ready_after_ms: None,
         };
         let rows: BTreeMap<u32, Row> = [
             (100, (1, 100, 100, 50)),   // the leader
@@ -161,5 +173,17 @@ mod tests {
             .map(|m| m.pid)
             .collect();
         assert_eq!(pids, [100, 101, 102, 103]);
+        // Adopted: the process and its descendants only, not its group or session.
+        let adopted = Recorded {
+            pid: 101,
+            start_ticks: 51,
+            adopted: true,
+            ..server
+        };
+        let pids: Vec<u32> = select(&adopted, &rows, &protected)
+            .iter()
+            .map(|m| m.pid)
+            .collect();
+        assert_eq!(pids, [101, 102, 103]);
     }
 }

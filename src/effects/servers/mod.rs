@@ -16,11 +16,16 @@
 //! and the dashboard can show it.
 
 pub mod down;
+pub mod follow;
+pub mod lock;
 pub mod members;
+pub mod port_conflict;
 pub mod probe;
+pub mod rotate;
 pub mod spawn;
 pub mod state;
 pub mod stop;
+pub mod supervise;
 pub mod up;
 
 use std::time::Duration;
@@ -113,5 +118,66 @@ pub enum Event {
         name: String,
         /// The survivors.
         pids: Vec<u32>,
+    },
+    /// Its port is taken (before a start): what the [`port_conflict::PortConflicts`]
+    /// decision is asked about; [`Event::Failed`], [`Event::Adopted`] or
+    /// [`Event::HolderEnded`] follows.
+    PortTaken {
+        /// Server name.
+        name: String,
+        /// The port.
+        port: u16,
+        /// Who holds it; `None` when not visible (another user's process).
+        holder: Option<port_conflict::Holder>,
+    },
+    /// The holder of its port was ended (decision `EndHolder`); the start follows.
+    HolderEnded {
+        /// Server name.
+        name: String,
+        /// The port, now free.
+        port: u16,
+        /// The processes signalled (the holder's stack, children first).
+        pids: Vec<u32>,
+    },
+    /// The holder of its port runs its command in its cwd and was adopted: recorded (as
+    /// `adopted`) and treated as running, not started.
+    Adopted {
+        /// Server name.
+        name: String,
+        /// The adopted process.
+        pid: u32,
+    },
+    /// A supervised server exited on its own.
+    Exited {
+        /// Server name.
+        name: String,
+        /// Its exit code; `None` when unknown (devtop is not its parent: seen through a
+        /// pidfd).
+        code: Option<i32>,
+    },
+    /// A supervised server was killed by a signal devtop did not send.
+    Crashed {
+        /// Server name.
+        name: String,
+        /// The signal number (11 for SIGSEGV).
+        signal: i32,
+    },
+    /// It will be started again (`restart = "on-failure"`).
+    Restarting {
+        /// Server name.
+        name: String,
+        /// Wait before the start (1 s, 2 s, 4 s, … 30 s).
+        after: Duration,
+        /// Restart number in the current streak of failures, 1-based.
+        attempt: u32,
+        /// Failures in a row that give up ([`crate::model::server_restart::Backoff`]).
+        give_up_after: u32,
+    },
+    /// Too many failures in a row: left exited.
+    GaveUp {
+        /// Server name.
+        name: String,
+        /// Failures in a row.
+        failures: u32,
     },
 }

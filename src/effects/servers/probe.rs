@@ -60,6 +60,16 @@ impl Probe {
         }
     }
 
+    /// The same probe, a `log` one reading from byte `start` of the log (where this run's
+    /// output begins: the file is appended to across runs).
+    #[must_use]
+    pub fn from_offset(mut self, start: u64) -> Probe {
+        if let Probe::Log { offset, .. } = &mut self {
+            *offset = start;
+        }
+        self
+    }
+
     /// What it checks, for messages: "tcp 3010", "http http://…/health", "log /ready/".
     pub fn label(&self) -> String {
         match self {
@@ -147,6 +157,10 @@ fn log_matches(regex: &regex::Regex, file: &Path, offset: &mut u64, partial: &mu
     let Ok(mut f) = std::fs::File::open(file) else {
         return false;
     };
+    // Rotated (copy-truncate) since the last read: the new lines start at 0.
+    if f.metadata().is_ok_and(|m| m.len() < *offset) {
+        *offset = 0;
+    }
     if f.seek(SeekFrom::Start(*offset)).is_err() {
         return false;
     }

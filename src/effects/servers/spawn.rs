@@ -2,7 +2,9 @@
 //! (`setsid`, so its PID is also its process group and session ID and everything it starts is
 //! found again by [`super::members`]), no parent-death signal, stdin from `/dev/null`, stdout
 //! and stderr appended to `.devtop/logs/<name>.log` (a pipe would break, `SIGPIPE`, once
-//! devtop exits).
+//! devtop exits). The log is opened `O_APPEND`, so earlier runs are kept and a copy-truncate
+//! rotation ([`super::rotate`]) makes the server write at the new end, not at its old offset
+//! (which would leave a hole of zero bytes).
 
 use super::state::{Recorded, STATE_DIR};
 use crate::model::server::{ServerCmd, ServerSpec};
@@ -20,6 +22,9 @@ pub struct Started {
     pub child: tokio::process::Child,
     /// Its log file (stdout and stderr).
     pub log: PathBuf,
+    /// Length of the log file before this start, bytes: where this run's output begins (a
+    /// `log` readiness probe reads from here).
+    pub log_start: u64,
 }
 
 /// `<root>/.devtop/logs/<name>.log`. The name is validated by the config (non-empty); `/`
@@ -38,14 +43,18 @@ pub fn log_path(root: &Path, name: &str) -> PathBuf {
 /// Starts `spec` in the project `root` (see the module docs). Must run inside a tokio runtime.
 ///
 /// # Errors
-/// The log file cannot be created, or the program cannot be started (not found, not
+/// The log file cannot be opened, or the program cannot be started (not found, not
 /// executable, a `cwd` that does not exist).
 pub fn start(root: &Path, spec: &ServerSpec) -> io::Result<Started> {
     let log = log_path(root, &spec.name);
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let file = std::fs::File::create(&log)?;
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&log)?;
+    let log_start = file.metadata()?.len();
     let mut cmd = match &spec.cmd {
         ServerCmd::Argv(argv) => {
             let mut c = tokio::process::Command::new(argv.first().map_or("", String::as_str));
@@ -79,20 +88,11 @@ pub fn start(root: &Path, spec: &ServerSpec) -> io::Result<Started> {
         .ok_or_else(|| io::Error::other("the server was reaped at once"))?;
     // Not reaped yet (only this process waits for it), so the PID is still the server's.
     let start_ticks = crate::effects::signal::read_identity(pid)?.start_ticks;
-    let started_unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
     Ok(Started {
-        record: Recorded {
-            name: spec.name.clone(),
-            pid,
-            pgid: pid,
-            start_ticks,
-            port: spec.port,
-            started_unix,
-        },
+        record: Recorded::started(&spec.name, pid, start_ticks, spec.port),
         child,
         log,
+        log_start,
     })
 }
 

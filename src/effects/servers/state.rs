@@ -32,6 +32,57 @@ pub struct Recorded {
     pub port: Option<u16>,
     /// Wall-clock start, seconds since the Unix epoch (for uptime; never used as identity).
     pub started_unix: u64,
+    /// True for a server devtop did not start but adopted (it held the server's port with
+    /// the server's cwd and command): `pid` is then the adopted process, `pgid` its process
+    /// group as read, and only `pid` and its descendants are its members.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
+    /// Time from its start to readiness, milliseconds, once ready (written by the `up` that
+    /// started it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_after_ms: Option<u64>,
+}
+
+impl Recorded {
+    /// A new entry for a process devtop just started as a session leader (`pid` = `pgid`).
+    pub fn started(name: &str, pid: u32, start_ticks: u64, port: Option<u16>) -> Recorded {
+        Recorded {
+            name: name.to_owned(),
+            pid,
+            pgid: pid,
+            start_ticks,
+            port,
+            started_unix: unix_now(),
+            adopted: false,
+            ready_after_ms: None,
+        }
+    }
+}
+
+/// The last outcome of a server that is not (or no longer) running as recorded: kept so that
+/// `devtop status` can say why after the `up` that saw it has ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The server's configured name.
+    pub name: String,
+    /// Why its `requires` held it at its last start (raw text; shown sanitised); cleared when
+    /// it starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_reason: Option<String>,
+    /// Its last failure: a failed start ("port 3010 is taken by PID 77 …", "not ready after
+    /// 60 s (tcp 3010)") or an exit while supervised ("exited with code 1", "killed by signal
+    /// 11", "gave up after 5 failures in a row"). Kept until a later failure replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// When it was written, seconds since the Unix epoch.
+    pub at_unix: u64,
+}
+
+/// Seconds since the Unix epoch now (0 before 1970).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The file's content.
@@ -41,6 +92,9 @@ pub struct State {
     pub version: u32,
     /// Recorded servers in start order.
     pub servers: Vec<Recorded>,
+    /// Last held reason / error per server name (see [`Outcome`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outcomes: Vec<Outcome>,
 }
 
 /// Whether a recorded entry still names what devtop started.
@@ -100,7 +154,7 @@ pub fn write(root: &Path, state: &State) -> io::Result<()> {
 pub fn liveness(entry: &Recorded) -> Liveness {
     // devtop starts every server as the leader of its own session: anything else was not
     // written by it.
-    if entry.pgid != entry.pid {
+    if entry.pgid != entry.pid && !entry.adopted {
         return Liveness::Gone;
     }
     match crate::effects::signal::read_identity(entry.pid) {
@@ -129,6 +183,7 @@ pub fn read_live(root: &Path) -> io::Result<(Vec<Recorded>, Vec<String>)> {
             &State {
                 version: 1,
                 servers: live.clone(),
+                outcomes: state.outcomes,
             },
         )?;
     }
@@ -146,7 +201,8 @@ pub fn retain(root: &Path, keep: impl Fn(&Recorded) -> bool) -> io::Result<()> {
     write(root, &state)
 }
 
-/// Adds (or replaces, by name) `entry` in the state file.
+/// Adds (or replaces, by name) `entry` in the state file, and clears the server's held
+/// reason (it runs now).
 ///
 /// # Errors
 /// As [`read`] and [`write`].
@@ -154,7 +210,61 @@ pub fn record(root: &Path, entry: Recorded) -> io::Result<()> {
     let mut state = read(root)?;
     state.version = 1;
     state.servers.retain(|e| e.name != entry.name);
+    if let Some(o) = state.outcomes.iter_mut().find(|o| o.name == entry.name) {
+        o.held_reason = None;
+    }
     state.servers.push(entry);
+    write(root, &state)
+}
+
+/// Sets the time to ready of the entry recorded for `name` with PID `pid` (nothing when it is
+/// no longer recorded).
+///
+/// # Errors
+/// As [`read`] and [`write`].
+pub fn set_ready(root: &Path, name: &str, pid: u32, after: std::time::Duration) -> io::Result<()> {
+    let mut state = read(root)?;
+    let Some(e) = state
+        .servers
+        .iter_mut()
+        .find(|e| e.name == name && e.pid == pid)
+    else {
+        return Ok(());
+    };
+    e.ready_after_ms = Some(u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
+    write(root, &state)
+}
+
+/// Records the last outcome of `name`: `held` replaces its held reason, `error` (when
+/// `Some`) its last error.
+///
+/// # Errors
+/// As [`read`] and [`write`].
+pub fn note(
+    root: &Path,
+    name: &str,
+    held: Option<String>,
+    error: Option<String>,
+) -> io::Result<()> {
+    let mut state = read(root)?;
+    state.version = 1;
+    let at = state.outcomes.iter().position(|o| o.name == name);
+    let o = match at {
+        Some(i) => &mut state.outcomes[i],
+        None => {
+            state.outcomes.push(Outcome {
+                name: name.to_owned(),
+                ..Outcome::default()
+            });
+            let last = state.outcomes.len() - 1;
+            &mut state.outcomes[last]
+        }
+    };
+    o.held_reason = held;
+    if error.is_some() {
+        o.last_error = error;
+    }
+    o.at_unix = unix_now();
     write(root, &state)
 }
 
@@ -173,6 +283,8 @@ mod tests {
             start_ticks: id.start_ticks,
             port: Some(3010),
             started_unix: 1,
+            adopted: false,
+            ready_after_ms: None,
         }
     }
 

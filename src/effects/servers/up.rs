@@ -1,6 +1,7 @@
 //! `up`: start servers in dependency order (see the [module docs](super)).
 
 use super::Event;
+use super::port_conflict::{self, Conflict, PortConflicts, PortDecision};
 use super::probe::Probe;
 use super::spawn::{self, Started};
 use super::state::{self, Recorded};
@@ -45,25 +46,62 @@ pub trait Requires {
     ) -> Pin<Box<dyn Future<Output = Option<String>> + 'a>>;
 }
 
-/// How [`up`] treats `requires`.
+/// How [`up`] treats `requires` and taken ports.
 pub struct Gate<'a> {
     /// The check.
     pub requires: &'a dyn Requires,
     /// Start a server whose requirements do not hold anyway, reporting [`Event::Forced`]
     /// (`--force`).
     pub force: bool,
+    /// What to do when a server's port is taken (end the holder, adopt it, cancel).
+    pub conflicts: &'a dyn PortConflicts,
+}
+
+/// A server [`start`] left running, for [`super::supervise::Supervisor`].
+#[derive(Debug)]
+pub struct Running {
+    /// Its state-file entry.
+    pub record: Recorded,
+    /// The child handle when this process started it (exit codes come from it); `None` for
+    /// one recorded by an earlier `up` or adopted (watched through a pidfd).
+    pub child: Option<tokio::process::Child>,
+    /// When it became ready (`None`: not known, it was running before this call).
+    pub ready_at: Option<Instant>,
+}
+
+/// What [`start`] did.
+#[derive(Debug)]
+pub struct Launched {
+    /// `None` when all are ready; the server whose start failed or that is held otherwise
+    /// (everything this call started was then stopped again and `running` is empty).
+    pub failed: Option<String>,
+    /// Every selected server now running, in start order: started by this call, recorded as
+    /// running already, or adopted.
+    pub running: Vec<Running>,
 }
 
 type StartResult = Result<(Duration, String), String>;
-type Pending<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, StartResult)> + 'a>>;
-type Checking<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, Option<String>)> + 'a>>;
+type Pending<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, Started, StartResult)> + 'a>>;
+type Checking<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, PreStart)> + 'a>>;
 
-/// Starts `servers` (in dependency order, see [`crate::model::server_order::start_order`];
-/// every `depends_on` name must be among them) in the project `root`, reporting each step.
-/// Servers the state file records as running are not started again; a server whose `port`
-/// `ports` reports taken is not started (the start fails naming the holder). A server whose
-/// dependencies are ready is checked with `gate` before its start: unmet requirements hold
-/// it ([`Event::Held`], and the call ends as for a failed start) unless the gate forces it.
+/// The outcome of the checks before a start: `requires`, then the port.
+#[derive(Debug)]
+enum PreStart {
+    /// Start it; `forced` names the unmet requirement started anyway, `events` are what the
+    /// port check did (conflict, holder ended).
+    Go {
+        forced: Option<String>,
+        events: Vec<Event>,
+    },
+    /// Held by `requires`.
+    Held(String),
+    /// Adopted: the record, and the events to report.
+    Adopt(Recorded, Vec<Event>),
+    /// Not started: why, and the events to report first.
+    Fail(String, Vec<Event>),
+}
+
+/// Starts `servers` (see [`start`]) and lets go of them: they keep running after this call.
 ///
 /// Returns `Ok(None)` when all are ready, `Ok(Some(name))` naming the server whose start
 /// failed or that is held — after stopping, in reverse order, every server this call started.
@@ -77,6 +115,31 @@ pub async fn up<'a>(
     gate: &'a Gate<'a>,
     report: &mut dyn FnMut(Event),
 ) -> io::Result<Option<String>> {
+    Ok(start(root, servers, ports, gate, report).await?.failed)
+}
+
+/// Starts `servers` (in dependency order, see [`crate::model::server_order::start_order`];
+/// every `depends_on` name must be among them) in the project `root`, reporting each step.
+/// Servers the state file records as running are not started again. A server whose
+/// dependencies are ready is checked with `gate` before its start: unmet requirements hold
+/// it ([`Event::Held`], and the call ends as for a failed start) unless the gate forces it;
+/// then its port: when `ports` reports it taken, [`Event::PortTaken`] names the holder and
+/// `gate.conflicts` decides — end the holder ([`Event::HolderEnded`], then the start), adopt
+/// it ([`Event::Adopted`]; only when it runs the server's command in the server's cwd) or
+/// cancel (the start fails naming the holder). Held reasons, failures and times to ready are
+/// written to the state file for `devtop status`.
+///
+/// On a failure, every server this call started is stopped again, in reverse order.
+///
+/// # Errors
+/// The state file cannot be read or written.
+pub async fn start<'a>(
+    root: &'a Path,
+    servers: &'a [ServerSpec],
+    ports: &'a dyn PortCheck,
+    gate: &'a Gate<'a>,
+    report: &mut dyn FnMut(Event),
+) -> io::Result<Launched> {
     let (live, dropped) = state::read_live(root)?;
     for name in dropped {
         report(Event::Dropped { name });
@@ -88,42 +151,70 @@ pub async fn up<'a>(
         ready: BTreeSet::new(),
         waiting: servers.iter().collect(),
         started: Vec::new(),
+        running: Vec::new(),
         probing: FuturesUnordered::new(),
         checking: FuturesUnordered::new(),
     };
     let failed = loop {
-        if let Some((spec, reason)) = run.start_startable(gate, report) {
-            report(failed_event(root, spec, reason));
-            break Some(spec.name.clone());
-        }
+        run.queue_startable(gate, report);
         let step = tokio::select! {
-            Some(r) = run.probing.next() => Step::Ready(r),
+            Some((spec, started, r)) = run.probing.next() => {
+                Step::Ready((spec, Box::new(started), r))
+            }
             Some(c) = run.checking.next() => Step::Checked(c),
             else => Step::Idle,
         };
         match step {
-            Step::Ready((spec, Ok((after, how)))) => {
+            Step::Ready((spec, started, Ok((after, how)))) => {
+                let _ = state::set_ready(root, &spec.name, started.record.pid, after);
                 report(Event::Ready {
                     name: spec.name.clone(),
                     after,
                     how,
                 });
                 run.ready.insert(&spec.name);
+                let Started { record, child, .. } = *started;
+                run.running.push(Running {
+                    record,
+                    child: Some(child),
+                    ready_at: Some(Instant::now()),
+                });
             }
-            Step::Ready((spec, Err(reason))) => {
+            Step::Ready((spec, _, Err(reason))) => {
                 report(failed_event(root, spec, reason));
                 break Some(spec.name.clone());
             }
-            Step::Checked((spec, Some(reason))) if !gate.force => {
+            Step::Checked((spec, PreStart::Held(reason))) => {
+                let _ = state::note(root, &spec.name, Some(reason.clone()), None);
                 let name = spec.name.clone();
                 report(Event::Held { name, reason });
                 break Some(spec.name.clone());
             }
-            Step::Checked((spec, unmet)) => {
-                if let Some(reason) = unmet {
+            Step::Checked((spec, PreStart::Fail(reason, events))) => {
+                events.into_iter().for_each(&mut *report);
+                report(failed_event(root, spec, reason));
+                break Some(spec.name.clone());
+            }
+            Step::Checked((spec, PreStart::Adopt(record, events))) => {
+                events.into_iter().for_each(&mut *report);
+                state::record(root, record.clone())?;
+                report(Event::Adopted {
+                    name: spec.name.clone(),
+                    pid: record.pid,
+                });
+                run.ready.insert(&spec.name);
+                run.running.push(Running {
+                    record,
+                    child: None,
+                    ready_at: None,
+                });
+            }
+            Step::Checked((spec, PreStart::Go { forced, events })) => {
+                if let Some(reason) = forced {
                     let name = spec.name.clone();
                     report(Event::Forced { name, reason });
                 }
+                events.into_iter().for_each(&mut *report);
                 if let Some(reason) = run.launch_one(spec, report) {
                     report(failed_event(root, spec, reason));
                     break Some(spec.name.clone());
@@ -140,11 +231,17 @@ pub async fn up<'a>(
             },
         }
     };
-    let Starter { started, .. } = run;
+    let Starter {
+        started, running, ..
+    } = run;
     if failed.is_some() {
         stop_started(root, &started, servers, report).await?;
+        return Ok(Launched {
+            failed,
+            running: Vec::new(),
+        });
     }
-    Ok(failed)
+    Ok(Launched { failed, running })
 }
 
 /// Stops `started` in reverse order, every one even if the state file cannot be rewritten
@@ -164,17 +261,17 @@ async fn stop_started(
     first_error.map_or(Ok(()), Err)
 }
 
-/// What the loop of [`up`] waited for.
+/// What the loop of [`start`] waited for.
 enum Step<'a> {
     /// A readiness wait ended.
-    Ready((&'a ServerSpec, StartResult)),
-    /// A `requires` check ended (with the unmet reason).
-    Checked((&'a ServerSpec, Option<String>)),
+    Ready((&'a ServerSpec, Box<Started>, StartResult)),
+    /// The checks before a start ended.
+    Checked((&'a ServerSpec, PreStart)),
     /// Nothing is under way.
     Idle,
 }
 
-/// The state of one [`up`] between its waits.
+/// The state of one [`start`] between its waits.
 struct Starter<'a> {
     root: &'a Path,
     ports: &'a dyn PortCheck,
@@ -186,6 +283,8 @@ struct Starter<'a> {
     waiting: Vec<&'a ServerSpec>,
     /// Servers this call started, in start order.
     started: Vec<Recorded>,
+    /// Servers ready (started, recorded already, or adopted), in the order they became so.
+    running: Vec<Running>,
     /// Readiness waits under way.
     probing: FuturesUnordered<Pending<'a>>,
     /// `requires` checks under way (the server starts when its check ends).
@@ -193,15 +292,10 @@ struct Starter<'a> {
 }
 
 impl<'a> Starter<'a> {
-    /// Starts every waiting server whose dependencies are ready (repeatedly: a server
-    /// recorded as running already counts ready at once); one with `requires` is queued for
-    /// its check instead, and started when the check ends. Returns the first server that
-    /// could not be started, with the reason.
-    fn start_startable(
-        &mut self,
-        gate: &'a Gate<'a>,
-        report: &mut dyn FnMut(Event),
-    ) -> Option<(&'a ServerSpec, String)> {
+    /// Queues the checks before a start ([`pre_start`]) of every waiting server whose
+    /// dependencies are ready (repeatedly: a server recorded as running already counts ready
+    /// at once, and joins `running`, watched through a pidfd).
+    fn queue_startable(&mut self, gate: &'a Gate<'a>, report: &mut dyn FnMut(Event)) {
         while let Some(i) = self
             .waiting
             .iter()
@@ -214,19 +308,18 @@ impl<'a> Starter<'a> {
                     pid: rec.pid,
                 });
                 self.ready.insert(&spec.name);
+                self.running.push(Running {
+                    record: rec.clone(),
+                    child: None,
+                    ready_at: None,
+                });
                 continue;
             }
-            if !spec.requires.is_empty() {
-                let check = gate.requires.unmet(spec);
-                self.checking
-                    .push(Box::pin(async move { (spec, check.await) }));
-                continue;
-            }
-            if let Some(reason) = self.launch_one(spec, report) {
-                return Some((spec, reason));
-            }
+            let (root, ports) = (self.root, self.ports);
+            self.checking.push(Box::pin(async move {
+                (spec, pre_start(root, spec, ports, gate).await)
+            }));
         }
-        None
     }
 
     /// Starts `spec` (its dependencies ready, its requirements checked), records it and
@@ -240,22 +333,101 @@ impl<'a> Starter<'a> {
             Ok(s) => s,
             Err(reason) => return Some(reason),
         };
+        if let Err(e) = state::record(self.root, started.record.clone()) {
+            // Not recorded, it could not be stopped later: stop it now.
+            self.started.push(started.record.clone());
+            return Some(format!("cannot record it in the state file: {e}"));
+        }
         report(Event::Starting {
             name: spec.name.clone(),
             pid: started.record.pid,
         });
         self.started.push(started.record.clone());
-        if let Err(e) = state::record(self.root, started.record.clone()) {
-            // Not recorded, it could not be stopped later: the start fails (and `up`
-            // stops it).
-            return Some(format!("cannot record it in the state file: {e}"));
-        }
         self.probing.push(Box::pin(until_ready(spec, started)));
         None
     }
 }
 
+/// The checks before starting `spec`: its `requires` (when it has some), then its port.
+async fn pre_start(
+    root: &Path,
+    spec: &ServerSpec,
+    ports: &dyn PortCheck,
+    gate: &Gate<'_>,
+) -> PreStart {
+    let mut forced = None;
+    if !spec.requires.is_empty() {
+        match gate.requires.unmet(spec).await {
+            Some(reason) if !gate.force => return PreStart::Held(reason),
+            unmet => forced = unmet,
+        }
+    }
+    let Some(port) = spec.port else {
+        return PreStart::Go {
+            forced,
+            events: Vec::new(),
+        };
+    };
+    let holder = match ports.holder(port) {
+        PortState::Free => {
+            return PreStart::Go {
+                forced,
+                events: Vec::new(),
+            };
+        }
+        PortState::Taken(pid) => pid.and_then(|p| port_conflict::read_holder(root, spec, p)),
+    };
+    let conflict = Conflict { port, holder };
+    let mut events = vec![Event::PortTaken {
+        name: spec.name.clone(),
+        port,
+        holder: conflict.holder.clone(),
+    }];
+    let taken = taken_text(&conflict);
+    let Some(holder) = &conflict.holder else {
+        return PreStart::Fail(taken, events);
+    };
+    match gate.conflicts.decide(spec, &conflict).await {
+        PortDecision::Cancel => PreStart::Fail(taken, events),
+        PortDecision::Adopt => match &holder.same_server {
+            Some(record) => PreStart::Adopt(record.clone(), events),
+            None => PreStart::Fail(
+                format!(
+                    "{taken}; cannot adopt it: it does not run this server's command in its cwd"
+                ),
+                events,
+            ),
+        },
+        PortDecision::EndHolder => {
+            let free = |p: u16| ports.holder(p) == PortState::Free;
+            match port_conflict::end_holder(holder, port, &free).await {
+                Ok(pids) => {
+                    events.push(Event::HolderEnded {
+                        name: spec.name.clone(),
+                        port,
+                        pids,
+                    });
+                    PreStart::Go { forced, events }
+                }
+                Err(e) => PreStart::Fail(format!("{taken}; ending it failed: {e}"), events),
+            }
+        }
+    }
+}
+
+/// "port 3010 is taken by PID 77 (vite) node vite in /p/web (project /p); not started".
+fn taken_text(c: &Conflict) -> String {
+    match &c.holder {
+        Some(h) => format!("port {} is taken by {}; not started", c.port, h.describe()),
+        None => format!(
+            "port {} is taken (holder not visible: another user's process?); not started",
+            c.port
+        ),
+    }
+}
+
 fn failed_event(root: &Path, spec: &ServerSpec, reason: String) -> Event {
+    let _ = state::note(root, &spec.name, None, Some(reason.clone()));
     Event::Failed {
         name: spec.name.clone(),
         reason,
@@ -263,9 +435,13 @@ fn failed_event(root: &Path, spec: &ServerSpec, reason: String) -> Event {
     }
 }
 
-/// Checks the port with `ports`, then starts the server. `Err` with the reason for a taken
-/// port or a failed spawn.
-fn launch(root: &Path, spec: &ServerSpec, ports: &dyn PortCheck) -> Result<Started, String> {
+/// Checks the port with `ports` once more (never a second copy onto a taken port), then
+/// starts the server. `Err` with the reason for a taken port or a failed spawn.
+pub(super) fn launch(
+    root: &Path,
+    spec: &ServerSpec,
+    ports: &dyn PortCheck,
+) -> Result<Started, String> {
     if let Some(port) = spec.port {
         match ports.holder(port) {
             PortState::Free => {}
@@ -283,18 +459,28 @@ fn launch(root: &Path, spec: &ServerSpec, ports: &dyn PortCheck) -> Result<Start
 }
 
 /// Waits until `spec`'s probe passes, it exits, or its ready timeout passes.
-async fn until_ready(spec: &ServerSpec, started: Started) -> (&ServerSpec, StartResult) {
+async fn until_ready(
+    spec: &ServerSpec,
+    mut started: Started,
+) -> (&ServerSpec, Started, StartResult) {
+    let result = wait_ready(spec, &mut started).await;
+    (spec, started, result)
+}
+
+/// Waits until `spec`'s probe passes (the time from now and what showed it), it exits, or
+/// its ready timeout passes (the reason).
+pub(super) async fn wait_ready(spec: &ServerSpec, started: &mut Started) -> StartResult {
     let t0 = Instant::now();
-    let mut child = started.child;
+    let child = &mut started.child;
     let Some(ready) = &spec.ready else {
-        return (spec, Ok((t0.elapsed(), "started".to_owned())));
+        return Ok((t0.elapsed(), "started".to_owned()));
     };
     let mut probe = match Probe::new(ready, &started.log) {
-        Ok(p) => p,
-        Err(e) => return (spec, Err(e)),
+        Ok(p) => p.from_offset(started.log_start),
+        Err(e) => return Err(e),
     };
     let label = probe.label();
-    let result = tokio::select! {
+    tokio::select! {
         status = child.wait() => Err(match status {
             Ok(s) => format!("{} during start", exit_text(s)),
             Err(e) => format!("exited during start (status unknown: {e})"),
@@ -304,12 +490,11 @@ async fn until_ready(spec: &ServerSpec, started: Started) -> (&ServerSpec, Start
             "not ready after {} ({label})",
             humantime::format_duration(spec.ready_timeout)
         )),
-    };
-    (spec, result)
+    }
 }
 
 /// "exited with code 3", "killed by signal 9".
-fn exit_text(status: std::process::ExitStatus) -> String {
+pub(super) fn exit_text(status: std::process::ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(c), _) => format!("exited with code {c}"),

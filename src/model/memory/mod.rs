@@ -34,16 +34,25 @@ pub struct MemorySnapshot {
     pub psi: Option<Psi>,
 }
 
-/// Memory usage and limit of one cgroup v2 directory (the nearest ancestor-or-self of this
-/// process's cgroup that has a numeric `memory.max`, else the leaf).
+/// Memory usage and limit of one cgroup directory (the nearest ancestor-or-self of this
+/// process's cgroup that has a numeric limit, else the leaf): cgroup v2 `memory.current` /
+/// `memory.max`, or cgroup v1 `memory.usage_in_bytes` / `memory.limit_in_bytes`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CgroupMemory {
-    /// `memory.current` of that cgroup, in bytes (includes page cache).
+    /// `memory.current` (v2) or `memory.usage_in_bytes` (v1) of that cgroup, in bytes
+    /// (includes page cache).
     pub current_bytes: u64,
-    /// `memory.max` of that cgroup, in bytes; `None` when it is `max` (no limit).
+    /// `memory.max` (v2) or `memory.limit_in_bytes` (v1) of that cgroup, in bytes; `None`
+    /// when there is no limit (v2 `max`, v1 a value near `i64::MAX`).
     pub max_bytes: Option<u64>,
     /// The cgroup path as shown in `/proc/self/cgroup` (e.g. `/user.slice/app.scope`).
     pub path: String,
+    /// Inactive file pages of that cgroup, bytes (`inactive_file` of v2 `memory.stat`,
+    /// `total_inactive_file` of v1's): cache the kernel reclaims before an OOM kill; 0 when
+    /// unknown.
+    pub inactive_file_bytes: u64,
+    /// The cgroup hierarchy the numbers come from: 2 (unified) or 1 (the v1 memory controller).
+    pub version: u8,
 }
 
 /// Memory pressure stall information, from `/proc/pressure/memory`. Values are percent of
@@ -61,6 +70,12 @@ pub struct Psi {
 }
 
 impl CgroupMemory {
+    /// The working set: usage without inactive file pages (what `docker stats` and the
+    /// kubelet count against a limit), bytes.
+    pub fn working_set_bytes(&self) -> u64 {
+        self.current_bytes.saturating_sub(self.inactive_file_bytes)
+    }
+
     /// Bytes left before the cgroup limit (`memory.max - memory.current`, saturating at 0);
     /// `None` when there is no limit.
     pub fn headroom_bytes(&self) -> Option<u64> {

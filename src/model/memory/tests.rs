@@ -136,6 +136,8 @@ fn cgroup_effective_available() {
         current_bytes: 3 * GIB + 800 * MIB,
         max_bytes: Some(4 * GIB),
         path: "/user.slice/app.scope".into(),
+        inactive_file_bytes: 0,
+        version: 2,
     });
     assert_eq!(s.effective_available(), 224 * MIB);
     assert!(s.cgroup_is_binding());
@@ -158,6 +160,8 @@ fn cgroup_over_limit_saturates() {
         current_bytes: 5 * GIB,
         max_bytes: Some(4 * GIB),
         path: "/x".into(),
+        inactive_file_bytes: 0,
+        version: 2,
     });
     assert_eq!(s.effective_available(), 0);
 }
@@ -169,6 +173,8 @@ fn cgroup_not_binding_or_unlimited() {
         current_bytes: GIB,
         max_bytes: Some(4 * GIB),
         path: "/x".into(),
+        inactive_file_bytes: 0,
+        version: 2,
     });
     assert_eq!(s.effective_available(), 300 * MIB);
     assert!(!s.cgroup_is_binding());
@@ -181,6 +187,8 @@ fn cgroup_not_binding_or_unlimited() {
         current_bytes: 15 * GIB,
         max_bytes: None,
         path: "/x".into(),
+        inactive_file_bytes: 0,
+        version: 2,
     });
     assert_eq!(s.effective_available(), 300 * MIB);
 }

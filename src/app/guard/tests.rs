@@ -1,0 +1,192 @@
+//! The guard inside the dashboard's `update`: readings in, commands out.
+#![allow(clippy::unwrap_used)]
+
+use crate::app::confirm::ConfirmAction;
+use crate::app::state::{AppState, Popup};
+use crate::app::update::{Action, Command, update};
+use crate::effects::signal::KillOutcome;
+use crate::model::fixtures;
+use crate::model::guard::GuardRules;
+use crate::model::snapshot::MemoryView;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn state(rules: GuardRules) -> AppState {
+    let mut s = AppState::new(
+        Arc::new(fixtures::process_snapshot()),
+        Arc::new(fixtures::memory(8.0, 0.0, 0.0)),
+        Duration::from_secs(3),
+    );
+    s.guard = super::GuardState::new(rules);
+    s
+}
+
+/// A reading at `t_s` with `avail_gib` MemAvailable.
+fn reading(t_s: f64, avail_gib: f64) -> Action {
+    Action::Memory(Arc::new(MemoryView {
+        t_s,
+        ..fixtures::memory(avail_gib, 0.0, 0.0)
+    }))
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn kills(cmds: &[Command]) -> Vec<Vec<u32>> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Kill(plan) => Some(plan.iter().map(|k| k.pid).collect()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn logs(cmds: &[Command]) -> Vec<String> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Command::Log(_, t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn done(s: &mut AppState, cmds: &[Command]) -> Vec<Command> {
+    let Some(Command::Kill(plan)) = cmds.iter().find(|c| matches!(c, Command::Kill(_))) else {
+        panic!("no kill in {cmds:?}");
+    };
+    let outcomes = plan
+        .iter()
+        .map(|k| (k.pid, KillOutcome::Terminated))
+        .collect();
+    update(s, Action::KillDone(plan.clone(), outcomes))
+}
+
+#[test]
+fn trigger_logs_the_evidence_rings_and_notifies_once_and_kills_nothing_by_itself() {
+    let mut s = state(GuardRules::default());
+    assert!(update(&mut s, reading(0.0, 8.0)).is_empty());
+    let cmds = update(&mut s, reading(1.0, 0.3));
+    let l = logs(&cmds);
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert!(
+        l[0].starts_with("memory guard: CRITICAL — MemAvailable 307 MiB < 500 MiB"),
+        "{}",
+        l[0]
+    );
+    assert!(
+        l[0].contains("top dev tools: schema-engine 1.2 GiB (PID 26833)"),
+        "{}",
+        l[0]
+    );
+    assert!(
+        l[0].contains("press E to end 3 dev-tool suspect(s)"),
+        "{}",
+        l[0]
+    );
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Alert { notify: true, .. }))
+    );
+    assert!(kills(&cmds).is_empty(), "watch mode never kills by itself");
+    // Still critical: no second alert.
+    let again = update(&mut s, reading(2.0, 0.3));
+    assert!(again.is_empty(), "{again:?}");
+    // Recovery is logged.
+    let back = update(&mut s, reading(3.0, 4.0));
+    assert!(logs(&back)[0].starts_with("memory guard: level recovered"));
+    assert!(!s.guard.critical());
+}
+
+#[test]
+fn key_e_asks_then_ends_the_largest_one_at_a_time_until_it_recovers() {
+    let mut s = state(GuardRules::default());
+    // Not critical: E explains and does nothing.
+    update(&mut s, reading(0.0, 8.0));
+    assert!(update(&mut s, key('E')).is_empty());
+    assert!(
+        s.notice_text()
+            .unwrap()
+            .starts_with("memory is not critical")
+    );
+    update(&mut s, reading(1.0, 0.3));
+    assert!(update(&mut s, key('E')).is_empty());
+    let Some(Popup::Confirm(c)) = &s.popup else {
+        panic!("no confirm")
+    };
+    assert!(
+        c.title
+            .starts_with("Memory critical: end 3 dev-tool suspect(s)")
+    );
+    assert!(matches!(c.action, ConfirmAction::GuardDrain(_)));
+    let cmds = update(&mut s, key('y'));
+    assert_eq!(kills(&cmds), vec![vec![26833]], "largest first, alone");
+    assert!(logs(&cmds)[0].starts_with("memory guard (asked): ending PID 26833"));
+    // While it runs, a reading changes nothing.
+    assert!(kills(&update(&mut s, reading(2.0, 0.3))).is_empty());
+    let after = done(&mut s, &cmds);
+    assert!(
+        logs(&after)
+            .iter()
+            .any(|l| l.contains("PID 26833 (schema-engine) ended"))
+    );
+    // The kill is over but no reading since: wait. The next reading, still critical: next one.
+    let mut snap = fixtures::process_snapshot();
+    snap.processes.retain(|p| p.pid != 26833);
+    snap.suspects.retain(|x| x.pid != 26833);
+    update(&mut s, Action::Processes(Arc::new(snap)));
+    let next = update(&mut s, reading(3.0, 0.3));
+    assert_eq!(kills(&next), vec![vec![48424]]);
+    done(&mut s, &next);
+    // Recovered: the drain stops.
+    let calm = update(&mut s, reading(4.0, 3.0));
+    assert!(kills(&calm).is_empty());
+    assert!(!s.guard.draining);
+}
+
+#[test]
+fn auto_mode_ends_by_itself_with_the_cool_down() {
+    let mut s = state(GuardRules {
+        auto: true,
+        ..GuardRules::default()
+    });
+    let first = update(&mut s, reading(0.0, 0.3));
+    assert_eq!(kills(&first), vec![vec![26833]]);
+    assert!(
+        logs(&first)
+            .iter()
+            .any(|l| l.starts_with("memory guard (auto): ending PID 26833"))
+    );
+    done(&mut s, &first);
+    let mut snap = fixtures::process_snapshot();
+    snap.processes.retain(|p| p.pid != 26833);
+    snap.suspects.retain(|x| x.pid != 26833);
+    update(&mut s, Action::Processes(Arc::new(snap)));
+    for t in 1..15 {
+        let c = update(&mut s, reading(f64::from(t), 0.3));
+        assert!(kills(&c).is_empty(), "cool-down at {t}s");
+    }
+    assert_eq!(
+        kills(&update(&mut s, reading(15.5, 0.3))),
+        vec![vec![48424]]
+    );
+}
+
+#[test]
+fn a_node_process_near_its_heap_limit_is_warned_about_once() {
+    let mut s = state(GuardRules::default());
+    let mut snap = fixtures::process_snapshot();
+    let api = snap.processes.iter_mut().find(|p| p.pid == 4201).unwrap();
+    api.name = "node".into();
+    api.max_old_space_mib = Some(400);
+    update(&mut s, Action::Processes(Arc::new(snap)));
+    let first = logs(&update(&mut s, reading(0.0, 8.0)));
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(
+        first[0].starts_with("PID 4201: tsx: RSS 412 MiB of a 400 MiB heap limit — will die with 'JavaScript heap out of memory'"),
+        "{}",
+        first[0]
+    );
+    assert!(logs(&update(&mut s, reading(1.0, 8.0))).is_empty());
+}

@@ -1,0 +1,119 @@
+//! The memory guard inside `update`: each memory reading goes to [`GuardState::observe`]
+//! (with the newest process snapshot, also while the list is paused), the key `E` opens the
+//! drain's confirmation, and a finished kill tells the guard. Its effects become commands for
+//! the executor (log lines, the alert, the kill) — the bell and `notify-send` run there,
+//! never from a renderer.
+
+use crate::app::confirm::{self, ConfirmAction};
+use crate::app::guard::{GuardEffect, GuardState};
+use crate::app::state::AppState;
+use crate::app::update::Command;
+use crate::effects::signal::KillOutcome;
+use crate::model::kill_plan::{self, PlannedKill, Root};
+use crate::model::memory::format_bytes;
+use crate::model::snapshot::ProcessSnapshot;
+use std::sync::Arc;
+
+/// The newest process snapshot: the held one while the list is paused.
+fn newest(state: &AppState) -> Arc<ProcessSnapshot> {
+    state.held.clone().unwrap_or_else(|| state.procs.clone())
+}
+
+/// The guard's effects as commands (a kill counts as one in flight).
+fn commands(state: &mut AppState, effects: Vec<GuardEffect>) -> Vec<Command> {
+    effects
+        .into_iter()
+        .map(|e| match e {
+            GuardEffect::Log(level, text) => Command::Log(level, text),
+            GuardEffect::Alert {
+                summary,
+                body,
+                notify,
+            } => Command::Alert {
+                summary,
+                body,
+                notify,
+            },
+            GuardEffect::Kill(plan) => {
+                state.killing += 1;
+                Command::Kill(plan)
+            }
+        })
+        .collect()
+}
+
+/// A memory reading arrived (`state.memory`): let the guard judge it.
+pub fn observe(state: &mut AppState) -> Vec<Command> {
+    let Some(mem) = state.memory.snapshot.clone() else {
+        return vec![];
+    };
+    let snap = newest(state);
+    let t_s = state.memory.t_s;
+    let effects = state.guard.observe(t_s, &mem, &snap, &state.protected);
+    commands(state, effects)
+}
+
+/// Decide again on the readings so far (after the user confirmed the drain).
+pub fn step(state: &mut AppState) -> Vec<Command> {
+    let snap = newest(state);
+    let effects = state.guard.step(&snap, &state.protected);
+    commands(state, effects)
+}
+
+/// A kill finished: tell the guard when it was its own.
+pub fn kill_done(
+    state: &mut AppState,
+    plan: &[PlannedKill],
+    outcomes: &[(u32, KillOutcome)],
+) -> Vec<Command> {
+    state
+        .guard
+        .ended_by_devtop
+        .extend(plan.iter().map(|k| k.pid));
+    let drop = state.guard.ended_by_devtop.len().saturating_sub(256);
+    state.guard.ended_by_devtop.drain(..drop);
+    let GuardState { in_flight, .. } = &state.guard;
+    let Some(pid) = in_flight.as_ref().map(|v| v.pid) else {
+        return vec![];
+    };
+    let ended = outcomes.iter().any(|(p, o)| *p == pid && o.ended());
+    let effects = state.guard.kill_done(plan, ended);
+    commands(state, effects)
+}
+
+/// Key `E`: when the guard has triggered, the confirmation listing the dev-tool suspects it
+/// would end, largest first; otherwise a notice saying why nothing happens.
+pub fn ask_drain(state: &mut AppState) {
+    let Some(d) = state.guard.decision.clone().filter(|d| d.critical()) else {
+        state.notify(
+            "memory is not critical: E acts when the memory guard has triggered (K ends suspects)",
+        );
+        return;
+    };
+    if d.victims.is_empty() {
+        state.warn("memory critical, but no dev-tool suspect may be ended (see Logs)");
+        return;
+    }
+    let snap = newest(state);
+    let roots: Vec<Root> = d
+        .victims
+        .iter()
+        .map(|v| {
+            Root::shown(
+                v.pid,
+                format!(
+                    "{}: {} ({})",
+                    v.kind.label(),
+                    v.reason,
+                    format_bytes(v.rss_bytes)
+                ),
+            )
+        })
+        .collect();
+    let plan = kill_plan::build(&snap, &state.protected, &roots);
+    let title = format!(
+        "Memory critical: end {} dev-tool suspect(s) one at a time, largest first, until it recovers?",
+        d.victims.len()
+    );
+    confirm::ask(state, title, ConfirmAction::GuardDrain(plan));
+}

@@ -1,0 +1,349 @@
+//! The dashboard's server supervisor: one thread with its own single-threaded runtime (the
+//! supervisor's futures hold borrowed trait objects and are not `Send`) that runs the
+//! [`ServerOp`]s the executor hands it, one at a time, through the same functions the
+//! headless `devtop up` / `down` use ([`executor::servers_start`], [`executor::servers_down`]),
+//! and watches what runs with a [`Supervisor`] (as the foreground `devtop up` does): exits
+//! are reported with their code or signal, `restart = "on-failure"` servers are restarted
+//! with back-off ([`crate::model::server_restart`]) and logs rotated. The supervisor runs
+//! alongside the op under way and between ops; it is cancel-safe, so a new op (a `d` during a
+//! long back-off, the stop before quitting) is taken at once. Every step comes back to the
+//! loop as [`Action::ServerEvent`], an op's end as [`Action::ServersDone`].
+//!
+//! A server is [`Supervisor::forget`]-ten before the worker stops or restarts it itself, so
+//! a deliberate stop is never seen as a crash and restarted; one forgotten while waiting out
+//! its back-off (nothing of it runs) is reported [`Event::Stopped`]. A `Down` interrupts a
+//! start under way (what it started is recorded in `.devtop/state.json`, so the `Down` then
+//! stops it).
+
+use crate::app::executor::{self, RequireProbe};
+use crate::app::servers::{OpOutcome, ServerOp};
+use crate::app::update::Action;
+use crate::collect::environments::EnvSpec;
+use crate::effects::servers::Event;
+use crate::effects::servers::port_conflict::{Conflict, PortConflicts, PortDecision};
+use crate::effects::servers::supervise::Supervisor;
+use crate::effects::servers::up::{Gate, Launched, Running};
+use crate::model::server::ServerSpec;
+use crate::model::server_order::{start_order, with_dependencies};
+use crate::model::server_restart::Backoff;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio_util::sync::CancellationToken;
+
+/// What the worker needs of the project.
+#[derive(Debug, Clone)]
+pub struct ServerProject {
+    /// Project root (servers' cwd base, `.devtop/`).
+    pub root: PathBuf,
+    /// The configured servers, config order.
+    pub specs: Vec<ServerSpec>,
+    /// Database environments (for `requires`).
+    pub envs: Vec<EnvSpec>,
+    /// The local migrations folder (for `requires = ["migrations:…"]`).
+    pub migrations_dir: PathBuf,
+    /// The restart back-off of `on-failure` servers ([`Backoff::DEFAULT`] in the product:
+    /// 1 s doubling to 30 s, giving up at the fifth failure in a row).
+    pub backoff: Backoff,
+    /// Log size in bytes at which a supervised server's log is rotated
+    /// ([`crate::effects::servers::rotate::ROTATE_AT`] in the product).
+    pub rotate_at: u64,
+}
+
+impl ServerProject {
+    /// The project's servers with the product's back-off and rotation size (tests may scale
+    /// them down through `DEVTOP_TEST_RESTART_BASE_MS` / `DEVTOP_TEST_ROTATE_BYTES`, as for
+    /// `devtop up`).
+    pub fn new(
+        root: PathBuf,
+        specs: Vec<ServerSpec>,
+        envs: Vec<EnvSpec>,
+        migrations_dir: PathBuf,
+    ) -> ServerProject {
+        ServerProject {
+            root,
+            specs,
+            envs,
+            migrations_dir,
+            backoff: crate::headless::servers::backoff(),
+            rotate_at: crate::headless::servers::rotate_at(),
+        }
+    }
+}
+
+/// The handle the executor keeps: ops go in, a start under way can be interrupted, a port
+/// conflict's question answered.
+pub struct ServerWorker {
+    ops: UnboundedSender<ServerOp>,
+    /// Cancels the start (or restart) under way, when one is.
+    current: Arc<Mutex<Option<CancellationToken>>>,
+    /// The port-conflict question waiting for the user's answer, when one is.
+    asking: Asking,
+}
+
+type Asking = Arc<Mutex<Option<tokio::sync::oneshot::Sender<PortDecision>>>>;
+
+/// The dashboard's answer to a taken port: ask the user ([`Action::PortConflict`] opens the
+/// dialog) and wait for [`ServerWorker::decide`]; no answer (the start interrupted, devtop
+/// ending) is a cancel.
+struct AskUser {
+    results: UnboundedSender<Action>,
+    asking: Asking,
+}
+
+impl PortConflicts for AskUser {
+    fn decide<'a>(
+        &'a self,
+        spec: &'a ServerSpec,
+        conflict: &'a Conflict,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = PortDecision> + 'a>> {
+        Box::pin(async move {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            if let Ok(mut a) = self.asking.lock() {
+                *a = Some(tx);
+            }
+            let ask = Action::PortConflict(spec.name.clone(), Box::new(conflict.clone()));
+            if self.results.send(ask).is_err() {
+                return PortDecision::Cancel;
+            }
+            rx.await.unwrap_or(PortDecision::Cancel)
+        })
+    }
+}
+
+impl ServerWorker {
+    /// Start the worker thread for `project`, reporting to `results`. The thread ends when
+    /// the handle is dropped (after the op under way).
+    ///
+    /// # Errors
+    /// The thread or its runtime cannot be created.
+    pub fn spawn(
+        project: ServerProject,
+        results: UnboundedSender<Action>,
+    ) -> std::io::Result<ServerWorker> {
+        let (tx, rx) = mpsc::unbounded_channel::<ServerOp>();
+        let current: Arc<Mutex<Option<CancellationToken>>> = Arc::default();
+        let cur = current.clone();
+        let asking: Asking = Arc::default();
+        let ask = AskUser {
+            results: results.clone(),
+            asking: asking.clone(),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("devtop-servers".into())
+            .spawn(move || {
+                rt.block_on(work(project, rx, cur, results, ask));
+            })?;
+        Ok(ServerWorker {
+            ops: tx,
+            current,
+            asking,
+        })
+    }
+
+    /// The user's answer to the port-conflict question (ignored when none is open).
+    pub fn decide(&self, decision: PortDecision) {
+        if let Ok(mut a) = self.asking.lock()
+            && let Some(tx) = a.take()
+        {
+            let _ = tx.send(decision);
+        }
+    }
+
+    /// Queue `op`; a `Down` first interrupts the start under way.
+    pub fn send(&self, op: ServerOp) {
+        if matches!(op, ServerOp::Down { .. })
+            && let Ok(c) = self.current.lock()
+            && let Some(token) = c.as_ref()
+        {
+            token.cancel();
+        }
+        let _ = self.ops.send(op);
+    }
+}
+
+/// The worker's loop: supervise between ops (taking the next op at once), and run each op
+/// with the supervisor going on alongside.
+async fn work(
+    project: ServerProject,
+    mut ops: mpsc::UnboundedReceiver<ServerOp>,
+    current: Arc<Mutex<Option<CancellationToken>>>,
+    results: UnboundedSender<Action>,
+    ask: AskUser,
+) {
+    let ports = executor::ListeningPorts;
+    let mut sup = Supervisor::new(
+        &project.root,
+        &project.specs,
+        &ports,
+        project.backoff,
+        project.rotate_at,
+    );
+    let mut watch_report = reporter(&results);
+    loop {
+        let op = loop {
+            if sup.names().is_empty() {
+                break ops.recv().await;
+            }
+            tokio::select! {
+                op = ops.recv() => break op,
+                () = sup.run(&mut watch_report) => {}
+            }
+        };
+        let Some(op) = op else { break };
+        let cancel = CancellationToken::new();
+        if let Ok(mut c) = current.lock() {
+            *c = Some(cancel.clone());
+        }
+        let_go(&project, &mut sup, &op, &mut watch_report);
+        let outcome = {
+            let mut op_report = reporter(&results);
+            let run_op = run(&project, &op, &cancel, &ask, &mut op_report);
+            tokio::pin!(run_op);
+            loop {
+                if sup.names().is_empty() {
+                    break run_op.await;
+                }
+                tokio::select! {
+                    out = &mut run_op => break out,
+                    () = sup.run(&mut watch_report) => {}
+                }
+            }
+        };
+        if let Ok(mut c) = current.lock() {
+            *c = None;
+        }
+        let (outcome, running) = outcome;
+        for r in running {
+            // Watched already (running before this op): keep the watch it has (its child
+            // handle, when this devtop started it).
+            if sup.names().contains(&r.record.name) {
+                continue;
+            }
+            let ours = r.child.is_some();
+            sup.add(r, ours);
+        }
+        let _ = results.send(Action::ServersDone(op, outcome));
+    }
+}
+
+/// Events to the loop as [`Action::ServerEvent`], stamped with the time they were seen.
+fn reporter(results: &UnboundedSender<Action>) -> impl FnMut(Event) + '_ {
+    move |e| {
+        let _ = results.send(Action::ServerEvent(Box::new(e), SystemTime::now()));
+    }
+}
+
+/// Before `op`: the supervisor lets go of the servers the op stops or starts itself — for a
+/// stop or restart every chosen one, for a start those waiting out a back-off (the start
+/// starts them now). One let go while waiting (nothing of it runs) is reported stopped when
+/// the op stops it.
+fn let_go(
+    project: &ServerProject,
+    sup: &mut Supervisor<'_>,
+    op: &ServerOp,
+    report: &mut dyn FnMut(Event),
+) {
+    let waiting = sup.waiting();
+    let (names, stopping): (Vec<String>, bool) = match op {
+        ServerOp::Down { only } if only.is_empty() => (sup.names(), true),
+        ServerOp::Down { only } => (only.clone(), true),
+        ServerOp::Restart { names } => {
+            let mut all = names.clone();
+            if let Ok(deps) = with_dependencies(&project.specs, names) {
+                all.extend(
+                    deps.iter()
+                        .map(|s| s.name.clone())
+                        .filter(|n| waiting.contains(n)),
+                );
+            }
+            (all, false)
+        }
+        ServerOp::Up { .. } => (waiting.clone(), false),
+    };
+    for name in &names {
+        if sup.forget(name).is_none() && stopping && waiting.contains(name) {
+            report(Event::Stopped { name: name.clone() });
+        }
+    }
+}
+
+/// Run one op to its end (or, for a start, until `cancel`): its outcome and the servers it
+/// left running (for the supervisor).
+async fn run(
+    project: &ServerProject,
+    op: &ServerOp,
+    cancel: &CancellationToken,
+    ask: &AskUser,
+    report: &mut dyn FnMut(Event),
+) -> (OpOutcome, Vec<Running>) {
+    match op {
+        ServerOp::Up { force } => start(project, &[], *force, cancel, ask, report).await,
+        ServerOp::Down { only } => (stop(project, only, report).await, Vec::new()),
+        ServerOp::Restart { names } => {
+            match stop(project, names, report).await {
+                OpOutcome::Done => {}
+                other => return (other, Vec::new()),
+            }
+            start(project, names, false, cancel, ask, report).await
+        }
+    }
+}
+
+async fn stop(
+    project: &ServerProject,
+    only: &[String],
+    report: &mut dyn FnMut(Event),
+) -> OpOutcome {
+    match executor::servers_down(&project.root, &project.specs, only, report).await {
+        Ok(true) => OpOutcome::Done,
+        Ok(false) => OpOutcome::Survivors,
+        Err(e) => OpOutcome::Error(format!("state file: {e}")),
+    }
+}
+
+/// Start `only` (all when empty) with their dependencies, in order.
+async fn start(
+    project: &ServerProject,
+    only: &[String],
+    force: bool,
+    cancel: &CancellationToken,
+    ask: &AskUser,
+    report: &mut dyn FnMut(Event),
+) -> (OpOutcome, Vec<Running>) {
+    let chosen = match with_dependencies(&project.specs, only) {
+        Ok(c) => c,
+        Err(name) => {
+            return (
+                OpOutcome::Error(format!("no server is named {name}")),
+                Vec::new(),
+            );
+        }
+    };
+    let chosen: Vec<ServerSpec> = chosen.into_iter().cloned().collect();
+    let ordered: Vec<ServerSpec> = match start_order(&chosen) {
+        Ok(names) => names
+            .iter()
+            .filter_map(|n| chosen.iter().find(|s| s.name == *n).cloned())
+            .collect(),
+        Err(e) => return (OpOutcome::Error(e.to_string()), Vec::new()),
+    };
+    let probe = RequireProbe::new(&ordered, &project.envs, &project.migrations_dir);
+    let gate = Gate {
+        requires: &probe,
+        force,
+        conflicts: ask,
+    };
+    tokio::select! {
+        r = executor::servers_start(&project.root, &ordered, &gate, report) => match r {
+            Ok(Launched { failed: None, running }) => (OpOutcome::Done, running),
+            Ok(Launched { failed: Some(name), running }) => (OpOutcome::Failed(name), running),
+            Err(e) => (OpOutcome::Error(format!("state file: {e}")), Vec::new()),
+        },
+        () = cancel.cancelled() => (OpOutcome::Interrupted, Vec::new()),
+    }
+}

@@ -1,0 +1,576 @@
+//! The Servers screen's state: one [`ServerRow`] per configured `[[server]]`, moved through its
+//! phases by the supervisor's [`Event`]s (what this devtop's `u` / `d` / `r` are doing) and by
+//! the periodic [`ServersPoll`] (what `.devtop/state.json` and `/proc` say: servers another
+//! devtop or an earlier `devtop up` started, a server that ended on its own, CPU and memory of
+//! each server's whole process tree). Plus each server's log lines ([`ServerLogs`]).
+//! Pure: applied by `update`, drawn by `ui::servers`.
+
+pub mod logs;
+
+pub use logs::ServerLogs;
+
+use crate::effects::servers::Event;
+use crate::model::server::ServerSpec;
+use std::time::{Duration, SystemTime};
+
+/// Where one server is in its life, as the Servers pane shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    /// Not running (never started, or stopped).
+    Stopped,
+    /// Not started: a `requires` does not hold (the reason ends with what to do).
+    Held(String),
+    /// Started by this devtop; readiness is being probed.
+    Starting,
+    /// Started by this devtop and ready.
+    Ready,
+    /// Was ready, but its configured port no longer listens while its processes run.
+    Unhealthy,
+    /// Ended on its own after it was running: the exit code when known (only the devtop that
+    /// started it can know it).
+    Exited(Option<i32>),
+    /// Ended by a signal on its own (the signal's name).
+    Crashed(String),
+    /// Exited or crashed with `restart = "on-failure"`: waiting out the back-off before the
+    /// supervisor starts it again (`d` stops it for good).
+    Restarting,
+    /// Running, recorded in `.devtop/state.json` by another devtop or an earlier `devtop up`
+    /// (not started by this one); `d` stops it like any other.
+    Adopted,
+    /// Its stop signal was sent; waiting for its processes to end.
+    Stopping,
+    /// The start failed (see [`ServerRow::last_error`] and [`ServerRow::failed_lines`]); what
+    /// was started of it has been stopped again.
+    Failed,
+}
+
+impl Phase {
+    /// The word in the STATE column: "stopped", "held", "starting", "ready", "unhealthy",
+    /// "exited(3)", "exited", "crashed(SIGSEGV)", "restarting", "adopted", "stopping", "failed".
+    pub fn label(&self) -> String {
+        match self {
+            Phase::Stopped => "stopped".into(),
+            Phase::Held(_) => "held".into(),
+            Phase::Starting => "starting".into(),
+            Phase::Ready => "ready".into(),
+            Phase::Unhealthy => "unhealthy".into(),
+            Phase::Exited(Some(code)) => format!("exited({code})"),
+            Phase::Exited(None) => "exited".into(),
+            Phase::Crashed(sig) => format!("crashed({sig})"),
+            Phase::Restarting => "restarting".into(),
+            Phase::Adopted => "adopted".into(),
+            Phase::Stopping => "stopping".into(),
+            Phase::Failed => "failed".into(),
+        }
+    }
+
+    /// True while the server's processes are believed to run, or it waits to be restarted
+    /// (a row `d` acts on).
+    pub fn running(&self) -> bool {
+        matches!(
+            self,
+            Phase::Starting
+                | Phase::Ready
+                | Phase::Unhealthy
+                | Phase::Adopted
+                | Phase::Stopping
+                | Phase::Restarting
+        )
+    }
+}
+
+/// One server on the Servers pane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerRow {
+    /// Configured name (raw: shown through the sanitiser).
+    pub name: String,
+    /// Configured port.
+    pub port: Option<u16>,
+    /// Configured `depends_on`.
+    pub depends_on: Vec<String>,
+    /// Where it is.
+    pub phase: Phase,
+    /// Leader PID (also its process group and session ID) while running.
+    pub pid: Option<u32>,
+    /// Wall-clock start, seconds since the Unix epoch (from the state file), while running.
+    pub started_unix: Option<u64>,
+    /// Time from start to ready, when this devtop saw it become ready.
+    pub ready_after: Option<Duration>,
+    /// What showed readiness ("tcp 3010", "http http://…", "started").
+    pub ready_how: Option<String>,
+    /// CPU of its whole tree over the last poll interval, % of one core (`/proc/<pid>/stat`
+    /// utime + stime of every member).
+    pub cpu_percent: Option<f32>,
+    /// Resident memory of its whole tree, bytes (`/proc/<pid>/stat` rss × page size).
+    pub rss_bytes: Option<u64>,
+    /// Its processes (session, group and descendants that left them), from the last poll.
+    pub members: Vec<u32>,
+    /// While stopping: the PIDs still waited for.
+    pub waiting: Vec<u32>,
+    /// Why the last start or stop failed ("exited with code 3 during start", "not ready after
+    /// 60 s (tcp 3010)", "port 3010 is taken by PID 77; not started", "PIDs 5 survived").
+    pub last_error: Option<String>,
+    /// The last (up to 20) log lines of a failed start, redacted and sanitised.
+    pub failed_lines: Vec<String>,
+    /// Started by this devtop (the quit question is about these).
+    pub ours: bool,
+    /// When the phase last changed by an event (a poll taken before it does not undo it).
+    pub changed_at: SystemTime,
+}
+
+impl ServerRow {
+    /// A stopped row for `spec`.
+    pub fn new(spec: &ServerSpec) -> ServerRow {
+        ServerRow {
+            name: spec.name.clone(),
+            port: spec.port,
+            depends_on: spec.depends_on.clone(),
+            phase: Phase::Stopped,
+            pid: None,
+            started_unix: None,
+            ready_after: None,
+            ready_how: None,
+            cpu_percent: None,
+            rss_bytes: None,
+            members: Vec::new(),
+            waiting: Vec::new(),
+            last_error: None,
+            failed_lines: Vec::new(),
+            ours: false,
+            changed_at: SystemTime::UNIX_EPOCH,
+        }
+    }
+
+    fn clear_run(&mut self) {
+        self.pid = None;
+        self.started_unix = None;
+        self.cpu_percent = None;
+        self.rss_bytes = None;
+        self.members.clear();
+        self.waiting.clear();
+    }
+}
+
+/// One server as the periodic poll found it running (see [`crate::app::server_poll`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolledServer {
+    /// Server name as recorded.
+    pub name: String,
+    /// Recorded leader PID.
+    pub pid: u32,
+    /// Recorded wall-clock start, seconds since the Unix epoch.
+    pub started_unix: u64,
+    /// False when the leader has exited but processes it started remain in its session.
+    pub leader_alive: bool,
+    /// Its live processes, ascending PIDs.
+    pub members: Vec<u32>,
+    /// Resident memory of all members, bytes.
+    pub rss_bytes: u64,
+    /// CPU of all members since the previous poll, % of one core (0 on the first poll).
+    pub cpu_percent: f32,
+    /// Whether its recorded port listens now (`None`: no port).
+    pub listening: Option<bool>,
+    /// Time from its start to ready, as recorded by the `up` that started it.
+    pub ready_after: Option<Duration>,
+}
+
+/// What one poll of `.devtop/state.json` and `/proc` found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServersPoll {
+    /// When it was taken.
+    pub taken_at: Option<SystemTime>,
+    /// The recorded servers that still run (stale entries are left out, never signalled).
+    pub running: Vec<PolledServer>,
+    /// Why the state file could not be read, if it could not.
+    pub error: Option<String>,
+}
+
+/// A servers operation under way (one at a time; `d` interrupts `u` and `r`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Busy {
+    /// `u`.
+    Starting,
+    /// `d`, or the stop before quitting.
+    Stopping,
+    /// `r`: stop, then start again.
+    Restarting,
+}
+
+/// A request to the server supervisor (run by the executor's server worker, one at a time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerOp {
+    /// Start every configured server in dependency order; `force` starts held ones anyway.
+    Up {
+        /// Start a server whose `requires` do not hold anyway.
+        force: bool,
+    },
+    /// Stop the recorded servers (all when `only` is empty) in reverse order. Interrupts a
+    /// start under way (what it started is recorded, so this stops it).
+    Down {
+        /// Only these servers.
+        only: Vec<String>,
+    },
+    /// Stop `names` (reverse order), then start them again with their dependencies.
+    Restart {
+        /// The servers to restart.
+        names: Vec<String>,
+    },
+}
+
+/// How a [`ServerOp`] ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpOutcome {
+    /// Every server of the op is ready (up, restart) or every process ended (down).
+    Done,
+    /// The named server failed to start or is held (what the op started was stopped again).
+    Failed(String),
+    /// Some processes survived SIGKILL (down).
+    Survivors,
+    /// Interrupted by a `d`.
+    Interrupted,
+    /// The state file could not be read or written, or no server is configured: the message.
+    Error(String),
+}
+
+/// The Servers screen's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Servers {
+    /// One row per configured server, in config order.
+    pub rows: Vec<ServerRow>,
+    /// Selected row.
+    pub selected: usize,
+    /// The operation under way, if any.
+    pub busy: Option<Busy>,
+    /// The last `u` ended with a server held: the next `u` starts it anyway.
+    pub force_next: bool,
+    /// Quit once the stop under way ends (the quit question's "stop them").
+    pub quit_after_stop: bool,
+    /// The quit question was answered "leave them running".
+    pub leave_running: bool,
+    /// Per-server log lines (bounded).
+    pub logs: ServerLogs,
+    /// The latest poll.
+    pub poll: ServersPoll,
+}
+
+impl Servers {
+    /// Rows for `specs` (config order), each log bounded to `log_lines` lines.
+    pub fn new(specs: &[ServerSpec], log_lines: usize) -> Servers {
+        Servers {
+            rows: specs.iter().map(ServerRow::new).collect(),
+            selected: 0,
+            busy: None,
+            force_next: false,
+            quit_after_stop: false,
+            leave_running: false,
+            logs: ServerLogs::new(log_lines),
+            poll: ServersPoll::default(),
+        }
+    }
+
+    /// The selected row.
+    pub fn selected_row(&self) -> Option<&ServerRow> {
+        self.rows.get(self.selected)
+    }
+
+    /// Names of the servers this devtop started that still run (the quit question's subject).
+    pub fn ours_running(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .filter(|r| r.ours && r.phase.running())
+            .map(|r| r.name.clone())
+            .collect()
+    }
+
+    /// Names of the servers that depend on `name`, directly or not, in config order.
+    pub fn dependents(&self, name: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut todo = vec![name.to_owned()];
+        while let Some(n) = todo.pop() {
+            for r in &self.rows {
+                if r.depends_on.contains(&n) && !out.contains(&r.name) && r.name != name {
+                    out.push(r.name.clone());
+                    todo.push(r.name.clone());
+                }
+            }
+        }
+        self.rows
+            .iter()
+            .filter(|r| out.contains(&r.name))
+            .map(|r| r.name.clone())
+            .collect()
+    }
+
+    fn row_mut(&mut self, name: &str) -> Option<&mut ServerRow> {
+        self.rows.iter_mut().find(|r| r.name == name)
+    }
+
+    /// Apply one supervisor event, seen at `at`.
+    pub fn apply_event(&mut self, event: &Event, at: SystemTime) {
+        let name = event_name(event);
+        let Some(row) = self.row_mut(name) else {
+            return;
+        };
+        row.changed_at = at;
+        match event {
+            Event::Dropped { .. } => {
+                if row.phase.running() {
+                    row.phase = Phase::Exited(None);
+                }
+                row.clear_run();
+            }
+            Event::AlreadyRunning { pid, .. } => {
+                row.pid = Some(*pid);
+                if !matches!(row.phase, Phase::Ready | Phase::Unhealthy) {
+                    row.phase = Phase::Adopted;
+                }
+            }
+            Event::Held { reason, .. } => {
+                row.phase = Phase::Held(reason.clone());
+                row.last_error = None;
+            }
+            Event::Forced { .. } => {}
+            Event::Starting { pid, .. } => {
+                row.phase = Phase::Starting;
+                row.pid = Some(*pid);
+                row.ours = true;
+                row.ready_after = None;
+                row.ready_how = None;
+                row.last_error = None;
+                row.failed_lines.clear();
+                row.started_unix = at
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .ok()
+                    .map(|d| d.as_secs());
+            }
+            Event::Ready { after, how, .. } => {
+                row.phase = Phase::Ready;
+                row.ready_after = Some(*after);
+                row.ready_how = Some(how.clone());
+            }
+            Event::Failed {
+                reason, last_lines, ..
+            } => {
+                row.phase = Phase::Failed;
+                row.last_error = Some(reason.clone());
+                row.failed_lines = last_lines.clone();
+            }
+            Event::Stopping { pids, .. } | Event::Waiting { pids, .. } => {
+                if row.phase != Phase::Failed {
+                    row.phase = Phase::Stopping;
+                }
+                row.waiting = pids.clone();
+            }
+            Event::Killed { pids, .. } => {
+                if row.phase != Phase::Failed {
+                    row.phase = Phase::Stopping;
+                }
+                row.waiting = pids.clone();
+            }
+            Event::Stopped { .. } => {
+                if row.phase == Phase::Restarting {
+                    // Stopped during its back-off: the pending restart is what is gone.
+                    row.last_error = None;
+                }
+                if row.phase != Phase::Failed {
+                    row.phase = Phase::Stopped;
+                }
+                row.ours = false;
+                row.clear_run();
+            }
+            Event::PortTaken { .. } | Event::HolderEnded { .. } => {}
+            Event::Adopted { pid, .. } => {
+                row.phase = Phase::Adopted;
+                row.pid = Some(*pid);
+                row.last_error = None;
+            }
+            Event::Exited { code, .. } => {
+                row.phase = Phase::Exited(*code);
+                row.clear_run();
+            }
+            Event::Crashed { signal, .. } => {
+                row.phase = Phase::Crashed(signal_name(*signal));
+                row.clear_run();
+            }
+            Event::Restarting {
+                after,
+                attempt,
+                give_up_after,
+                ..
+            } => {
+                row.phase = Phase::Restarting;
+                row.last_error = Some(format!(
+                    "restarting in {} (attempt {attempt} of {})",
+                    humantime::format_duration(*after),
+                    give_up_after.saturating_sub(1)
+                ));
+            }
+            Event::GaveUp { failures, .. } => {
+                row.last_error = Some(format!("gave up after {failures} failures in a row"));
+                row.ours = false;
+            }
+            Event::StopFailed { pids, .. } => {
+                row.last_error = Some(format!(
+                    "PIDs {} survived SIGKILL",
+                    pids.iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ));
+                row.waiting.clear();
+            }
+        }
+    }
+
+    /// Apply a poll: running servers get their PID, start, CPU, RSS and members; a server
+    /// believed running that the poll no longer finds has exited on its own; one found
+    /// running that this devtop did not start is adopted; a ready server whose port stopped
+    /// listening is unhealthy (and ready again when it listens). A poll taken before a row's
+    /// last event does not change its phase.
+    pub fn apply_poll(&mut self, poll: ServersPoll) {
+        let taken = poll.taken_at.unwrap_or(SystemTime::UNIX_EPOCH);
+        let busy = self.busy;
+        for row in &mut self.rows {
+            let fresh = taken >= row.changed_at;
+            match poll.running.iter().find(|p| p.name == row.name) {
+                Some(p) => {
+                    row.pid = Some(p.pid);
+                    row.started_unix = Some(p.started_unix);
+                    row.members = p.members.clone();
+                    row.rss_bytes = Some(p.rss_bytes);
+                    row.cpu_percent = Some(p.cpu_percent);
+                    if row.ready_after.is_none() {
+                        row.ready_after = p.ready_after;
+                    }
+                    if !fresh {
+                        continue;
+                    }
+                    match (&row.phase, p.listening) {
+                        (Phase::Ready, Some(false)) => row.phase = Phase::Unhealthy,
+                        (Phase::Unhealthy, Some(true)) => row.phase = Phase::Ready,
+                        // Only between ops: during one, its own events say what runs (a
+                        // failed start is being stopped, not adopted).
+                        (
+                            Phase::Stopped
+                            | Phase::Exited(_)
+                            | Phase::Crashed(_)
+                            | Phase::Held(_)
+                            | Phase::Failed,
+                            _,
+                        ) if busy.is_none() => {
+                            row.phase = Phase::Adopted;
+                            row.last_error = None;
+                        }
+                        _ => {}
+                    }
+                }
+                None if fresh => match row.phase {
+                    Phase::Ready | Phase::Unhealthy | Phase::Adopted => {
+                        row.phase = Phase::Exited(None);
+                        row.ours = false;
+                        row.clear_run();
+                    }
+                    Phase::Starting | Phase::Stopping => {}
+                    _ => row.clear_run(),
+                },
+                None => {}
+            }
+        }
+        self.poll = poll;
+    }
+}
+
+/// The server an event is about.
+pub fn event_name(event: &Event) -> &str {
+    match event {
+        Event::Dropped { name }
+        | Event::AlreadyRunning { name, .. }
+        | Event::Held { name, .. }
+        | Event::Forced { name, .. }
+        | Event::Starting { name, .. }
+        | Event::Ready { name, .. }
+        | Event::Failed { name, .. }
+        | Event::Stopping { name, .. }
+        | Event::Waiting { name, .. }
+        | Event::Killed { name, .. }
+        | Event::Stopped { name }
+        | Event::StopFailed { name, .. }
+        | Event::PortTaken { name, .. }
+        | Event::HolderEnded { name, .. }
+        | Event::Adopted { name, .. }
+        | Event::Exited { name, .. }
+        | Event::Crashed { name, .. }
+        | Event::Restarting { name, .. }
+        | Event::GaveUp { name, .. } => name,
+    }
+}
+
+/// "SIGSEGV" for 11, "signal 99" for a number without a name.
+pub fn signal_name(n: i32) -> String {
+    const NAMES: &[(i32, &str)] = &[
+        (1, "SIGHUP"),
+        (2, "SIGINT"),
+        (3, "SIGQUIT"),
+        (4, "SIGILL"),
+        (6, "SIGABRT"),
+        (7, "SIGBUS"),
+        (8, "SIGFPE"),
+        (9, "SIGKILL"),
+        (11, "SIGSEGV"),
+        (13, "SIGPIPE"),
+        (15, "SIGTERM"),
+    ];
+    NAMES
+        .iter()
+        .find(|(k, _)| *k == n)
+        .map_or_else(|| format!("signal {n}"), |(_, name)| (*name).to_owned())
+}
+
+/// One event as a log line: "api ready after 1.2 s (tcp 3010)" (the name raw).
+pub fn event_text(event: &Event) -> String {
+    let pids = |p: &[u32]| p.iter().map(u32::to_string).collect::<Vec<_>>().join(" ");
+    let name = event_name(event);
+    match event {
+        Event::Dropped { .. } => format!("{name}: stale state entry dropped (not signalled)"),
+        Event::AlreadyRunning { pid, .. } => format!("{name} already running (PID {pid})"),
+        Event::Held { reason, .. } => format!("{name} held: {reason}"),
+        Event::Forced { reason, .. } => format!("{name} started anyway: {reason}"),
+        Event::Starting { pid, .. } => format!("{name} starting (PID {pid})"),
+        Event::Ready { after, how, .. } => {
+            format!("{name} ready after {:.1} s ({how})", after.as_secs_f64())
+        }
+        Event::Failed { reason, .. } => format!("{name} failed: {reason}"),
+        Event::Stopping { pids: p, .. } => format!("{name} stopping (PIDs {})", pids(p)),
+        Event::Waiting { pids: p, .. } => format!("{name} waiting for PIDs {}", pids(p)),
+        Event::Killed { pids: p, .. } => format!("{name} SIGKILL to PIDs {}", pids(p)),
+        Event::Stopped { .. } => format!("{name} stopped"),
+        Event::StopFailed { pids: p, .. } => format!("{name}: PIDs {} survived SIGKILL", pids(p)),
+        Event::PortTaken { port, holder, .. } => match holder {
+            Some(h) => format!("{name}: port {port} is taken by {}", h.describe()),
+            None => format!("{name}: port {port} is taken (holder not visible)"),
+        },
+        Event::HolderEnded { port, pids: p, .. } => {
+            format!("{name}: ended the holder of port {port} (PIDs {})", pids(p))
+        }
+        Event::Adopted { pid, .. } => format!("{name} adopted (PID {pid}, started outside devtop)"),
+        Event::Exited { code: Some(c), .. } => format!("{name} exited with code {c}"),
+        Event::Exited { code: None, .. } => format!("{name} exited"),
+        Event::Crashed { signal, .. } => format!("{name} killed by {}", signal_name(*signal)),
+        Event::Restarting {
+            after,
+            attempt,
+            give_up_after,
+            ..
+        } => format!(
+            "{name} restarting in {} (attempt {attempt} of {})",
+            humantime::format_duration(*after),
+            give_up_after.saturating_sub(1)
+        ),
+        Event::GaveUp { failures, .. } => {
+            format!("{name}: gave up after {failures} failures in a row")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,233 @@
+//! The guarded migrate's run (issue 11): the configured command as a supervised child in its
+//! own process group ([`crate::effects::child::Supervised`]), its output line by line
+//! (redacted and sanitised), a watchdog over the whole group ([`Watchdog`]: no output and
+//! ~0 % CPU for `hang_after`, or memory critical), ending the group when hung, and a check that
+//! no process of the run is left afterwards.
+
+pub mod gate;
+pub mod group;
+pub mod guarded;
+pub mod target;
+
+use crate::collect::memory::MemoryReader;
+use crate::effects::child::{ChildSpec, Finished, Supervised};
+use crate::model::memory::{Level, MemoryThresholds, assess};
+use crate::model::migrate_watchdog::{Hung, Watchdog};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// How often the group's CPU and the memory are sampled.
+pub const SAMPLE_EVERY: Duration = Duration::from_millis(500);
+/// How often the child's exit is looked at between samples.
+const EXIT_POLL: Duration = Duration::from_millis(50);
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    /// The command: program then arguments (`[prisma] migrate`).
+    pub command: Vec<String>,
+    /// Working directory (the project root).
+    pub cwd: PathBuf,
+    /// Variables for the child only: the datasource's variable with the target's URL.
+    pub env: Vec<(String, String)>,
+    /// Exact strings to mask in its output (the URL, its password).
+    pub secrets: Vec<String>,
+    /// The watchdog's quiet time.
+    pub hang_after: Duration,
+    /// Time between SIGTERM and SIGKILL when the group is ended.
+    pub grace: Duration,
+    /// Memory thresholds (critical memory marks the run hung).
+    pub memory: MemoryThresholds,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// How the child ended (`None` when it could not be started).
+    pub finished: Option<Finished>,
+    /// Why it could not be started.
+    pub spawn_error: Option<String>,
+    /// The watchdog's verdict, when it called the run hung (and ended it).
+    pub hung: Option<Hung>,
+    /// Processes of the run still alive after it was ended (PID, name): should be empty.
+    pub left: Vec<(u32, String)>,
+    /// Every process seen in the run's group (PID, name), e.g. the schema-engine.
+    pub seen: Vec<(u32, String)>,
+    /// Wall time from the start to the end of the group.
+    pub duration: Duration,
+}
+
+impl RunOutcome {
+    /// True when the command exited 0 and was not called hung.
+    pub fn succeeded(&self) -> bool {
+        self.hung.is_none() && self.finished.is_some_and(|f| f.exit.success())
+    }
+}
+
+/// Run `spec`: `on_line` gets each output line as it arrives (shown: secrets masked, control
+/// bytes escaped); `on_hung` is told when the watchdog calls it hung, with the run's live
+/// processes (PID, name) (the group is then ended: SIGTERM, SIGKILL after the grace, the
+/// schema-engine included) — at once when `end_when_hung`, else once `end` turns true (the
+/// watchdog keeps watching meanwhile: a run that wakes up again is no longer hung).
+pub async fn run(
+    spec: &RunSpec,
+    mut on_line: impl FnMut(&str),
+    mut on_hung: impl FnMut(&Hung, &[(u32, String)]),
+    end_when_hung: bool,
+    mut end: Option<tokio::sync::watch::Receiver<bool>>,
+) -> RunOutcome {
+    let started = Instant::now();
+    let Some((program, args)) = spec.command.split_first() else {
+        return not_started("the migrate command is empty".into(), started);
+    };
+    let mut child = ChildSpec::new(program)
+        .args(args)
+        .cwd(&spec.cwd)
+        .grace(spec.grace);
+    for (k, v) in &spec.env {
+        child = child.env(k, v);
+    }
+    let mut sup = match Supervised::spawn(child) {
+        Ok(s) => s,
+        Err(e) => {
+            return not_started(
+                format!(
+                    "cannot start {}: {}",
+                    crate::sanitize::clean(program),
+                    crate::bounded_read::io_reason(&e)
+                ),
+                started,
+            );
+        }
+    };
+    let pid = sup.pid();
+    let pgid = sup.pgid();
+    let hz = crate::collect::proc_stat::clock_and_page().0;
+    let reader = MemoryReader::system();
+    let mut dog = Watchdog::new(spec.hang_after);
+    let mut seen: BTreeSet<group::Ident> = BTreeSet::new();
+    let mut names: Vec<(u32, String)> = Vec::new();
+    let mut hung = None;
+    let mut tick = tokio::time::interval(EXIT_POLL);
+    let mut next_sample = Instant::now();
+    let mut open = true;
+    let finished = loop {
+        tokio::select! {
+            line = sup.next_line(), if open => match line {
+                Some(l) => {
+                    dog.output(started.elapsed());
+                    on_line(&l.shown(&spec.secrets));
+                }
+                None => open = false,
+            },
+            _ = tick.tick() => {
+                if sup.has_exited() {
+                    break sup.wait().await;
+                }
+                if Instant::now() < next_sample {
+                    continue;
+                }
+                next_sample = Instant::now() + SAMPLE_EVERY;
+                let members = group::members(pid, pgid);
+                let ticks: u64 = members.iter().map(|m| m.1).sum();
+                for (id, _, name) in &members {
+                    if seen.insert(*id) {
+                        names.push((id.0, name.clone()));
+                    }
+                }
+                let now = started.elapsed();
+                dog.cpu(now, ticks, hz);
+                let critical = reader
+                    .read()
+                    .ok()
+                    .map(|m| assess(&m, &spec.memory))
+                    .filter(|a| a.level == Level::Critical)
+                    .map(|a| a.reasons.join("; "));
+                let verdict = dog.judge(now, critical.as_deref());
+                if verdict.is_none() {
+                    hung = None;
+                }
+                if let Some(h) = verdict {
+                    let live: Vec<(u32, String)> = members
+                        .iter()
+                        .filter(|m| Some(m.0.0) != pgid)
+                        .map(|m| (m.0.0, crate::sanitize::clean(&m.2).into_owned()))
+                        .collect();
+                    if hung.is_none() {
+                        on_hung(&h, &live);
+                    }
+                    hung = Some(h);
+                    if end_when_hung {
+                        break sup.terminate().await;
+                    }
+                }
+            }
+            changed = wait_true(&mut end) => {
+                if changed {
+                    break sup.terminate().await;
+                }
+                end = None;
+            }
+        }
+    };
+    // Lines still queued, then the rest of the group.
+    while let Ok(Some(l)) = tokio::time::timeout(Duration::from_millis(200), sup.next_line()).await
+    {
+        on_line(&l.shown(&spec.secrets));
+    }
+    sup.end().await;
+    // Keep the tether watcher out of the leftovers check once it is reaped.
+    let left = wait_gone(&seen, Duration::from_secs(2)).await;
+    let name_of = |pid: u32| {
+        names
+            .iter()
+            .find(|(p, _)| *p == pid)
+            .map_or_else(String::new, |(_, n)| n.clone())
+    };
+    RunOutcome {
+        finished: Some(finished),
+        spawn_error: None,
+        hung,
+        left: left.into_iter().map(|(p, _)| (p, name_of(p))).collect(),
+        seen: names,
+        duration: started.elapsed(),
+    }
+}
+
+/// Resolves to true once `end` holds true; to false when its sender is gone (never, when
+/// there is no receiver).
+async fn wait_true(end: &mut Option<tokio::sync::watch::Receiver<bool>>) -> bool {
+    match end {
+        Some(rx) => rx.wait_for(|v| *v).await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
+/// A run that never started, with `why`.
+pub fn not_run(why: &str) -> RunOutcome {
+    not_started(why.to_owned(), Instant::now())
+}
+
+/// Poll until none of `seen` is alive or `within` passes; what is left.
+async fn wait_gone(seen: &BTreeSet<group::Ident>, within: Duration) -> Vec<group::Ident> {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = group::left(seen);
+        if left.is_empty() || Instant::now() >= deadline {
+            return left;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn not_started(why: String, started: Instant) -> RunOutcome {
+    RunOutcome {
+        finished: None,
+        spawn_error: Some(why),
+        hung: None,
+        left: Vec::new(),
+        seen: Vec::new(),
+        duration: started.elapsed(),
+    }
+}

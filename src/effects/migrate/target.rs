@@ -1,0 +1,181 @@
+//! The target of a guarded migrate as read before and after the run: its migrations (Prisma
+//! `migrate status` semantics, [`crate::model::migrations::merge`]) and who holds its migrate
+//! lock, from one read-only probe; and the other migrate runs on this machine that work on
+//! the same database (from one process pass).
+
+use crate::collect::environments::EnvSpec;
+use crate::collect::migrate_target::{database_key, project_dir};
+use crate::collect::processes::{ProcessCollector, Selection};
+use crate::model::database::{AppliedState, DbStatus};
+use crate::model::db_health::LockHolder;
+use crate::model::migrate_rules::is_migrate_run;
+use crate::model::migrations::{EnvMigrations, MigrationState, merge};
+use crate::model::process::Role;
+use crate::model::tree::Scope;
+use crate::setup::Setup;
+
+/// The target's state.
+#[derive(Debug, Clone)]
+pub struct TargetState {
+    /// Environment name.
+    pub name: String,
+    /// Why it could not be read (down, table unreadable), when so.
+    pub unreachable: Option<String>,
+    /// Its migrations, when read (for a database that does not exist yet: every local
+    /// migration pending).
+    pub migrations: Option<EnvMigrations>,
+    /// The database does not exist yet (PostgreSQL 3D000, MySQL 1049, a missing SQLite file):
+    /// `prisma migrate deploy` creates it.
+    pub missing: bool,
+    /// The holder of Prisma's migrate lock, when held.
+    pub lock: Option<LockHolder>,
+}
+
+impl TargetState {
+    /// Pending migrations (names, oldest first).
+    pub fn pending(&self) -> Vec<String> {
+        self.in_state(MigrationState::Pending)
+    }
+
+    /// Migrations in `state`, oldest first.
+    pub fn in_state(&self, state: MigrationState) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .migrations
+            .iter()
+            .flat_map(|m| &m.items)
+            .filter(|i| i.state == state)
+            .map(|i| i.name.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The state of migration `name`.
+    pub fn state_of(&self, name: &str) -> Option<MigrationState> {
+        self.migrations
+            .as_ref()?
+            .items
+            .iter()
+            .find(|i| i.name == name)
+            .map(|i| i.state)
+    }
+}
+
+/// Read `env` once (read-only probe: `SELECT 1`, `_prisma_migrations`, the migrate lock) and
+/// merge with the local folder.
+pub async fn read(setup: &Setup, env: &EnvSpec) -> TargetState {
+    let snap = crate::collect::databases::once(std::slice::from_ref(env)).await;
+    let dir = setup.prisma.migrations_dir.clone();
+    let local = tokio::task::spawn_blocking(move || crate::prisma::migrations_dir::read(&dir))
+        .await
+        .unwrap_or_else(|_| {
+            crate::model::local_migrations::MigrationsDir::absent(&setup.prisma.migrations_dir)
+        });
+    let Some(e) = snap.envs.into_iter().next() else {
+        return TargetState {
+            name: env.name.clone(),
+            unreachable: Some("not probed".into()),
+            migrations: None,
+            missing: false,
+            lock: None,
+        };
+    };
+    let missing = e
+        .error
+        .as_ref()
+        .is_some_and(|d| d.kind == crate::model::db_error::DbErrorKind::NoDatabase);
+    let (migrations, unreachable) = match (&e.status, &e.applied) {
+        _ if missing => (Some(merge(&local, None)), None),
+        (_, AppliedState::Rows(r)) => (Some(merge(&local, Some(r))), None),
+        (_, AppliedState::Absent) => (Some(merge(&local, None)), None),
+        (_, AppliedState::Error(why)) => (None, Some(why.clone())),
+        (DbStatus::Up, AppliedState::Unknown) => (None, Some("not read".into())),
+        (_, AppliedState::Unknown) => (
+            None,
+            Some(
+                e.error
+                    .as_ref()
+                    .map_or_else(|| "down".to_owned(), |d| d.to_string()),
+            ),
+        ),
+    };
+    TargetState {
+        name: env.name.clone(),
+        unreachable,
+        migrations,
+        missing,
+        lock: e.lock,
+    }
+}
+
+/// Another migrate run or schema-engine on this machine for the same database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherRun {
+    /// Its PID.
+    pub pid: u32,
+    /// Its role label (`prisma-migrate`, `schema-engine`).
+    pub role: String,
+    /// Its command line, shortened, redacted and sanitised.
+    pub cmd: String,
+}
+
+/// The migrate runs (`prisma migrate …`, `db push`) and schema-engines of this user that work
+/// on `url`'s database (the `DATABASE_URL` in their environment), or, without one, on this
+/// project; a schema-engine counts with its nearest ancestor's target, else the project of its
+/// working directory. `exclude`: PIDs to leave out
+/// (devtop's own run).
+pub fn other_runs(setup: &Setup, raw_url: &str, exclude: &[u32]) -> Vec<OtherRun> {
+    // Every run of this user, wherever it was started; devtop's own children stay hidden as
+    // in the dashboard (the demo lists its stand-ins).
+    let selection = Selection {
+        scope: Scope::User,
+        ..setup.selection.clone()
+    };
+    let Ok(mut collector) = ProcessCollector::new(selection) else {
+        return Vec::new();
+    };
+    let snap = collector.collect();
+    let db = database_key(raw_url).map(|k| format!("database {k}"));
+    let project = format!("project {}", project_dir(&setup.root).display());
+    let same = |t: &Option<String>| {
+        t.as_deref()
+            .is_some_and(|t| Some(t) == db.as_deref() || (t == project && !t.is_empty()))
+    };
+    let by_pid = |pid: u32| snap.processes.iter().find(|p| p.pid == pid);
+    let mut out = Vec::new();
+    for p in &snap.processes {
+        if exclude.contains(&p.pid) || p.state == 'Z' {
+            continue;
+        }
+        let target = if p.role == Role::SchemaEngine {
+            // Its own, else the nearest ancestor's.
+            let mut t = p.migrate_target.clone();
+            let mut up = p.ppid;
+            let mut hops = 0;
+            while t.is_none() && hops < 8 {
+                let Some(q) = up.and_then(by_pid) else { break };
+                t = q.migrate_target.clone();
+                up = q.ppid;
+                hops += 1;
+            }
+            // Else the project it runs in.
+            t.or_else(|| {
+                p.cwd
+                    .as_deref()
+                    .map(|c| format!("project {}", project_dir(c).display()))
+            })
+        } else if is_migrate_run(p) {
+            p.migrate_target.clone()
+        } else {
+            continue;
+        };
+        if same(&target) {
+            out.push(OtherRun {
+                pid: p.pid,
+                role: p.role.label().to_owned(),
+                cmd: crate::sanitize::clean(&crate::redact::text(&p.cmd.join(" "))).into_owned(),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,500 @@
+//! The supervisor: watches running servers while a devtop runs, restarts the ones with
+//! `restart = "on-failure"` that fail (the policy is [`crate::model::server_restart`]), stops
+//! what an exited leader left behind, and rotates their logs ([`super::rotate`]).
+//!
+//! A server this devtop started is its child: its exit code comes from the child handle
+//! (`waitpid`). One it did not start (recorded by an earlier `up`, or adopted) is watched
+//! through a pidfd, which tells the exit but not the code ([`ExitKind::Unknown`], counted as a
+//! failure). A restarted server goes through the same port check as a first start (never a
+//! second copy onto a taken port: a taken port counts as a failure of that restart) and its
+//! readiness is probed again.
+//!
+//! [`Supervisor::run`] is cancel-safe: every wait it does is either cancel-safe (child wait,
+//! pidfd, timers, probes) or its outcome is kept in the supervisor, so a caller can
+//! `select!` it against a stop request, then [`Supervisor::stop_all`], or
+//! [`Supervisor::forget`] a server it is about to stop itself, and call `run` again.
+
+use super::Event;
+use super::down::stop_recorded;
+use super::probe::Probe;
+use super::spawn::{self, Started};
+use super::state::{self, Recorded};
+use super::up::{self, PortCheck, Running};
+use crate::effects::pidfd::AsyncPidfd;
+use crate::model::server::ServerSpec;
+use crate::model::server_restart::{Backoff, Decision, ExitKind, Streak};
+use futures::FutureExt;
+use std::path::Path;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+/// How often log sizes are checked for rotation.
+const ROTATE_CHECK: Duration = Duration::from_secs(1);
+
+/// How a watched server's exit is seen.
+enum ExitWatch {
+    /// devtop's child: the exit code from `waitpid`.
+    Child(tokio::process::Child),
+    /// Not its child: a pidfd on the leader.
+    Pidfd(AsyncPidfd),
+}
+
+/// Where one watched server is.
+enum Phase {
+    /// Running; `probe` is set while its readiness is awaited after a restart (with the
+    /// deadline and the start instant).
+    Running {
+        exit: ExitWatch,
+        ready_at: Option<Instant>,
+        probe: Option<Box<(Probe, Instant, Instant)>>,
+    },
+    /// Waiting to be started again at `at`.
+    Backoff { at: Instant },
+}
+
+/// One watched server.
+struct Watch {
+    record: Recorded,
+    /// True when this devtop started it (it is stopped by [`Supervisor::stop_all`]).
+    ours: bool,
+    streak: Streak,
+    phase: Phase,
+}
+
+/// What woke [`Supervisor::run`].
+enum Wake {
+    Exited(usize, ExitKind),
+    Ready(usize),
+    NotReady(usize),
+    ProbeTick,
+    Restart(usize),
+    Rotate,
+}
+
+/// Watches servers and restarts them (see the module docs).
+pub struct Supervisor<'a> {
+    root: &'a Path,
+    specs: &'a [ServerSpec],
+    ports: &'a dyn PortCheck,
+    backoff: Backoff,
+    rotate_at: u64,
+    watched: Vec<Watch>,
+    /// Servers recorded but not watchable (the leader is gone, members remain): stopped by
+    /// [`Supervisor::stop_all`] when ours.
+    unwatched: Vec<(Recorded, bool)>,
+    next_rotate: Instant,
+}
+
+impl<'a> Supervisor<'a> {
+    /// A supervisor for servers of the project `root` configured as `specs`; `ports` checks a
+    /// port before a restart; `backoff` times the restarts ([`Backoff::DEFAULT`] in the
+    /// product); logs are rotated at `rotate_at` bytes ([`super::rotate::ROTATE_AT`]).
+    pub fn new(
+        root: &'a Path,
+        specs: &'a [ServerSpec],
+        ports: &'a dyn PortCheck,
+        backoff: Backoff,
+        rotate_at: u64,
+    ) -> Supervisor<'a> {
+        Supervisor {
+            root,
+            specs,
+            ports,
+            backoff,
+            rotate_at,
+            watched: Vec::new(),
+            unwatched: Vec::new(),
+            next_rotate: Instant::now(),
+        }
+    }
+
+    /// Watches `server` (as returned by [`up::start`]); `ours` when this devtop started it
+    /// (stopped by [`Supervisor::stop_all`]). One without a child handle is watched through a
+    /// pidfd, verified against its recorded start time.
+    pub fn add(&mut self, server: Running, ours: bool) {
+        let exit = match server.child {
+            Some(c) => ExitWatch::Child(c),
+            None => match pin(&server.record) {
+                Some(fd) => ExitWatch::Pidfd(fd),
+                None => {
+                    self.unwatched.push((server.record, ours));
+                    return;
+                }
+            },
+        };
+        self.watched.push(Watch {
+            record: server.record,
+            ours,
+            streak: Streak::default(),
+            phase: Phase::Running {
+                exit,
+                ready_at: server.ready_at,
+                probe: None,
+            },
+        });
+    }
+
+    /// Stops watching `name` (before the caller stops or restarts it itself): its record when
+    /// it was watched and running.
+    pub fn forget(&mut self, name: &str) -> Option<Recorded> {
+        self.unwatched.retain(|(r, _)| r.name != name);
+        let i = self.watched.iter().position(|w| w.record.name == name)?;
+        let w = self.watched.remove(i);
+        matches!(w.phase, Phase::Running { .. }).then_some(w.record)
+    }
+
+    /// Names of the servers watched (running, or waiting for a restart).
+    pub fn names(&self) -> Vec<String> {
+        self.watched.iter().map(|w| w.record.name.clone()).collect()
+    }
+
+    /// Names of the watched servers waiting out a restart back-off (not running now).
+    pub fn waiting(&self) -> Vec<String> {
+        self.watched
+            .iter()
+            .filter(|w| matches!(w.phase, Phase::Backoff { .. }))
+            .map(|w| w.record.name.clone())
+            .collect()
+    }
+
+    /// Watches until nothing is left to watch (every server exited for good: a clean exit,
+    /// `restart = "no"`, or given up), reporting exits ([`Event::Exited`],
+    /// [`Event::Crashed`]), restarts ([`Event::Restarting`], then [`Event::Starting`] and
+    /// [`Event::Ready`] or [`Event::Failed`]) and [`Event::GaveUp`]. Cancel-safe (see the
+    /// module docs). Must run inside a tokio runtime.
+    pub async fn run(&mut self, report: &mut dyn FnMut(Event)) {
+        while !self.watched.is_empty() {
+            let wake = self.next_wake().await;
+            self.handle(wake, report).await;
+        }
+    }
+
+    /// Waits for the first thing to happen to any watched server.
+    async fn next_wake(&mut self) -> Wake {
+        let now = Instant::now();
+        let rotate_at = self.next_rotate;
+        let mut waits: Vec<Pin<Box<dyn std::future::Future<Output = Wake> + '_>>> = Vec::new();
+        waits.push(Box::pin(async move {
+            tokio::time::sleep_until(rotate_at.into()).await;
+            Wake::Rotate
+        }));
+        for (i, w) in self.watched.iter_mut().enumerate() {
+            match &mut w.phase {
+                Phase::Running { exit, probe, .. } => {
+                    waits.push(Box::pin(async move {
+                        match exit {
+                            ExitWatch::Child(c) => match c.wait().await {
+                                Ok(s) => Wake::Exited(i, exit_kind(s)),
+                                Err(_) => Wake::Exited(i, ExitKind::Unknown),
+                            },
+                            ExitWatch::Pidfd(fd) => {
+                                fd.exited().await;
+                                Wake::Exited(i, ExitKind::Unknown)
+                            }
+                        }
+                    }));
+                    if let Some(b) = probe {
+                        let (p, deadline, _) = &mut **b;
+                        let deadline = *deadline;
+                        waits.push(Box::pin(async move {
+                            if now >= deadline {
+                                return Wake::NotReady(i);
+                            }
+                            tokio::time::sleep(super::probe::PROBE_INTERVAL).await;
+                            if p.try_once().await {
+                                Wake::Ready(i)
+                            } else {
+                                Wake::ProbeTick
+                            }
+                        }));
+                    }
+                }
+                Phase::Backoff { at } => {
+                    let at = *at;
+                    waits.push(Box::pin(async move {
+                        tokio::time::sleep_until(at.into()).await;
+                        Wake::Restart(i)
+                    }));
+                }
+            }
+        }
+        futures::future::select_all(waits).map(|(w, _, _)| w).await
+    }
+
+    async fn handle(&mut self, wake: Wake, report: &mut dyn FnMut(Event)) {
+        match wake {
+            Wake::ProbeTick => {}
+            Wake::Rotate => {
+                self.next_rotate = Instant::now() + ROTATE_CHECK;
+                for w in &self.watched {
+                    let log = spawn::log_path(self.root, &w.record.name);
+                    let _ = super::rotate::rotate_if_large(&log, self.rotate_at);
+                }
+            }
+            Wake::Ready(i) => {
+                let w = &mut self.watched[i];
+                if let Phase::Running {
+                    ready_at, probe, ..
+                } = &mut w.phase
+                {
+                    let started_at = probe.take().map_or_else(Instant::now, |p| p.2);
+                    let after = started_at.elapsed();
+                    *ready_at = Some(Instant::now());
+                    let _ = state::set_ready(self.root, &w.record.name, w.record.pid, after);
+                    let how = self
+                        .specs
+                        .iter()
+                        .find(|s| s.name == w.record.name)
+                        .and_then(|s| s.ready.as_ref())
+                        .and_then(|r| Probe::new(r, Path::new("")).ok())
+                        .map_or_else(|| "started".to_owned(), |p| p.label());
+                    report(Event::Ready {
+                        name: w.record.name.clone(),
+                        after,
+                        how,
+                    });
+                }
+            }
+            Wake::NotReady(i) => {
+                let w = &mut self.watched[i];
+                if let Phase::Running { probe, .. } = &mut w.phase {
+                    let reason = match (
+                        probe.take(),
+                        self.specs.iter().find(|s| s.name == w.record.name),
+                    ) {
+                        (Some(b), Some(s)) => format!(
+                            "not ready after {} ({}); left running",
+                            humantime::format_duration(s.ready_timeout),
+                            b.0.label()
+                        ),
+                        _ => "not ready in time; left running".to_owned(),
+                    };
+                    let _ = state::note(self.root, &w.record.name, None, Some(reason.clone()));
+                    report(Event::Failed {
+                        name: w.record.name.clone(),
+                        reason,
+                        last_lines: spawn::last_lines(
+                            &spawn::log_path(self.root, &w.record.name),
+                            up::FAILED_LINES,
+                        ),
+                    });
+                }
+            }
+            Wake::Exited(i, how) => self.exited(i, how, report).await,
+            Wake::Restart(i) => self.restart(i, report),
+        }
+    }
+
+    /// After the exit of watched server `i`: report it, stop what it left behind, and apply
+    /// the policy.
+    async fn exited(&mut self, i: usize, how: ExitKind, report: &mut dyn FnMut(Event)) {
+        let name = self.watched[i].record.name.clone();
+        let (text, event) = match how {
+            ExitKind::Code(c) => (
+                format!("exited with code {c}"),
+                Event::Exited {
+                    name: name.clone(),
+                    code: Some(c),
+                },
+            ),
+            ExitKind::Signal(s) => (
+                format!("killed by signal {s}"),
+                Event::Crashed {
+                    name: name.clone(),
+                    signal: s,
+                },
+            ),
+            ExitKind::Unknown => (
+                "exited (code unknown: not started by this devtop)".to_owned(),
+                Event::Exited {
+                    name: name.clone(),
+                    code: None,
+                },
+            ),
+        };
+        report(event);
+        let record = self.watched[i].record.clone();
+        // The leader is gone: what it left in its session is stopped, so nothing outlives it
+        // and a restart finds its port free.
+        let _ = stop_recorded(self.root, &record, self.specs, &mut |e| {
+            let quiet = matches!(e, Event::Stopping { ref pids, .. } if pids.is_empty())
+                || matches!(e, Event::Stopped { .. });
+            if !quiet {
+                report(e);
+            }
+        })
+        .await;
+        let spec = self.specs.iter().find(|s| s.name == name);
+        let policy = spec.map(|s| s.restart).unwrap_or_default();
+        let w = &mut self.watched[i];
+        let ready_for = match &w.phase {
+            Phase::Running { ready_at, .. } => ready_at.map(|t| t.elapsed()),
+            Phase::Backoff { .. } => None,
+        };
+        let decision = w.streak.on_exit(policy, how, ready_for, &self.backoff);
+        let error = how.is_failure().then(|| text.clone());
+        match decision {
+            Decision::Leave => {
+                let _ = state::note(self.root, &name, None, error);
+                self.watched.remove(i);
+            }
+            Decision::GiveUp { failures } => {
+                let _ = state::note(
+                    self.root,
+                    &name,
+                    None,
+                    Some(format!(
+                        "{text}; gave up after {failures} failures in a row"
+                    )),
+                );
+                report(Event::GaveUp { name, failures });
+                self.watched.remove(i);
+            }
+            Decision::Restart { after, attempt } => {
+                let _ = state::note(self.root, &name, None, error);
+                w.phase = Phase::Backoff {
+                    at: Instant::now() + after,
+                };
+                report(Event::Restarting {
+                    name,
+                    after,
+                    attempt,
+                    give_up_after: self.backoff.give_up_after,
+                });
+            }
+        }
+    }
+
+    /// Starts watched server `i` again (its back-off is over). A failed start counts as a
+    /// failure of the streak.
+    fn restart(&mut self, i: usize, report: &mut dyn FnMut(Event)) {
+        let name = self.watched[i].record.name.clone();
+        let Some(spec) = self.specs.iter().find(|s| s.name == name) else {
+            self.watched.remove(i);
+            return;
+        };
+        let started = up::launch(self.root, spec, self.ports).and_then(|s: Started| {
+            state::record(self.root, s.record.clone())
+                .map(|()| s)
+                .map_err(|e| format!("cannot record it in the state file: {e}"))
+        });
+        let started = match started {
+            Ok(s) => s,
+            Err(reason) => {
+                let _ = state::note(self.root, &name, None, Some(reason.clone()));
+                report(Event::Failed {
+                    name: name.clone(),
+                    reason,
+                    last_lines: Vec::new(),
+                });
+                let w = &mut self.watched[i];
+                match w
+                    .streak
+                    .on_exit(spec.restart, ExitKind::Unknown, None, &self.backoff)
+                {
+                    Decision::Restart { after, attempt } => {
+                        w.phase = Phase::Backoff {
+                            at: Instant::now() + after,
+                        };
+                        report(Event::Restarting {
+                            name,
+                            after,
+                            attempt,
+                            give_up_after: self.backoff.give_up_after,
+                        });
+                    }
+                    Decision::GiveUp { failures } => {
+                        report(Event::GaveUp { name, failures });
+                        self.watched.remove(i);
+                    }
+                    Decision::Leave => {
+                        self.watched.remove(i);
+                    }
+                }
+                return;
+            }
+        };
+        let Started {
+            record,
+            child,
+            log,
+            log_start,
+        } = started;
+        report(Event::Starting {
+            name: name.clone(),
+            pid: record.pid,
+        });
+        let now = Instant::now();
+        let probe = spec
+            .ready
+            .as_ref()
+            .and_then(|r| Probe::new(r, &log).ok())
+            .map(|p| Box::new((p.from_offset(log_start), now + spec.ready_timeout, now)));
+        let no_probe = probe.is_none();
+        let w = &mut self.watched[i];
+        w.record = record;
+        w.phase = Phase::Running {
+            exit: ExitWatch::Child(child),
+            ready_at: None,
+            probe,
+        };
+        if no_probe {
+            if let Phase::Running { ready_at, .. } = &mut w.phase {
+                *ready_at = Some(now);
+            }
+            report(Event::Ready {
+                name,
+                after: Duration::ZERO,
+                how: "started".to_owned(),
+            });
+        }
+    }
+
+    /// Stops, in reverse start order, every server this devtop started (watched or not),
+    /// each with its stop signal and grace; forgets every server. Returns the names left
+    /// running because this devtop did not start them (recorded by an earlier `up`, or
+    /// adopted), and whether every stopped process ended.
+    pub async fn stop_all(&mut self, report: &mut dyn FnMut(Event)) -> (Vec<String>, bool) {
+        let mut ours = Vec::new();
+        let mut left = Vec::new();
+        for w in self.watched.drain(..) {
+            let running = matches!(w.phase, Phase::Running { .. });
+            match (w.ours, running) {
+                (true, true) => ours.push(w.record),
+                (false, _) => left.push(w.record.name),
+                (true, false) => {}
+            }
+        }
+        for (r, mine) in self.unwatched.drain(..) {
+            if mine {
+                ours.push(r);
+            } else {
+                left.push(r.name);
+            }
+        }
+        let mut all = true;
+        for r in ours.iter().rev() {
+            all &= stop_recorded(self.root, r, self.specs, report)
+                .await
+                .unwrap_or(false);
+        }
+        (left, all)
+    }
+}
+
+/// A pidfd on `record`'s leader, only while the PID still names it (same start time).
+fn pin(record: &Recorded) -> Option<AsyncPidfd> {
+    let fd = AsyncPidfd::open(record.pid).ok()?;
+    let id = crate::effects::signal::read_identity(record.pid).ok()?;
+    (id.start_ticks == record.start_ticks && !id.exited()).then_some(fd)
+}
+
+/// The [`ExitKind`] of a `waitpid` status.
+fn exit_kind(status: std::process::ExitStatus) -> ExitKind {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(c), _) => ExitKind::Code(c),
+        (None, Some(s)) => ExitKind::Signal(s),
+        (None, None) => ExitKind::Unknown,
+    }
+}

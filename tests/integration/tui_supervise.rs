@@ -1,0 +1,206 @@
+//! The dashboard's server worker supervises what it starts (driven through its API, as the
+//! executor drives it, with the Servers pane's rows fed its events as `update` feeds them): an
+//! `on-failure` server exiting with code 3 shows exited(3), then restarting, then is started
+//! and ready again; `d` during a back-off stops it for good (no restart after, no process, no
+//! record left); a server killed by a signal shows crashed(SIGKILL).
+//!
+//! Safety: the servers are started by the worker under test, each in a session of its own;
+//! the [`Servers`] guard SIGKILLs, when the test ends (also on failure), every process of the
+//! sessions the worker reported starting, through pidfds of verified processes. The only
+//! signal the test sends itself goes to the PID the worker reported starting from the test's
+//! own config, verified by its start time.
+
+use crate::servers_up::{Servers, gone, kill_verified};
+use devtop::app::server_worker::{ServerProject, ServerWorker};
+use devtop::app::servers::{OpOutcome, ServerOp, Servers as Rows};
+use devtop::app::update::Action;
+use devtop::config::Config;
+use devtop::effects::servers::Event;
+use devtop::effects::signal::read_identity;
+use devtop::model::server_restart::Backoff;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+
+/// How long one step may take on a loaded machine.
+const STEP: Duration = Duration::from_secs(30);
+
+/// The worker of a project, its results, and the Servers pane rows fed with its events.
+struct Dash {
+    worker: ServerWorker,
+    results: UnboundedReceiver<Action>,
+    rt: tokio::runtime::Runtime,
+    rows: Rows,
+    /// Every event seen, in order.
+    events: Vec<Event>,
+    /// The STATE labels of the one server, in order, without repeats.
+    labels: Vec<String>,
+}
+
+impl Dash {
+    /// The worker for the project `p` (its devtop.toml is `toml`), restarts after `base`
+    /// doubling (cap 30 × base).
+    fn new(p: &Servers, toml: &str, base: Duration) -> Dash {
+        let config = Config::parse(toml, &p.root().join("devtop.toml")).expect("config");
+        let mut project = ServerProject::new(
+            p.root().to_path_buf(),
+            config.servers.clone(),
+            Vec::new(),
+            p.root().join("prisma/migrations"),
+        );
+        project.backoff = Backoff {
+            base,
+            max: base * 30,
+            reset_after: base * 10,
+            ..Backoff::DEFAULT
+        };
+        let (tx, results) = mpsc::unbounded_channel();
+        let worker = ServerWorker::spawn(project, tx).expect("worker");
+        Dash {
+            worker,
+            results,
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime"),
+            rows: Rows::new(&config.servers, 100),
+            events: Vec::new(),
+            labels: Vec::new(),
+        }
+    }
+
+    /// The next result before `deadline` (events applied to the rows); `None` at the deadline.
+    fn next(&mut self, deadline: Instant) -> Option<Action> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let a = self
+            .rt
+            .block_on(async { tokio::time::timeout(left, self.results.recv()).await })
+            .ok()
+            .flatten()?;
+        if let Action::ServerEvent(e, at) = &a {
+            self.rows.apply_event(e, *at);
+            self.events.push((**e).clone());
+            let label = self.rows.rows[0].phase.label();
+            if self.labels.last() != Some(&label) {
+                self.labels.push(label);
+            }
+        }
+        Some(a)
+    }
+
+    /// Waits for an event matching `want`; panics with what was seen at the deadline.
+    fn event(&mut self, want: impl Fn(&Event) -> bool) -> Event {
+        let deadline = Instant::now() + STEP;
+        while let Some(a) = self.next(deadline) {
+            if let Action::ServerEvent(e, _) = a
+                && want(&e)
+            {
+                return *e;
+            }
+        }
+        panic!("no such event; saw {:?}", self.events);
+    }
+
+    /// Sends `op` and waits for its end (events applied meanwhile).
+    fn op(&mut self, op: ServerOp) -> OpOutcome {
+        self.worker.send(op.clone());
+        let deadline = Instant::now() + STEP;
+        while let Some(a) = self.next(deadline) {
+            if let Action::ServersDone(done, outcome) = a
+                && done == op
+            {
+                return outcome;
+            }
+        }
+        panic!("{op:?} did not end; saw {:?}", self.events);
+    }
+}
+
+/// The PID of a `Starting` event.
+fn started(e: &Event) -> Option<u32> {
+    match e {
+        Event::Starting { pid, .. } => Some(*pid),
+        _ => None,
+    }
+}
+
+#[test]
+fn on_failure_exit_3_shows_exited_then_restarting_then_ready_and_d_stops_it() {
+    let toml = "[[server]]\nname = \"flaky\"\nshell = true\nrestart = \"on-failure\"\n\
+                cmd = \"if [ -e ran ]; then exec sleep 600; fi; touch ran; sleep 0.5; exit 3\"\n";
+    let mut p = Servers::new(toml);
+    let mut d = Dash::new(&p, toml, Duration::from_millis(50));
+    d.worker.send(ServerOp::Up { force: false });
+    let first = d.event(|e| started(e).is_some());
+    p.guard(started(&first).expect("pid"));
+    d.event(|e| matches!(e, Event::Exited { code: Some(3), .. }));
+    let again = d.event(|e| started(e).is_some());
+    p.guard(started(&again).expect("pid"));
+    d.event(|e| matches!(e, Event::Ready { .. }));
+    assert_eq!(
+        d.labels,
+        [
+            "starting",
+            "ready",
+            "exited(3)",
+            "restarting",
+            "starting",
+            "ready"
+        ],
+        "{:?}",
+        d.events
+    );
+    assert!(
+        d.rows.rows[0].ours,
+        "a restarted server is still this devtop's"
+    );
+    assert_eq!(d.op(ServerOp::Down { only: vec![] }), OpOutcome::Done);
+    assert_eq!(d.rows.rows[0].phase.label(), "stopped");
+    let pid = started(&again).expect("pid");
+    assert!(gone(pid), "pid {pid} still runs");
+    assert!(p.recorded().is_empty(), "{:?}", p.recorded());
+}
+
+#[test]
+fn d_during_a_back_off_stops_the_server_for_good() {
+    let toml = "[[server]]\nname = \"flaky\"\nshell = true\nrestart = \"on-failure\"\n\
+                cmd = \"sleep 0.3; exit 3\"\n";
+    let mut p = Servers::new(toml);
+    let back_off = Duration::from_secs(3);
+    let mut d = Dash::new(&p, toml, back_off);
+    d.worker.send(ServerOp::Up { force: false });
+    let first = d.event(|e| started(e).is_some());
+    let pid = started(&first).expect("pid");
+    p.guard(pid);
+    d.event(|e| matches!(e, Event::Restarting { .. }));
+    assert_eq!(d.rows.rows[0].phase.label(), "restarting");
+    assert_eq!(d.rows.ours_running(), ["flaky"], "quit would stop it");
+    // The worker takes `d` while the back-off runs (the restart is not waited out first).
+    assert_eq!(d.op(ServerOp::Down { only: vec![] }), OpOutcome::Done);
+    let starts = d.events.iter().filter(|e| started(e).is_some()).count();
+    assert_eq!(starts, 1, "restarted before the stop: {:?}", d.events);
+    assert_eq!(d.rows.rows[0].phase.label(), "stopped", "{:?}", d.events);
+    // Past the back-off (twice over): nothing restarts it.
+    let quiet = Instant::now() + back_off * 2;
+    while let Some(a) = d.next(quiet) {
+        if let Action::ServerEvent(e, _) = a {
+            panic!("after the stop: {e:?}");
+        }
+    }
+    assert!(gone(pid), "pid {pid} still runs");
+    assert!(p.recorded().is_empty(), "{:?}", p.recorded());
+}
+
+#[test]
+fn a_server_killed_by_a_signal_shows_crashed() {
+    let toml = "[[server]]\nname = \"sleeper\"\ncmd = [\"sleep\", \"600\"]\n";
+    let mut p = Servers::new(toml);
+    let mut d = Dash::new(&p, toml, Duration::from_millis(50));
+    assert_eq!(d.op(ServerOp::Up { force: false }), OpOutcome::Done);
+    let pid = d.events.iter().find_map(started).expect("a Starting event");
+    p.guard(pid);
+    let ticks = read_identity(pid).expect("identity").start_ticks;
+    kill_verified(pid, ticks);
+    d.event(|e| matches!(e, Event::Crashed { signal: 9, .. }));
+    assert_eq!(d.rows.rows[0].phase.label(), "crashed(SIGKILL)");
+    assert!(d.rows.ours_running().is_empty(), "nothing of it runs");
+}
