@@ -154,7 +154,8 @@ pub fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Command> {
                 state.warn("nothing was signalled (refused, see Logs)");
                 return vec![];
             }
-            state.guard.draining = true;
+            let confirmed = plan.kills.iter().map(|k| (k.pid, k.start_ticks)).collect();
+            state.guard.start_draining(confirmed);
             state.notify("memory guard: ending dev-tool suspects, largest first…");
             crate::app::guard_update::step(state)
         }

@@ -77,6 +77,11 @@ pub fn lines(state: &AppState) -> [String; 3] {
             d.victims.len(),
             list(3)
         ),
+        (Action::ConfirmedGone, _) => format!(
+            "the suspects you confirmed are gone; E reviews {} more: {}",
+            d.victims.len(),
+            list(3)
+        ),
         (Action::CoolDown { remaining_s }, _) => format!(
             "auto: next kill in {remaining_s:.0}s if still critical ({})",
             list(1)

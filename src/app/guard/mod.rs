@@ -55,6 +55,8 @@ pub struct GuardState {
     pub in_flight: Option<Victim>,
     /// The user asked (key `E`) to end suspects until the level drops.
     pub draining: bool,
+    /// The (PID, start ticks) the user confirmed with `E`: the only processes a drain ends.
+    pub confirmed: Vec<(u32, u64)>,
     /// The latest decision (the banner shows it while critical).
     pub decision: Option<Decision>,
     /// Whether "nothing to end" was already logged for this critical spell.
@@ -81,6 +83,18 @@ impl GuardState {
             rules,
             ..GuardState::default()
         }
+    }
+
+    /// Key `E` confirmed: end these (PID, start ticks), largest first, until the level drops.
+    pub fn start_draining(&mut self, confirmed: Vec<(u32, u64)>) {
+        self.draining = true;
+        self.confirmed = confirmed;
+    }
+
+    /// The drain is over (level recovered, nothing left, a kill failed): back to watch/auto.
+    fn stop_draining(&mut self) {
+        self.draining = false;
+        self.confirmed.clear();
     }
 
     /// True while the latest decision is critical.
@@ -212,6 +226,7 @@ impl GuardState {
             last_action_s: self.last_action_s,
             in_flight: self.in_flight.is_some(),
             mode: self.mode(),
+            confirmed: &self.confirmed,
         });
         let mut out = Vec::new();
         let fired = d
@@ -243,11 +258,22 @@ impl GuardState {
             ));
         }
         if !d.critical() {
-            self.draining = false;
+            self.stop_draining();
             self.told_nothing = false;
         }
         match &d.action {
             Action::End { victim } => out.extend(self.end(victim, &d, snap, me)),
+            Action::ConfirmedGone => {
+                self.stop_draining();
+                out.push(GuardEffect::Log(
+                    log::Level::Warn,
+                    format!(
+                        "memory guard: the suspects you confirmed are gone and memory is still critical ({}); press E to review {} other suspect(s)",
+                        d.evidence.numbers(),
+                        d.victims.len()
+                    ),
+                ));
+            }
             Action::NothingToEnd if !self.told_nothing => {
                 self.told_nothing = true;
                 let spared = d
@@ -266,7 +292,7 @@ impl GuardState {
                         }
                     ),
                 ));
-                self.draining = false;
+                self.stop_draining();
             }
             _ => {}
         }
@@ -301,7 +327,7 @@ impl GuardState {
         let plan: KillPlan = kill_plan::build(snap, me, &[Root::shown(victim.pid, why)]);
         let mode = if self.draining { "asked" } else { "auto" };
         if plan.kills.iter().all(|k| k.pid != victim.pid) {
-            self.draining = false;
+            self.stop_draining();
             let reasons: Vec<String> = plan
                 .refused_roots()
                 .map(|r| format!("PID {}: {}", r.pid, r.reason))
@@ -357,7 +383,7 @@ impl GuardState {
         self.in_flight = None;
         self.last_action_s = self.history.latest().map(|l| l.t_s);
         if !ended {
-            self.draining = false;
+            self.stop_draining();
         }
         vec![GuardEffect::Log(log::Level::Info, line)]
     }

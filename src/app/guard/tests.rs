@@ -190,3 +190,38 @@ fn a_node_process_near_its_heap_limit_is_warned_about_once() {
     );
     assert!(logs(&update(&mut s, reading(1.0, 8.0))).is_empty());
 }
+
+#[test]
+fn key_e_never_ends_a_suspect_the_dialog_did_not_list_nor_a_reused_pid() {
+    let mut s = state(GuardRules::default());
+    update(&mut s, reading(0.0, 0.3));
+    update(&mut s, key('E'));
+    let cmds = update(&mut s, key('y'));
+    assert_eq!(kills(&cmds), vec![vec![26833]]);
+    done(&mut s, &cmds);
+    // After the dialog: 26833 is gone and PID 48424 now belongs to a new process that is also
+    // a suspect (same PID, another start time) — it was never shown in the dialog.
+    let mut snap = fixtures::process_snapshot();
+    snap.processes.retain(|p| p.pid != 26833);
+    snap.suspects.retain(|x| x.pid != 26833);
+    let reused = snap.processes.iter_mut().find(|p| p.pid == 48424).unwrap();
+    reused.start_ticks += 500;
+    update(&mut s, Action::Processes(Arc::new(snap.clone())));
+    let next = update(&mut s, reading(2.0, 0.3));
+    // The third confirmed suspect (unchanged) is ended next, never the reused PID.
+    assert_eq!(kills(&next), vec![vec![50257]], "{next:?}");
+    done(&mut s, &next);
+    snap.processes.retain(|p| p.pid != 50257);
+    snap.suspects.retain(|x| x.pid != 50257);
+    update(&mut s, Action::Processes(Arc::new(snap)));
+    // Only the unlisted (reused) one is left: nothing is ended, the user is asked again.
+    let after = update(&mut s, reading(3.0, 0.3));
+    assert!(kills(&after).is_empty(), "{after:?}");
+    assert!(
+        logs(&after)
+            .iter()
+            .any(|l| l.contains("the suspects you confirmed are gone")),
+        "{after:?}"
+    );
+    assert!(!s.guard.draining);
+}

@@ -98,6 +98,10 @@ pub struct GuardInput<'a> {
     pub in_flight: bool,
     /// Watch, drain or auto.
     pub mode: Mode,
+    /// Drain mode: the (PID, start ticks) the user confirmed (key `E`); only these may be
+    /// ended, so a suspect that appears (or a PID reused) after the dialog is never ended
+    /// without a new confirmation. Ignored in the other modes.
+    pub confirmed: &'a [(u32, u64)],
 }
 
 /// What to do now.
@@ -124,6 +128,9 @@ pub enum Action {
     },
     /// Critical, but no dev-tool suspect may be ended: the guard does nothing.
     NothingToEnd,
+    /// Drain mode: every suspect the user confirmed is gone while the level is still critical
+    /// and other suspects remain: they need a new confirmation (key `E` again).
+    ConfirmedGone,
 }
 
 /// [`decide`]'s answer: the evidence, the victims in the order the guard would end them, the
@@ -154,7 +161,9 @@ impl Decision {
 /// - Not critical → [`Action::Idle`]; critical in [`Mode::Watch`] → [`Action::Alert`].
 /// - Drain/auto: a kill in flight → [`Action::Busy`]; no reading since the last kill →
 ///   [`Action::Settling`]; auto within `cooldown_s` of the last kill → [`Action::CoolDown`];
-///   no victim → [`Action::NothingToEnd`]; else [`Action::End`] with the largest victim.
+///   no victim → [`Action::NothingToEnd`]; else [`Action::End`] with the largest victim — in
+///   drain mode the largest one the user confirmed (same PID and start time), and
+///   [`Action::ConfirmedGone`] when none of those is left.
 pub fn decide(input: &GuardInput<'_>) -> Decision {
     let evidence = evaluate(input.history, input.rules, input.last_action_s);
     let (victims, spared) = victims(input.snapshot, input.protected, input.servers);
@@ -189,9 +198,13 @@ fn action(input: &GuardInput<'_>, evidence: &Evidence, victims: &[Victim]) -> Ac
             };
         }
     }
-    match victims.first() {
-        Some(v) => Action::End { victim: v.clone() },
-        None => Action::NothingToEnd,
+    let allowed = |v: &&Victim| {
+        input.mode != Mode::Drain || input.confirmed.contains(&(v.pid, v.start_ticks))
+    };
+    match (victims.iter().find(allowed), victims.is_empty()) {
+        (Some(v), _) => Action::End { victim: v.clone() },
+        (None, true) => Action::NothingToEnd,
+        (None, false) => Action::ConfirmedGone,
     }
 }
 

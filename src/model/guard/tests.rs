@@ -124,6 +124,14 @@ fn input<'a>(
         last_action_s: None,
         in_flight: false,
         mode,
+        // Drain tests confirm every process of the snapshot unless they say otherwise.
+        confirmed: Box::leak(
+            s.processes
+                .iter()
+                .map(|p| (p.pid, p.start_ticks))
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        ),
     }
 }
 
@@ -501,4 +509,39 @@ fn critical_with_nothing_to_end_does_nothing() {
     let h = critical_now();
     let d = decide(&input(&r, &h, &s, &m, Mode::Auto));
     assert_eq!(d.action, Action::NothingToEnd);
+}
+
+#[test]
+fn drain_ends_only_what_the_user_confirmed() {
+    let r = GuardRules::default();
+    let (s, m) = (seed(), me());
+    let h = critical_now();
+    let v = decide(&input(&r, &h, &s, &m, Mode::Drain)).victims;
+    assert!(v.len() >= 3, "seed has several victims: {v:?}");
+    // The user confirmed only the second-largest: it is the one ended, not the largest.
+    let only = [(v[1].pid, v[1].start_ticks)];
+    let d = decide(&GuardInput {
+        confirmed: &only,
+        ..input(&r, &h, &s, &m, Mode::Drain)
+    });
+    assert!(matches!(&d.action, Action::End { victim } if victim.pid == v[1].pid));
+    // Same PID, another start time (the PID was reused after the dialog): never ended.
+    let reused = [(v[1].pid, v[1].start_ticks + 1)];
+    let d = decide(&GuardInput {
+        confirmed: &reused,
+        ..input(&r, &h, &s, &m, Mode::Drain)
+    });
+    assert_eq!(d.action, Action::ConfirmedGone);
+    // Nothing confirmed is left: the others need a new confirmation.
+    let d = decide(&GuardInput {
+        confirmed: &[],
+        ..input(&r, &h, &s, &m, Mode::Drain)
+    });
+    assert_eq!(d.action, Action::ConfirmedGone);
+    // Auto mode ignores the confirmed set (it is opt-in by config).
+    let d = decide(&GuardInput {
+        confirmed: &[],
+        ..input(&r, &h, &s, &m, Mode::Auto)
+    });
+    assert!(matches!(&d.action, Action::End { victim } if victim.pid == v[0].pid));
 }
