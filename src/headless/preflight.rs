@@ -66,7 +66,7 @@ pub struct CheckJson<'a> {
     pub detail: &'a [String],
     /// What to do; null on a pass.
     pub hint: Option<&'a str>,
-    /// The dashboard key's action: `{"kind": "kill-suspects", "pids": [...], "what": "..."}`.
+    /// The dashboard key's action: `{"kind": "kill-suspects", "targets": [{"pid", "start_ticks"}...], "what": "..."}`.
     pub action: Option<&'a CheckAction>,
     /// Milliseconds from the start to this check's result.
     pub elapsed_ms: Option<u64>,

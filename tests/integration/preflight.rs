@@ -329,8 +329,13 @@ fn suspects_studio_and_heavy_processes() {
     let c1 = check(&doc, "suspects");
     assert_eq!(c1["action"]["kind"], "kill-suspects", "{c1:#}");
     assert_eq!(
-        c1["action"]["pids"],
-        serde_json::json!([migrate.pid]),
+        c1["action"]["targets"][0]["pid"],
+        serde_json::json!(migrate.pid),
+        "{c1:#}"
+    );
+    assert_eq!(c1["action"]["targets"].as_array().map(Vec::len), Some(1));
+    assert!(
+        c1["action"]["targets"][0]["start_ticks"].as_u64().is_some(),
         "{c1:#}"
     );
     assert_eq!(c1["action"]["what"], "1 hung migration", "{c1:#}");

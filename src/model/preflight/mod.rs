@@ -175,13 +175,24 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum CheckAction {
-    /// End these suspects (PIDs) through the kill confirmation (key `K`).
+    /// End these suspects through the kill confirmation (key `K`).
     KillSuspects {
-        /// The processes to end (the suspect's kill target: for a zombie, its parent).
-        pids: Vec<u32>,
+        /// The processes to end as the check saw them (the suspect's kill target: for a zombie,
+        /// its parent): a process whose start time has changed since (PID reuse) is refused.
+        targets: Vec<KillRef>,
         /// "3 hung migrations", "1 runaway schema-engine".
         what: String,
     },
+}
+
+/// A process as a check saw it: its PID and start time (clock ticks since boot,
+/// `/proc/<pid>/stat` field 22) — `PID@TICKS` for `devtop kill --pid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct KillRef {
+    /// PID.
+    pub pid: u32,
+    /// Start time, clock ticks since boot.
+    pub start_ticks: u64,
 }
 
 /// One check's outcome.

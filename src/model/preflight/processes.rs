@@ -2,7 +2,7 @@
 //! percentages are real): the Prisma suspects, Prisma Studio, and the heavy processes that
 //! compete with a migration for memory and connections.
 
-use super::{Check, CheckAction, CheckId, Status, count_noun};
+use super::{Check, CheckAction, CheckId, KillRef, Status, count_noun};
 use crate::model::memory::format_bytes;
 use crate::model::process::{ProcessInfo, Role, argv_words};
 use crate::model::snapshot::ProcessSnapshot;
@@ -134,9 +134,17 @@ pub fn suspects(snap: &ProcessSnapshot) -> Check {
              pane), then run preflight again: one migration at a time",
         );
     }
-    let mut pids: Vec<u32> = hard.iter().map(|s| s.kill_pid).collect();
-    pids.sort_unstable();
-    pids.dedup();
+    // Only processes of this snapshot, with their start time: the key acts on what was shown.
+    let mut targets: Vec<KillRef> = hard
+        .iter()
+        .filter_map(|s| snap.get(s.kill_pid))
+        .map(|p| KillRef {
+            pid: p.pid,
+            start_ticks: p.start_ticks,
+        })
+        .collect();
+    targets.sort_unstable_by_key(|t| t.pid);
+    targets.dedup();
     let what = what(&hard);
     Check {
         detail: Vec::new(),
@@ -147,7 +155,7 @@ pub fn suspects(snap: &ProcessSnapshot) -> Check {
         "end {what} (press K here, or `devtop kill --suspects`), check `npx prisma migrate \
          status`, then migrate once"
     ))
-    .action(CheckAction::KillSuspects { pids, what })
+    .action(CheckAction::KillSuspects { targets, what })
 }
 
 /// A process's command line, at most 60 characters.

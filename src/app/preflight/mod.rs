@@ -9,7 +9,7 @@
 use crate::app::confirm::{self, ConfirmAction};
 use crate::app::state::AppState;
 use crate::app::update::Command;
-use crate::model::kill_plan;
+use crate::model::kill_plan::{self, Root};
 use crate::model::preflight::{Check, CheckAction, CheckId, Summary};
 
 /// Spinner frames, one per tick.
@@ -141,11 +141,19 @@ pub fn on_event(state: &mut AppState, ev: PreflightEvent) {
 /// `K` on the Preflight screen: ask to end the processes check 1 names; `false` when check 1
 /// has no such action (the caller then does what `K` does elsewhere).
 pub fn ask_kill(state: &mut AppState) -> bool {
-    let Some(CheckAction::KillSuspects { pids, what }) = state.preflight.kill_action().cloned()
+    let Some(CheckAction::KillSuspects { targets, what }) = state.preflight.kill_action().cloned()
     else {
         return false;
     };
-    let plan = kill_plan::for_pids(&state.procs, &state.protected, &pids);
+    // Each root carries the start time the check saw: a PID reused since is refused.
+    let roots: Vec<Root> = targets
+        .iter()
+        .map(|t| Root {
+            start_ticks: Some(t.start_ticks),
+            ..Root::shown(t.pid, "preflight check 1")
+        })
+        .collect();
+    let plan = kill_plan::build(&state.procs, &state.protected, &roots);
     let title = if plan.kills.is_empty() {
         format!("{what}: none can be ended now")
     } else {
@@ -160,3 +168,6 @@ pub fn scroll(state: &mut AppState, delta: isize) {
     let pf = &mut state.preflight;
     pf.scroll = pf.scroll.saturating_add_signed(delta).min(10_000);
 }
+
+#[cfg(test)]
+mod tests;
