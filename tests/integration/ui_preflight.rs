@@ -197,7 +197,7 @@ fn scrolling_reaches_the_last_check() {
 #[test]
 fn k_on_the_preflight_screen_asks_to_end_check_1s_processes() {
     let mut s = done();
-    let Some(preflight::CheckAction::KillSuspects { pids, .. }) =
+    let Some(preflight::CheckAction::KillSuspects { targets, .. }) =
         s.preflight.kill_action().cloned()
     else {
         panic!("the fixture's suspects give check 1 an action");
@@ -213,8 +213,8 @@ fn k_on_the_preflight_screen_asks_to_end_check_1s_processes() {
         );
     };
     let planned: Vec<u32> = plan.kills.iter().map(|k| k.pid).collect();
-    for pid in &pids {
-        assert!(planned.contains(pid), "{pid} not in {planned:?}");
+    for t in &targets {
+        assert!(planned.contains(&t.pid), "{} not in {planned:?}", t.pid);
     }
 }
 
