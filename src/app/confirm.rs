@@ -32,6 +32,9 @@ pub enum ConfirmAction {
     Migrate(String),
     /// End the hung migrate of this environment (the watchdog's message).
     EndMigrate(String, String),
+    /// Quitting while a migrate of this environment runs: yes quits as soon as it ends (a
+    /// migration is never cut in the middle: Prisma would record it failed, P3009), no stays.
+    QuitMigrating(String),
 }
 
 impl ConfirmAction {
@@ -40,7 +43,9 @@ impl ConfirmAction {
     pub fn does_nothing(&self) -> bool {
         match self {
             ConfirmAction::Kill(plan) | ConfirmAction::GuardDrain(plan) => plan.kills.is_empty(),
-            ConfirmAction::Migrate(_) | ConfirmAction::EndMigrate(..) => false,
+            ConfirmAction::Migrate(_)
+            | ConfirmAction::EndMigrate(..)
+            | ConfirmAction::QuitMigrating(_) => false,
             ConfirmAction::RestartServers(_)
             | ConfirmAction::QuitServers(_)
             | ConfirmAction::PortConflict(..) => false,
@@ -55,6 +60,9 @@ impl ConfirmAction {
             | ConfirmAction::Migrate(_)
             | ConfirmAction::EndMigrate(..) => None,
             ConfirmAction::RestartServers(_) => Some(vec![("y", "Restart"), ("n", "Cancel")]),
+            ConfirmAction::QuitMigrating(_) => {
+                Some(vec![("y", "Quit when it ends"), ("n", "Stay")])
+            }
             ConfirmAction::PortConflict(_, c) => Some(
                 if c.holder.as_ref().is_some_and(|h| h.same_server.is_some()) {
                     vec![("y", "End holder"), ("a", "Adopt"), ("n", "Cancel start")]
@@ -122,6 +130,13 @@ pub fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Command> {
         ConfirmAction::EndMigrate(env, _) => {
             state.notify(format!("migrate {env}: ending it"));
             vec![Command::MigrateEnd]
+        }
+        ConfirmAction::QuitMigrating(env) => {
+            state.quit_after_migrate = true;
+            state.notify(format!(
+                "quitting when the migrate of {env} ends… (q again to end it now)"
+            ));
+            vec![]
         }
         ConfirmAction::Kill(plan) => {
             // Refusals are final outcomes: one log line per PID, now.

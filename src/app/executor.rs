@@ -175,6 +175,12 @@ impl MigrateRunner {
             end: Mutex::new(None),
         })
     }
+
+    /// True while a migrate command runs (after its gate and confirmation, before its end):
+    /// the one phase where ending it cuts a migration in the middle.
+    pub fn running(&self) -> bool {
+        self.end.lock().map(|s| s.is_some()).unwrap_or(false)
+    }
 }
 
 fn send_migrate(tx: &UnboundedSender<Action>, u: MigrateUpdate) {

@@ -264,7 +264,8 @@ pub fn scroll_kill_dialog(state: &mut AppState, delta: isize) {
             | ConfirmAction::QuitServers(_)
             | ConfirmAction::PortConflict(..)
             | ConfirmAction::Migrate(_)
-            | ConfirmAction::EndMigrate(..) => 0,
+            | ConfirmAction::EndMigrate(..)
+            | ConfirmAction::QuitMigrating(_) => 0,
         };
         c.scroll = c.scroll.saturating_add_signed(delta).min(max);
     }

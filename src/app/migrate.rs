@@ -146,6 +146,9 @@ pub fn update(state: &mut AppState, u: MigrateUpdate) -> Vec<Command> {
         MigrateUpdate::Done(env, ok, summary) => {
             state.migrating = None;
             state.migrate_hung = None;
+            if std::mem::take(&mut state.quit_after_migrate) {
+                crate::app::server_intent::quit(state);
+            }
             if matches!(&state.popup, Some(Popup::Confirm(c))
                 if matches!(c.action, ConfirmAction::EndMigrate(..) | ConfirmAction::Migrate(_)))
             {
@@ -176,6 +179,15 @@ pub fn confirm_lines(action: &ConfirmAction) -> Vec<String> {
             String::new(),
             "y: end its whole process group (SIGTERM, then SIGKILL after the grace)".to_owned(),
             "n: let it run (m asks again)".to_owned(),
+        ],
+        ConfirmAction::QuitMigrating(env) => vec![
+            format!("A migrate of {env} is running. Ending it now would cut a migration in the"),
+            "middle: Prisma records it failed (P3009) and later deploys stop until it is"
+                .to_owned(),
+            "resolved; on MySQL its DDL may be half applied.".to_owned(),
+            String::new(),
+            "y: quit as soon as it ends (q again meanwhile: end it now)".to_owned(),
+            "n: stay".to_owned(),
         ],
         ConfirmAction::Kill(_)
         | ConfirmAction::GuardDrain(_)
@@ -341,5 +353,42 @@ mod tests {
         assert!(update(&mut s, key(KeyCode::Char('n'))).is_empty());
         assert!(s.migrating.is_none());
         assert_eq!(s.notice.as_ref().unwrap().text, "not migrating local");
+    }
+
+    #[test]
+    fn quitting_while_a_migrate_runs_waits_for_its_end_or_asks_to_end_it() {
+        let mut s = state();
+        update(&mut s, key(KeyCode::Char('m')));
+        update(&mut s, key(KeyCode::Enter));
+        assert_eq!(s.migrating.as_deref(), Some("local"));
+        // q asks instead of quitting (which would cut the migration).
+        assert!(update(&mut s, key(KeyCode::Char('q'))).is_empty());
+        assert!(!s.quit);
+        assert!(
+            matches!(&s.popup, Some(Popup::Confirm(c)) if c.action == ConfirmAction::QuitMigrating("local".into()))
+        );
+        // n stays.
+        update(&mut s, key(KeyCode::Char('n')));
+        assert!(s.popup.is_none() && !s.quit && !s.quit_after_migrate);
+        // q, y: quit when it ends — not before.
+        update(&mut s, key(KeyCode::Char('q')));
+        assert!(update(&mut s, key(KeyCode::Char('y'))).is_empty());
+        assert!(s.quit_after_migrate && !s.quit);
+        // q again meanwhile: asks to end it now (nothing is ended without the yes).
+        assert!(update(&mut s, key(KeyCode::Char('q'))).is_empty());
+        assert!(
+            matches!(&s.popup, Some(Popup::Confirm(c)) if matches!(c.action, ConfirmAction::EndMigrate(..)))
+        );
+        assert_eq!(
+            update(&mut s, key(KeyCode::Char('y'))),
+            vec![Command::MigrateEnd]
+        );
+        assert!(!s.quit);
+        // Its end: devtop quits (no servers of its own run).
+        update(
+            &mut s,
+            Action::Migrate(MigrateUpdate::Done("local".into(), false, "ended".into())),
+        );
+        assert!(s.quit);
     }
 }

@@ -107,8 +107,29 @@ pub fn restart_now(state: &mut AppState, names: Vec<String>) -> Vec<Command> {
     vec![Command::Servers(ServerOp::Restart { names })]
 }
 
-/// Quit: ask first when servers this devtop started still run (unless `--keep`).
+/// Quit: while a migrate runs, ask to quit when it ends (a second quit then asks to end it
+/// now); then ask first when servers this devtop started still run (unless `--keep`).
 pub fn quit(state: &mut AppState) {
+    if let Some(env) = state.migrating.clone() {
+        if state.quit_after_migrate {
+            let why = format!(
+                "You asked to quit while the migrate of {env} runs. Ending it now cuts the \
+                 migration in the middle: check `prisma migrate status` before the next deploy."
+            );
+            confirm::ask(
+                state,
+                format!("End the migrate of {env} now?"),
+                ConfirmAction::EndMigrate(env, why),
+            );
+        } else {
+            confirm::ask(
+                state,
+                format!("A migrate of {env} runs: quit when it ends?"),
+                ConfirmAction::QuitMigrating(env),
+            );
+        }
+        return;
+    }
     let ours = state.servers.ours_running();
     if ours.is_empty() || state.keep_servers {
         state.quit = true;

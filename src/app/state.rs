@@ -180,6 +180,8 @@ pub struct AppState {
     pub guard: crate::app::guard::GuardState,
     /// The environment a guarded migrate (`m`) runs on, while one does.
     pub migrating: Option<String>,
+    /// The user asked to quit while the migrate ran: quit when it ends.
+    pub quit_after_migrate: bool,
     /// The watchdog's message while that run is hung.
     pub migrate_hung: Option<String>,
     /// The Preflight screen (`p`, `4`).
@@ -234,6 +236,7 @@ impl AppState {
             keep_servers: false,
             guard: crate::app::guard::GuardState::default(),
             migrating: None,
+            quit_after_migrate: false,
             migrate_hung: None,
             preflight: crate::app::preflight::PreflightState::default(),
         }

@@ -193,10 +193,10 @@ pub fn render_key_bar(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     } else if let Some(c) = crate::app::confirm::open(state)
         && !matches!(c.action, ConfirmAction::Kill(_))
     {
-        let yes = if matches!(c.action, ConfirmAction::EndMigrate(..)) {
-            "End it"
-        } else {
-            "Migrate"
+        let yes = match c.action {
+            ConfirmAction::EndMigrate(..) => "End it",
+            ConfirmAction::QuitMigrating(_) => "Quit when it ends",
+            _ => "Migrate",
         };
         vec![("y/Enter", yes), ("n/Esc", "Cancel")]
     } else {

@@ -58,7 +58,9 @@ fn confirm(frame: &mut Frame<'_>, area: Rect, c: &Confirm, state: &AppState) {
         ConfirmAction::QuitServers(names) => {
             crate::ui::server_popups::quit_question(frame, area, &c.title, names, state);
         }
-        ConfirmAction::Migrate(_) | ConfirmAction::EndMigrate(..) => {
+        ConfirmAction::Migrate(_)
+        | ConfirmAction::EndMigrate(..)
+        | ConfirmAction::QuitMigrating(_) => {
             crate::ui::migrate_popup::confirm(frame, area, c);
         }
     }
