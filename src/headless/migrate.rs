@@ -68,7 +68,31 @@ pub async fn run_with(setup: &Setup, opts: &Options, gate: &impl Gate) -> i32 {
         ));
         return EXIT_FAILURE;
     }
-    let done = guarded::execute(setup, &prepared, true, None, &mut report).await;
+    // A signal must not cut the migration in the middle (Prisma would record it failed,
+    // P3009): the first SIGINT/SIGTERM/SIGHUP waits for the run, a second ends its group.
+    let (end_tx, end_rx) = tokio::sync::watch::channel(false);
+    let mut signals = crate::headless::servers::Interrupts::watch();
+    let guard = async move {
+        let first = signals.next().await;
+        out::line(&format!(
+            "devtop: {} — the migration is running; waiting for it to end so it is not cut \
+             in the middle (send it again to end it now)",
+            first.name
+        ));
+        let second = signals.next().await;
+        out::line(&format!(
+            "devtop: {} — ending the migrate (SIGTERM, then SIGKILL after the grace); check \
+             `prisma migrate status` before the next deploy",
+            second.name
+        ));
+        let _ = end_tx.send(true);
+        std::future::pending::<()>().await;
+    };
+    let run = guarded::execute(setup, &prepared, true, Some(end_rx), &mut report);
+    let done = tokio::select! {
+        d = run => d,
+        () = guard => unreachable!("the signal watcher never ends"),
+    };
     if done.ok() { EXIT_OK } else { EXIT_FAILURE }
 }
 

@@ -70,6 +70,15 @@ echo $! > engine.pid
 wait
 "#;
 
+/// Applies like [`APPLY`] once the test creates `go` (so the test can signal devtop while
+/// the migration runs); writes `started` first.
+fn gated_apply() -> String {
+    format!(
+        "#!/bin/sh\ntouch started\nwhile [ ! -f go ]; do sleep 0.05; done\n{}",
+        APPLY.trim_start_matches("#!/bin/sh\n")
+    )
+}
+
 /// The state letter of `pid` (`None` when it is gone).
 fn state(pid: u32) -> Option<char> {
     devtop::effects::signal::read_identity(pid)
@@ -668,4 +677,79 @@ fn failed_preflight_stops_before_the_command() {
     assert_eq!(run.code, Some(1), "{run}");
     assert!(run.stdout.contains(" 7 FAIL"), "{run}");
     assert!(!fx.root().join("ran").exists(), "the command ran: {run}");
+}
+
+/// Start `devtop migrate --yes` on `fx` with its output in `out.txt`; returns its PID once
+/// the stand-in migrate command has started.
+fn migrate_in_background(fx: &Fixture) -> (u32, std::path::PathBuf) {
+    let log = fx.root().join("out.txt");
+    let file = std::fs::File::create(&log).expect("out.txt");
+    let mut cmd = devtop_command();
+    cmd.env_remove("DATABASE_URL").args([
+        "migrate",
+        "--yes",
+        "--project",
+        &fx.root().to_string_lossy(),
+    ]);
+    let (pid, _) = fx.spawn_command_to(&mut cmd, file);
+    assert!(
+        wait_until(Duration::from_secs(30), || fx
+            .root()
+            .join("started")
+            .exists()),
+        "the migrate command never started: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    (pid, log)
+}
+
+fn sigint(pid: u32) {
+    // Only the devtop this test spawned, by PID (unreaped, so it cannot have been reused).
+    let pid = rustix::process::Pid::from_raw(i32::try_from(pid).expect("pid")).expect("pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT");
+}
+
+#[test]
+fn one_sigint_waits_for_the_migration_a_second_ends_it() {
+    if !have_sqlite3() {
+        return skip(
+            "one_sigint_waits_for_the_migration_a_second_ends_it",
+            "no sqlite3 CLI",
+        );
+    }
+    // One signal: the run is not cut; it applies M2 and devtop exits 0.
+    let fx = Fixture::new();
+    project(&fx, &gated_apply(), "60s");
+    let (pid, log) = migrate_in_background(&fx);
+    sigint(pid);
+    let said = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        wait_until(Duration::from_secs(10), || said()
+            .contains("waiting for it to end so it is not cut")),
+        "{}",
+        said()
+    );
+    std::fs::write(fx.root().join("go"), "").expect("go");
+    let status = fx.wait_exit(pid, Duration::from_secs(30));
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{}", said());
+    assert_eq!(applied(&fx), format!("{M1},{M2}"), "{}", said());
+
+    // Two signals: the run is ended (exit 1), nothing of it is left, M2 not applied.
+    let fx = Fixture::new();
+    project(&fx, &gated_apply(), "60s");
+    let (pid, log) = migrate_in_background(&fx);
+    let said = || std::fs::read_to_string(&log).unwrap_or_default();
+    sigint(pid);
+    assert!(
+        wait_until(Duration::from_secs(10), || said()
+            .contains("waiting for it")),
+        "{}",
+        said()
+    );
+    sigint(pid);
+    let status = fx.wait_exit(pid, Duration::from_secs(30));
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "{}", said());
+    assert!(said().contains("ending the migrate"), "{}", said());
+    assert_eq!(applied(&fx), M1, "{}", said());
+    assert!(common::live_with_marker(fx.marker()).is_empty());
 }

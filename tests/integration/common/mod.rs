@@ -549,9 +549,18 @@ impl Fixture {
     /// Spawns `cmd` (the caller sets program, args, cwd and env) with stdio on `/dev/null` and
     /// puts the child under the fixture's guard; returns its PID and start time.
     pub fn spawn_command(&self, cmd: &mut std::process::Command) -> (u32, u64) {
+        self.spawn_command_to(cmd, std::process::Stdio::null())
+    }
+
+    /// [`spawn_command`](Self::spawn_command) with stdout and stderr going to `out` (a file).
+    pub fn spawn_command_to(
+        &self,
+        cmd: &mut std::process::Command,
+        out: impl Into<std::process::Stdio>,
+    ) -> (u32, u64) {
         let child = cmd
             .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
+            .stdout(out)
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn");
