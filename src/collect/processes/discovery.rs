@@ -177,7 +177,8 @@ impl ProcessCollector {
         }
     }
 
-    /// Capacities of devtop's PID map and of sysinfo's process list (tests, benches).
+    /// Capacities, in entries, of devtop's PID map and of sysinfo's process list (what the
+    /// tests and `benches/scale.rs` watch shrink after a spike).
     pub fn pid_map_capacity(&self) -> (usize, usize) {
         (self.entries.capacity(), self.sys.processes().capacity())
     }
