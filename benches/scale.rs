@@ -9,7 +9,9 @@
 //!
 //! Prints, in milliseconds: the first pass (a new collector: every PID discovered), the
 //! steady pass (median and mean of `DEVTOP_SCALE_PASSES`, default 20), the rows (tree order)
-//! and one whole frame at 160x48 with that snapshot (median), and this process's RSS.
+//! and one whole frame at 160x48 with that snapshot (median), and this process's RSS; then,
+//! once the processes are gone, the capacity of the collector's PID maps (devtop's and
+//! sysinfo's) and the RSS, with them and after.
 //! The figure per refresh is `pass + rows + frame`; at the default 1 s refresh that many ms
 //! is that many tenths of a percent of one core.
 //!
@@ -202,5 +204,21 @@ fn main() {
         (p + r + f) / 10.0,
         rss_kib()
     );
+    // The spike ends: the sleepers go, and the PID maps give their room back.
+    let (entries_cap, sysinfo_cap) = collector.pid_map_capacity();
+    let rss_with = rss_kib();
     drop(sleepers);
+    drop(state);
+    let t = Instant::now();
+    let after = collector.collect();
+    let after_ms = ms(t.elapsed());
+    collector.collect();
+    let (entries_after, sysinfo_after) = collector.pid_map_capacity();
+    println!(
+        "scale: after the spike ({} PIDs left, pass {after_ms:.1} ms): PID map capacity \
+         {entries_cap} → {entries_after}, sysinfo's {sysinfo_cap} → {sysinfo_after}; RSS \
+         {rss_with} → {} KiB",
+        after.scanned,
+        rss_kib()
+    );
 }

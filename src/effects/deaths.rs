@@ -58,7 +58,7 @@ mod tests {
             pid,
             name: "node".into(),
             role: "node".into(),
-            last_rss_bytes: 1,
+            last_rss_bytes: Some(1),
             cause: Cause::OomKiller,
             evidence: "kernel log".into(),
             available_bytes: None,

@@ -44,8 +44,12 @@ pub struct Death {
     pub name: String,
     /// Role label (`prisma-migrate`, `node`, …).
     pub role: String,
-    /// RSS at the last pass it was seen, bytes.
-    pub last_rss_bytes: u64,
+    /// RSS at the last pass it was seen with a resident size, bytes (`/proc/<pid>/stat` rss ×
+    /// page size); `None` when no pass ever read one — a process already exiting has none
+    /// (its memory is freed before it vanishes), and a file written before this field could
+    /// be null says 0 for that.
+    #[serde(default, deserialize_with = "zero_is_unsampled")]
+    pub last_rss_bytes: Option<u64>,
     /// Why.
     pub cause: Cause,
     /// The evidence: "kernel log" or "cgroup oom_kill +1".
@@ -77,7 +81,8 @@ impl Death {
             "{who} PID {} ({}, {}) — {}; top dev tools then: {} [{}]",
             self.pid,
             crate::sanitize::clean(&self.name),
-            format_bytes(self.last_rss_bytes),
+            self.last_rss_bytes
+                .map_or_else(|| "RSS not sampled".to_owned(), format_bytes),
             if level.is_empty() {
                 "memory level unknown".to_owned()
             } else {
@@ -87,6 +92,12 @@ impl Death {
             self.evidence
         )
     }
+}
+
+/// `last_rss_bytes` as stored: a number, null, or (files of earlier versions) 0 for "never
+/// sampled".
+fn zero_is_unsampled<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(Option::<u64>::deserialize(d)?.filter(|&b| b > 0))
 }
 
 /// The memory level at the time, for the post-mortem.
@@ -150,7 +161,8 @@ pub fn explain(
             pid: p.pid,
             name: p.name.clone(),
             role: p.role.label().to_owned(),
-            last_rss_bytes: p.rss_bytes,
+            // A resident size of 0 is a process past freeing its memory, not a measurement.
+            last_rss_bytes: (p.rss_bytes > 0).then_some(p.rss_bytes),
             cause,
             evidence,
             available_bytes: level.available_bytes,
@@ -262,9 +274,42 @@ mod tests {
         };
         let d = explain(&prev, &now, &ev, LevelThen::default(), "", &[], 0);
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].last_rss_bytes, 500 << 20);
+        assert_eq!(d[0].last_rss_bytes, Some(500 << 20));
         // Reaped later: the zombie in the previous pass is not a second death.
         assert!(explain(&now, &snap(vec![]), &ev, LevelThen::default(), "", &[], 0).is_empty());
+    }
+
+    #[test]
+    fn an_rss_never_read_is_null_not_zero() {
+        // Its last pass caught it exiting: stat's rss was already 0.
+        let prev = snap(vec![p(10, "node", 0)]);
+        let ev = OomEvents {
+            killed: vec![(10, "node".into())],
+            counter_delta: 1,
+        };
+        let d = explain(
+            &prev,
+            &snap(vec![]),
+            &ev,
+            LevelThen::default(),
+            "none",
+            &[],
+            0,
+        );
+        assert_eq!(d[0].last_rss_bytes, None);
+        assert_eq!(
+            d[0].line(),
+            "OOM killer ended PID 10 (node, RSS not sampled) — memory level unknown; top dev tools then: none [kernel log]"
+        );
+        let json = serde_json::to_value(&d[0]).expect("serialises");
+        assert!(json["last_rss_bytes"].is_null(), "{json}");
+        // Read back, and from a file of an earlier version that wrote 0 for it.
+        let back: Death = serde_json::from_value(json.clone()).expect("reads back");
+        assert_eq!(back, d[0]);
+        let mut old = json;
+        old["last_rss_bytes"] = 0.into();
+        let old: Death = serde_json::from_value(old).expect("reads an old record");
+        assert_eq!(old.last_rss_bytes, None);
     }
 
     #[test]

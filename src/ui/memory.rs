@@ -5,6 +5,7 @@
 use crate::app::state::{AppState, Focus};
 use crate::collect::tasks::MemoryView;
 use crate::model::cpu::CpuLoad;
+use crate::model::guard::shown_level;
 use crate::model::memory::{Level, MemorySnapshot, format_bytes};
 use crate::model::suspects::format_age;
 use crate::ui::theme;
@@ -86,10 +87,15 @@ pub fn cpu_line(cpu: Option<&CpuLoad>, width: u16) -> Line<'static> {
     Line::from(spans)
 }
 
-/// Draw the Memory pane.
+/// Draw the Memory pane. Its level and reasons are `[memory]`'s assessment and the guard's
+/// trigger together, the stricter (see [`shown_level`]).
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let mem = &state.memory;
-    let level = mem.assessment.as_ref().map_or(Level::Ok, |a| a.level);
+    let shown = shown_level(
+        mem.assessment.as_ref(),
+        state.guard.decision.as_ref().map(|d| &d.evidence),
+    );
+    let level = shown.as_ref().map_or(Level::Ok, |a| a.level);
     let block = pane_block(level, state.focus == Focus::Memory);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -113,14 +119,14 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         }),
     ];
     // Without a cgroup limit its line says little: it gives way when the pane is short.
-    let reasons = mem.assessment.as_ref().map_or(0, |a| a.reasons.len());
+    let reasons = shown.as_ref().map_or(0, |a| a.reasons.len());
     let limited = m.cgroup.as_ref().is_some_and(|c| c.max_bytes.is_some());
     let full_height = lines.len() + 4 + reasons;
     if limited || rows.len() >= full_height {
         lines.push(cgroup_line(m, color));
     }
     lines.push(psi_line(m));
-    if let Some(a) = &mem.assessment {
+    if let Some(a) = &shown {
         for reason in &a.reasons {
             lines.push(Box::new(move |f, r| {
                 let text = Line::styled(format!("! {reason}"), theme::fg(color));

@@ -685,3 +685,40 @@ fn cpu_percent_counts_a_process_idle_at_the_first_sample() {
         return;
     }
 }
+
+/// `recent_deaths` from `.devtop/deaths.json`: an RSS no pass read is null — also in a record
+/// an earlier version wrote with 0 — and a measured one its bytes.
+#[test]
+fn json_recent_deaths_say_null_for_an_rss_never_sampled() {
+    let fx = Fixture::new();
+    let record = |pid: u32, rss: Value| {
+        serde_json::json!({
+            "at_unix": 1_700_000_000u64, "pid": pid, "name": "node", "role": "node",
+            "last_rss_bytes": rss, "cause": "oom-killer", "evidence": "kernel log",
+            "available_bytes": null, "psi_full_avg10": null, "top_then": "none"
+        })
+    };
+    let dir = fx.root().join(".devtop");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = Value::Array(vec![
+        record(10, Value::Null),
+        record(11, 0.into()),
+        record(12, 123_456_789u64.into()),
+    ]);
+    std::fs::write(dir.join("deaths.json"), file.to_string()).unwrap();
+    let json = fx.status_json();
+    let deaths = json["recent_deaths"].as_array().expect("recent_deaths");
+    let rss: Vec<(u64, &Value)> = deaths
+        .iter()
+        .map(|d| (d["pid"].as_u64().unwrap(), &d["last_rss_bytes"]))
+        .collect();
+    assert_eq!(
+        rss,
+        [
+            (10, &Value::Null),
+            (11, &Value::Null),
+            (12, &Value::from(123_456_789u64))
+        ],
+        "{json:#}"
+    );
+}

@@ -10,8 +10,7 @@
 //!   down with "timed out" within devtop's operation limit, up by itself once the proxy
 //!   forwards again.
 //!
-//! MariaDB likewise (`mariadb-install-db` into a temp dir, `mariadbd` on its own port and
-//! socket, as the `mysql` user when root): stopped and restarted.
+//! MariaDB likewise in `db_flap_maria`, with this module's helpers.
 //!
 //! Needs PostgreSQL's server binaries (`/usr/lib/postgresql/<version>/bin/initdb` and
 //! `postgres`). As root, the cluster runs as the `postgres` user (initdb refuses root). When
@@ -41,11 +40,11 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// How often devtop probes while up in these tests.
-const INTERVAL: Duration = Duration::from_millis(200);
+pub(crate) const INTERVAL: Duration = Duration::from_millis(200);
 /// How long a started server may take to accept connections.
 const START_DEADLINE: Duration = Duration::from_secs(30);
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -69,22 +68,73 @@ fn pg_bin_dir() -> Result<PathBuf, String> {
         .ok_or_else(|| "no /usr/lib/postgresql/*/bin/initdb".to_owned())
 }
 
-/// `(uid, gid)` to run the cluster as: None when not root, the `postgres` user's when root.
-fn run_as() -> Result<Option<(u32, u32)>, String> {
+/// `(uid, gid)` to run `tool` as: None when not root, `user`'s when root (initdb and mariadbd
+/// refuse root); Err when there is no such user.
+pub(crate) fn run_as(user: &str, tool: &str) -> Result<Option<(u32, u32)>, String> {
     if !rustix::process::geteuid().is_root() {
         return Ok(None);
     }
     let id = |flag: &str| -> Result<u32, String> {
         let out = Command::new("id")
-            .args([flag, "postgres"])
+            .args([flag, user])
             .output()
             .map_err(|e| e.to_string())?;
         String::from_utf8_lossy(&out.stdout)
             .trim()
             .parse()
-            .map_err(|_| "running as root and there is no `postgres` user to run initdb as".into())
+            .map_err(|_| format!("running as root and there is no `{user}` user to run {tool} as"))
     };
     Ok(Some((id("-u")?, id("-g")?)))
+}
+
+/// Waits until the server `child` (its log at `log`) accepts: `accepts` is tried every 100 ms
+/// until it returns true; panics with the log when the server exits first, or after
+/// [`START_DEADLINE`].
+pub(crate) async fn wait_accepting(
+    what: &str,
+    child: &mut Child,
+    log: &Path,
+    mut accepts: impl AsyncFnMut() -> bool,
+) {
+    let deadline = Instant::now() + START_DEADLINE;
+    loop {
+        if accepts().await {
+            return;
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!(
+                "{what} exited ({st}) before accepting connections: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not start within {START_DEADLINE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Ends a server the test started: `signal` to its own PID, SIGKILL after 10 s; reaped.
+pub(crate) fn end_server(child: Option<Child>, signal: rustix::process::Signal) {
+    let Some(mut child) = child else {
+        return;
+    };
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process(pid, signal);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) | Err(_) => return,
+            Ok(None) if Instant::now() > deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
 }
 
 /// A PostgreSQL cluster in a temp dir on its own port; the server is stopped on drop.
@@ -101,7 +151,7 @@ impl TempPg {
     /// `initdb` a cluster (trust auth, user `postgres`); Err says why it cannot be done here.
     fn init(max_connections: u32) -> Result<TempPg, String> {
         let bin = pg_bin_dir()?;
-        let ids = run_as()?;
+        let ids = run_as("postgres", "initdb")?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         if let Some((uid, gid)) = ids {
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
@@ -184,49 +234,27 @@ impl TempPg {
             .stderr(log)
             .spawn()
             .expect("start postgres");
-        self.child = Some(child);
-        let deadline = Instant::now() + START_DEADLINE;
-        loop {
-            if let Ok(c) = PgConnection::connect(&self.url()).await {
-                let _ = c.close().await;
-                return;
-            }
-            if let Some(c) = self.child.as_mut()
-                && let Ok(Some(st)) = c.try_wait()
-            {
-                panic!(
-                    "postgres exited ({st}) before accepting connections: {}",
-                    std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "postgres did not start within {START_DEADLINE:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let url = self.url();
+        let log = self.dir.path().join("server.log");
+        let child = self.child.insert(child);
+        wait_accepting(
+            "postgres",
+            child,
+            &log,
+            async || match PgConnection::connect(&url).await {
+                Ok(c) => {
+                    let _ = c.close().await;
+                    true
+                }
+                Err(_) => false,
+            },
+        )
+        .await;
     }
 
     /// Fast shutdown (SIGINT to the server's own PID), SIGKILL after 10 s; reaped.
     fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::INT);
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) if Instant::now() > deadline => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
+        end_server(self.child.take(), rustix::process::Signal::INT);
     }
 }
 
@@ -236,16 +264,15 @@ impl Drop for TempPg {
     }
 }
 
-/// A cluster, or None after printing why this machine cannot run one (a failure instead when
-/// `DEVTOP_REQUIRE_DB=1`).
+/// The server of `made`, or None after printing why this machine cannot run one (a failure
+/// instead when `DEVTOP_REQUIRE_DB=1`).
+pub(crate) fn or_skip<T>(test: &str, made: Result<T, String>) -> Option<T> {
+    made.map_err(|reason| db_common::skip(test, &reason)).ok()
+}
+
+/// A cluster, or None after printing why not (see [`or_skip`]).
 fn cluster(test: &str, max_connections: u32) -> Option<TempPg> {
-    match TempPg::init(max_connections) {
-        Ok(pg) => Some(pg),
-        Err(reason) => {
-            db_common::skip(test, &reason);
-            None
-        }
-    }
+    or_skip(test, TempPg::init(max_connections))
 }
 
 fn spec(url: &str) -> EnvSpec {
@@ -259,7 +286,7 @@ fn spec(url: &str) -> EnvSpec {
 }
 
 /// devtop's health collector on one environment; cancelled on drop.
-struct Watched {
+pub(crate) struct Watched {
     rx: watch::Receiver<Arc<devtop::model::database::DbSnapshot>>,
     cancel: CancellationToken,
 }
@@ -270,7 +297,7 @@ impl Drop for Watched {
     }
 }
 
-fn watch_env(url: &str) -> Watched {
+pub(crate) fn watch_env(url: &str) -> Watched {
     let cancel = CancellationToken::new();
     let rx = databases::spawn(vec![spec(url)], INTERVAL, cancel.clone());
     Watched { rx, cancel }
@@ -278,7 +305,7 @@ fn watch_env(url: &str) -> Watched {
 
 impl Watched {
     /// The next published snapshot of the environment satisfying `pred`, within `within`.
-    async fn until(
+    pub(crate) async fn until(
         &mut self,
         what: &str,
         within: Duration,
@@ -302,11 +329,50 @@ impl Watched {
     }
 }
 
-fn kind(env: &DbEnvSnapshot) -> Option<DbErrorKind> {
+impl Watched {
+    /// After the server stopped: down with "connection refused", then a longer retry delay
+    /// (back-off: 5 s → 10 s → … → 60 s), still refused. Returns that later reading.
+    pub(crate) async fn refused_with_backoff(&mut self) -> DbEnvSnapshot {
+        let first = self
+            .until("down, connection refused", Duration::from_secs(30), |e| {
+                e.status == DbStatus::Down && kind(e) == Some(DbErrorKind::Refused)
+            })
+            .await;
+        let first_retry = first.retry_in_s.expect("a retry delay while down");
+        let second = self
+            .until("a later retry delay", Duration::from_secs(30), |e| {
+                e.status == DbStatus::Down && e.retry_in_s.is_some_and(|r| r > first_retry)
+            })
+            .await;
+        assert_eq!(kind(&second), Some(DbErrorKind::Refused), "{second:?}");
+        second
+    }
+
+    /// Right after the server stopped answering (`what`): down with "timed out" and a retry
+    /// delay within devtop's operation limit (10 s of slack) — reported, not a hang.
+    pub(crate) async fn times_out(&mut self, what: &str) -> DbEnvSnapshot {
+        let since = Instant::now();
+        let limit = OPERATION_LIMIT + Duration::from_secs(10);
+        let down = self
+            .until(&format!("down after {what}"), limit, |e| {
+                e.status == DbStatus::Down
+            })
+            .await;
+        assert_eq!(kind(&down), Some(DbErrorKind::Timeout), "{down:?}");
+        assert!(down.retry_in_s.is_some(), "{down:?}");
+        assert!(
+            since.elapsed() <= limit,
+            "{what} is reported within devtop's operation limit"
+        );
+        down
+    }
+}
+
+pub(crate) fn kind(env: &DbEnvSnapshot) -> Option<DbErrorKind> {
     env.error.as_ref().map(|e| e.kind)
 }
 
-fn is_up(env: &DbEnvSnapshot) -> bool {
+pub(crate) fn is_up(env: &DbEnvSnapshot) -> bool {
     env.status == DbStatus::Up && env.error.is_none() && env.retry_in_s.is_none()
 }
 
@@ -320,19 +386,7 @@ async fn pg_restarted_under_devtop_recovers_by_itself() {
     w.until("up", Duration::from_secs(20), is_up).await;
 
     pg.stop();
-    let first = w
-        .until("down, connection refused", Duration::from_secs(30), |e| {
-            e.status == DbStatus::Down && kind(e) == Some(DbErrorKind::Refused)
-        })
-        .await;
-    let first_retry = first.retry_in_s.expect("a retry delay while down");
-    // Back-off: the next failed attempt waits longer (5 s → 10 s → … → 60 s).
-    let second = w
-        .until("a later retry delay", Duration::from_secs(30), |e| {
-            e.status == DbStatus::Down && e.retry_in_s.is_some_and(|r| r > first_retry)
-        })
-        .await;
-    assert_eq!(kind(&second), Some(DbErrorKind::Refused), "{second:?}");
+    let second = w.refused_with_backoff().await;
     assert!(second.history.last().is_some_and(Option::is_none));
 
     pg.start().await;
@@ -488,221 +542,9 @@ async fn pg_stall_after_handshake_times_out_then_recovers() {
         .await;
 
     proxy.stall();
-    let stalled_at = Instant::now();
-    let down = w
-        .until(
-            "down after the stall",
-            OPERATION_LIMIT + Duration::from_secs(10),
-            |e| e.status == DbStatus::Down,
-        )
-        .await;
-    assert_eq!(kind(&down), Some(DbErrorKind::Timeout), "{down:?}");
-    assert!(
-        stalled_at.elapsed() <= OPERATION_LIMIT + Duration::from_secs(10),
-        "a stalled server is reported within devtop's operation limit"
-    );
+    w.times_out("the stall").await;
 
     proxy.resume();
     w.until("up after the stall ends", Duration::from_secs(90), is_up)
         .await;
-}
-
-/// `(uid, gid)` of the `mysql` user when root (mariadbd refuses root without `--user`).
-fn mysql_ids() -> Result<Option<(u32, u32)>, String> {
-    if !rustix::process::geteuid().is_root() {
-        return Ok(None);
-    }
-    let id = |flag: &str| -> Result<u32, String> {
-        let out = Command::new("id")
-            .args([flag, "mysql"])
-            .output()
-            .map_err(|e| e.to_string())?;
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse()
-            .map_err(|_| "running as root and there is no `mysql` user to run mariadbd as".into())
-    };
-    Ok(Some((id("-u")?, id("-g")?)))
-}
-
-/// A MariaDB data dir in a temp dir (`mariadb-install-db`) served by `mariadbd` on its own
-/// port and socket; the server is stopped (SIGTERM to its PID, SIGKILL after 10 s) on drop.
-struct TempMaria {
-    dir: tempfile::TempDir,
-    ids: Option<(u32, u32)>,
-    port: u16,
-    max_connections: u32,
-    child: Option<Child>,
-}
-
-impl TempMaria {
-    fn init(max_connections: u32) -> Result<TempMaria, String> {
-        let install = ["/usr/bin/mariadb-install-db", "/usr/bin/mysql_install_db"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .ok_or("no mariadb-install-db (MariaDB server not installed)")?;
-        if !Path::new("/usr/sbin/mariadbd").exists() {
-            return Err("no /usr/sbin/mariadbd (MariaDB server not installed)".into());
-        }
-        let ids = mysql_ids()?;
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        if let Some((uid, gid)) = ids {
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
-                .map_err(|e| format!("chown {}: {e}", dir.path().display()))?;
-        }
-        let mut cmd = Command::new(install);
-        cmd.arg("--no-defaults")
-            .arg(format!("--datadir={}", dir.path().join("data").display()))
-            .args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
-        if ids.is_some() {
-            cmd.arg("--user=mysql");
-        }
-        let out = cmd
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("mariadb-install-db: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "mariadb-install-db failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Ok(TempMaria {
-            dir,
-            ids,
-            port: free_port(),
-            max_connections,
-            child: None,
-        })
-    }
-
-    fn url(&self) -> String {
-        format!("mysql://root@127.0.0.1:{}/mysql", self.port)
-    }
-
-    async fn start(&mut self) {
-        let d = self.dir.path();
-        let log = std::fs::File::create(d.join("server.log")).expect("log file");
-        let mut cmd = Command::new("/usr/sbin/mariadbd");
-        cmd.arg("--no-defaults")
-            .arg(format!("--datadir={}", d.join("data").display()))
-            .arg(format!("--socket={}", d.join("mysqld.sock").display()))
-            .arg(format!("--pid-file={}", d.join("mysqld.pid").display()))
-            .arg(format!("--port={}", self.port))
-            .arg(format!("--max-connections={}", self.max_connections))
-            .args(["--bind-address=127.0.0.1", "--skip-log-bin"]);
-        if self.ids.is_some() {
-            cmd.arg("--user=mysql");
-        }
-        let child = cmd
-            .current_dir(d)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start mariadbd");
-        self.child = Some(child);
-        let deadline = Instant::now() + START_DEADLINE;
-        loop {
-            if let Ok(mut c) = sqlx::MySqlConnection::connect(&self.url()).await {
-                // The free port may have been taken between choosing it and the server's bind:
-                // make sure the server answering is this test's.
-                let datadir: Result<(String,), _> =
-                    sqlx::query_as("SELECT @@datadir").fetch_one(&mut c).await;
-                let _ = c.close().await;
-                let ours = datadir.is_ok_and(|(d,)| Path::new(&d) == d_data(d_path(&self.dir)));
-                assert!(ours, "port {} is answered by another server", self.port);
-                return;
-            }
-            if let Some(c) = self.child.as_mut()
-                && let Ok(Some(st)) = c.try_wait()
-            {
-                panic!(
-                    "mariadbd exited ({st}) before accepting connections: {}",
-                    std::fs::read_to_string(d.join("server.log")).unwrap_or_default()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mariadbd did not start within {START_DEADLINE:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
-                Ok(None) if Instant::now() > deadline => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return;
-                }
-                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-    }
-}
-
-impl Drop for TempMaria {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn d_path(dir: &tempfile::TempDir) -> PathBuf {
-    dir.path().to_owned()
-}
-
-fn d_data(dir: PathBuf) -> PathBuf {
-    dir.join("data")
-}
-
-fn maria(test: &str, max_connections: u32) -> Option<TempMaria> {
-    match TempMaria::init(max_connections) {
-        Ok(m) => Some(m),
-        Err(reason) => {
-            db_common::skip(test, &reason);
-            None
-        }
-    }
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn mariadb_restarted_under_devtop_recovers_by_itself() {
-    let Some(mut m) = maria("mariadb_restarted_under_devtop_recovers_by_itself", 20) else {
-        return;
-    };
-    m.start().await;
-    let mut w = watch_env(&m.url());
-    w.until("up", Duration::from_secs(20), is_up).await;
-
-    m.stop();
-    let first = w
-        .until("down, connection refused", Duration::from_secs(30), |e| {
-            e.status == DbStatus::Down && kind(e) == Some(DbErrorKind::Refused)
-        })
-        .await;
-    let first_retry = first.retry_in_s.expect("a retry delay while down");
-    let second = w
-        .until("a later retry delay", Duration::from_secs(30), |e| {
-            e.status == DbStatus::Down && e.retry_in_s.is_some_and(|r| r > first_retry)
-        })
-        .await;
-    assert_eq!(kind(&second), Some(DbErrorKind::Refused), "{second:?}");
-
-    m.start().await;
-    let back = w.until("up again", Duration::from_secs(90), is_up).await;
-    assert!(
-        back.health.is_some(),
-        "health read after recovery: {back:?}"
-    );
 }

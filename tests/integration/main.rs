@@ -20,6 +20,7 @@ mod cli_kill;
 mod cli_migrations;
 mod cli_status;
 mod db_flap;
+mod db_flap_maria;
 mod db_lock_link;
 mod db_locked;
 mod db_mysql;

@@ -93,6 +93,43 @@ fn guard_banner_and_confirmation() {
     snap("guard_confirm", &s);
 }
 
+/// `[guard] min_available = "2GiB"` above `[memory]`'s thresholds, 1.5 GiB available: the
+/// guard triggers while `[memory]` says ok. The Memory pane follows the guard: CRITICAL, its
+/// rule among the reasons, in the critical colour.
+#[test]
+fn memory_pane_follows_a_stricter_guard() {
+    let mut s = app(fixtures::memory(6.0, 0.0, 0.0));
+    s.guard.rules.min_available_bytes = 2 << 30;
+    update(
+        &mut s,
+        Action::Memory(Arc::new(fixtures::memory(1.5, 0.0, 0.0))),
+    );
+    assert!(s.guard.critical());
+    assert_eq!(
+        s.memory.assessment.as_ref().map(|a| a.level),
+        Some(devtop::model::memory::Level::Ok),
+        "[memory] alone says ok"
+    );
+    snap("memory_guard_stricter", &s);
+    let t = draw(&s, 80, 24);
+    let screen = text(&t);
+    assert!(screen.contains("Memory CRITICAL"), "{screen}");
+    assert!(
+        screen.contains("! guard MemAvailable 1.5 GiB < 2.0 GiB"),
+        "{screen}"
+    );
+    let buf = t.backend().buffer();
+    assert_eq!(color_of(buf, "! guard "), Some(Color::Red));
+    // The title's word (the banner above says CRITICAL too, in its own colours).
+    let (y, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("┌ Memory CRITICAL"))
+        .expect("the Memory pane's title");
+    let x = line[..line.find("CRITICAL").unwrap_or(0)].chars().count();
+    assert_eq!(buf[(x as u16, y as u16)].fg, Color::Red);
+}
+
 #[test]
 fn help_popup() {
     let mut s = app(fixtures::memory(6.0, 0.0, 0.0));

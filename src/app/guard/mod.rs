@@ -74,6 +74,9 @@ pub struct GuardState {
     pending_kills: Vec<(u32, String, u8)>,
     /// The process snapshot of the previous reading (for what vanished since).
     prev: Option<std::sync::Arc<ProcessSnapshot>>,
+    /// Per watched PID: (start ticks, the last non-zero RSS a reading saw, bytes) — a process
+    /// caught exiting in its last pass (RSS already 0) is told with the size it had.
+    rss_seen: std::collections::HashMap<u32, (u64, u64)>,
 }
 
 impl GuardState {
@@ -139,6 +142,7 @@ impl GuardState {
         }
         let now = std::sync::Arc::new(snap.clone());
         let Some(prev) = self.prev.replace(now) else {
+            self.remember_rss(snap);
             return Vec::new();
         };
         let before = self.history.samples_before_latest();
@@ -158,7 +162,7 @@ impl GuardState {
                 .collect(),
             counter_delta: events.counter_delta,
         };
-        let found = deaths::explain(
+        let mut found = deaths::explain(
             &prev,
             snap,
             &ev,
@@ -167,6 +171,13 @@ impl GuardState {
             &self.ended_by_devtop,
             at_unix,
         );
+        for d in found.iter_mut().filter(|d| d.last_rss_bytes.is_none()) {
+            d.last_rss_bytes = prev
+                .get(d.pid)
+                .and_then(|p| self.rss_seen.get(&p.pid).filter(|s| s.0 == p.start_ticks))
+                .map(|s| s.1);
+        }
+        self.remember_rss(snap);
         self.pending_kills
             .retain(|(p, _, _)| !found.iter().any(|d| d.pid == *p));
         for k in &mut self.pending_kills {
@@ -179,6 +190,23 @@ impl GuardState {
             .collect();
         self.new_deaths.extend(found);
         out
+    }
+
+    /// Keep the last non-zero RSS of each process of `snap` (a reused PID starts afresh) and
+    /// forget the PIDs it no longer lists.
+    fn remember_rss(&mut self, snap: &ProcessSnapshot) {
+        let mut seen = std::collections::HashMap::with_capacity(snap.processes.len());
+        for p in &snap.processes {
+            let before = self
+                .rss_seen
+                .get(&p.pid)
+                .filter(|s| s.0 == p.start_ticks)
+                .map(|s| s.1);
+            if let Some(rss) = (p.rss_bytes > 0).then_some(p.rss_bytes).or(before) {
+                seen.insert(p.pid, (p.start_ticks, rss));
+            }
+        }
+        self.rss_seen = seen;
     }
 
     /// One warning per node process when its RSS nears its heap limit (again only after it

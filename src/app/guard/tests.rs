@@ -225,3 +225,51 @@ fn key_e_never_ends_a_suspect_the_dialog_did_not_list_nor_a_reused_pid() {
     );
     assert!(!s.guard.draining);
 }
+
+#[test]
+fn a_post_mortem_tells_the_last_rss_seen_or_that_none_was() {
+    let mut s = state(GuardRules::default());
+    update(&mut s, reading(0.0, 8.0));
+    // Its last pass caught the API exiting (RSS 0 already): the size it had before is told.
+    let mut exiting = fixtures::process_snapshot();
+    let api = exiting
+        .processes
+        .iter_mut()
+        .find(|p| p.pid == 4201)
+        .unwrap();
+    let had = api.rss_bytes;
+    assert!(had > 0);
+    api.rss_bytes = 0;
+    update(&mut s, Action::Processes(Arc::new(exiting)));
+    update(&mut s, reading(1.0, 8.0));
+    let mut gone = fixtures::process_snapshot();
+    gone.processes.retain(|p| p.pid != 4201);
+    s.guard.oom_events.killed = vec![(4201, String::new())];
+    update(&mut s, Action::Processes(Arc::new(gone.clone())));
+    update(&mut s, reading(2.0, 8.0));
+    let d = std::mem::take(&mut s.guard.new_deaths);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].last_rss_bytes, Some(had));
+
+    // A process no reading ever saw with a resident size: null, and the line says so.
+    let mut born_exiting = gone.clone();
+    let mut p = fixtures::process(777, 1, "node", "node /p/worker.js");
+    p.rss_bytes = 0;
+    born_exiting.processes.push(p);
+    born_exiting.processes.sort_by_key(|p| p.pid);
+    update(&mut s, Action::Processes(Arc::new(born_exiting)));
+    update(&mut s, reading(3.0, 8.0));
+    s.guard.oom_events.killed = vec![(777, "node".into())];
+    update(&mut s, Action::Processes(Arc::new(gone)));
+    let cmds = update(&mut s, reading(4.0, 8.0));
+    let d = std::mem::take(&mut s.guard.new_deaths);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].last_rss_bytes, None);
+    assert!(
+        logs(&cmds)
+            .iter()
+            .any(|l| l.starts_with("OOM killer ended PID 777 (node, RSS not sampled) — ")),
+        "{:?}",
+        logs(&cmds)
+    );
+}

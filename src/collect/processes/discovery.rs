@@ -1,12 +1,35 @@
 //! Discovery: which PIDs exist, and what devtop remembers of each (name, argv, cwd, owner,
 //! read once through sysinfo when a PID appears, again when it exec'd or was reused).
+//!
+//! Both maps of every PID on the machine — devtop's [`Entry`] map and sysinfo's process list —
+//! grow with a spike of processes (a test run, a build forking thousands) and a hash map keeps
+//! its capacity when emptied: after a pass leaves one under a quarter full it is given back
+//! ([`ProcessCollector::give_back_after_spike`]), so memory follows the processes that exist.
 
 use super::ProcessCollector;
 use crate::collect::proc_stat::read_stat;
 use crate::model::process::{classify, is_shell_name, matches_words};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 use std::path::{Path, PathBuf};
-use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, UpdateKind};
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
+
+/// Below this capacity a map is not worth shrinking (a few dozen KiB at most).
+const SHRINK_MIN_CAPACITY: usize = 256;
+
+/// True when a map of `len` entries and `capacity` slots is what is left of a spike: under a
+/// quarter full and at least [`SHRINK_MIN_CAPACITY`].
+fn sparse(len: usize, capacity: usize) -> bool {
+    capacity >= SHRINK_MIN_CAPACITY && len < capacity / 4
+}
+
+/// Shrinks a sparse `map` to twice its length (room to grow again without rehashing at once;
+/// a quarter-full rule with half-full room never shrinks twice in a row).
+pub(super) fn shrink_if_sparse<K: Eq + Hash, V>(map: &mut HashMap<K, V>) {
+    if sparse(map.len(), map.capacity()) {
+        map.shrink_to(map.len() * 2);
+    }
+}
 
 /// What devtop remembers of every PID on the machine: what cannot change without an exec.
 #[derive(Debug, Clone)]
@@ -137,6 +160,29 @@ impl ProcessCollector {
         alive
     }
 
+    /// After a pass: shrink the PID maps a spike left sparse. sysinfo's process list cannot be
+    /// shrunk in place, so a sparse one is replaced by a new, empty `System` — nothing is lost:
+    /// every read of it ([`entry_from_sysinfo`](Self::entry_from_sysinfo)) follows a refresh
+    /// of that PID asking for everything it reads.
+    pub(super) fn give_back_after_spike(&mut self) {
+        shrink_if_sparse(&mut self.entries);
+        shrink_if_sparse(&mut self.fixed);
+        shrink_if_sparse(&mut self.history);
+        shrink_if_sparse(&mut self.ports);
+        let list = self.sys.processes();
+        if sparse(list.len(), list.capacity())
+            && let Ok(fresh) = System::new()
+        {
+            self.sys = fresh;
+        }
+    }
+
+    /// Capacities, in entries, of devtop's PID map and of sysinfo's process list (what the
+    /// tests and `benches/scale.rs` watch shrink after a spike).
+    pub fn pid_map_capacity(&self) -> (usize, usize) {
+        (self.entries.capacity(), self.sys.processes().capacity())
+    }
+
     /// Re-read the name of 1/30 of the unmatched PIDs (at least 20) so a process that exec'd
     /// into node is found within ~30 passes.
     pub(super) fn recheck_round_robin(&mut self) {
@@ -172,7 +218,9 @@ impl ProcessCollector {
             ProcessRefreshKind::nothing()
                 .without_tasks()
                 .with_cmd(UpdateKind::Always)
-                .with_cwd(UpdateKind::Always),
+                .with_cwd(UpdateKind::Always)
+                // Known already unless sysinfo's list was renewed after a spike.
+                .with_user(UpdateKind::OnlyIfNotSet),
         );
         for pid in changed {
             if let Some(e) = self.entry_from_sysinfo(pid) {
@@ -190,5 +238,137 @@ impl ProcessCollector {
             (Some(now), Some(e)) => now.trim_end_matches('\n') != e.name,
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::suspects::SuspectRules;
+    use crate::model::tree::Scope;
+
+    /// Above the kernel's largest PID (`PID_MAX_LIMIT`, 2^22): never in /proc.
+    const FAKE_PID: u32 = 1 << 23;
+
+    fn entry(pid: u32) -> Entry {
+        Entry {
+            name: format!("gone-{pid}"),
+            cmd: vec!["node".into(), "x.js".into()],
+            ppid: Some(1),
+            uid: None,
+            cwd: None,
+            matched: false,
+            wrapper: false,
+            subshell_of: None,
+            start_time: 0,
+        }
+    }
+
+    fn collector(root: &Path) -> ProcessCollector {
+        ProcessCollector::new(super::super::Selection {
+            match_words: vec!["node".into()],
+            scope: Scope::User,
+            root: root.to_owned(),
+            rules: SuspectRules::default(),
+            show_own_children: false,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_sparse_map_is_shrunk_and_a_full_or_small_one_kept() {
+        let mut m: HashMap<u32, u64> = (0..10_000).map(|i| (i, 0)).collect();
+        let full = m.capacity();
+        shrink_if_sparse(&mut m);
+        assert_eq!(m.capacity(), full, "full: kept");
+        m.retain(|&k, _| k < 100);
+        shrink_if_sparse(&mut m);
+        assert!(
+            m.capacity() >= 200 && m.capacity() < 1000,
+            "{}",
+            m.capacity()
+        );
+        let after = m.capacity();
+        shrink_if_sparse(&mut m);
+        assert_eq!(m.capacity(), after, "no churn: shrunk once");
+        let mut small: HashMap<u32, u64> = (0..100).map(|i| (i, 0)).collect();
+        small.retain(|&k, _| k < 2);
+        let cap = small.capacity();
+        shrink_if_sparse(&mut small);
+        assert_eq!(small.capacity(), cap, "too small to bother");
+    }
+
+    #[test]
+    fn the_pid_map_gives_back_a_spike_of_ten_thousand_processes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = collector(dir.path());
+        c.collect();
+        let steady = c.pid_map_capacity().0;
+        // A spike: 10,000 processes discovered, then gone by the next pass.
+        for i in 0..10_000 {
+            c.entries.insert(FAKE_PID + i, entry(FAKE_PID + i));
+        }
+        let spiked = c.pid_map_capacity().0;
+        assert!(spiked >= 10_000, "{spiked}");
+        c.collect();
+        assert!(
+            c.entries.keys().all(|&p| p < FAKE_PID),
+            "the gone are forgotten"
+        );
+        let after = c.pid_map_capacity().0;
+        assert!(
+            after < spiked / 4 && after <= 4 * c.entries.len().max(SHRINK_MIN_CAPACITY),
+            "capacity {after} after the spike of {spiked} ({} PIDs; {steady} before)",
+            c.entries.len()
+        );
+    }
+
+    /// A child ended (SIGKILL to its PID) and reaped when dropped, also on panic.
+    struct Sleeper(std::process::Child);
+
+    impl Drop for Sleeper {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    #[test]
+    fn a_renewed_sysinfo_list_still_reads_what_discovery_needs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = collector(dir.path());
+        c.collect();
+        // As after a spike: sysinfo's list starts empty.
+        c.sys = System::new().unwrap();
+        let child = Sleeper(
+            std::process::Command::new("sleep")
+                .arg("60")
+                .current_dir(dir.path())
+                .spawn()
+                .unwrap(),
+        );
+        let pid = child.0.id();
+        c.collect();
+        let e = c.entries.get(&pid).expect("the new process is discovered");
+        assert_eq!(e.cmd, ["sleep", "60"]);
+        assert_eq!(e.uid, Some(rustix::process::getuid().as_raw()));
+        assert_eq!(e.ppid, Some(std::process::id()));
+        assert_eq!(e.cwd, Some(dir.path().canonicalize().unwrap()));
+        // A known process whose name changed is read again, owner included.
+        c.entries.get_mut(&pid).unwrap().name = "other".into();
+        c.sys = System::new().unwrap();
+        for _ in 0..10_000 {
+            c.recheck_round_robin();
+            if c.entries.get(&pid).is_none_or(|e| e.name != "other") {
+                break;
+            }
+        }
+        let e = c.entries.get(&pid).expect("still known");
+        assert_eq!(
+            (e.name.as_str(), e.uid),
+            ("sleep", Some(rustix::process::getuid().as_raw()))
+        );
+        drop(child);
     }
 }

@@ -286,8 +286,9 @@ impl ProcessCollector {
         })
     }
 
-    /// Drop the caches of processes no longer shown, sample migrate output, evaluate the
-    /// suspect rules and assemble the snapshot (`scanned` PIDs in /proc).
+    /// Drop the caches of processes no longer shown (and the room a spike of processes left
+    /// in them), sample migrate output, evaluate the suspect rules and assemble the snapshot
+    /// (`scanned` PIDs in /proc).
     fn finish(
         &mut self,
         mut procs: Vec<ProcessInfo>,
@@ -298,6 +299,7 @@ impl ProcessCollector {
         self.history.retain(|pid, _| kept.contains_key(pid));
         self.fixed.retain(|pid, _| kept.contains_key(pid));
         self.ports.retain(|pid, _| kept.contains_key(pid));
+        self.give_back_after_spike();
         procs.sort_by_key(|p| p.pid);
         self.sample_writes(&procs, now_s);
         let entries = &self.entries;

@@ -11,9 +11,11 @@
 //! Pure: no I/O. The effects layer reads `/proc/meminfo`, `/proc/pressure/memory`, the cgroup
 //! files and `.devtop/state.json`, then signals the chosen victim through the safe kill.
 
+mod pane_level;
 mod trigger;
 mod victims;
 
+pub use pane_level::shown_level;
 pub use trigger::{Evidence, Fired, LevelHistory, LevelSample, evaluate};
 pub use victims::{
     EDITOR_MARKERS, EDITOR_NAMES, GUARDED_KINDS, ServerGroup, SpareReason, Spared, Victim,
