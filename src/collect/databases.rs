@@ -91,6 +91,7 @@ pub async fn pass(spec: &EnvSpec, db: &mut Option<Db>, snap: &mut DbEnvSnapshot)
         }
     }
     let schema = url.schema.as_deref();
+    let applied_before = snap.applied.clone();
     snap.applied = match bounded(crate::db::prisma_table::applied(conn, schema)).await {
         Ok(Some(rows)) => AppliedState::Rows(rows),
         Ok(None) => AppliedState::Absent,
@@ -120,10 +121,30 @@ pub async fn pass(spec: &EnvSpec, db: &mut Option<Db>, snap: &mut DbEnvSnapshot)
         }
         _ => None,
     };
-    snap.columns = bounded(crate::db::introspect::columns(conn, schema))
-        .await
-        .ok();
+    if columns_due(snap, &applied_before) {
+        snap.columns = bounded(crate::db::introspect::columns(conn, schema))
+            .await
+            .ok();
+        snap.columns_read_at = snap.columns.as_ref().map(|_| SystemTime::now());
+    }
     true
+}
+
+/// Longest time between two reads of the columns while the migrations table is unchanged
+/// (a `db push` or a hand-made DDL changes them without a migration row).
+const COLUMNS_EVERY: Duration = Duration::from_secs(60);
+
+/// Whether to read the columns this pass: none read yet, the migrations table changed since
+/// the last pass (`before`), or [`COLUMNS_EVERY`] passed. Reading them is the heaviest query of
+/// a pass (information_schema on MySQL/MariaDB, where such queries have crashed MariaDB 10.11
+/// under load), so it does not run every pass.
+fn columns_due(snap: &DbEnvSnapshot, before: &AppliedState) -> bool {
+    snap.columns.is_none()
+        || *before != snap.applied
+        || snap
+            .columns_read_at
+            .and_then(|t| t.elapsed().ok())
+            .is_none_or(|age| age >= COLUMNS_EVERY)
 }
 
 fn fail(snap: &mut DbEnvSnapshot, e: DbError) {
@@ -210,5 +231,28 @@ pub async fn once(specs: &[EnvSpec]) -> DbSnapshot {
     });
     DbSnapshot {
         envs: futures::future::join_all(futures).await,
+    }
+}
+
+#[cfg(test)]
+mod columns_tests {
+    use super::{COLUMNS_EVERY, columns_due};
+    use crate::model::database::{AppliedState, DbEnvSnapshot};
+    use std::time::SystemTime;
+
+    #[test]
+    fn columns_are_read_first_then_on_a_change_or_a_minute_later() {
+        let mut s = DbEnvSnapshot::new("local", "DATABASE_URL");
+        assert!(columns_due(&s, &AppliedState::Unknown), "never read");
+        s.columns = Some(Default::default());
+        s.columns_read_at = Some(SystemTime::now());
+        s.applied = AppliedState::Absent;
+        assert!(!columns_due(&s, &AppliedState::Absent), "unchanged, fresh");
+        assert!(
+            columns_due(&s, &AppliedState::Unknown),
+            "migrations changed"
+        );
+        s.columns_read_at = SystemTime::now().checked_sub(COLUMNS_EVERY);
+        assert!(columns_due(&s, &AppliedState::Absent), "a minute old");
     }
 }

@@ -16,13 +16,19 @@ SELECT c.table_name::text AS table_name, c.column_name::text AS column_name
  WHERE c.table_schema = $1 AND c.table_name <> '_prisma_migrations'
    AND t.table_type = 'BASE TABLE'";
 
+// MySQL/MariaDB: two single-table information_schema reads joined here, not in SQL: MariaDB
+// 10.11 crashed (SIGSEGV in ha_maria::drop_table, from create_tmp_table_for_schema) on the
+// COLUMNS ⋈ TABLES join run every pass under load — twice on this project's machine.
+const MY_TABLES: &str = "\
+SELECT CAST(TABLE_NAME AS CHAR) AS table_name
+  FROM information_schema.TABLES
+ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'
+   AND TABLE_NAME <> '_prisma_migrations'";
+
 const MY_COLUMNS: &str = "\
-SELECT CAST(c.TABLE_NAME AS CHAR) AS table_name, CAST(c.COLUMN_NAME AS CHAR) AS column_name
-  FROM information_schema.COLUMNS c
-  JOIN information_schema.TABLES t
-    ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
- WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME <> '_prisma_migrations'
-   AND t.TABLE_TYPE = 'BASE TABLE'";
+SELECT CAST(TABLE_NAME AS CHAR) AS table_name, CAST(COLUMN_NAME AS CHAR) AS column_name
+  FROM information_schema.COLUMNS
+ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> '_prisma_migrations'";
 
 const LITE_COLUMNS: &str = "\
 SELECT m.name AS table_name, p.name AS column_name
@@ -86,7 +92,19 @@ async fn columns_inner(
         }
         Db::My(pool) => {
             on_conn(pool, async |conn| {
-                pairs(&sqlx::query(MY_COLUMNS).fetch_all(&mut *conn).await?)
+                let tables: BTreeSet<String> = sqlx::query_scalar(MY_TABLES)
+                    .persistent(false)
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .into_iter()
+                    .collect();
+                let rows = sqlx::query(MY_COLUMNS)
+                    .persistent(false)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let mut all = pairs(&rows)?;
+                all.retain(|(t, _)| tables.contains(t));
+                Ok(all)
             })
             .await?
         }

@@ -76,6 +76,9 @@ pub struct DbEnvSnapshot {
     pub lock_local_pid: Option<u32>,
     /// Tables → columns of the database's current schema, for drift.
     pub columns: Option<BTreeMap<String, BTreeSet<String>>>,
+    /// When [`columns`](Self::columns) was last read (they are re-read when the migrations
+    /// table changes, and at most every minute otherwise).
+    pub columns_read_at: Option<SystemTime>,
 }
 
 impl DbEnvSnapshot {
@@ -98,6 +101,7 @@ impl DbEnvSnapshot {
             lock: None,
             lock_local_pid: None,
             columns: None,
+            columns_read_at: None,
         }
     }
 
