@@ -230,6 +230,13 @@ fn word_tools(word: &str) -> impl Iterator<Item = &str> {
     std::iter::once(tool_alias(word_stem(word))).chain(pkg)
 }
 
+/// True when the argv word `word` names `tool`: by its stem (aliases resolved) or as a
+/// package path inside `node_modules` (pnpm's
+/// `node_modules/.pnpm/prisma@7.1.0/node_modules/prisma/build/index.js` names `prisma`).
+pub fn word_names(word: &str, tool: &str) -> bool {
+    word_tools(word).any(|t| t == tool)
+}
+
 /// True when the process matches one of `words` by its name or an argv word (stem or
 /// `node_modules/<word>/` package path). `schema-engine` also matches platform-suffixed names;
 /// `next` matches Next's retitled `next-server (v16.x)`.

@@ -192,14 +192,18 @@ fn cpu_evidence(hist: Option<&CpuHistory>, window_s: f64) -> String {
 /// The command from its `prisma` word on, as stems (`prisma migrate dev --name x`).
 pub(crate) fn short_cmd(p: &ProcessInfo) -> String {
     let argv = crate::model::process::argv_words(&p.name, &p.cmd);
-    let words: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let start = words
+    let start = argv
         .iter()
-        .position(|w| crate::model::process::word_stem(w) == "prisma")
-        .unwrap_or(0);
-    let s = words[start..]
+        .position(|w| crate::model::process::word_names(w, "prisma"));
+    // The CLI's own word is `prisma` whatever its path (`…/.bin/prisma`, pnpm's
+    // `…/node_modules/prisma/build/index.js`).
+    let s = argv[start.unwrap_or(0)..]
         .iter()
-        .map(|w| crate::model::process::word_stem(w))
+        .enumerate()
+        .map(|(i, w)| match (i, start) {
+            (0, Some(_)) => "prisma",
+            _ => crate::model::process::word_stem(w),
+        })
         .collect::<Vec<_>>()
         .join(" ");
     if s.is_empty() { p.name.clone() } else { s }

@@ -73,6 +73,20 @@ fn hung_migrate_needs_age_and_idle_cpu() {
 }
 
 #[test]
+fn hung_reason_names_prisma_whatever_its_path() {
+    // pnpm's store layout: the CLI is `node …/.pnpm/prisma@…/node_modules/prisma/build/index.js`.
+    let pnpm = "node ./node_modules/.bin/../.pnpm/prisma@7.10.1_@types+node@26.6.6/node_modules/prisma/build/index.js migrate dev --name init";
+    let s = run(&[p(7, 900, "node", pnpm, 41 * 60, 0.4)], &HashMap::new());
+    assert_eq!(kinds(&s), vec![(7, SuspectKind::HungMigrate)]);
+    assert!(
+        s[0].reason
+            .starts_with("prisma migrate dev --name init running"),
+        "{}",
+        s[0].reason
+    );
+}
+
+#[test]
 fn migrate_waiting_on_busy_engine_is_not_hung() {
     let m = p(100, 900, "node", MIGRATE, 300, 0.3);
     let e = p(101, 100, "schema-engine-d", ENGINE, 300, 270.0);
