@@ -235,6 +235,31 @@ fn question(frame: &mut Frame<'_>, area: Rect, title: &str, body: Vec<Line<'stat
     );
 }
 
+/// "PID 77 node, PID 76 sh, PID 75 npm (3 processes)": what "end it" signals, at most
+/// [`END_LIST_SHOWN`] named.
+fn end_list(to_end: &[crate::effects::servers::port_conflict::EndTarget]) -> String {
+    let named: Vec<String> = to_end
+        .iter()
+        .take(END_LIST_SHOWN)
+        .map(|t| format!("PID {} {}", t.pid, clean(&t.name)))
+        .collect();
+    let more = to_end.len().saturating_sub(END_LIST_SHOWN);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "{}{more} ({} process{})",
+        named.join(", "),
+        to_end.len(),
+        if to_end.len() == 1 { "" } else { "es" }
+    )
+}
+
+/// Processes named in the port-conflict question's "ends" line.
+const END_LIST_SHOWN: usize = 6;
+
 /// The port-conflict question: who holds the port, and the three ways out.
 pub fn port_conflict(
     frame: &mut Frame<'_>,
@@ -273,10 +298,13 @@ pub fn port_conflict(
             "its holder is not visible (another user's process?)",
         )],
     };
+    if let Some(h) = &conflict.holder {
+        body.push(field("ends", end_list(&h.to_end)));
+    }
     body.push(Line::from(""));
     body.push(Line::from(vec![
         key("y/Enter"),
-        Span::raw("end it: SIGTERM, SIGKILL after 5 s (the safe kill), then start"),
+        Span::raw("end those: SIGTERM, SIGKILL after 5 s (the safe kill), then start"),
     ]));
     if conflict
         .holder

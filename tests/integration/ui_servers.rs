@@ -298,7 +298,7 @@ fn logs_pane_filtered_to_one_server() {
 
 #[test]
 fn port_conflict_question() {
-    use devtop::effects::servers::port_conflict::{Conflict, Holder};
+    use devtop::effects::servers::port_conflict::{Conflict, EndTarget, Holder};
     use devtop::effects::servers::state::Recorded;
     let mut s = app();
     key(&mut s, KeyCode::Char('u'));
@@ -326,6 +326,18 @@ fn port_conflict_question() {
                 adopted: false,
                 ready_after_ms: None,
             }),
+            to_end: vec![
+                EndTarget {
+                    pid: 7719,
+                    start_ticks: 9,
+                    name: "esbuild".into(),
+                },
+                EndTarget {
+                    pid: 7717,
+                    start_ticks: 5,
+                    name: "node".into(),
+                },
+            ],
         }),
     };
     update(

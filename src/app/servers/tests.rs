@@ -600,6 +600,11 @@ fn conflict(adoptable: bool) -> Box<crate::effects::servers::port_conflict::Conf
                 adopted: false,
                 ready_after_ms: None,
             }),
+            to_end: vec![crate::effects::servers::port_conflict::EndTarget {
+                pid: 77,
+                start_ticks: 5,
+                name: "node".into(),
+            }],
         }),
     })
 }

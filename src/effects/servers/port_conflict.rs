@@ -5,7 +5,9 @@
 
 use super::members::ProcTable;
 use super::state::Recorded;
+use crate::effects::signal::KillOutcome;
 use crate::model::kill_plan::KillTarget;
+use crate::model::refusal::RefuseReason;
 use crate::model::server::{ServerCmd, ServerSpec};
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -40,6 +42,22 @@ pub struct Holder {
     /// The process running the server's own command in the server's cwd — the holder or one
     /// of its ancestors — when there is one: what adopting records. `None` = not adoptable.
     pub same_server: Option<Recorded>,
+    /// What "end it" signals, as read when the conflict was found and shown in the question:
+    /// [`same_server`](Self::same_server) (else the holder) and its descendants, children
+    /// first, each with its start time. Nothing else is ever signalled for it: a process
+    /// started after the question, or one whose start time changed, is left alone.
+    pub to_end: Vec<EndTarget>,
+}
+
+/// One process "end it" would signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndTarget {
+    /// PID.
+    pub pid: u32,
+    /// Start time, clock ticks since boot (`/proc/<pid>/stat` field 22).
+    pub start_ticks: u64,
+    /// Its name (`/proc/<pid>/comm`), raw: show it sanitised.
+    pub name: String,
 }
 
 impl Holder {
@@ -138,6 +156,7 @@ pub fn read_holder(root: &Path, spec: &ServerSpec, pid: u32) -> Option<Holder> {
             Err(_) => break,
         }
     }
+    let to_end = end_targets(pid, start_ticks, same_server.as_ref(), spec.port);
     Some(Holder {
         pid,
         start_ticks,
@@ -146,7 +165,37 @@ pub fn read_holder(root: &Path, spec: &ServerSpec, pid: u32) -> Option<Holder> {
         cwd,
         project,
         same_server,
+        to_end,
     })
+}
+
+/// The processes "end it" would signal (see [`Holder::to_end`]), children first.
+fn end_targets(
+    pid: u32,
+    start_ticks: u64,
+    same_server: Option<&Recorded>,
+    port: Option<u16>,
+) -> Vec<EndTarget> {
+    let top = same_server.cloned().unwrap_or_else(|| Recorded {
+        adopted: true,
+        ..Recorded::started("holder", pid, start_ticks, port)
+    });
+    let mut members = ProcTable::read().members(&top);
+    // Children first: descendants have larger start times than their parents.
+    members.sort_by_key(|m| std::cmp::Reverse(m.start_ticks));
+    if members.is_empty() {
+        members.push(super::members::Member { pid, start_ticks });
+    }
+    members
+        .into_iter()
+        .map(|m| EndTarget {
+            pid: m.pid,
+            start_ticks: m.start_ticks,
+            name: std::fs::read_to_string(format!("/proc/{}/comm", m.pid))
+                .map(|n| n.trim().to_owned())
+                .unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// The server's working directory, canonical (as `/proc/<pid>/cwd` shows it).
@@ -207,10 +256,12 @@ fn project_of(dir: &Path) -> Option<PathBuf> {
         .map(Path::to_owned)
 }
 
-/// Ends `holder` for [`PortDecision::EndHolder`]: the process running the server's command
-/// when there is one (else the holder itself) and all its descendants, children first,
-/// through the safe kill; then waits up to 5 s for `port` to be free according to `free`.
-/// Returns the PIDs signalled, or why the port is still taken.
+/// Ends `holder` for [`PortDecision::EndHolder`]: exactly the processes of
+/// [`Holder::to_end`] (shown in the question), children first, through the safe kill; then
+/// waits up to 5 s for `port` to be free according to `free`. When any of them is refused by
+/// the kill guards (PID 1, devtop or an ancestor, another user's process) nothing is signalled;
+/// one whose start time changed since (PID reuse) or that is gone is skipped. Returns the PIDs
+/// signalled, or why the port is still taken.
 ///
 /// # Errors
 /// A message naming what refused or survived, or that the port stayed taken.
@@ -219,23 +270,25 @@ pub async fn end_holder(
     port: u16,
     free: &dyn Fn(u16) -> bool,
 ) -> Result<Vec<u32>, String> {
-    let top = holder.same_server.clone().unwrap_or_else(|| Recorded {
-        adopted: true,
-        ..Recorded::started("holder", holder.pid, holder.start_ticks, Some(port))
-    });
-    let mut members = ProcTable::read().members(&top);
-    // Children first: descendants have larger start times than their parents.
-    members.sort_by_key(|m| std::cmp::Reverse(m.start_ticks));
-    if members.is_empty() {
-        members.push(super::members::Member {
-            pid: holder.pid,
-            start_ticks: holder.start_ticks,
-        });
+    let mut targets: Vec<KillTarget> = Vec::new();
+    for t in &holder.to_end {
+        match crate::effects::signal::check(t.pid, t.start_ticks) {
+            Ok(id) if !id.exited() => {
+                targets.push(KillTarget::new(t.pid, t.start_ticks, "port holder"));
+            }
+            // Gone, or its PID reused since the question: not the process that was shown.
+            Ok(_)
+            | Err(KillOutcome::AlreadyGone)
+            | Err(KillOutcome::Refused(RefuseReason::StartTimeChanged { .. })) => {}
+            Err(o) => {
+                return Err(format!(
+                    "not ending it: PID {} ({}) is refused: {o}",
+                    t.pid,
+                    crate::sanitize::clean(&t.name)
+                ));
+            }
+        }
     }
-    let targets: Vec<KillTarget> = members
-        .iter()
-        .map(|m| KillTarget::new(m.pid, m.start_ticks, "port holder"))
-        .collect();
     let outcomes = crate::effects::signal::kill_targets_async(&targets, END_GRACE).await;
     let pids: Vec<u32> = outcomes.iter().map(|(p, _)| *p).collect();
     if let Some((pid, o)) = outcomes
@@ -276,5 +329,98 @@ mod tests {
         assert!(same_command(&sh, &v(&["/bin/sh", "-c", "vite --port 1"])));
         assert!(same_command(&sh, &v(&["bash", "-c", "vite --port 1"])));
         assert!(!same_command(&sh, &v(&["/bin/sh", "-c", "vite"])));
+    }
+
+    fn holder_of(to_end: Vec<EndTarget>) -> Holder {
+        Holder {
+            pid: to_end.first().map_or(0, |t| t.pid),
+            start_ticks: to_end.first().map_or(0, |t| t.start_ticks),
+            role: "node".into(),
+            argv: v(&["sleep"]),
+            cwd: None,
+            project: None,
+            same_server: None,
+            to_end,
+        }
+    }
+
+    /// A `sleep 30` of this test, killed and reaped on drop.
+    struct Sleeper(std::process::Child);
+    impl Sleeper {
+        fn new() -> Self {
+            Sleeper(
+                std::process::Command::new("sleep")
+                    .arg("30")
+                    .spawn()
+                    .expect("sleep"),
+            )
+        }
+        fn target(&self) -> EndTarget {
+            let id = crate::effects::signal::read_identity(self.0.id()).expect("identity");
+            EndTarget {
+                pid: id.pid,
+                start_ticks: id.start_ticks,
+                name: "sleep".into(),
+            }
+        }
+        fn exited(&mut self) -> bool {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if matches!(self.0.try_wait(), Ok(Some(_))) {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            false
+        }
+    }
+    impl Drop for Sleeper {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    #[tokio::test]
+    async fn end_it_signals_only_what_the_question_listed() {
+        let mut listed = Sleeper::new();
+        let mut not_listed = Sleeper::new();
+        let h = holder_of(vec![listed.target()]);
+        let pids = end_holder(&h, 1, &|_| true).await.expect("ended");
+        assert_eq!(pids, vec![listed.0.id()]);
+        assert!(listed.exited(), "the listed process still runs");
+        assert!(
+            matches!(not_listed.0.try_wait(), Ok(None)),
+            "a process not in the question was signalled"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reused_pid_is_skipped_and_a_refused_one_stops_everything() {
+        let mut s = Sleeper::new();
+        let mut reused = s.target();
+        reused.start_ticks += 1;
+        let pids = end_holder(&holder_of(vec![reused]), 1, &|_| true)
+            .await
+            .expect("nothing to end is not an error");
+        assert!(pids.is_empty(), "{pids:?}");
+        assert!(
+            matches!(s.0.try_wait(), Ok(None)),
+            "a reused PID was signalled"
+        );
+        // PID 1 among the targets: refused, and nothing at all is signalled.
+        let init = EndTarget {
+            pid: 1,
+            start_ticks: crate::effects::signal::read_identity(1).map_or(0, |i| i.start_ticks),
+            name: "init".into(),
+        };
+        let err = end_holder(&holder_of(vec![s.target(), init]), 1, &|_| true)
+            .await
+            .expect_err("refused");
+        assert!(err.contains("PID 1"), "{err}");
+        assert!(
+            matches!(s.0.try_wait(), Ok(None)),
+            "signalled despite a refusal"
+        );
     }
 }
