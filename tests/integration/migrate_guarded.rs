@@ -577,7 +577,9 @@ async fn real_prisma_cli_hung_on_its_engine_is_ended() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&engine, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     fx.write_config(
-        "grace = \"1s\"\n[prisma]\nmigrate = [\"node_modules/.bin/prisma\", \"migrate\", \"deploy\"]\n[migrate]\nhang_after = \"4s\"\n",
+        // Project scope: the gate's process checks see only this project, not a demo or
+        // another test's stand-ins running at the same time.
+        "grace = \"1s\"\nscope = \"project\"\n[prisma]\nmigrate = [\"node_modules/.bin/prisma\", \"migrate\", \"deploy\"]\n[migrate]\nhang_after = \"4s\"\n[preflight]\nmin_available = \"1MiB\"\n[memory]\npsi_warn_some_avg10 = 100\npsi_critical_full_avg10 = 100\n",
     );
     let (url, dir) = (db.url.clone(), root.to_string_lossy().into_owned());
     let engine = engine.clone();

@@ -129,7 +129,13 @@ pub async fn run(
                     continue;
                 }
                 next_sample = Instant::now() + SAMPLE_EVERY;
-                let members = group::members(pid, pgid);
+                // A /proc scan: off the runtime thread (the dashboard's loop shares it).
+                // A failed scan (a panic) skips this sample rather than reading as "no CPU".
+                let Ok(members) =
+                    tokio::task::spawn_blocking(move || group::members(pid, pgid)).await
+                else {
+                    continue;
+                };
                 let ticks: u64 = members.iter().map(|m| m.1).sum();
                 for (id, _, name) in &members {
                     if seen.insert(*id) {
@@ -213,7 +219,11 @@ pub fn not_run(why: &str) -> RunOutcome {
 async fn wait_gone(seen: &BTreeSet<group::Ident>, within: Duration) -> Vec<group::Ident> {
     let deadline = Instant::now() + within;
     loop {
-        let left = group::left(seen);
+        let ids = seen.clone();
+        // A /proc scan: off the runtime thread. A failed scan counts everything as left.
+        let left = tokio::task::spawn_blocking(move || group::left(&ids))
+            .await
+            .unwrap_or_else(|_| seen.iter().copied().collect());
         if left.is_empty() || Instant::now() >= deadline {
             return left;
         }
