@@ -10,8 +10,45 @@ use crate::app::update::{Command, LogScroll};
 use crate::model::kill_plan;
 use crate::model::tree::SortKey;
 
+/// True when `intent` acts on `view`'s screen. The process list's keys (kill, details, filter,
+/// search, sort, tree) act only on screen 1 — Enter also opens a server's details on screen 3
+/// — and restarting the selected server only on screen 3; every other key acts everywhere.
+/// The key bar advertises only these ([`crate::app::key_bar`]); elsewhere the key says where
+/// it acts.
+pub fn acts_on(intent: Intent, view: View) -> bool {
+    match intent {
+        Intent::KillSelected
+        | Intent::Filter
+        | Intent::Search
+        | Intent::SortCpu
+        | Intent::SortRss
+        | Intent::SortAge
+        | Intent::SortNext
+        | Intent::ToggleTree => view == View::Processes,
+        Intent::Details => matches!(view, View::Processes | View::Servers),
+        Intent::ServerRestart => view == View::Servers,
+        _ => true,
+    }
+}
+
+/// A key pressed on a screen it does not act on: say which screen it acts on.
+fn elsewhere(state: &mut AppState, intent: Intent) {
+    let key = state.keys.first_key(intent).to_owned();
+    if intent == Intent::ServerRestart {
+        state.notify(format!(
+            "{key} restarts the selected server: press 3 for the Servers screen"
+        ));
+    } else {
+        state.notify(format!("{key} acts on the process list: press 1 first"));
+    }
+}
+
 /// Apply a resolved intent; returns the commands for the effects executor.
 pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
+    if state.popup.is_none() && !acts_on(intent, state.view) {
+        elsewhere(state, intent);
+        return vec![];
+    }
     match intent {
         Intent::Up
         | Intent::Down
@@ -58,11 +95,6 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
         }
         Intent::KillSuspects
             if state.view == View::Preflight && crate::app::preflight::ask_kill(state) => {}
-        Intent::KillSelected | Intent::Details if state.view != View::Processes => {
-            // The selection lives on screen 1; acting on it from another screen would act
-            // on a process nobody sees.
-            state.notify("x and Enter act on the process list: press 1 first");
-        }
         Intent::Details => {
             if let Some(pid) = state.selected_process().map(|p| p.pid) {
                 state.popup = Some(Popup::Details(pid));

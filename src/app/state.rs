@@ -312,3 +312,18 @@ pub fn matches_text(p: &ProcessInfo, text: &str) -> bool {
         || p.name.to_lowercase().contains(&f)
         || p.cmd.iter().any(|w| w.to_lowercase().contains(&f))
 }
+
+/// Tests' starting point: the fixture process snapshot shown at 80x24, the first row selected.
+#[cfg(test)]
+pub fn fixture_state() -> AppState {
+    let mut s = AppState::new(
+        Arc::new(ProcessSnapshot::empty(Scope::Project, "/x".into())),
+        Arc::new(crate::model::fixtures::memory(6.0, 0.0, 0.0)),
+        Duration::from_secs(3),
+    );
+    crate::app::update::update(
+        &mut s,
+        crate::app::update::Action::Processes(Arc::new(crate::model::fixtures::process_snapshot())),
+    );
+    s
+}

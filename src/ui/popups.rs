@@ -67,27 +67,27 @@ fn confirm(frame: &mut Frame<'_>, area: Rect, c: &Confirm, state: &AppState) {
 /// Help lines from the effective key table `keys`: main-screen keys, then the dialog's and
 /// the popup's.
 pub fn help_lines(keys: &KeyMap) -> Vec<Line<'static>> {
-    [
-        (Context::Main, ""),
-        (Context::Confirm, "in a dialog: "),
-        (Context::Popup, "in a popup: "),
-    ]
-    .iter()
-    .flat_map(|(ctx, prefix)| {
-        keys.keys()
-            .iter()
-            .filter(move |k| k.binding.context == *ctx)
-            .map(move |k| {
-                Line::from(vec![
-                    Span::styled(
-                        format!(" {:<9}", k.label),
-                        Style::default().fg(theme::ACCENT),
-                    ),
-                    Span::raw(format!("{prefix}{}", k.binding.desc)),
-                ])
-            })
-    })
-    .collect()
+    Context::ALL
+        .iter()
+        .flat_map(|&ctx| {
+            let prefix = match ctx.place() {
+                "" => String::new(),
+                place => format!("{place}: "),
+            };
+            keys.keys()
+                .iter()
+                .filter(move |k| k.binding.context == ctx)
+                .map(move |k| {
+                    Line::from(vec![
+                        Span::styled(
+                            format!(" {:<9}", k.label),
+                            Style::default().fg(theme::ACCENT),
+                        ),
+                        Span::raw(format!("{prefix}{}", k.binding.desc)),
+                    ])
+                })
+        })
+        .collect()
 }
 
 /// The help popup: as many columns (up to 4) as it takes for every line to fit the height.

@@ -7,6 +7,7 @@ use crate::app::state::{Focus, View};
 use crate::model::fixtures;
 use crate::model::suspects::SuspectKind;
 use crate::model::tree::SortKey;
+use crossterm::event::KeyModifiers;
 use std::time::Duration;
 
 fn key(c: KeyCode) -> Action {
@@ -14,16 +15,7 @@ fn key(c: KeyCode) -> Action {
 }
 
 fn state() -> AppState {
-    let mut s = AppState::new(
-        Arc::new(ProcessSnapshot::empty(Scope::Project, "/x".into())),
-        Arc::new(fixtures::memory(6.0, 0.0, 0.0)),
-        Duration::from_secs(3),
-    );
-    update(
-        &mut s,
-        Action::Processes(Arc::new(fixtures::process_snapshot())),
-    );
-    s
+    crate::app::state::fixture_state()
 }
 
 /// The open kill dialog's title and plan (panics without one).
