@@ -197,6 +197,10 @@ fn navigate(state: &mut AppState, intent: Intent) -> Vec<Command> {
         // Help and process details do not scroll; the list behind them stays put.
     } else if paging && confirm::open(state).is_some() {
         scroll_kill_dialog(state, lines(kill_dialog_page(state)));
+    } else if state.focus == Focus::Health
+        && let Some(fit) = health_cut(state)
+    {
+        scroll_health(state, lines(fit));
     } else if paging
         && (state.focus == Focus::Migrations
             || (state.view == View::Databases && state.focus == Focus::Health))
@@ -226,6 +230,22 @@ fn navigate(state: &mut AppState, intent: Intent) -> Vec<Command> {
         move_by(state, lines(state.page));
     }
     vec![]
+}
+
+/// Rows the Databases table shows when not every environment fits it (`None` when all fit:
+/// the movement keys then scroll the migrations matrix).
+fn health_cut(state: &AppState) -> Option<usize> {
+    let area = crate::ui::panes::pane_area(state, Focus::Health);
+    let (_, fit) = crate::ui::health::window(state, area);
+    (state.dbs.envs.len() > fit).then_some(fit)
+}
+
+/// Scroll the Databases table by `delta` rows (within its rows; nothing when all fit).
+pub fn scroll_health(state: &mut AppState, delta: isize) {
+    let area = crate::ui::panes::pane_area(state, Focus::Health);
+    let (start, fit) = crate::ui::health::window(state, area);
+    let max = state.dbs.envs.len().saturating_sub(fit);
+    state.health_offset = start.saturating_add_signed(delta).min(max);
 }
 
 /// `x`: ask to kill the selected process (its tree root) and its descendants.

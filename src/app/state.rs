@@ -164,6 +164,8 @@ pub struct AppState {
     pub matrix: Vec<MatrixRow>,
     /// First matrix row shown (scrolling in the Migrations pane).
     pub matrix_offset: usize,
+    /// First environment row of the Databases (health) table shown.
+    pub health_offset: usize,
     /// Latest `prisma migrate diff` per environment (empty without the project's CLI).
     pub cli_diffs: Arc<CliDiffs>,
     /// The dev servers: rows, operation under way, their logs.
@@ -226,6 +228,7 @@ impl AppState {
             env_views: Vec::new(),
             matrix: Vec::new(),
             matrix_offset: 0,
+            health_offset: 0,
             cli_diffs: Arc::new(CliDiffs::new()),
             servers: Servers::new(&[], crate::app::servers::logs::DEFAULT_LOG_LINES),
             log_source: LogSource::Devtop,

@@ -8,7 +8,7 @@ use crate::app::keymap::{Context, Intent};
 pub use crate::app::refresh::{REFRESH_STEPS, format_interval, step_refresh};
 use crate::app::server_intent;
 use crate::app::servers::{OpOutcome, ServerOp, ServersPoll};
-use crate::app::state::{AppState, Popup};
+use crate::app::state::{AppState, Focus, Popup, View};
 use crate::collect::tasks::MemoryView;
 use crate::effects::signal::KillOutcome;
 use crate::model::database::DbSnapshot;
@@ -145,11 +145,29 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
     cmds
 }
 
-/// Keep the process list's first row where it was unless the selection left the view.
+/// Keep each list's first row where it was unless its selection left the view (the process
+/// list, the server table), and the scrolled panes within what there is to scroll (the
+/// Databases table, the preflight checks), so the next key moves them at once.
 fn follow_selection(state: &mut AppState) {
     let rows = state.rows();
     let area = crate::ui::panes::processes_area(state);
     state.list_offset = crate::ui::process_window(state, &rows, area);
+    let pane = |state: &AppState, f| crate::ui::panes::pane_area(state, f);
+    match state.view {
+        View::Servers => {
+            let area = pane(state, Focus::Servers);
+            state.servers.offset = crate::ui::servers::window(state, area).0;
+        }
+        View::Databases => {
+            let area = pane(state, Focus::Health);
+            state.health_offset = crate::ui::health::window(state, area).0;
+        }
+        View::Preflight => {
+            let area = pane(state, Focus::Preflight);
+            state.preflight.scroll = crate::ui::preflight::window(state, area).0;
+        }
+        View::Processes => {}
+    }
 }
 
 fn apply_action(state: &mut AppState, action: Action) -> Vec<Command> {
