@@ -96,7 +96,13 @@ fn help(frame: &mut Frame<'_>, area: Rect, keys: &KeyMap) {
     let max_rows = usize::from(area.height.saturating_sub(2)).max(1);
     let cols = entries.len().div_ceil(max_rows).clamp(2, 4);
     let per_col = entries.len().div_ceil(cols);
-    let width = area.width.min(cols as u16 * 46);
+    // Wide enough for the longest line in every column when the terminal has the room.
+    let longest = entries.iter().map(Line::width).max().unwrap_or(40) + 1;
+    let width = area
+        .width
+        .saturating_sub(2)
+        .min((cols * longest) as u16 + 2)
+        .max(area.width.min(cols as u16 * 46));
     let r = centered(area, width, per_col as u16 + 2);
     frame.render_widget(Clear, r);
     let block = Block::default()
