@@ -29,7 +29,16 @@ impl Key {
         label
             .split(' ')
             .find(|k| k.starts_with('F') && k.len() > 1)
-            .unwrap_or_else(|| label.split(['/', ' ']).next().unwrap_or(label))
+            .unwrap_or_else(|| first_key_of(label))
+    }
+}
+
+/// The first key of a label: `"x"` of `"x F9"`, `"↑"` of `"↑/k"`, `"/"` of `"/ F4"`.
+fn first_key_of(label: &str) -> &str {
+    let word = label.split(' ').next().unwrap_or(label);
+    match word.split_once('/') {
+        Some((first, _)) if !first.is_empty() => first,
+        _ => word,
     }
 }
 
@@ -132,8 +141,7 @@ impl KeyMap {
         self.keys
             .iter()
             .find(|k| k.binding.context == Context::Main && k.binding.intent == intent)
-            .and_then(|k| k.label.split([' ', '/']).next())
-            .unwrap_or("?")
+            .map_or("?", |k| first_key_of(&k.label))
     }
 
     /// Every entry, in table order.
@@ -288,6 +296,11 @@ mod tests {
         assert_eq!(kill.label, "D F8");
         assert_eq!(map.first_key(Intent::KillSelected), "D");
         assert_eq!(KeyMap::default().first_key(Intent::Help), "?");
+        assert_eq!(KeyMap::default().first_key(Intent::Filter), "/");
+        assert_eq!(KeyMap::default().first_key(Intent::Up), "↑");
+        assert_eq!(KeyMap::default().first_key(Intent::Home), "Home");
+        let slash = KeyMap::with_overrides(&over(&[("filter", &["/"])])).unwrap();
+        assert_eq!(slash.bar_key(Context::Main, Intent::Filter), Some("/"));
         assert_eq!(map.bar_key(Context::Main, Intent::KillSelected), Some("F8"));
         // The dialog's own keys are untouched.
         assert_eq!(

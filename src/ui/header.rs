@@ -3,7 +3,7 @@
 
 use crate::app::keymap::Intent;
 use crate::app::keys::KeyMap;
-use crate::app::state::AppState;
+use crate::app::state::{AppState, View};
 use crate::app::update::format_interval;
 use crate::sanitize::clean;
 use crate::ui::theme;
@@ -141,7 +141,9 @@ pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         ])
     } else if let Some(s) = state
         .selected
-        .filter(|_| state.view != crate::app::state::View::Servers)
+        // The evidence of the selected row, where the row is seen (elsewhere a key's notice,
+        // such as "press 1 first", must not hide behind it).
+        .filter(|_| state.view == View::Processes)
         .and_then(|pid| state.procs.suspect_of(pid))
     {
         Line::from(vec![
@@ -161,7 +163,7 @@ pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             theme::dim(),
         ))
     } else {
-        Line::from(Span::styled(hint(&state.keys), theme::dim()))
+        Line::from(Span::styled(hint(&state.keys, state.view), theme::dim()))
     };
     frame.render_widget(Paragraph::new(line), area);
 }
@@ -186,12 +188,17 @@ pub fn render_key_bar(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The footer's hint when nothing else is to say, with the keys in effect.
-fn hint(keys: &KeyMap) -> String {
+/// The footer's hint when nothing else is to say, with the keys in effect (`Enter details`
+/// only on the screens where Enter opens details).
+fn hint(keys: &KeyMap, view: View) -> String {
     let k = |i| keys.first_key(i);
+    let details = if crate::app::intent::acts_on(Intent::Details, view) {
+        format!("{} details · ", k(Intent::Details))
+    } else {
+        String::new()
+    };
     format!(
-        "{} details · {} scope · {} pane · {}/{} refresh · {} every key",
-        k(Intent::Details),
+        "{details}{} scope · {} pane · {}/{} refresh · {} every key",
         k(Intent::ToggleScope),
         k(Intent::FocusNext),
         k(Intent::Faster),

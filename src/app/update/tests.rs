@@ -329,6 +329,39 @@ fn kill_and_details_act_only_on_the_process_screen() {
 }
 
 #[test]
+fn list_keys_on_another_screen_say_where_they_act() {
+    let mut s = state();
+    let (sort, tree) = (s.sort, s.tree);
+    for (screen, view) in [
+        ('2', View::Databases),
+        ('3', View::Servers),
+        ('4', View::Preflight),
+    ] {
+        update(&mut s, key(KeyCode::Char(screen)));
+        assert_eq!(s.view, view);
+        for (code, shown) in [
+            (KeyCode::F(3), "F3"),
+            (KeyCode::Char('/'), "/"),
+            (KeyCode::Char('o'), "o"),
+            (KeyCode::Char('t'), "t"),
+            (KeyCode::Char('P'), "P"),
+        ] {
+            s.notice = None;
+            assert!(update(&mut s, key(code)).is_empty());
+            assert!(!s.search_editing && !s.filter_editing, "{view:?} {code:?}");
+            assert_eq!((s.sort, s.tree), (sort, tree), "{view:?} {code:?}");
+            assert_eq!(
+                s.notice_text(),
+                Some(format!("{shown} acts on the process list: press 1 first").as_str())
+            );
+        }
+    }
+    update(&mut s, key(KeyCode::Char('1')));
+    update(&mut s, key(KeyCode::Char('/')));
+    assert!(s.filter_editing, "on screen 1 it acts");
+}
+
+#[test]
 fn clock_is_the_latest_snapshot_time() {
     let mut s = state();
     let procs_at = s.procs.taken_at;
