@@ -70,6 +70,7 @@ pub const SCREENS: &[(View, &[Entry])] = &[
             e(KillSuspects, "Suspects", 2),
             e(Pause, "Pause", 4),
             e(Details, "Details", 5),
+            e(GuardEnd, "Free memory", 1),
             e(Quit, "Quit", 0),
         ],
     ),
@@ -82,6 +83,7 @@ pub const SCREENS: &[(View, &[Entry])] = &[
             pair(Up, Down, "Scroll", 4),
             e(FocusNext, "Pane", 3),
             e(LogSource, "Logs", 4),
+            e(GuardEnd, "Free memory", 1),
             e(Quit, "Quit", 0),
         ],
     ),
@@ -96,6 +98,7 @@ pub const SCREENS: &[(View, &[Entry])] = &[
             pair(Up, Down, "Select", 5),
             e(LogSource, "Logs", 3),
             e(FocusNext, "Pane", 4),
+            e(GuardEnd, "Free memory", 1),
             e(Quit, "Quit", 0),
         ],
     ),
@@ -109,6 +112,7 @@ pub const SCREENS: &[(View, &[Entry])] = &[
             pair(Up, Down, "Scroll", 4),
             e(Migrate, "Migrate", 3),
             e(FocusNext, "Pane", 4),
+            e(GuardEnd, "Free memory", 1),
             e(Quit, "Quit", 0),
         ],
     ),
@@ -168,7 +172,8 @@ pub fn screen(view: View) -> &'static [Entry] {
 }
 
 /// False for a screen's entry that has nothing to act on in `state`: the server keys with no
-/// `[[server]]` configured, `K` on the Preflight screen when check 1 names nothing to end.
+/// `[[server]]` configured, `K` on the Preflight screen when check 1 names nothing to end, `E`
+/// unless the memory guard has triggered with a suspect to end.
 fn useful(state: &AppState, intent: Intent) -> bool {
     let servers = !state.servers.rows.is_empty();
     match (state.view, intent) {
@@ -176,6 +181,12 @@ fn useful(state: &AppState, intent: Intent) -> bool {
             servers
         }
         (View::Preflight, KillSuspects) => state.preflight.kill_action().is_some(),
+        // Only while the memory guard has triggered and has a suspect it may end.
+        (_, GuardEnd) => state
+            .guard
+            .decision
+            .as_ref()
+            .is_some_and(|d| d.critical() && !d.victims.is_empty()),
         (view, intent) => acts_on(intent, view),
     }
 }
