@@ -172,7 +172,7 @@ pub fn screen(view: View) -> &'static [Entry] {
 }
 
 /// False for a screen's entry that has nothing to act on in `state`: the server keys with no
-/// `[[server]]` configured, `K` on the Preflight screen when check 1 names nothing to end, `E`
+/// `[[server]]` configured (the Logs pane's source too), `K` on the Preflight screen when check 1 names nothing to end, `E`
 /// unless the memory guard has triggered with a suspect to end.
 fn useful(state: &AppState, intent: Intent) -> bool {
     let servers = !state.servers.rows.is_empty();
@@ -181,6 +181,8 @@ fn useful(state: &AppState, intent: Intent) -> bool {
             servers
         }
         (View::Preflight, KillSuspects) => state.preflight.kill_action().is_some(),
+        // Without a server the Logs pane has only devtop's lines to show.
+        (_, LogSource) => servers,
         // Only while the memory guard has triggered and has a suspect it may end.
         (_, GuardEnd) => state
             .guard

@@ -105,9 +105,11 @@ fn each_screen_has_its_own_bar() {
         line(&s, 80),
         "F1 Help  u Start all  d Stop all  r Restart  Enter Log  f Logs  F10 Quit"
     );
-    // No server configured: the server keys have nothing to act on.
+    // No server configured: the server keys (and the Logs source) have nothing to act on.
     s.servers = crate::app::servers::Servers::new(&[], 100);
     assert_eq!(line(&s, 80), "F1 Help  Tab Pane  F10 Quit");
+    s.view = View::Databases;
+    assert!(!line(&s, 80).contains("f Logs"), "{}", line(&s, 80));
     s.view = View::Preflight;
     // Check 1 names nothing to end: no K.
     let text = line(&s, 80);
