@@ -172,14 +172,13 @@ pub fn screen(view: View) -> &'static [Entry] {
 }
 
 /// False for a screen's entry that has nothing to act on in `state`: the server keys with no
-/// `[[server]]` configured (the Logs pane's source too), `K` on the Preflight screen when check 1 names nothing to end, `E`
-/// unless the memory guard has triggered with a suspect to end.
+/// `[[server]]` configured (the Logs pane's source too), `K` on the Preflight screen when
+/// check 1 names nothing to end, `E` unless the memory guard has triggered with a suspect to
+/// end; else whether the key acts on the screen at all ([`acts_on`]).
 fn useful(state: &AppState, intent: Intent) -> bool {
     let servers = !state.servers.rows.is_empty();
     match (state.view, intent) {
-        (View::Servers, ServersUp | ServersDown | ServerRestart | Details | LogSource | Up) => {
-            servers
-        }
+        (View::Servers, ServersUp | ServersDown | ServerRestart | Details | Up) => servers,
         (View::Preflight, KillSuspects) => state.preflight.kill_action().is_some(),
         // Without a server the Logs pane has only devtop's lines to show.
         (_, LogSource) => servers,
