@@ -4,6 +4,8 @@
 //! the commands that do it ([`confirmed`]). Results and warnings go to the one notice area
 //! ([`Notice`], the line above the key bar) and, per item, to the log.
 
+use crate::app::key_bar::Entry;
+use crate::app::keymap::Intent;
 use crate::app::state::{AppState, Popup};
 use crate::app::update::Command;
 use crate::model::kill_plan::KillPlan;
@@ -52,29 +54,48 @@ impl ConfirmAction {
         }
     }
 
-    /// The key bar of the dialog, when it is not the kill dialog's (`y Kill  n Cancel`).
-    pub fn key_bar(&self) -> Option<Vec<(&'static str, &'static str)>> {
+    /// The dialog's key bar (names of its answers; the keys come from the key table): `y Kill
+    /// n Cancel`, or only `Close` when confirming would do nothing; `↑↓ Scroll` while the
+    /// kill dialog's list is taller than the screen.
+    pub fn key_bar(&self, state: &AppState) -> Vec<Entry> {
+        use Intent::{Adopt, Cancel, Confirm, Down, LeaveRunning, Up};
+        let answer = |yes: &'static str, no: &'static str| {
+            vec![Entry::new(Confirm, yes, 0), Entry::new(Cancel, no, 0)]
+        };
+        if self.does_nothing() {
+            return vec![Entry::new(Cancel, "Close", 0)];
+        }
         match self {
-            ConfirmAction::Kill(_)
-            | ConfirmAction::GuardDrain(_)
-            | ConfirmAction::Migrate(_)
-            | ConfirmAction::EndMigrate(..) => None,
-            ConfirmAction::RestartServers(_) => Some(vec![("y", "Restart"), ("n", "Cancel")]),
-            ConfirmAction::QuitMigrating(_) => {
-                Some(vec![("y", "Quit when it ends"), ("n", "Stay")])
-            }
-            ConfirmAction::PortConflict(_, c) => Some(
-                if c.holder.as_ref().is_some_and(|h| h.same_server.is_some()) {
-                    vec![("y", "End holder"), ("a", "Adopt"), ("n", "Cancel start")]
+            ConfirmAction::Kill(plan) | ConfirmAction::GuardDrain(plan) => {
+                let yes = if matches!(self, ConfirmAction::Kill(_)) {
+                    "Kill"
                 } else {
-                    vec![("y", "End holder"), ("n", "Cancel start")]
-                },
-            ),
-            ConfirmAction::QuitServers(_) => Some(vec![
-                ("Enter", "Stop them"),
-                ("l", "Leave running"),
-                ("Esc", "Stay"),
-            ]),
+                    "End them"
+                };
+                let mut bar = answer(yes, "Cancel");
+                if crate::ui::kill_dialog::layout_for(state.screen, plan, state.grace).max_scroll()
+                    > 0
+                {
+                    bar.push(Entry::pair(Up, Down, "Scroll", 1));
+                }
+                bar
+            }
+            ConfirmAction::RestartServers(_) => answer("Restart", "Cancel"),
+            ConfirmAction::PortConflict(_, c) => {
+                let mut bar = answer("End holder", "Cancel start");
+                if c.holder.as_ref().is_some_and(|h| h.same_server.is_some()) {
+                    bar.insert(1, Entry::new(Adopt, "Adopt", 0));
+                }
+                bar
+            }
+            ConfirmAction::QuitServers(_) => vec![
+                Entry::new(Confirm, "Stop them", 0),
+                Entry::new(LeaveRunning, "Leave running", 0),
+                Entry::new(Cancel, "Stay", 0),
+            ],
+            ConfirmAction::Migrate(_) => answer("Migrate", "Cancel"),
+            ConfirmAction::EndMigrate(..) => answer("End it", "Cancel"),
+            ConfirmAction::QuitMigrating(_) => answer("Quit when it ends", "Stay"),
         }
     }
 }

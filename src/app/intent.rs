@@ -10,8 +10,45 @@ use crate::app::update::{Command, LogScroll};
 use crate::model::kill_plan;
 use crate::model::tree::SortKey;
 
+/// True when `intent` acts on `view`'s screen. The process list's keys (kill, details, filter,
+/// search, sort, tree) act only on screen 1 — Enter also opens a server's details on screen 3
+/// — and restarting the selected server only on screen 3; every other key acts everywhere.
+/// The key bar advertises only these ([`crate::app::key_bar`]); elsewhere the key says where
+/// it acts.
+pub fn acts_on(intent: Intent, view: View) -> bool {
+    match intent {
+        Intent::KillSelected
+        | Intent::Filter
+        | Intent::Search
+        | Intent::SortCpu
+        | Intent::SortRss
+        | Intent::SortAge
+        | Intent::SortNext
+        | Intent::ToggleTree => view == View::Processes,
+        Intent::Details => matches!(view, View::Processes | View::Servers),
+        Intent::ServerRestart => view == View::Servers,
+        _ => true,
+    }
+}
+
+/// A key pressed on a screen it does not act on: say which screen it acts on.
+fn elsewhere(state: &mut AppState, intent: Intent) {
+    let key = state.keys.first_key(intent).to_owned();
+    if intent == Intent::ServerRestart {
+        state.notify(format!(
+            "{key} restarts the selected server: press 3 for the Servers screen"
+        ));
+    } else {
+        state.notify(format!("{key} acts on the process list: press 1 first"));
+    }
+}
+
 /// Apply a resolved intent; returns the commands for the effects executor.
 pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
+    if state.popup.is_none() && !acts_on(intent, state.view) {
+        elsewhere(state, intent);
+        return vec![];
+    }
     match intent {
         Intent::Up
         | Intent::Down
@@ -58,11 +95,6 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
         }
         Intent::KillSuspects
             if state.view == View::Preflight && crate::app::preflight::ask_kill(state) => {}
-        Intent::KillSelected | Intent::Details if state.view != View::Processes => {
-            // The selection lives on screen 1; acting on it from another screen would act
-            // on a process nobody sees.
-            state.notify("x and Enter act on the process list: press 1 first");
-        }
         Intent::Details => {
             if let Some(pid) = state.selected_process().map(|p| p.pid) {
                 state.popup = Some(Popup::Details(pid));
@@ -165,6 +197,10 @@ fn navigate(state: &mut AppState, intent: Intent) -> Vec<Command> {
         // Help and process details do not scroll; the list behind them stays put.
     } else if paging && confirm::open(state).is_some() {
         scroll_kill_dialog(state, lines(kill_dialog_page(state)));
+    } else if state.focus == Focus::Health
+        && let Some(fit) = health_cut(state)
+    {
+        scroll_health(state, lines(fit));
     } else if paging
         && (state.focus == Focus::Migrations
             || (state.view == View::Databases && state.focus == Focus::Health))
@@ -194,6 +230,22 @@ fn navigate(state: &mut AppState, intent: Intent) -> Vec<Command> {
         move_by(state, lines(state.page));
     }
     vec![]
+}
+
+/// Rows the Databases table shows when not every environment fits it (`None` when all fit:
+/// the movement keys then scroll the migrations matrix).
+fn health_cut(state: &AppState) -> Option<usize> {
+    let area = crate::ui::panes::pane_area(state, Focus::Health);
+    let (_, fit) = crate::ui::health::window(state, area);
+    (state.dbs.envs.len() > fit).then_some(fit)
+}
+
+/// Scroll the Databases table by `delta` rows (within its rows; nothing when all fit).
+pub fn scroll_health(state: &mut AppState, delta: isize) {
+    let area = crate::ui::panes::pane_area(state, Focus::Health);
+    let (start, fit) = crate::ui::health::window(state, area);
+    let max = state.dbs.envs.len().saturating_sub(fit);
+    state.health_offset = start.saturating_add_signed(delta).min(max);
 }
 
 /// `x`: ask to kill the selected process (its tree root) and its descendants.

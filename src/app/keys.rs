@@ -29,7 +29,16 @@ impl Key {
         label
             .split(' ')
             .find(|k| k.starts_with('F') && k.len() > 1)
-            .unwrap_or_else(|| label.split(['/', ' ']).next().unwrap_or(label))
+            .unwrap_or_else(|| first_key_of(label))
+    }
+}
+
+/// The first key of a label: `"x"` of `"x F9"`, `"↑"` of `"↑/k"`, `"/"` of `"/ F4"`.
+fn first_key_of(label: &str) -> &str {
+    let word = label.split(' ').next().unwrap_or(label);
+    match word.split_once('/') {
+        Some((first, _)) if !first.is_empty() => first,
+        _ => word,
     }
 }
 
@@ -132,8 +141,7 @@ impl KeyMap {
         self.keys
             .iter()
             .find(|k| k.binding.context == Context::Main && k.binding.intent == intent)
-            .and_then(|k| k.label.split([' ', '/']).next())
-            .unwrap_or("?")
+            .map_or("?", |k| first_key_of(&k.label))
     }
 
     /// Every entry, in table order.
@@ -152,13 +160,13 @@ impl KeyMap {
             .map(|k| k.binding.intent)
     }
 
-    /// The key bar of `context`: (key, name) of the entries that have a bar name, in order.
-    pub fn key_bar(&self, context: Context) -> Vec<(&str, &'static str)> {
+    /// The key the key bar shows for `intent` in `context` (the F-key alias when there is
+    /// one, as htop; else the first key), or `None` when nothing in `context` is bound to it.
+    pub fn bar_key(&self, context: Context, intent: Intent) -> Option<&str> {
         self.keys
             .iter()
-            .filter(|k| k.binding.context == context)
-            .filter_map(|k| k.binding.bar.map(|name| (k.bar_key(), name)))
-            .collect()
+            .find(|k| k.binding.context == context && k.binding.intent == intent)
+            .map(Key::bar_key)
     }
 
     /// Entries that share a key in one context (empty for a valid table).
@@ -262,10 +270,10 @@ mod tests {
         let map = KeyMap::default();
         assert_eq!(map.keys().len(), BINDINGS.len());
         assert!(map.duplicates().is_empty());
-        assert_eq!(
-            map.key_bar(Context::Main),
-            crate::app::keymap::key_bar(Context::Main)
-        );
+        assert_eq!(map.bar_key(Context::Main, Intent::Help), Some("F1"));
+        assert_eq!(map.bar_key(Context::Main, Intent::Details), Some("Enter"));
+        assert_eq!(map.bar_key(Context::Confirm, Intent::Confirm), Some("y"));
+        assert_eq!(map.bar_key(Context::Search, Intent::KillSelected), None);
     }
 
     #[test]
@@ -288,7 +296,12 @@ mod tests {
         assert_eq!(kill.label, "D F8");
         assert_eq!(map.first_key(Intent::KillSelected), "D");
         assert_eq!(KeyMap::default().first_key(Intent::Help), "?");
-        assert!(map.key_bar(Context::Main).contains(&("F8", "Kill")));
+        assert_eq!(KeyMap::default().first_key(Intent::Filter), "/");
+        assert_eq!(KeyMap::default().first_key(Intent::Up), "↑");
+        assert_eq!(KeyMap::default().first_key(Intent::Home), "Home");
+        let slash = KeyMap::with_overrides(&over(&[("filter", &["/"])])).unwrap();
+        assert_eq!(slash.bar_key(Context::Main, Intent::Filter), Some("/"));
+        assert_eq!(map.bar_key(Context::Main, Intent::KillSelected), Some("F8"));
         // The dialog's own keys are untouched.
         assert_eq!(
             map.resolve(press(KeyCode::Char('y')), Context::Confirm),

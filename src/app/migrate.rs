@@ -5,6 +5,7 @@
 //! anyway?"), a hung run opens it too ("end it?"), and the end sets the notice.
 
 use crate::app::confirm::{self, ConfirmAction};
+use crate::app::keymap::Intent;
 use crate::app::state::{AppState, Popup};
 use crate::app::update::Command;
 use crate::effects::migrate::guarded::Event;
@@ -64,19 +65,20 @@ pub fn open(state: &mut AppState) {
     }));
 }
 
-/// A key while the picker is open.
-pub fn key(state: &mut AppState, code: KeyCode) -> Vec<Command> {
+/// A key while the picker is open: `intent` is the key in the migrate context (choosing, or
+/// typing the name); an unbound key while typing is a character of the name.
+pub fn key(state: &mut AppState, intent: Option<Intent>, code: KeyCode) -> Vec<Command> {
     let Some(Popup::Migrate(pick)) = &mut state.popup else {
         return vec![];
     };
     if let Some(typed) = &mut pick.typed {
-        match code {
-            KeyCode::Char(c) => typed.push(c),
-            KeyCode::Backspace => {
+        match (intent, code) {
+            (None, KeyCode::Char(c)) => typed.push(c),
+            (None, KeyCode::Backspace) => {
                 typed.pop();
             }
-            KeyCode::Esc => pick.typed = None,
-            KeyCode::Enter => {
+            (Some(Intent::Cancel), _) => pick.typed = None,
+            (Some(Intent::Confirm), _) => {
                 let env = pick.envs[pick.selected].clone();
                 if *typed == env {
                     return start(state, env);
@@ -87,13 +89,13 @@ pub fn key(state: &mut AppState, code: KeyCode) -> Vec<Command> {
         }
         return vec![];
     }
-    match code {
-        KeyCode::Up | KeyCode::Char('k') => pick.selected = pick.selected.saturating_sub(1),
-        KeyCode::Down | KeyCode::Char('j') => {
+    match intent {
+        Some(Intent::Up) => pick.selected = pick.selected.saturating_sub(1),
+        Some(Intent::Down) => {
             pick.selected = (pick.selected + 1).min(pick.envs.len().saturating_sub(1));
         }
-        KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('n') => state.popup = None,
-        KeyCode::Enter => {
+        Some(Intent::Cancel) => state.popup = None,
+        Some(Intent::Confirm) => {
             let env = pick.envs[pick.selected].clone();
             if is_production(&env) {
                 pick.typed = Some(String::new());

@@ -7,6 +7,7 @@ pub mod executor;
 pub mod guard;
 pub mod guard_update;
 pub mod intent;
+pub mod key_bar;
 pub mod keymap;
 pub mod keys;
 pub mod migrate;

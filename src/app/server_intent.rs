@@ -72,10 +72,6 @@ pub fn down(state: &mut AppState) -> Vec<Command> {
 /// `r`: restart the selected server; with servers depending on it, ask first (they are
 /// restarted with it).
 pub fn restart(state: &mut AppState) -> Vec<Command> {
-    if state.view != View::Servers {
-        state.notify("r restarts the selected server: press 3 for the Servers screen");
-        return vec![];
-    }
     let Some(row) = state.servers.selected_row() else {
         state.warn("no [[server]] in devtop.toml (see the README: dev servers)");
         return vec![];

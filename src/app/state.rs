@@ -164,6 +164,8 @@ pub struct AppState {
     pub matrix: Vec<MatrixRow>,
     /// First matrix row shown (scrolling in the Migrations pane).
     pub matrix_offset: usize,
+    /// First environment row of the Databases (health) table shown.
+    pub health_offset: usize,
     /// Latest `prisma migrate diff` per environment (empty without the project's CLI).
     pub cli_diffs: Arc<CliDiffs>,
     /// The dev servers: rows, operation under way, their logs.
@@ -228,6 +230,7 @@ impl AppState {
             env_views: Vec::new(),
             matrix: Vec::new(),
             matrix_offset: 0,
+            health_offset: 0,
             cli_diffs: Arc::new(CliDiffs::new()),
             servers: Servers::new(&[], crate::app::servers::logs::DEFAULT_LOG_LINES),
             log_source: LogSource::Devtop,
@@ -314,4 +317,19 @@ pub fn matches_text(p: &ProcessInfo, text: &str) -> bool {
         || p.role.label().contains(&f)
         || p.name.to_lowercase().contains(&f)
         || p.cmd.iter().any(|w| w.to_lowercase().contains(&f))
+}
+
+/// Tests' starting point: the fixture process snapshot shown at 80x24, the first row selected.
+#[cfg(test)]
+pub fn fixture_state() -> AppState {
+    let mut s = AppState::new(
+        Arc::new(ProcessSnapshot::empty(Scope::Project, "/x".into())),
+        Arc::new(crate::model::fixtures::memory(6.0, 0.0, 0.0)),
+        Duration::from_secs(3),
+    );
+    crate::app::update::update(
+        &mut s,
+        crate::app::update::Action::Processes(Arc::new(crate::model::fixtures::process_snapshot())),
+    );
+    s
 }

@@ -73,7 +73,8 @@ pub fn lines(state: &AppState) -> [String; 3] {
             }
         ),
         (Action::Alert, _) => format!(
-            "E ends {} dev-tool suspect(s), largest first, until it recovers: {}",
+            "{} ends {} dev-tool suspect(s), largest first, until it recovers: {}",
+            state.keys.first_key(crate::app::keymap::Intent::GuardEnd),
             d.victims.len(),
             list(3)
         ),

@@ -1,10 +1,9 @@
 //! Title line (project, scope, counts, sort) and status line (filter prompt, the selected
 //! process's suspect evidence, the last action's result).
 
-use crate::app::confirm::ConfirmAction;
 use crate::app::keymap::Intent;
 use crate::app::keys::KeyMap;
-use crate::app::state::{AppState, Popup};
+use crate::app::state::{AppState, View};
 use crate::app::update::format_interval;
 use crate::sanitize::clean;
 use crate::ui::theme;
@@ -134,17 +133,17 @@ pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         Line::from(vec![
             Span::styled("search: ", Style::default().fg(theme::ACCENT)),
             Span::raw(format!("{}▏", clean(&state.search))),
-            Span::styled("  F3 next · Enter keep · Esc clear", theme::dim()),
         ])
     } else if state.filter_editing {
         Line::from(vec![
             Span::styled("filter: ", Style::default().fg(theme::ACCENT)),
             Span::raw(format!("{}▏", clean(&state.filter))),
-            Span::styled("  Enter keep · Esc clear", theme::dim()),
         ])
     } else if let Some(s) = state
         .selected
-        .filter(|_| state.view != crate::app::state::View::Servers)
+        // The evidence of the selected row, where the row is seen (elsewhere a key's notice,
+        // such as "press 1 first", must not hide behind it).
+        .filter(|_| state.view == View::Processes)
         .and_then(|pid| state.procs.suspect_of(pid))
     {
         Line::from(vec![
@@ -164,77 +163,42 @@ pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
             theme::dim(),
         ))
     } else {
-        Line::from(Span::styled(hint(&state.keys), theme::dim()))
+        Line::from(Span::styled(hint(&state.keys, state.view), theme::dim()))
     };
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// Key bar on the bottom line, like htop's: the keys of the current context from the key table
-/// (key reversed, name plain).
+/// Key bar on the bottom line, like htop's: the keys of the current context
+/// ([`crate::app::key_bar`]), key reversed, name plain.
 pub fn render_key_bar(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let nothing_to_kill = crate::app::confirm::open(state).is_some_and(|c| c.action.does_nothing());
-    let keys: Vec<(&str, &str)> = if state.search_editing {
-        vec![("F3", "Next"), ("Enter", "Keep"), ("Esc", "Clear")]
-    } else if state.filter_editing {
-        vec![("Enter", "Keep"), ("Esc", "Clear")]
-    } else if let Some(bar) = crate::app::confirm::open(state).and_then(|c| c.action.key_bar()) {
-        bar
-    } else if state.view == crate::app::state::View::Servers && state.popup.is_none() {
-        servers_bar(&state.keys)
-    } else if nothing_to_kill {
-        // A dialog that only says why nothing can be killed offers no "Kill".
-        vec![("Esc", "Close")]
-    } else if let Some(Popup::Migrate(pick)) = &state.popup {
-        if pick.typed.is_some() {
-            vec![("Enter", "Migrate"), ("Esc", "Back")]
-        } else {
-            vec![("↑/↓", "Choose"), ("Enter", "Migrate"), ("Esc", "Cancel")]
-        }
-    } else if let Some(c) = crate::app::confirm::open(state)
-        && !matches!(c.action, ConfirmAction::Kill(_))
-    {
-        let yes = match c.action {
-            ConfirmAction::EndMigrate(..) => "End it",
-            ConfirmAction::QuitMigrating(_) => "Quit when it ends",
-            _ => "Migrate",
-        };
-        vec![("y/Enter", yes), ("n/Esc", "Cancel")]
-    } else {
-        state.keys.key_bar(crate::app::update::context(state))
-    };
     let mut spans = Vec::new();
-    for (key, name) in keys {
+    for (i, (key, name)) in crate::app::key_bar::bar(state, area.width)
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            spans.push(Span::raw("  "));
+        }
         spans.push(Span::styled(
             key,
             Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
         ));
-        spans.push(Span::raw(format!(" {name}  ")));
+        spans.push(Span::raw(format!(" {name}")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The key bar of the Servers screen: its own keys, in effect (rebindable), then help and quit.
-fn servers_bar(keys: &KeyMap) -> Vec<(&str, &'static str)> {
-    [
-        (Intent::Help, "Help"),
-        (Intent::ServersUp, "Start all"),
-        (Intent::ServersDown, "Stop all"),
-        (Intent::ServerRestart, "Restart"),
-        (Intent::Details, "Log"),
-        (Intent::LogSource, "Logs source"),
-        (Intent::Quit, "Quit"),
-    ]
-    .into_iter()
-    .map(|(i, name)| (keys.first_key(i), name))
-    .collect()
-}
-
-/// The footer's hint when nothing else is to say, with the keys in effect.
-fn hint(keys: &KeyMap) -> String {
+/// The footer's hint when nothing else is to say, with the keys in effect (`Enter details`
+/// only on the screens where Enter opens details).
+fn hint(keys: &KeyMap, view: View) -> String {
     let k = |i| keys.first_key(i);
+    let details = if crate::app::intent::acts_on(Intent::Details, view) {
+        format!("{} details · ", k(Intent::Details))
+    } else {
+        String::new()
+    };
     format!(
-        "{} details · {} scope · {} pane · {}/{} refresh · {} every key",
-        k(Intent::Details),
+        "{details}{} scope · {} pane · {}/{} refresh · {} every key",
         k(Intent::ToggleScope),
         k(Intent::FocusNext),
         k(Intent::Faster),

@@ -102,10 +102,45 @@ pub fn detail_count(state: &AppState) -> usize {
     state.dbs.envs.iter().filter(|e| has_detail(e)).count()
 }
 
-/// Draw the Health pane. Ages are computed against [`AppState::clock`].
+/// The table's rows (with its header) and the note rows under it in the pane `area` (see
+/// [`crate::ui::table_and_notes`]).
+fn split(state: &AppState, area: Rect) -> (usize, usize) {
+    let inner = usize::from(ratatui::widgets::Block::bordered().inner(area).height);
+    // Every environment's row before the notes (the rows carry the status); one row is left
+    // for the notes, which then say how many are cut.
+    crate::ui::table_and_notes(
+        state.dbs.envs.len(),
+        detail_count(state),
+        inner,
+        inner.saturating_sub(2),
+    )
+}
+
+/// First environment row shown in the pane `area` (`health_offset`, kept within the rows) and
+/// how many rows fit.
+pub fn window(state: &AppState, area: Rect) -> (usize, usize) {
+    let fit = split(state, area).0.saturating_sub(1);
+    let start = state
+        .health_offset
+        .min(state.dbs.envs.len().saturating_sub(fit));
+    (start, fit)
+}
+
+/// Draw the Health pane. Ages are computed against [`AppState::clock`]. When not every
+/// environment fits, the title says which are shown (`1–5 of 30`) and ↑/↓ scroll them.
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let block = theme::pane(" Databases ", state.focus == Focus::Health);
     let envs = &state.dbs.envs;
+    let (start, fit) = window(state, area);
+    let shown = fit.min(envs.len().saturating_sub(start));
+    let title = if envs.is_empty() {
+        " Databases ".to_owned()
+    } else {
+        format!(
+            " Databases {} ",
+            crate::ui::scroll_position(start, shown, envs.len())
+        )
+    };
+    let block = theme::pane(title, state.focus == Focus::Health);
     if envs.is_empty() {
         frame.render_widget(
             Paragraph::new("no database environments: set DATABASE_URL or add [[database]] entries to devtop.toml")
@@ -133,11 +168,20 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     if wide {
         widths.extend([Constraint::Length(22), Constraint::Min(10)]);
     }
-    let rows: Vec<Row> = envs.iter().map(|e| env_row(e, now, wide)).collect();
-    let detail: Vec<Line> = envs.iter().filter_map(detail_line).collect();
-    let inner_h = area.height.saturating_sub(2) as usize;
-    let table_h = (envs.len() + 1).min(inner_h);
+    let rows: Vec<Row> = envs
+        .iter()
+        .skip(start)
+        .take(shown)
+        .map(|e| env_row(e, now, wide))
+        .collect();
+    let (table_h, detail_h) = split(state, area);
     let inner = block.inner(area);
+    let detail = crate::ui::fit_lines(
+        envs.iter().filter_map(detail_line).collect(),
+        detail_h,
+        u16::MAX, // one row each: the notes are cut at the pane's edge, not wrapped
+        ": `devtop status` prints them all",
+    );
     frame.render_widget(block, area);
     let [top, bottom] =
         ratatui::layout::Layout::vertical([Constraint::Length(table_h as u16), Constraint::Min(0)])

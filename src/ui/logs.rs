@@ -11,12 +11,14 @@ use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget, TuiWidgetState};
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, logs: &TuiWidgetState) {
     let focused = state.focus == Focus::Logs;
     let servers = !state.servers.rows.is_empty();
+    // The source key from the key table (a rebound `log_source` shows rebound).
+    let f = state.keys.first_key(crate::app::keymap::Intent::LogSource);
     let block = theme::pane(
         match (focused, servers) {
-            (true, true) => " Logs: devtop (↑↓ scroll, Esc follow, f servers) ",
-            (true, false) => " Logs (↑↓ scroll, Esc follow) ",
-            (false, true) => " Logs: devtop (f servers) ",
-            (false, false) => " Logs ",
+            (true, true) => format!(" Logs: devtop (↑↓ scroll, Esc follow, {f} servers) "),
+            (true, false) => " Logs (↑↓ scroll, Esc follow) ".to_owned(),
+            (false, true) => format!(" Logs: devtop ({f} servers) "),
+            (false, false) => " Logs ".to_owned(),
         },
         focused,
     );

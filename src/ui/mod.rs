@@ -96,6 +96,61 @@ pub fn scroll_position(first: usize, shown: usize, total: usize) -> String {
     }
 }
 
+/// Rows of a pane's `inner` height for a table of `rows` rows (plus its header) and `detail`
+/// rows of notes under it: everything when it fits, else the notes get what the table leaves
+/// once it has its header and `min_rows` rows (the table scrolls, the notes are cut with a
+/// note, see [`fit_lines`]). Returns (table rows with header, note rows).
+pub fn table_and_notes(
+    rows: usize,
+    detail: usize,
+    inner: usize,
+    min_rows: usize,
+) -> (usize, usize) {
+    let want = rows + 1;
+    let table = if want + detail <= inner {
+        want
+    } else {
+        inner
+            .saturating_sub(detail)
+            .max(rows.min(min_rows) + 1)
+            .min(want)
+    }
+    .min(inner);
+    (table, inner - table)
+}
+
+/// `lines` cut to `rows` rows of `width` columns (a line longer than `width` wraps): when not
+/// all fit, the last row says how many lines were left out and `more` where to read them.
+pub fn fit_lines(
+    lines: Vec<Line<'static>>,
+    rows: usize,
+    width: u16,
+    more: &str,
+) -> Vec<Line<'static>> {
+    let w = usize::from(width.max(1));
+    let height = |l: &Line<'_>| l.width().div_ceil(w).max(1);
+    if lines.iter().map(height).sum::<usize>() <= rows {
+        return lines;
+    }
+    let mut out = Vec::new();
+    let mut used = 0;
+    for l in &lines {
+        if used + height(l) > rows.saturating_sub(1) {
+            break;
+        }
+        used += height(l);
+        out.push(l.clone());
+    }
+    if rows > 0 {
+        let left = lines.len() - out.len();
+        out.push(Line::styled(
+            format!("… {left} more line(s){more}"),
+            theme::dim(),
+        ));
+    }
+    out
+}
+
 /// First row shown of a `len`-row list in `height` rows: the list stays where it was
 /// (`offset`, the first row shown last time) and moves only as far as it takes to show
 /// `selected`, as htop's does; it never leaves rows empty at the bottom while rows are cut
@@ -234,16 +289,19 @@ pub struct DatabaseAreas {
     pub keys: Rect,
 }
 
-/// Split the Databases screen: health sized to its environments, the matrix takes the rest,
-/// logs below (larger when focused).
+/// Split the Databases screen: health sized to its environments and their notes (up to a
+/// third of the height and a row), the matrix takes the rest, logs below (larger when
+/// focused; 4 rows below 30, so that at 80x24 four environments with two notes and the
+/// matrix's worst rows and verdicts all show).
 pub fn database_areas(area: Rect, state: &AppState) -> DatabaseAreas {
     let envs = state.dbs.envs.len().max(1) as u16;
     let details = crate::ui::health::detail_count(state) as u16;
-    let health_h = (envs + details + 3).min(area.height / 3).max(5);
+    let health_h = (envs + details + 3).min(area.height / 3 + 1).max(5);
     let logs_h = match state.focus {
         Focus::Logs => area.height / 3,
         _ if area.height >= 40 => 10,
-        _ => 5,
+        _ if area.height >= 30 => 5,
+        _ => 4,
     };
     let [header, health, migrations, logs, footer, keys] = Layout::vertical([
         Constraint::Length(1),
@@ -261,5 +319,42 @@ pub fn database_areas(area: Rect, state: &AppState) -> DatabaseAreas {
         logs,
         footer,
         keys,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_and_its_notes_share_the_pane() {
+        // Everything fits.
+        assert_eq!(table_and_notes(4, 2, 7, 3), (5, 2));
+        // Not all: the table keeps its header and 3 rows, the notes get the rest.
+        assert_eq!(table_and_notes(30, 5, 12, 3), (7, 5));
+        assert_eq!(table_and_notes(30, 20, 12, 3), (4, 8));
+        // Rows first (one row left for the notes).
+        assert_eq!(table_and_notes(30, 20, 12, 10), (11, 1));
+        // A pane too small for the header and the minimum: all to the table.
+        assert_eq!(table_and_notes(30, 20, 3, 3), (3, 0));
+    }
+
+    #[test]
+    fn cut_notes_say_how_many_lines_are_left_out() {
+        let lines = |n: usize| -> Vec<Line<'static>> {
+            (0..n).map(|i| Line::from(format!("note {i}"))).collect()
+        };
+        assert_eq!(fit_lines(lines(3), 3, 80, "").len(), 3);
+        let cut = fit_lines(lines(5), 3, 80, ": see X");
+        let text: Vec<String> = cut.iter().map(ToString::to_string).collect();
+        assert_eq!(text, ["note 0", "note 1", "… 3 more line(s): see X"]);
+        // A line that wraps takes its rows.
+        let long = vec![Line::from("x".repeat(150)), Line::from("y")];
+        let text: Vec<String> = fit_lines(long, 2, 80, "")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(text, ["… 2 more line(s)"]);
+        assert!(fit_lines(lines(5), 0, 80, "").is_empty());
     }
 }

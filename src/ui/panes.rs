@@ -98,6 +98,16 @@ pub fn screen_areas(full: Rect, state: &AppState) -> ScreenAreas {
     }
 }
 
+/// The area of `pane` on the current screen for `state` (empty when the screen has no such
+/// pane).
+pub fn pane_area(state: &AppState, pane: Focus) -> Rect {
+    screen_areas(state.screen, state)
+        .panes
+        .into_iter()
+        .find(|(f, _)| *f == pane)
+        .map_or_else(Rect::default, |(_, r)| r)
+}
+
 /// The process list's area on the Processes screen for `state` (the banner accounted for).
 pub fn processes_area(state: &AppState) -> Rect {
     let full = state.screen;

@@ -69,27 +69,27 @@ fn confirm(frame: &mut Frame<'_>, area: Rect, c: &Confirm, state: &AppState) {
 /// Help lines from the effective key table `keys`: main-screen keys, then the dialog's and
 /// the popup's.
 pub fn help_lines(keys: &KeyMap) -> Vec<Line<'static>> {
-    [
-        (Context::Main, ""),
-        (Context::Confirm, "in a dialog: "),
-        (Context::Popup, "in a popup: "),
-    ]
-    .iter()
-    .flat_map(|(ctx, prefix)| {
-        keys.keys()
-            .iter()
-            .filter(move |k| k.binding.context == *ctx)
-            .map(move |k| {
-                Line::from(vec![
-                    Span::styled(
-                        format!(" {:<9}", k.label),
-                        Style::default().fg(theme::ACCENT),
-                    ),
-                    Span::raw(format!("{prefix}{}", k.binding.desc)),
-                ])
-            })
-    })
-    .collect()
+    Context::ALL
+        .iter()
+        .flat_map(|&ctx| {
+            let prefix = match ctx.place() {
+                "" => String::new(),
+                place => format!("{place}: "),
+            };
+            keys.keys()
+                .iter()
+                .filter(move |k| k.binding.context == ctx)
+                .map(move |k| {
+                    Line::from(vec![
+                        Span::styled(
+                            format!(" {:<9}", k.label),
+                            Style::default().fg(theme::ACCENT),
+                        ),
+                        Span::raw(format!("{prefix}{}", k.binding.desc)),
+                    ])
+                })
+        })
+        .collect()
 }
 
 /// The help popup: as many columns (up to 4) as it takes for every line to fit the height.
@@ -98,7 +98,13 @@ fn help(frame: &mut Frame<'_>, area: Rect, keys: &KeyMap) {
     let max_rows = usize::from(area.height.saturating_sub(2)).max(1);
     let cols = entries.len().div_ceil(max_rows).clamp(2, 4);
     let per_col = entries.len().div_ceil(cols);
-    let width = area.width.min(cols as u16 * 46);
+    // Wide enough for the longest line in every column when the terminal has the room.
+    let longest = entries.iter().map(Line::width).max().unwrap_or(40) + 1;
+    let width = area
+        .width
+        .saturating_sub(2)
+        .min((cols * longest) as u16 + 2)
+        .max(area.width.min(cols as u16 * 46));
     let r = centered(area, width, per_col as u16 + 2);
     frame.render_widget(Clear, r);
     let block = Block::default()

@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState, Wrap};
 
 /// The areas of the Preflight screen.
 pub struct PreflightAreas {
@@ -213,17 +213,48 @@ fn wrapped_rows(lines: &[Line<'_>], width: u16) -> usize {
     lines.iter().map(|l| l.width().max(1).div_ceil(w)).sum()
 }
 
-/// Draw the checks pane.
+/// The checks pane's rows in `area`: (first row shown, rows shown, rows in all). The first row
+/// is `preflight.scroll`, kept within what there is to scroll.
+pub fn window(state: &AppState, area: Rect) -> (usize, usize, usize) {
+    let inner = ratatui::widgets::Block::bordered().inner(area);
+    let total = wrapped_rows(&body(state, usize::from(inner.width)), inner.width);
+    let height = usize::from(inner.height);
+    let first = state.preflight.scroll.min(total.saturating_sub(height));
+    (first, height.min(total - first), total)
+}
+
+/// Draw the checks pane; when not every row fits, a scrollbar on the right border and the
+/// bottom border say which rows are shown (`rows 12–25 of 40`).
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
-    let block = theme::pane(title(state), state.focus == Focus::Preflight);
+    let mut block = theme::pane(title(state), state.focus == Focus::Preflight);
     let inner = block.inner(area);
     let lines = body(state, usize::from(inner.width));
-    let total = wrapped_rows(&lines, inner.width);
-    let max = total.saturating_sub(usize::from(inner.height));
-    let first = state.preflight.scroll.min(max);
+    let (first, shown, total) = window(state, area);
+    let cut = shown < total;
+    if cut {
+        block = block.title_bottom(
+            Line::from(format!(
+                " rows {} ",
+                crate::ui::scroll_position(first, shown, total)
+            ))
+            .right_aligned(),
+        );
+    }
     let para = Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((u16::try_from(first).unwrap_or(u16::MAX), 0))
         .block(block);
     frame.render_widget(para, area);
+    if cut {
+        let mut sb = ScrollbarState::new(total - shown + 1)
+            .position(first)
+            .viewport_content_length(shown);
+        frame.render_stateful_widget(
+            Scrollbar::new(ScrollbarOrientation::VerticalRight)
+                .begin_symbol(None)
+                .end_symbol(None),
+            Rect::new(area.x, inner.y, area.width, inner.height),
+            &mut sb,
+        );
+    }
 }

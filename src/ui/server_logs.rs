@@ -30,7 +30,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     } else {
         String::new()
     };
-    let title = format!(" Logs: {source}{position} (f next source) ");
+    let f = state.keys.first_key(crate::app::keymap::Intent::LogSource);
+    let title = format!(" Logs: {source}{position} ({f} next source) ");
     let block = theme::pane(title, focused);
     let inner = block.inner(area);
     frame.render_widget(block, area);

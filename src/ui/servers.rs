@@ -1,7 +1,8 @@
 //! Servers pane: one row per configured `[[server]]` — state, PID, port, uptime, CPU and RSS
 //! of its whole process tree, time to ready, last log line — and under the table what the
 //! selected server needs said: why it is held, why its start failed with its last log lines,
-//! or, while stopping, which PIDs are still waited for.
+//! or, while stopping, which PIDs are still waited for. The title says which rows are shown
+//! when not all fit (`1–13 of 30`); the table scrolls with the selection.
 
 use crate::app::servers::{Busy, Phase, ServerRow};
 use crate::app::state::{AppState, Focus};
@@ -13,7 +14,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 use std::time::SystemTime;
 
 /// Colour and mark of a phase: `●` ready, `◌` starting/stopping/restarting, `○` stopped,
@@ -151,6 +152,27 @@ fn row_cells(r: &ServerRow, now: u64, last: Option<&str>) -> Vec<Cell<'static>> 
     ]
 }
 
+/// The table's rows (with its header) and the note rows under it in the Servers pane `area`
+/// (see [`crate::ui::table_and_notes`]).
+fn split(state: &AppState, area: Rect) -> (usize, usize) {
+    let inner = Block::bordered().inner(area);
+    crate::ui::table_and_notes(
+        state.servers.rows.len(),
+        detail_lines(state, area.width),
+        usize::from(inner.height),
+        3, // the selected server's failure and log lines matter more than more rows
+    )
+}
+
+/// First server row shown in the Servers pane `area` and how many rows fit: the table stays
+/// where it was (`servers.offset`) and moves only as far as it takes to show the selection.
+pub fn window(state: &AppState, area: Rect) -> (usize, usize) {
+    let fit = split(state, area).0.saturating_sub(1);
+    let sv = &state.servers;
+    let start = crate::ui::window_start(sv.offset, Some(sv.selected), sv.rows.len(), fit);
+    (start, fit)
+}
+
 /// Draw the Servers pane.
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let focused = state.focus == Focus::Servers;
@@ -161,9 +183,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         Some(Busy::Restarting) => " · restarting…",
         None => "",
     };
+    let (start, fit) = window(state, area);
+    let shown = fit.min(sv.rows.len().saturating_sub(start));
     let title = format!(
-        " Servers {}{busy} (u start · d stop · r restart · Enter log) ",
-        sv.rows.len()
+        " Servers {}{busy} ",
+        crate::ui::scroll_position(start, shown, sv.rows.len())
     );
     let block = theme::pane(title, focused);
     let inner = block.inner(area);
@@ -177,12 +201,15 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         frame.render_widget(Paragraph::new(text), inner);
         return;
     }
-    let detail = detail(state);
-    let [table_area, detail_area] = Layout::vertical([
-        Constraint::Length(sv.rows.len() as u16 + 1),
-        Constraint::Fill(1),
-    ])
-    .areas(inner);
+    let (table_h, detail_h) = split(state, area);
+    let detail = crate::ui::fit_lines(
+        detail(state),
+        detail_h,
+        inner.width,
+        " (Enter: the server's log)",
+    );
+    let [table_area, detail_area] =
+        Layout::vertical([Constraint::Length(table_h as u16), Constraint::Fill(1)]).areas(inner);
     let now = sv
         .poll
         .taken_at
@@ -201,14 +228,20 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         "LAST LOG LINE",
     ])
     .style(Style::default().add_modifier(Modifier::BOLD));
-    let rows = sv.rows.iter().enumerate().map(|(i, r)| {
-        let row = Row::new(row_cells(r, now, sv.logs.last(&r.name)));
-        if i == sv.selected {
-            row.style(theme::selected())
-        } else {
-            row
-        }
-    });
+    let rows = sv
+        .rows
+        .iter()
+        .enumerate()
+        .skip(start)
+        .take(shown)
+        .map(|(i, r)| {
+            let row = Row::new(row_cells(r, now, sv.logs.last(&r.name)));
+            if i == sv.selected {
+                row.style(theme::selected())
+            } else {
+                row
+            }
+        });
     let name_w = sv
         .rows
         .iter()

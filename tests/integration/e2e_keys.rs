@@ -13,7 +13,7 @@ fn an_override_rebinds_the_key_and_the_help_shows_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(
         dir.path().join("devtop.toml"),
-        "refresh = \"5s\"\n[keys]\nhelp = \"h\"\nquit = [\"Q\", \"F10\"]\n",
+        "refresh = \"5s\"\n[keys]\nhelp = \"h\"\nquit = [\"Q\", \"F10\"]\nkill = \"D\"\n",
     )
     .expect("config");
     let exe = env!("CARGO_BIN_EXE_devtop");
@@ -36,6 +36,23 @@ fn an_override_rebinds_the_key_and_the_help_shows_it() {
         "the key bar shows the new key:\n{first}"
     );
     assert!(first.contains("  h help"), "so does the title:\n{first}");
+    let bar = first.lines().last().unwrap_or_default();
+    assert!(bar.contains("D Kill") && !bar.contains("F9"), "{bar}");
+    // Screen 2's own bar: no process-list keys there.
+    s.keys("2");
+    let dbs = s.wait(Duration::from_secs(10), "the Databases bar", |t| {
+        t.lines().last().is_some_and(|l| l.contains("m Migrate"))
+    });
+    let bar = dbs.lines().last().unwrap_or_default();
+    assert!(
+        bar.starts_with("h Help") && bar.contains("F10 Quit"),
+        "{bar}"
+    );
+    assert!(!bar.contains("Kill") && !bar.contains("Search"), "{bar}");
+    s.keys("1");
+    s.wait(Duration::from_secs(10), "screen 1 again", |t| {
+        t.lines().last().is_some_and(|l| l.contains("D Kill"))
+    });
     s.keys("h");
     let help = s.wait(Duration::from_secs(10), "the help popup", |t| {
         t.contains("this help") && t.contains("quit")

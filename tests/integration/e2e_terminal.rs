@@ -11,13 +11,34 @@ use tmux::Session;
 /// A session running devtop on an empty project in `dir`, the PID in `dir/devtop.pid`; after
 /// devtop ends the shell prints its exit status and the terminal's modes.
 fn start(name: &str, dir: &Path, extra: &str) -> (Session, rustix::process::Pid) {
+    start_with(name, dir, extra, "", "")
+}
+
+/// [`start`] with `project` added to the project's devtop.toml and `user` as the per-user
+/// config (`$XDG_CONFIG_HOME/devtop/config.toml`, `XDG_CONFIG_HOME` under `dir`, so the
+/// machine's own config never applies).
+fn start_with(
+    name: &str,
+    dir: &Path,
+    extra: &str,
+    project: &str,
+    user: &str,
+) -> (Session, rustix::process::Pid) {
     let exe = env!("CARGO_BIN_EXE_devtop");
     let pidfile = dir.join("devtop.pid");
-    std::fs::write(dir.join("devtop.toml"), "refresh = \"5s\"\n").expect("config");
+    std::fs::write(
+        dir.join("devtop.toml"),
+        format!("refresh = \"5s\"\n{project}"),
+    )
+    .expect("config");
+    let xdg = dir.join("xdg");
+    std::fs::create_dir_all(xdg.join("devtop")).expect("user config dir");
+    std::fs::write(xdg.join("devtop").join("config.toml"), user).expect("user config");
     let cmd = format!(
-        "sh -c 'echo $$ > {pf}; exec {exe} --project {d} --scope project {extra}'; \
+        "sh -c 'echo $$ > {pf}; exec env XDG_CONFIG_HOME={x} {exe} --project {d} --scope project {extra}'; \
          echo \"[exited $?]\"; stty -a | tr ' ' '\\n' | grep -x -e '-\\?icanon' -e '-\\?echo'; sleep 60",
         pf = pidfile.display(),
+        x = xdg.display(),
         d = dir.display()
     );
     let s = Session::start(name, 100, 30, &cmd);
@@ -127,8 +148,10 @@ fn devtop_exits_when_its_terminal_goes_away() {
 
 /// Mouse reporting: clicks and the wheel only (no motion tracking), in SGR encoding; a click
 /// on the Memory pane focuses it (below 120 columns it then takes the whole lower row, so the
-/// Logs pane goes). `q` turns reporting off again. With `--no-mouse` nothing is requested —
-/// the terminal keeps its own selection — and the same bytes change nothing.
+/// Logs pane goes). `q` turns reporting off again. Mouse off — `--no-mouse`, `mouse = false`
+/// in the project's devtop.toml, or in the per-user config — nothing is requested, so the
+/// terminal keeps its own selection and a real click never reaches devtop; and the same click
+/// bytes sent anyway change nothing (the pane stays unfocused).
 #[test]
 fn mouse_reporting_follows_the_flag_and_is_restored() {
     if !tmux::available("mouse_reporting_follows_the_flag_and_is_restored") {
@@ -136,14 +159,22 @@ fn mouse_reporting_follows_the_flag_and_is_restored() {
     }
     // 100x30: the lower row of panes spans rows 20..28 (1-based); Memory is on the left.
     let click_memory = "\x1b[<0;5;23M\x1b[<0;5;23m";
-    for (extra, on) in [("", "1"), ("--no-mouse", "0")] {
+    for (how, extra, project, user, on) in [
+        ("default", "", "", "", "1"),
+        ("flag", "--no-mouse", "", "", "0"),
+        ("project", "", "mouse = false\n", "", "0"),
+        ("user", "", "", "mouse = false\n", "0"),
+        // The project's file overrides the user's, the flag both.
+        ("both", "", "mouse = true\n", "mouse = false\n", "1"),
+        ("flag-over-file", "--no-mouse", "mouse = true\n", "", "0"),
+    ] {
         let dir = tempfile::tempdir().expect("temp dir");
-        let session = format!("devtop-mouse-{on}-{}", std::process::id());
-        let (s, _pid) = start(&session, dir.path(), extra);
-        assert_eq!(s.format("#{mouse_standard_flag}"), on, "{extra}: clicks");
-        assert_eq!(s.format("#{mouse_sgr_flag}"), on, "{extra}: SGR encoding");
-        assert_eq!(s.format("#{mouse_all_flag}"), "0", "{extra}: no motion");
-        assert_eq!(s.format("#{mouse_button_flag}"), "0", "{extra}: no drags");
+        let session = format!("devtop-mouse-{how}-{}", std::process::id());
+        let (s, _pid) = start_with(&session, dir.path(), extra, project, user);
+        assert_eq!(s.format("#{mouse_standard_flag}"), on, "{how}: clicks");
+        assert_eq!(s.format("#{mouse_sgr_flag}"), on, "{how}: SGR encoding");
+        assert_eq!(s.format("#{mouse_all_flag}"), "0", "{how}: no motion");
+        assert_eq!(s.format("#{mouse_button_flag}"), "0", "{how}: no drags");
         assert!(s.screen().contains("Logs"));
         s.tmux("send-keys", &["-l", click_memory]);
         if on == "1" {
@@ -158,15 +189,12 @@ fn mouse_reporting_follows_the_flag_and_is_restored() {
             let t = s.wait(Duration::from_secs(5), "the pause", |t| {
                 t.contains("PAUSED")
             });
-            assert!(
-                t.contains("Logs"),
-                "--no-mouse: a click focused a pane:\n{t}"
-            );
+            assert!(t.contains("Logs"), "{how}: a click focused a pane:\n{t}");
         }
         s.keys("q");
         s.wait(Duration::from_secs(10), "devtop to exit", |t| {
             t.contains("[exited 0]")
         });
-        assert_eq!(s.format("#{mouse_any_flag}"), "0", "{extra}: restored");
+        assert_eq!(s.format("#{mouse_any_flag}"), "0", "{how}: restored");
     }
 }

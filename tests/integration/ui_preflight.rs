@@ -192,6 +192,42 @@ fn scrolling_reaches_the_last_check() {
     let t = text(&s, 80, 24);
     assert!(t.contains("inotify"), "{t}");
     assert!(!t.contains("No hung, runaway"), "{t}");
+    // The bottom border says which rows are shown: the last ones, of how many.
+    let (shown, total) = rows_title(&t);
+    assert_eq!(shown.1, total, "{t}");
+    // Scrolled past the end, one key up moves at once (the scroll was kept within the rows).
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE)),
+    );
+    let up = text(&s, 80, 24);
+    assert_eq!(rows_title(&up).0, (shown.0 - 1, shown.1 - 1), "{up}");
+    insta::assert_snapshot!("preflight_scrolled_80x24", up);
+    // Home: the first rows again, and a scrollbar thumb at the top of the right border.
+    update(
+        &mut s,
+        Action::Key(KeyEvent::new(KeyCode::Home, KeyModifiers::NONE)),
+    );
+    let top = text(&s, 80, 24);
+    assert_eq!(rows_title(&top).0.0, 1, "{top}");
+    assert!(top.contains("No hung, runaway"), "{top}");
+}
+
+/// The "rows 12–25 of 40" of the checks pane's bottom border: ((first, last), total).
+fn rows_title(screen: &str) -> ((usize, usize), usize) {
+    let at = screen.find(" rows ").expect("a rows title") + " rows ".len();
+    let text: String = screen[at..].chars().take_while(|c| *c != ' ').collect();
+    let (first, last) = text.split_once('–').expect("first–last");
+    let rest = &screen[at + text.len()..];
+    let total: String = rest
+        .trim_start_matches(" of ")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (
+        (first.parse().expect("first"), last.parse().expect("last")),
+        total.parse().expect("total"),
+    )
 }
 
 #[test]

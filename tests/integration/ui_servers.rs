@@ -221,6 +221,53 @@ fn servers_stopped() {
     snap("servers_stopped", &s);
 }
 
+/// 30 servers at 80x24: the title says which rows are shown, the table follows the
+/// selection row by row to the last server (each one on screen when selected) and stays put
+/// when the selection moves back inside it.
+#[test]
+fn many_servers_scroll_with_the_selection() {
+    let mut s = app();
+    let specs: Vec<ServerSpec> = (0..30u16)
+        .map(|i| {
+            spec(
+                &format!("svc{i:02}"),
+                4000 + i,
+                &[],
+                ReadyProbe::Tcp(4000 + i),
+            )
+        })
+        .collect();
+    s.servers = Servers::new(&specs, 100);
+    key(&mut s, KeyCode::Char('3'));
+    let top = draw(&s, 80, 24);
+    assert!(
+        top.contains("Servers 1–") && top.contains(" of 30 "),
+        "{top}"
+    );
+    assert!(!top.contains("svc29"), "{top}");
+    for i in 0..30 {
+        let t = draw(&s, 80, 24);
+        assert!(
+            t.contains(&format!("svc{i:02}")),
+            "row {i} selected but not shown:\n{t}"
+        );
+        key(&mut s, KeyCode::Down);
+    }
+    let bottom = draw(&s, 80, 24);
+    assert!(
+        bottom.contains("–30 of 30 ") && !bottom.contains("svc00"),
+        "{bottom}"
+    );
+    key(&mut s, KeyCode::Up);
+    let up = draw(&s, 80, 24);
+    assert_eq!(
+        up.lines().nth(1),
+        bottom.lines().nth(1),
+        "one row up inside the view: the table stays put"
+    );
+    snap("servers_many_bottom", &s);
+}
+
 #[test]
 fn servers_running_with_a_failed_one_selected() {
     let mut s = running();

@@ -245,6 +245,49 @@ fn databases_screen() {
     snap("databases", &s);
 }
 
+/// 30 database environments at 80x24: the Databases table (focused on screen 2) says which
+/// rows it shows, the movement keys scroll it to the last environment and back, and what is
+/// left of the notes under it says how many lines are cut.
+#[test]
+fn many_databases_scroll_in_their_table() {
+    let mut s = with_databases(app(fixtures::memory(6.0, 0.0, 0.0)));
+    let (mut dbs, _, _) = fixtures::databases();
+    let first = dbs.envs[0].clone();
+    dbs.envs = (0..30)
+        .map(|i| {
+            let mut e = first.clone();
+            e.name = format!("env{i:02}");
+            e
+        })
+        .collect();
+    update(&mut s, Action::Databases(Arc::new(dbs)));
+    keys(&mut s, &[KeyCode::Char('2')]);
+    // The Databases pane: from its top border to the Migrations pane's.
+    let pane = |s: &AppState| -> String {
+        let t = text(&draw(s, 80, 24));
+        let end = t.find("┌ Migrations").expect("the Migrations pane");
+        t[..end].to_owned()
+    };
+    let top = pane(&s);
+    assert!(
+        top.contains("Databases 1–") && top.contains(" of 30 "),
+        "{top}"
+    );
+    assert!(top.contains("env00") && !top.contains("env29"), "{top}");
+    keys(&mut s, &[KeyCode::Down]);
+    let down = pane(&s);
+    assert!(
+        down.contains("Databases 2–") && !down.contains("env00"),
+        "{down}"
+    );
+    keys(&mut s, &[KeyCode::End]);
+    let end = pane(&s);
+    assert!(end.contains("–30 of 30 ") && end.contains("env29"), "{end}");
+    insta::assert_snapshot!("databases_many_end_80x24", text(&draw(&s, 80, 24)));
+    keys(&mut s, &[KeyCode::Home]);
+    assert!(pane(&s).contains("env00"));
+}
+
 #[test]
 fn database_colours() {
     let mut s = with_databases(app(fixtures::memory(6.0, 0.0, 0.0)));

@@ -85,8 +85,9 @@ pub fn resolve(state: &AppState, ev: MouseEvent) -> Option<MouseIntent> {
             | Focus::Migrations
             | Focus::Logs
             | Focus::Servers
-            | Focus::Preflight => Some(MouseIntent::Scroll(Target::Pane(pane), n)),
-            Focus::Memory | Focus::Health => None,
+            | Focus::Preflight
+            | Focus::Health => Some(MouseIntent::Scroll(Target::Pane(pane), n)),
+            Focus::Memory => None,
         },
         None if pane == Focus::Processes => Some(
             process_row_at(state, ev.row)
@@ -136,7 +137,10 @@ pub fn apply(state: &mut AppState, intent: MouseIntent) -> Vec<Command> {
         MouseIntent::Scroll(Target::Pane(Focus::Preflight), n) => {
             crate::app::preflight::scroll(state, n);
         }
-        MouseIntent::Scroll(Target::Pane(Focus::Memory | Focus::Health), _) => {}
+        MouseIntent::Scroll(Target::Pane(Focus::Health), n) => {
+            crate::app::intent::scroll_health(state, n);
+        }
+        MouseIntent::Scroll(Target::Pane(Focus::Memory), _) => {}
     }
     vec![]
 }

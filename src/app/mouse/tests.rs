@@ -114,7 +114,7 @@ fn the_wheel_scrolls_the_list_under_the_pointer() {
         Some(MouseIntent::Scroll(Target::Pane(Focus::Logs), -WHEEL_LINES))
     );
     assert_eq!(resolve(&s, down(a.memory.x + 1, a.memory.y + 1)), None);
-    // Screen 2: the migrations matrix scrolls under the pointer, the health table does not.
+    // Screen 2: the migrations matrix and the health table scroll under the pointer.
     let mut s = s;
     let (dbs, local, project) = fixtures::databases();
     s.prisma = Arc::new(project);
@@ -129,7 +129,16 @@ fn the_wheel_scrolls_the_list_under_the_pointer() {
             WHEEL_LINES
         ))
     );
-    assert_eq!(resolve(&s, down(d.health.x + 3, d.health.y + 1)), None);
+    assert_eq!(
+        resolve(&s, down(d.health.x + 3, d.health.y + 1)),
+        Some(MouseIntent::Scroll(
+            Target::Pane(Focus::Health),
+            WHEEL_LINES
+        ))
+    );
+    // Every environment fits: the health table has nothing to scroll.
+    update(&mut s, Action::Mouse(down(d.health.x + 3, d.health.y + 1)));
+    assert_eq!(s.health_offset, 0);
     assert_eq!(
         resolve(&s, click(d.migrations.x + 3, d.migrations.y + 2)),
         Some(MouseIntent::Focus(Focus::Migrations))

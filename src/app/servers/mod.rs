@@ -239,6 +239,8 @@ pub struct Servers {
     pub rows: Vec<ServerRow>,
     /// Selected row.
     pub selected: usize,
+    /// First row shown (kept where it was until the selection leaves the view).
+    pub offset: usize,
     /// The operation under way, if any.
     pub busy: Option<Busy>,
     /// The last `u` ended with a server held: the next `u` starts it anyway.
@@ -259,6 +261,7 @@ impl Servers {
         Servers {
             rows: specs.iter().map(ServerRow::new).collect(),
             selected: 0,
+            offset: 0,
             busy: None,
             force_next: false,
             quit_after_stop: false,

@@ -8,7 +8,7 @@ use crate::app::keymap::{Context, Intent};
 pub use crate::app::refresh::{REFRESH_STEPS, format_interval, step_refresh};
 use crate::app::server_intent;
 use crate::app::servers::{OpOutcome, ServerOp, ServersPoll};
-use crate::app::state::{AppState, Popup};
+use crate::app::state::{AppState, Focus, Popup, View};
 use crate::collect::tasks::MemoryView;
 use crate::effects::signal::KillOutcome;
 use crate::model::database::DbSnapshot;
@@ -16,7 +16,7 @@ use crate::model::kill_plan::PlannedKill;
 use crate::model::local_migrations::MigrationsDir;
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::tree::Scope;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent};
+use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
 use ratatui::layout::Rect;
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,10 +114,19 @@ pub enum LogScroll {
     Follow,
 }
 
-/// The key context of `state`: a confirmation dialog, another popup, or the main screen.
+/// The key context of `state`: a line being typed (search, filter, an environment's name), a
+/// confirmation dialog, the migrate choice, another popup, or the main screen.
 pub fn context(state: &AppState) -> Context {
-    match state.popup {
+    if state.search_editing {
+        return Context::Search;
+    }
+    if state.filter_editing {
+        return Context::Filter;
+    }
+    match &state.popup {
         Some(Popup::Confirm(_)) => Context::Confirm,
+        Some(Popup::Migrate(pick)) if pick.typed.is_some() => Context::MigrateName,
+        Some(Popup::Migrate(_)) => Context::Migrate,
         Some(_) => Context::Popup,
         None => Context::Main,
     }
@@ -136,11 +145,29 @@ pub fn update(state: &mut AppState, action: Action) -> Vec<Command> {
     cmds
 }
 
-/// Keep the process list's first row where it was unless the selection left the view.
+/// Keep each list's first row where it was unless its selection left the view (the process
+/// list, the server table), and the scrolled panes within what there is to scroll (the
+/// Databases table, the preflight checks), so the next key moves them at once.
 fn follow_selection(state: &mut AppState) {
     let rows = state.rows();
     let area = crate::ui::panes::processes_area(state);
     state.list_offset = crate::ui::process_window(state, &rows, area);
+    let pane = |state: &AppState, f| crate::ui::panes::pane_area(state, f);
+    match state.view {
+        View::Servers => {
+            let area = pane(state, Focus::Servers);
+            state.servers.offset = crate::ui::servers::window(state, area).0;
+        }
+        View::Databases => {
+            let area = pane(state, Focus::Health);
+            state.health_offset = crate::ui::health::window(state, area).0;
+        }
+        View::Preflight => {
+            let area = pane(state, Focus::Preflight);
+            state.preflight.scroll = crate::ui::preflight::window(state, area).0;
+        }
+        View::Processes => {}
+    }
 }
 
 fn apply_action(state: &mut AppState, action: Action) -> Vec<Command> {
@@ -261,27 +288,29 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
         }
         return vec![];
     }
-    let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
-    if (state.search_editing || state.filter_editing) && ctrl_c {
-        state.quit = true;
-        return vec![];
-    }
-    if state.search_editing {
-        search_key(state, key.code);
-        return vec![];
-    }
-    if state.filter_editing {
-        filter_key(state, key.code);
-        return vec![];
-    }
-    if matches!(state.popup, Some(Popup::Migrate(_))) {
-        if ctrl_c {
+    let ctx = context(state);
+    let mut intent = state.keys.resolve(key, ctx);
+    match ctx {
+        // Ctrl-C while typing or choosing: quit at once, as before the line was opened.
+        Context::Search | Context::Filter | Context::Migrate | Context::MigrateName
+            if intent == Some(Intent::Quit) =>
+        {
             state.quit = true;
             return vec![];
         }
-        return crate::app::migrate::key(state, key.code);
+        Context::Search => {
+            search_key(state, intent, key.code);
+            return vec![];
+        }
+        Context::Filter => {
+            filter_key(state, intent, key.code);
+            return vec![];
+        }
+        Context::Migrate | Context::MigrateName => {
+            return crate::app::migrate::key(state, intent, key.code);
+        }
+        Context::Main | Context::Confirm | Context::Popup => {}
     }
-    let mut intent = state.keys.resolve(key, context(state));
     if intent.is_none() && matches!(state.popup, Some(Popup::ServerDetails { .. })) {
         // The server log popup scrolls with the main screen's movement keys.
         intent = state.keys.resolve(key, Context::Main).filter(|i| {
@@ -302,38 +331,39 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
     apply(state, intent)
 }
 
-/// A key while typing the search (F3).
-fn search_key(state: &mut AppState, code: KeyCode) {
-    match code {
-        KeyCode::Char(c) => {
+/// A key while typing the search (F3): the search context's keys (next, keep, clear), else a
+/// character of the search.
+fn search_key(state: &mut AppState, intent: Option<Intent>, code: KeyCode) {
+    match (intent, code) {
+        (Some(Intent::Search), _) => search_next(state, true),
+        (Some(Intent::Confirm), _) => state.search_editing = false,
+        (Some(Intent::Cancel), _) => {
+            state.search.clear();
+            state.search_editing = false;
+        }
+        (None, KeyCode::Char(c)) => {
             state.search.push(c);
             search_next(state, false);
         }
-        KeyCode::Backspace => {
+        (None, KeyCode::Backspace) => {
             state.search.pop();
             search_next(state, false);
-        }
-        KeyCode::F(3) => search_next(state, true),
-        KeyCode::Enter => state.search_editing = false,
-        KeyCode::Esc => {
-            state.search.clear();
-            state.search_editing = false;
         }
         _ => {}
     }
 }
 
-/// A key while typing the filter (`/`).
-fn filter_key(state: &mut AppState, code: KeyCode) {
-    match code {
-        KeyCode::Char(c) => state.filter.push(c),
-        KeyCode::Backspace => {
-            state.filter.pop();
-        }
-        KeyCode::Enter => state.filter_editing = false,
-        KeyCode::Esc => {
+/// A key while typing the filter (`/`): keep or clear, else a character of the filter.
+fn filter_key(state: &mut AppState, intent: Option<Intent>, code: KeyCode) {
+    match (intent, code) {
+        (Some(Intent::Confirm), _) => state.filter_editing = false,
+        (Some(Intent::Cancel), _) => {
             state.filter.clear();
             state.filter_editing = false;
+        }
+        (None, KeyCode::Char(c)) => state.filter.push(c),
+        (None, KeyCode::Backspace) => {
+            state.filter.pop();
         }
         _ => {}
     }

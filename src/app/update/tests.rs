@@ -7,6 +7,7 @@ use crate::app::state::{Focus, View};
 use crate::model::fixtures;
 use crate::model::suspects::SuspectKind;
 use crate::model::tree::SortKey;
+use crossterm::event::KeyModifiers;
 use std::time::Duration;
 
 fn key(c: KeyCode) -> Action {
@@ -14,16 +15,7 @@ fn key(c: KeyCode) -> Action {
 }
 
 fn state() -> AppState {
-    let mut s = AppState::new(
-        Arc::new(ProcessSnapshot::empty(Scope::Project, "/x".into())),
-        Arc::new(fixtures::memory(6.0, 0.0, 0.0)),
-        Duration::from_secs(3),
-    );
-    update(
-        &mut s,
-        Action::Processes(Arc::new(fixtures::process_snapshot())),
-    );
-    s
+    crate::app::state::fixture_state()
 }
 
 /// The open kill dialog's title and plan (panics without one).
@@ -334,6 +326,39 @@ fn kill_and_details_act_only_on_the_process_screen() {
     update(&mut s, key(KeyCode::Char('1')));
     update(&mut s, key(KeyCode::Char('x')));
     assert!(matches!(s.popup, Some(Popup::Confirm(_))));
+}
+
+#[test]
+fn list_keys_on_another_screen_say_where_they_act() {
+    let mut s = state();
+    let (sort, tree) = (s.sort, s.tree);
+    for (screen, view) in [
+        ('2', View::Databases),
+        ('3', View::Servers),
+        ('4', View::Preflight),
+    ] {
+        update(&mut s, key(KeyCode::Char(screen)));
+        assert_eq!(s.view, view);
+        for (code, shown) in [
+            (KeyCode::F(3), "F3"),
+            (KeyCode::Char('/'), "/"),
+            (KeyCode::Char('o'), "o"),
+            (KeyCode::Char('t'), "t"),
+            (KeyCode::Char('P'), "P"),
+        ] {
+            s.notice = None;
+            assert!(update(&mut s, key(code)).is_empty());
+            assert!(!s.search_editing && !s.filter_editing, "{view:?} {code:?}");
+            assert_eq!((s.sort, s.tree), (sort, tree), "{view:?} {code:?}");
+            assert_eq!(
+                s.notice_text(),
+                Some(format!("{shown} acts on the process list: press 1 first").as_str())
+            );
+        }
+    }
+    update(&mut s, key(KeyCode::Char('1')));
+    update(&mut s, key(KeyCode::Char('/')));
+    assert!(s.filter_editing, "on screen 1 it acts");
 }
 
 #[test]
