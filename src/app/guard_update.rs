@@ -5,7 +5,7 @@
 //! never from a renderer.
 
 use crate::app::confirm::{self, ConfirmAction};
-use crate::app::guard::{GuardEffect, GuardState};
+use crate::app::guard::GuardEffect;
 use crate::app::state::AppState;
 use crate::app::update::Command;
 use crate::effects::signal::KillOutcome;
@@ -66,18 +66,7 @@ pub fn kill_done(
     plan: &[PlannedKill],
     outcomes: &[(u32, KillOutcome)],
 ) -> Vec<Command> {
-    state
-        .guard
-        .ended_by_devtop
-        .extend(plan.iter().map(|k| k.pid));
-    let drop = state.guard.ended_by_devtop.len().saturating_sub(256);
-    state.guard.ended_by_devtop.drain(..drop);
-    let GuardState { in_flight, .. } = &state.guard;
-    let Some(pid) = in_flight.as_ref().map(|v| v.pid) else {
-        return vec![];
-    };
-    let ended = outcomes.iter().any(|(p, o)| *p == pid && o.ended());
-    let effects = state.guard.kill_done(plan, ended);
+    let effects = state.guard.record_kill(plan, outcomes);
     commands(state, effects)
 }
 

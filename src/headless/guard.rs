@@ -214,12 +214,7 @@ pub async fn run(setup: &Setup, auto: bool) -> i32 {
                     let level = if o.ended() { log::Level::Info } else { log::Level::Warn };
                     say(level, &format!("PID {pid}: {o}"));
                 }
-                guard.ended_by_devtop.extend(plan.iter().map(|k| k.pid));
-                let ended = guard
-                    .in_flight
-                    .as_ref()
-                    .is_some_and(|v| outcomes.iter().any(|(p, o)| *p == v.pid && o.ended()));
-                for e in guard.kill_done(&plan, ended) {
+                for e in guard.record_kill(&plan, &outcomes) {
                     carry_out(e, grace, &ktx);
                 }
                 if let Some(why) = stop {

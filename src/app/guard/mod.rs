@@ -40,6 +40,9 @@ pub enum GuardEffect {
     Kill(Vec<PlannedKill>),
 }
 
+/// PIDs devtop signalled that are remembered (never blamed on the OOM killer).
+pub const ENDED_KEPT: usize = 256;
+
 /// The guard's state between readings.
 #[derive(Debug, Clone, Default)]
 pub struct GuardState {
@@ -122,7 +125,7 @@ impl GuardState {
         &mut self,
         t_s: f64,
         mem: &MemorySnapshot,
-        snap: &ProcessSnapshot,
+        snap: &std::sync::Arc<ProcessSnapshot>,
         me: &Protected,
     ) -> Vec<GuardEffect> {
         self.history.push(LevelSample::from_snapshot(t_s, mem));
@@ -135,12 +138,13 @@ impl GuardState {
     /// Watched processes gone since the previous reading that the OOM killer ended (kernel
     /// log, else the cgroup counter): one log line each, kept in [`new_deaths`](Self::new_deaths).
     /// The level and top dev tools are those of the previous reading (the last the victim saw).
-    fn post_mortems(&mut self, snap: &ProcessSnapshot) -> Vec<GuardEffect> {
+    fn post_mortems(&mut self, snap: &std::sync::Arc<ProcessSnapshot>) -> Vec<GuardEffect> {
         let events = std::mem::take(&mut self.oom_events);
         for (pid, comm) in events.killed {
             self.pending_kills.push((pid, comm, 5));
         }
-        let now = std::sync::Arc::new(snap.clone());
+        // Shared with the caller, not copied: a snapshot can hold thousands of processes.
+        let now = std::sync::Arc::clone(snap);
         let Some(prev) = self.prev.replace(now) else {
             self.remember_rss(snap);
             return Vec::new();
@@ -387,6 +391,25 @@ impl GuardState {
             ),
             GuardEffect::Kill(plan.kills),
         ]
+    }
+
+    /// A kill of `plan` (the guard's or the user's) finished with `outcomes`: its PIDs are
+    /// remembered as ended by devtop (never blamed on the kernel; the newest
+    /// [`ENDED_KEPT`] kept), then [`kill_done`](Self::kill_done) with whether the guard's
+    /// victim ended. The one bookkeeping path of the dashboard and `devtop guard`.
+    pub fn record_kill(
+        &mut self,
+        plan: &[PlannedKill],
+        outcomes: &[(u32, crate::effects::signal::KillOutcome)],
+    ) -> Vec<GuardEffect> {
+        self.ended_by_devtop.extend(plan.iter().map(|k| k.pid));
+        let drop = self.ended_by_devtop.len().saturating_sub(ENDED_KEPT);
+        self.ended_by_devtop.drain(..drop);
+        let ended = self
+            .in_flight
+            .as_ref()
+            .is_some_and(|v| outcomes.iter().any(|(p, o)| *p == v.pid && o.ended()));
+        self.kill_done(plan, ended)
     }
 
     /// A kill finished: when it was the guard's, the guard waits for a fresh reading (and, in
