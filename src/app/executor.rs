@@ -143,7 +143,7 @@ impl servers::up::Requires for RequireProbe {
     }
 }
 
-/// Stop the recorded servers of `root` (all, or those in `only`) in reverse order (see
+/// Stop the recorded servers of `root` (all for `only = None`, else those named) in reverse order (see
 /// [`servers::down::down`]); true when every process ended.
 ///
 /// # Errors
@@ -151,7 +151,7 @@ impl servers::up::Requires for RequireProbe {
 pub async fn servers_down(
     root: &std::path::Path,
     specs: &[ServerSpec],
-    only: &[String],
+    only: Option<&[String]>,
     report: &mut dyn FnMut(servers::Event),
 ) -> std::io::Result<bool> {
     servers::down::down(root, specs, only, report).await

@@ -66,7 +66,7 @@ pub fn down(state: &mut AppState) -> Vec<Command> {
     state.servers.busy = Some(Busy::Stopping);
     state.servers.force_next = false;
     state.notify("stopping the servers in reverse order…");
-    vec![Command::Servers(ServerOp::Down { only: Vec::new() })]
+    vec![Command::Servers(ServerOp::Down { only: None })]
 }
 
 /// `r`: restart the selected server; with servers depending on it, ask first (they are
@@ -128,7 +128,7 @@ pub fn stop_and_quit(state: &mut AppState, names: Vec<String>) -> Vec<Command> {
     state.servers.busy = Some(Busy::Stopping);
     show_servers(state);
     state.notify("stopping the servers, then quitting…");
-    vec![Command::Servers(ServerOp::Down { only: names })]
+    vec![Command::Servers(ServerOp::Down { only: Some(names) })]
 }
 
 /// The quit question's `l`: leave them running (they stay recorded in

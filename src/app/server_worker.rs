@@ -250,8 +250,8 @@ fn let_go(
 ) {
     let waiting = sup.waiting();
     let (names, stopping): (Vec<String>, bool) = match op {
-        ServerOp::Down { only } if only.is_empty() => (sup.names(), true),
-        ServerOp::Down { only } => (only.clone(), true),
+        ServerOp::Down { only: None } => (sup.names(), true),
+        ServerOp::Down { only: Some(only) } => (only.clone(), true),
         ServerOp::Restart { names } => {
             let mut all = names.clone();
             if let Ok(deps) = with_dependencies(&project.specs, names) {
@@ -283,9 +283,9 @@ async fn run(
 ) -> (OpOutcome, Vec<Running>) {
     match op {
         ServerOp::Up { force } => start(project, &[], *force, cancel, ask, report).await,
-        ServerOp::Down { only } => (stop(project, only, report).await, Vec::new()),
+        ServerOp::Down { only } => (stop(project, only.as_deref(), report).await, Vec::new()),
         ServerOp::Restart { names } => {
-            match stop(project, names, report).await {
+            match stop(project, Some(names), report).await {
                 OpOutcome::Done => {}
                 other => return (other, Vec::new()),
             }
@@ -296,7 +296,7 @@ async fn run(
 
 async fn stop(
     project: &ServerProject,
-    only: &[String],
+    only: Option<&[String]>,
     report: &mut dyn FnMut(Event),
 ) -> OpOutcome {
     match executor::servers_down(&project.root, &project.specs, only, report).await {

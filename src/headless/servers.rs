@@ -131,7 +131,8 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
             signal = interrupts.next() => {
                 let names = started.borrow().clone();
                 out::error(&format!("{}: stopping the servers this up started", signal.name));
-                let _ = executor::servers_down(&setup.root, &ordered, &names, &mut print).await;
+                // Only what this `up` started: none when nothing started yet.
+                let _ = executor::servers_down(&setup.root, &ordered, Some(&names), &mut print).await;
                 return 128 + signal.number;
             }
         }
@@ -348,7 +349,8 @@ pub async fn down(setup: &Setup, args: &DownArgs) -> i32 {
             return EXIT_FAILURE;
         }
     };
-    match executor::servers_down(&setup.root, &setup.config.servers, &args.only, &mut print).await {
+    let only = (!args.only.is_empty()).then_some(args.only.as_slice());
+    match executor::servers_down(&setup.root, &setup.config.servers, only, &mut print).await {
         Ok(true) => EXIT_OK,
         Ok(false) => EXIT_FAILURE,
         Err(e) => {

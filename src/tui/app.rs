@@ -471,7 +471,7 @@ async fn stop_ours_on_exit(
     if executor.servers.is_none() {
         return;
     }
-    let op = ServerOp::Down { only: ours };
+    let op = ServerOp::Down { only: Some(ours) };
     executor.execute(Command::Servers(op.clone()));
     let deadline = tokio::time::Instant::now() + STOP_ON_EXIT;
     loop {

@@ -153,7 +153,7 @@ fn on_failure_exit_3_shows_exited_then_restarting_then_ready_and_d_stops_it() {
         d.rows.rows[0].ours,
         "a restarted server is still this devtop's"
     );
-    assert_eq!(d.op(ServerOp::Down { only: vec![] }), OpOutcome::Done);
+    assert_eq!(d.op(ServerOp::Down { only: None }), OpOutcome::Done);
     assert_eq!(d.rows.rows[0].phase.label(), "stopped");
     let pid = started(&again).expect("pid");
     assert!(gone(pid), "pid {pid} still runs");
@@ -175,7 +175,7 @@ fn d_during_a_back_off_stops_the_server_for_good() {
     assert_eq!(d.rows.rows[0].phase.label(), "restarting");
     assert_eq!(d.rows.ours_running(), ["flaky"], "quit would stop it");
     // The worker takes `d` while the back-off runs (the restart is not waited out first).
-    assert_eq!(d.op(ServerOp::Down { only: vec![] }), OpOutcome::Done);
+    assert_eq!(d.op(ServerOp::Down { only: None }), OpOutcome::Done);
     let starts = d.events.iter().filter(|e| started(e).is_some()).count();
     assert_eq!(starts, 1, "restarted before the stop: {:?}", d.events);
     assert_eq!(d.rows.rows[0].phase.label(), "stopped", "{:?}", d.events);

@@ -204,11 +204,11 @@ pub enum ServerOp {
         /// Start a server whose `requires` do not hold anyway.
         force: bool,
     },
-    /// Stop the recorded servers (all when `only` is empty) in reverse order. Interrupts a
-    /// start under way (what it started is recorded, so this stops it).
+    /// Stop the recorded servers in reverse order. Interrupts a start under way (what it
+    /// started is recorded, so this stops it).
     Down {
-        /// Only these servers.
-        only: Vec<String>,
+        /// `None`: every recorded server; `Some`: only these (none for an empty list).
+        only: Option<Vec<String>>,
     },
     /// Stop `names` (reverse order), then start them again with their dependencies.
     Restart {

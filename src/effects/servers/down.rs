@@ -6,8 +6,8 @@ use crate::model::server::{DEFAULT_STOP_GRACE, ServerSpec, StopSignal};
 use std::io;
 use std::path::Path;
 
-/// Stops the servers recorded in `root`'s state file — only those named in `only` when it is
-/// not empty — in reverse start order, each with its configured stop signal and grace (from
+/// Stops the servers recorded in `root`'s state file — every one for `only = None`, only
+/// those named for `Some` (none for `Some(&[])`) — in reverse start order, each with its configured stop signal and grace (from
 /// `specs`, see [`stop_recorded`]). Stale entries are dropped unsignalled ([`Event::Dropped`]).
 ///
 /// Returns true when every process of every server stopped.
@@ -17,7 +17,7 @@ use std::path::Path;
 pub async fn down(
     root: &Path,
     specs: &[ServerSpec],
-    only: &[String],
+    only: Option<&[String]>,
     report: &mut dyn FnMut(Event),
 ) -> io::Result<bool> {
     let (live, dropped) = state::read_live(root)?;
@@ -27,7 +27,7 @@ pub async fn down(
     let chosen: Vec<&Recorded> = live
         .iter()
         .rev()
-        .filter(|r| only.is_empty() || only.contains(&r.name))
+        .filter(|r| only.is_none_or(|names| names.contains(&r.name)))
         .collect();
     let mut all_ok = true;
     for rec in chosen {
