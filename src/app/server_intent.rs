@@ -107,28 +107,39 @@ pub fn restart_now(state: &mut AppState, names: Vec<String>) -> Vec<Command> {
     vec![Command::Servers(ServerOp::Restart { names })]
 }
 
-/// Quit: ask first when servers this devtop started still run (unless `--keep`).
+/// Whether servers this devtop started may run: some row says so, or an op is under way (a
+/// start may have launched servers whose events are not applied yet).
+pub fn ours_may_run(state: &AppState) -> bool {
+    state.servers.busy.is_some() || !state.servers.ours_running().is_empty()
+}
+
+/// Quit: ask first when servers this devtop started may still run (unless `--keep`).
 pub fn quit(state: &mut AppState) {
-    let ours = state.servers.ours_running();
-    if ours.is_empty() || state.keep_servers {
+    if !ours_may_run(state) || state.keep_servers {
         state.quit = true;
         return;
     }
-    let title = format!(
-        "{} server(s) started here still run: {}",
-        ours.len(),
-        clean(&ours.join(", "))
-    );
+    let ours = state.servers.ours_running();
+    let title = if ours.is_empty() {
+        "a server start or stop is under way: what it started is this devtop's".to_owned()
+    } else {
+        format!(
+            "{} server(s) started here still run: {}",
+            ours.len(),
+            clean(&ours.join(", "))
+        )
+    };
     confirm::ask(state, title, ConfirmAction::QuitServers(ours));
 }
 
-/// The quit question's default: stop them, then quit.
-pub fn stop_and_quit(state: &mut AppState, names: Vec<String>) -> Vec<Command> {
+/// The quit question's default: stop what this devtop started (the worker knows, also for a
+/// start under way), then quit. `_names` are the ones the question showed.
+pub fn stop_and_quit(state: &mut AppState, _names: Vec<String>) -> Vec<Command> {
     state.servers.quit_after_stop = true;
     state.servers.busy = Some(Busy::Stopping);
     show_servers(state);
     state.notify("stopping the servers, then quitting…");
-    vec![Command::Servers(ServerOp::Down { only: Some(names) })]
+    vec![Command::Servers(ServerOp::StopOurs)]
 }
 
 /// The quit question's `l`: leave them running (they stay recorded in
@@ -240,7 +251,7 @@ pub fn on_event(state: &mut AppState, event: Event, at: SystemTime) -> Vec<Comma
 pub fn on_done(state: &mut AppState, op: ServerOp, outcome: OpOutcome) -> Vec<Command> {
     let kind = match op {
         ServerOp::Up { .. } => Busy::Starting,
-        ServerOp::Down { .. } => Busy::Stopping,
+        ServerOp::Down { .. } | ServerOp::StopOurs => Busy::Stopping,
         ServerOp::Restart { .. } => Busy::Restarting,
     };
     if state.servers.busy == Some(kind) {

@@ -20,12 +20,15 @@ use crate::app::servers::{OpOutcome, ServerOp};
 use crate::app::update::Action;
 use crate::collect::environments::EnvSpec;
 use crate::effects::servers::Event;
+use crate::effects::servers::down;
 use crate::effects::servers::port_conflict::{Conflict, PortConflicts, PortDecision};
+use crate::effects::servers::state::Recorded;
 use crate::effects::servers::supervise::Supervisor;
 use crate::effects::servers::up::{Gate, Launched, Running};
 use crate::model::server::ServerSpec;
 use crate::model::server_order::{start_order, with_dependencies};
 use crate::model::server_restart::Backoff;
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -154,9 +157,9 @@ impl ServerWorker {
         }
     }
 
-    /// Queue `op`; a `Down` first interrupts the start under way.
+    /// Queue `op`; a `Down` or `StopOurs` first interrupts the start under way.
     pub fn send(&self, op: ServerOp) {
-        if matches!(op, ServerOp::Down { .. })
+        if matches!(op, ServerOp::Down { .. } | ServerOp::StopOurs)
             && let Ok(c) = self.current.lock()
             && let Some(token) = c.as_ref()
         {
@@ -183,7 +186,10 @@ async fn work(
         project.backoff,
         project.rotate_at,
     );
-    let mut watch_report = reporter(&results);
+    // Every server this worker launched (name, PID), from its `Starting` events: what a
+    // start interrupted before it handed them to the supervisor launched is in here too.
+    let launched = RefCell::new(Vec::<(String, u32)>::new());
+    let mut watch_report = reporter(&results, &launched);
     loop {
         let op = loop {
             if sup.names().is_empty() {
@@ -195,13 +201,19 @@ async fn work(
             }
         };
         let Some(op) = op else { break };
+        if op == ServerOp::StopOurs {
+            let mine = launched.borrow().clone();
+            let outcome = stop_ours(&project, &mut sup, &mine, &mut watch_report).await;
+            let _ = results.send(Action::ServersDone(op, outcome));
+            continue;
+        }
         let cancel = CancellationToken::new();
         if let Ok(mut c) = current.lock() {
             *c = Some(cancel.clone());
         }
         let_go(&project, &mut sup, &op, &mut watch_report);
         let outcome = {
-            let mut op_report = reporter(&results);
+            let mut op_report = reporter(&results, &launched);
             let run_op = run(&project, &op, &cancel, &ask, &mut op_report);
             tokio::pin!(run_op);
             loop {
@@ -231,10 +243,35 @@ async fn work(
     }
 }
 
-/// Events to the loop as [`Action::ServerEvent`], stamped with the time they were seen.
-fn reporter(results: &UnboundedSender<Action>) -> impl FnMut(Event) + '_ {
+/// Events to the loop as [`Action::ServerEvent`], stamped with the time they were seen; the
+/// servers they say were launched noted in `launched`.
+fn reporter<'a>(
+    results: &'a UnboundedSender<Action>,
+    launched: &'a RefCell<Vec<(String, u32)>>,
+) -> impl FnMut(Event) + 'a {
     move |e| {
+        if let Event::Starting { name, pid } = &e {
+            launched.borrow_mut().push((name.clone(), *pid));
+        }
         let _ = results.send(Action::ServerEvent(Box::new(e), SystemTime::now()));
+    }
+}
+
+/// [`ServerOp::StopOurs`]: the supervisor stops the servers it watches that this worker
+/// started and forgets every server; then what a start interrupted before the hand-over
+/// launched (recorded with a PID of `launched`) is stopped.
+async fn stop_ours(
+    project: &ServerProject,
+    sup: &mut Supervisor<'_>,
+    launched: &[(String, u32)],
+    report: &mut dyn FnMut(Event),
+) -> OpOutcome {
+    let (_left, watched_ok) = sup.stop_all(report).await;
+    let ours = |r: &Recorded| launched.iter().any(|(n, p)| *n == r.name && *p == r.pid);
+    match down::down_where(&project.root, &project.specs, &ours, report).await {
+        Ok(rest_ok) if watched_ok && rest_ok => OpOutcome::Done,
+        Ok(_) => OpOutcome::Survivors,
+        Err(e) => OpOutcome::Error(format!("state file: {e}")),
     }
 }
 
@@ -264,6 +301,7 @@ fn let_go(
             (all, false)
         }
         ServerOp::Up { .. } => (waiting.clone(), false),
+        ServerOp::StopOurs => return,
     };
     for name in &names {
         if sup.forget(name).is_none() && stopping && waiting.contains(name) {
@@ -284,6 +322,8 @@ async fn run(
     match op {
         ServerOp::Up { force } => start(project, &[], *force, cancel, ask, report).await,
         ServerOp::Down { only } => (stop(project, only.as_deref(), report).await, Vec::new()),
+        // Taken by the loop itself (it needs the supervisor).
+        ServerOp::StopOurs => (OpOutcome::Done, Vec::new()),
         ServerOp::Restart { names } => {
             match stop(project, Some(names), report).await {
                 OpOutcome::Done => {}

@@ -457,21 +457,22 @@ fn server_worker(setup: &Setup, results: mpsc::UnboundedSender<Action>) -> Optio
 const STOP_ON_EXIT: Duration = Duration::from_secs(30);
 
 /// devtop is ending: unless `--keep` or the quit question's "leave them running", stop the
-/// servers this devtop started that still run (each with its stop signal and grace), up to
-/// [`STOP_ON_EXIT`].
+/// servers this devtop started that may still run (each with its stop signal and grace), up
+/// to [`STOP_ON_EXIT`]. The worker decides what is ours ([`ServerOp::StopOurs`]): the rows
+/// may not show yet what a start under way launched.
 async fn stop_ours_on_exit(
     state: &mut AppState,
     executor: &Executor,
     arx: &mut mpsc::UnboundedReceiver<Action>,
 ) {
-    let ours = state.servers.ours_running();
-    if ours.is_empty() || state.keep_servers || state.servers.leave_running {
+    let may_run = crate::app::server_intent::ours_may_run(state);
+    if !may_run || state.keep_servers || state.servers.leave_running {
         return;
     }
     if executor.servers.is_none() {
         return;
     }
-    let op = ServerOp::Down { only: Some(ours) };
+    let op = ServerOp::StopOurs;
     executor.execute(Command::Servers(op.clone()));
     let deadline = tokio::time::Instant::now() + STOP_ON_EXIT;
     loop {

@@ -204,3 +204,36 @@ fn a_server_killed_by_a_signal_shows_crashed() {
     assert_eq!(d.rows.rows[0].phase.label(), "crashed(SIGKILL)");
     assert!(d.rows.ours_running().is_empty(), "nothing of it runs");
 }
+
+/// H7: the stop before devtop ends ([`ServerOp::StopOurs`]) stops what the worker launched,
+/// also while the start that launched it is still under way (its readiness never comes), and
+/// leaves running a server it did not start (`base`, from an earlier `devtop up --wait`).
+#[test]
+fn stop_ours_stops_what_a_start_under_way_launched_and_leaves_the_rest() {
+    let port = crate::servers_up::free_port();
+    let toml = format!(
+        "[[server]]\nname = \"base\"\ncmd = [\"sleep\", \"600\"]\n\n\
+         [[server]]\nname = \"slow\"\ncmd = [\"sleep\", \"600\"]\n\
+         ready = {{ tcp = {port} }}\nready_timeout = \"10m\"\n"
+    );
+    let mut p = Servers::new(&toml);
+    let first = p.devtop(&["up", "--wait", "--only", "base"]);
+    assert_eq!(first.code, Some(0), "{first}");
+    let base = crate::servers_up::started_pids(&first.stdout)[0];
+    let mut d = Dash::new(&p, &toml, Duration::from_millis(50));
+    d.worker.send(ServerOp::Up { force: false });
+    let e = d.event(|e| matches!(e, Event::Starting { name, .. } if name == "slow"));
+    let slow = started(&e).expect("pid");
+    p.guard(slow);
+    assert_eq!(d.op(ServerOp::StopOurs), OpOutcome::Done, "{:?}", d.events);
+    assert!(gone(slow), "slow ({slow}) still runs: {:?}", d.events);
+    assert!(
+        read_identity(base).is_ok_and(|id| !id.exited()),
+        "base ({base}) was stopped: {:?}",
+        d.events
+    );
+    let names: Vec<String> = p.recorded().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, ["base"]);
+    assert_eq!(p.devtop(&["down"]).code, Some(0));
+    assert!(gone(base));
+}

@@ -215,6 +215,10 @@ pub enum ServerOp {
         /// The servers to restart.
         names: Vec<String>,
     },
+    /// Stop, in reverse order, every server the worker itself launched that still runs (also
+    /// those of a start under way, which it interrupts), and forget every server: the stop
+    /// before devtop ends. Servers it did not start are left running.
+    StopOurs,
 }
 
 /// How a [`ServerOp`] ended.

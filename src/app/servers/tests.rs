@@ -384,21 +384,33 @@ fn quitting_with_our_servers_running_asks_and_defaults_to_stopping_them() {
     );
     // Enter: stop them, then quit once stopped.
     let cmds = update(&mut s, code(KeyCode::Enter));
-    assert_eq!(
-        servers_cmds(&cmds),
-        [ServerOp::Down {
-            only: Some(vec!["api".into(), "web".into()])
-        }]
-    );
+    assert_eq!(servers_cmds(&cmds), [ServerOp::StopOurs]);
     assert!(!s.quit);
     update(
         &mut s,
-        Action::ServersDone(
-            ServerOp::Down {
-                only: Some(vec!["api".into(), "web".into()]),
-            },
-            OpOutcome::Done,
-        ),
+        Action::ServersDone(ServerOp::StopOurs, OpOutcome::Done),
+    );
+    assert!(s.quit);
+}
+
+/// H7: `q` right after `u`, before any event of the start came back: the start may have
+/// launched servers, so quitting asks, and its default stops what the worker launched.
+#[test]
+fn quitting_while_a_start_is_under_way_asks_and_stops_what_the_worker_launched() {
+    let mut s = state();
+    assert_eq!(servers_cmds(&update(&mut s, key('u'))).len(), 1);
+    assert!(s.servers.ours_running().is_empty());
+    update(&mut s, key('q'));
+    assert!(!s.quit, "quit at once while a start is under way");
+    let Some(Popup::Confirm(c)) = &s.popup else {
+        panic!("no question: {:?}", s.popup)
+    };
+    assert_eq!(c.action, ConfirmAction::QuitServers(vec![]));
+    let cmds = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(servers_cmds(&cmds), [ServerOp::StopOurs]);
+    update(
+        &mut s,
+        Action::ServersDone(ServerOp::StopOurs, OpOutcome::Done),
     );
     assert!(s.quit);
 }

@@ -20,15 +20,25 @@ pub async fn down(
     only: Option<&[String]>,
     report: &mut dyn FnMut(Event),
 ) -> io::Result<bool> {
+    let pick = |r: &Recorded| only.is_none_or(|names| names.contains(&r.name));
+    down_where(root, specs, &pick, report).await
+}
+
+/// [`down`] for the recorded servers `pick` chooses.
+///
+/// # Errors
+/// The state file cannot be read or written.
+pub async fn down_where(
+    root: &Path,
+    specs: &[ServerSpec],
+    pick: &dyn Fn(&Recorded) -> bool,
+    report: &mut dyn FnMut(Event),
+) -> io::Result<bool> {
     let (live, dropped) = state::read_live(root)?;
     for name in dropped {
         report(Event::Dropped { name });
     }
-    let chosen: Vec<&Recorded> = live
-        .iter()
-        .rev()
-        .filter(|r| only.is_none_or(|names| names.contains(&r.name)))
-        .collect();
+    let chosen: Vec<&Recorded> = live.iter().rev().filter(|r| pick(r)).collect();
     let mut all_ok = true;
     for rec in chosen {
         all_ok &= stop_recorded(root, rec, specs, report).await?;
