@@ -100,6 +100,13 @@ impl Dash {
         panic!("no such event; saw {:?}", self.events);
     }
 
+    /// Waits for the next `Starting` event and puts its session under `p`'s guard: its PID.
+    fn next_start(&mut self, p: &mut Servers) -> u32 {
+        let pid = started(&self.event(|e| started(e).is_some())).expect("pid");
+        p.guard(pid);
+        pid
+    }
+
     /// Sends `op` and waits for its end (events applied meanwhile).
     fn op(&mut self, op: ServerOp) -> OpOutcome {
         self.worker.send(op.clone());
@@ -130,11 +137,9 @@ fn on_failure_exit_3_shows_exited_then_restarting_then_ready_and_d_stops_it() {
     let mut p = Servers::new(toml);
     let mut d = Dash::new(&p, toml, Duration::from_millis(50));
     d.worker.send(ServerOp::Up { force: false });
-    let first = d.event(|e| started(e).is_some());
-    p.guard(started(&first).expect("pid"));
+    d.next_start(&mut p);
     d.event(|e| matches!(e, Event::Exited { code: Some(3), .. }));
-    let again = d.event(|e| started(e).is_some());
-    p.guard(started(&again).expect("pid"));
+    let again = d.next_start(&mut p);
     d.event(|e| matches!(e, Event::Ready { .. }));
     assert_eq!(
         d.labels,
@@ -155,8 +160,7 @@ fn on_failure_exit_3_shows_exited_then_restarting_then_ready_and_d_stops_it() {
     );
     assert_eq!(d.op(ServerOp::Down { only: None }), OpOutcome::Done);
     assert_eq!(d.rows.rows[0].phase.label(), "stopped");
-    let pid = started(&again).expect("pid");
-    assert!(gone(pid), "pid {pid} still runs");
+    assert!(gone(again), "pid {again} still runs");
     assert!(p.recorded().is_empty(), "{:?}", p.recorded());
 }
 
@@ -168,9 +172,7 @@ fn d_during_a_back_off_stops_the_server_for_good() {
     let back_off = Duration::from_secs(3);
     let mut d = Dash::new(&p, toml, back_off);
     d.worker.send(ServerOp::Up { force: false });
-    let first = d.event(|e| started(e).is_some());
-    let pid = started(&first).expect("pid");
-    p.guard(pid);
+    let pid = d.next_start(&mut p);
     d.event(|e| matches!(e, Event::Restarting { .. }));
     assert_eq!(d.rows.rows[0].phase.label(), "restarting");
     assert_eq!(d.rows.ours_running(), ["flaky"], "quit would stop it");
@@ -236,4 +238,47 @@ fn stop_ours_stops_what_a_start_under_way_launched_and_leaves_the_rest() {
     assert_eq!(names, ["base"]);
     assert_eq!(p.devtop(&["down"]).code, Some(0));
     assert!(gone(base));
+}
+
+/// H6: an op taken while the supervisor stops what an exited leader left behind (a member
+/// ignoring SIGTERM, 3 s of grace) does not make the exit count twice: one `Exited`, the
+/// member SIGKILLed at the end of its grace, one restart (attempt 1).
+#[test]
+fn an_op_during_the_stop_after_an_exit_does_not_handle_the_exit_twice() {
+    let toml = "[[server]]\nname = \"flaky\"\nshell = true\nrestart = \"on-failure\"\n\
+                stop_grace = \"3s\"\ncmd = \"if [ -e ran ]; then exec sleep 600; fi; touch ran; \
+                sh -c 'trap \\\"\\\" TERM; echo $$ > member; exec sleep 600' & \
+                while [ ! -s member ]; do sleep 0.05; done; exit 3\"\n";
+    let mut p = Servers::new(toml);
+    let mut d = Dash::new(&p, toml, Duration::from_millis(50));
+    d.worker.send(ServerOp::Up { force: false });
+    d.next_start(&mut p);
+    d.event(|e| matches!(e, Event::Exited { code: Some(3), .. }));
+    d.event(|e| matches!(e, Event::Stopping { pids, .. } if !pids.is_empty()));
+    // During the member's grace: an op that stops nothing, taken at once.
+    assert_eq!(d.op(ServerOp::Down { only: Some(vec![]) }), OpOutcome::Done);
+    d.event(|e| matches!(e, Event::Killed { .. }));
+    d.next_start(&mut p);
+    let exits = d
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Exited { .. }))
+        .count();
+    assert_eq!(exits, 1, "{:?}", d.events);
+    let restarts: Vec<u32> = d
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Restarting { attempt, .. } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(restarts, [1], "{:?}", d.events);
+    let member: u32 = std::fs::read_to_string(p.root().join("member"))
+        .expect("member pid")
+        .trim()
+        .parse()
+        .expect("a pid");
+    assert!(gone(member), "member {member} survived");
+    assert_eq!(d.op(ServerOp::Down { only: None }), OpOutcome::Done);
 }

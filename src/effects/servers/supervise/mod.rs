@@ -10,9 +10,14 @@
 //! readiness is probed again.
 //!
 //! [`Supervisor::run`] is cancel-safe: every wait it does is either cancel-safe (child wait,
-//! pidfd, timers, probes) or its outcome is kept in the supervisor, so a caller can
+//! pidfd, timers, probes, a channel) or its outcome is kept in the supervisor, so a caller can
 //! `select!` it against a stop request, then [`Supervisor::stop_all`], or
-//! [`Supervisor::forget`] a server it is about to stop itself, and call `run` again.
+//! [`Supervisor::forget`] a server it is about to stop itself, and call `run` again. An exit
+//! is handled before the first await: it is reported, counted and its decision taken at once,
+//! and the stop of what the leader left behind is an owned future of the watch
+//! ([`Phase::Exiting`]) that the next `run` resumes, never restarts or repeats.
+
+mod exit;
 
 use super::Event;
 use super::down::stop_recorded;
@@ -24,9 +29,11 @@ use crate::effects::pidfd::AsyncPidfd;
 use crate::model::server::ServerSpec;
 use crate::model::server_restart::{Backoff, Decision, ExitKind, Streak};
 use futures::FutureExt;
+use futures::future::{Fuse, LocalBoxFuture};
 use std::path::Path;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 /// How often log sizes are checked for rotation.
 const ROTATE_CHECK: Duration = Duration::from_secs(1);
@@ -40,7 +47,7 @@ enum ExitWatch {
 }
 
 /// Where one watched server is.
-enum Phase {
+enum Phase<'a> {
     /// Running; `probe` is set while its readiness is awaited after a restart (with the
     /// deadline and the start instant).
     Running {
@@ -50,15 +57,24 @@ enum Phase {
     },
     /// Waiting to be started again at `at`.
     Backoff { at: Instant },
+    /// Exited (reported, counted): `stop` stops what the leader left behind (its events go
+    /// through the supervisor's channel), then `decision` applies; `text` says how it exited
+    /// ("exited with code 1"), `failure` whether that counts as one.
+    Exiting {
+        stop: Fuse<LocalBoxFuture<'a, ()>>,
+        decision: Decision,
+        text: String,
+        failure: bool,
+    },
 }
 
 /// One watched server.
-struct Watch {
+struct Watch<'a> {
     record: Recorded,
     /// True when this devtop started it (it is stopped by [`Supervisor::stop_all`]).
     ours: bool,
     streak: Streak,
-    phase: Phase,
+    phase: Phase<'a>,
 }
 
 /// What woke [`Supervisor::run`].
@@ -69,6 +85,10 @@ enum Wake {
     ProbeTick,
     Restart(usize),
     Rotate,
+    /// The stop after the exit of watched server `i` ended.
+    Stopped(usize),
+    /// An event of such a stop.
+    StopEvent(Event),
 }
 
 /// Watches servers and restarts them (see the module docs).
@@ -78,11 +98,13 @@ pub struct Supervisor<'a> {
     ports: &'a dyn PortCheck,
     backoff: Backoff,
     rotate_at: u64,
-    watched: Vec<Watch>,
+    watched: Vec<Watch<'a>>,
     /// Servers recorded but not watchable (the leader is gone, members remain): stopped by
     /// [`Supervisor::stop_all`] when ours.
     unwatched: Vec<(Recorded, bool)>,
     next_rotate: Instant,
+    /// Events of the stops of [`Phase::Exiting`] watches.
+    stop_events: (UnboundedSender<Event>, UnboundedReceiver<Event>),
 }
 
 impl<'a> Supervisor<'a> {
@@ -105,6 +127,7 @@ impl<'a> Supervisor<'a> {
             watched: Vec::new(),
             unwatched: Vec::new(),
             next_rotate: Instant::now(),
+            stop_events: tokio::sync::mpsc::unbounded_channel(),
         }
     }
 
@@ -140,7 +163,8 @@ impl<'a> Supervisor<'a> {
         self.unwatched.retain(|(r, _)| r.name != name);
         let i = self.watched.iter().position(|w| w.record.name == name)?;
         let w = self.watched.remove(i);
-        matches!(w.phase, Phase::Running { .. }).then_some(w.record)
+        let runs = matches!(w.phase, Phase::Running { .. } | Phase::Exiting { .. });
+        runs.then_some(w.record)
     }
 
     /// Names of the servers watched (running, or waiting for a restart).
@@ -178,13 +202,21 @@ impl<'a> Supervisor<'a> {
             tokio::time::sleep_until(rotate_at.into()).await;
             Wake::Rotate
         }));
+        let events = &mut self.stop_events.1;
+        waits.push(Box::pin(async move {
+            match events.recv().await {
+                Some(e) => Wake::StopEvent(e),
+                // The supervisor holds a sender: never.
+                None => std::future::pending().await,
+            }
+        }));
         for (i, w) in self.watched.iter_mut().enumerate() {
             match &mut w.phase {
                 Phase::Running { exit, probe, .. } => {
                     waits.push(Box::pin(async move {
                         match exit {
                             ExitWatch::Child(c) => match c.wait().await {
-                                Ok(s) => Wake::Exited(i, exit_kind(s)),
+                                Ok(s) => Wake::Exited(i, exit::exit_kind(s)),
                                 Err(_) => Wake::Exited(i, ExitKind::Unknown),
                             },
                             ExitWatch::Pidfd(fd) => {
@@ -214,6 +246,12 @@ impl<'a> Supervisor<'a> {
                     waits.push(Box::pin(async move {
                         tokio::time::sleep_until(at.into()).await;
                         Wake::Restart(i)
+                    }));
+                }
+                Phase::Exiting { stop, .. } => {
+                    waits.push(Box::pin(async move {
+                        stop.await;
+                        Wake::Stopped(i)
                     }));
                 }
             }
@@ -280,88 +318,10 @@ impl<'a> Supervisor<'a> {
                     });
                 }
             }
-            Wake::Exited(i, how) => self.exited(i, how, report).await,
+            Wake::Exited(i, how) => self.exited(i, how, report),
+            Wake::Stopped(i) => self.stopped(i, report),
+            Wake::StopEvent(e) => report(e),
             Wake::Restart(i) => self.restart(i, report),
-        }
-    }
-
-    /// After the exit of watched server `i`: report it, stop what it left behind, and apply
-    /// the policy.
-    async fn exited(&mut self, i: usize, how: ExitKind, report: &mut dyn FnMut(Event)) {
-        let name = self.watched[i].record.name.clone();
-        let (text, event) = match how {
-            ExitKind::Code(c) => (
-                format!("exited with code {c}"),
-                Event::Exited {
-                    name: name.clone(),
-                    code: Some(c),
-                },
-            ),
-            ExitKind::Signal(s) => (
-                format!("killed by signal {s}"),
-                Event::Crashed {
-                    name: name.clone(),
-                    signal: s,
-                },
-            ),
-            ExitKind::Unknown => (
-                "exited (code unknown: not started by this devtop)".to_owned(),
-                Event::Exited {
-                    name: name.clone(),
-                    code: None,
-                },
-            ),
-        };
-        report(event);
-        let record = self.watched[i].record.clone();
-        // The leader is gone: what it left in its session is stopped, so nothing outlives it
-        // and a restart finds its port free.
-        let _ = stop_recorded(self.root, &record, self.specs, &mut |e| {
-            let quiet = matches!(e, Event::Stopping { ref pids, .. } if pids.is_empty())
-                || matches!(e, Event::Stopped { .. });
-            if !quiet {
-                report(e);
-            }
-        })
-        .await;
-        let spec = self.specs.iter().find(|s| s.name == name);
-        let policy = spec.map(|s| s.restart).unwrap_or_default();
-        let w = &mut self.watched[i];
-        let ready_for = match &w.phase {
-            Phase::Running { ready_at, .. } => ready_at.map(|t| t.elapsed()),
-            Phase::Backoff { .. } => None,
-        };
-        let decision = w.streak.on_exit(policy, how, ready_for, &self.backoff);
-        let error = how.is_failure().then(|| text.clone());
-        match decision {
-            Decision::Leave => {
-                let _ = state::note(self.root, &name, None, error);
-                self.watched.remove(i);
-            }
-            Decision::GiveUp { failures } => {
-                let _ = state::note(
-                    self.root,
-                    &name,
-                    None,
-                    Some(format!(
-                        "{text}; gave up after {failures} failures in a row"
-                    )),
-                );
-                report(Event::GaveUp { name, failures });
-                self.watched.remove(i);
-            }
-            Decision::Restart { after, attempt } => {
-                let _ = state::note(self.root, &name, None, error);
-                w.phase = Phase::Backoff {
-                    at: Instant::now() + after,
-                };
-                report(Event::Restarting {
-                    name,
-                    after,
-                    attempt,
-                    give_up_after: self.backoff.give_up_after,
-                });
-            }
         }
     }
 
@@ -457,8 +417,12 @@ impl<'a> Supervisor<'a> {
     pub async fn stop_all(&mut self, report: &mut dyn FnMut(Event)) -> (Vec<String>, bool) {
         let mut ours = Vec::new();
         let mut left = Vec::new();
+        while let Ok(e) = self.stop_events.1.try_recv() {
+            report(e);
+        }
         for w in self.watched.drain(..) {
-            let running = matches!(w.phase, Phase::Running { .. });
+            // An exit's stop under way is dropped and done again here, to its end.
+            let running = matches!(w.phase, Phase::Running { .. } | Phase::Exiting { .. });
             match (w.ours, running) {
                 (true, true) => ours.push(w.record),
                 (false, _) => left.push(w.record.name),
@@ -487,14 +451,4 @@ fn pin(record: &Recorded) -> Option<AsyncPidfd> {
     let fd = AsyncPidfd::open(record.pid).ok()?;
     let id = crate::effects::signal::read_identity(record.pid).ok()?;
     (id.start_ticks == record.start_ticks && !id.exited()).then_some(fd)
-}
-
-/// The [`ExitKind`] of a `waitpid` status.
-fn exit_kind(status: std::process::ExitStatus) -> ExitKind {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => ExitKind::Code(c),
-        (None, Some(s)) => ExitKind::Signal(s),
-        (None, None) => ExitKind::Unknown,
-    }
 }
