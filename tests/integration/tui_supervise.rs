@@ -282,3 +282,39 @@ fn an_op_during_the_stop_after_an_exit_does_not_handle_the_exit_twice() {
     assert!(gone(member), "member {member} survived");
     assert_eq!(d.op(ServerOp::Down { only: None }), OpOutcome::Done);
 }
+
+/// D3: a server that gives up because its restarts fail (its port is taken by the test after
+/// the first start) records "gave up after 5 failures in a row" as its last error in the
+/// state file, as one that gives up because it exits does.
+#[test]
+fn giving_up_on_failed_restarts_is_recorded_for_status() {
+    let port = crate::servers_up::free_port();
+    let toml = format!(
+        "[[server]]\nname = \"flaky\"\nshell = true\nrestart = \"on-failure\"\nport = {port}\n\
+         cmd = \"while [ ! -e go ]; do sleep 0.05; done; exit 3\"\n"
+    );
+    let mut p = Servers::new(&toml);
+    let mut d = Dash::new(&p, &toml, Duration::from_millis(20));
+    d.worker.send(ServerOp::Up { force: false });
+    d.next_start(&mut p);
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind");
+    p.write("go", "");
+    d.event(|e| matches!(e, Event::GaveUp { failures: 5, .. }));
+    let fails = d
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Failed { reason, .. } if reason.contains("is taken")))
+        .count();
+    assert_eq!(fails, 4, "{:?}", d.events);
+    let state = devtop::effects::servers::state::read(p.root()).expect("state");
+    let error = state
+        .outcomes
+        .iter()
+        .find(|o| o.name == "flaky")
+        .and_then(|o| o.last_error.clone())
+        .unwrap_or_default();
+    assert!(
+        error.contains("is taken") && error.ends_with("gave up after 5 failures in a row"),
+        "{error:?}"
+    );
+}

@@ -86,27 +86,39 @@ impl Supervisor<'_> {
         else {
             return;
         };
+        self.apply_decision(i, decision, &text, failure, report);
+    }
+
+    /// Applies the restart policy's `decision` for watched server `i` after a failure or an
+    /// exit described by `text` ("exited with code 1", "port 3010 is taken …"; `failure`:
+    /// whether it counts as one): the state file's last error for `devtop status`, then a
+    /// back-off ([`Event::Restarting`]), giving up ([`Event::GaveUp`], the error saying so)
+    /// or leaving it (both stop watching it).
+    pub(super) fn apply_decision(
+        &mut self,
+        i: usize,
+        decision: Decision,
+        text: &str,
+        failure: bool,
+        report: &mut dyn FnMut(Event),
+    ) {
         let name = self.watched[i].record.name.clone();
-        let error = failure.then(|| text.clone());
+        let error = match decision {
+            Decision::GiveUp { failures } => Some(format!(
+                "{text}; gave up after {failures} failures in a row"
+            )),
+            Decision::Leave | Decision::Restart { .. } => failure.then(|| text.to_owned()),
+        };
+        let _ = state::note(self.root, &name, None, error);
         match decision {
             Decision::Leave => {
-                let _ = state::note(self.root, &name, None, error);
                 self.watched.remove(i);
             }
             Decision::GiveUp { failures } => {
-                let _ = state::note(
-                    self.root,
-                    &name,
-                    None,
-                    Some(format!(
-                        "{text}; gave up after {failures} failures in a row"
-                    )),
-                );
                 report(Event::GaveUp { name, failures });
                 self.watched.remove(i);
             }
             Decision::Restart { after, attempt } => {
-                let _ = state::note(self.root, &name, None, error);
                 self.watched[i].phase = Phase::Backoff {
                     at: Instant::now() + after,
                 };

@@ -341,36 +341,16 @@ impl<'a> Supervisor<'a> {
         let started = match started {
             Ok(s) => s,
             Err(reason) => {
-                let _ = state::note(self.root, &name, None, Some(reason.clone()));
                 report(Event::Failed {
                     name: name.clone(),
-                    reason,
+                    reason: reason.clone(),
                     last_lines: Vec::new(),
                 });
                 let w = &mut self.watched[i];
-                match w
-                    .streak
-                    .on_exit(spec.restart, ExitKind::Unknown, None, &self.backoff)
-                {
-                    Decision::Restart { after, attempt } => {
-                        w.phase = Phase::Backoff {
-                            at: Instant::now() + after,
-                        };
-                        report(Event::Restarting {
-                            name,
-                            after,
-                            attempt,
-                            give_up_after: self.backoff.give_up_after,
-                        });
-                    }
-                    Decision::GiveUp { failures } => {
-                        report(Event::GaveUp { name, failures });
-                        self.watched.remove(i);
-                    }
-                    Decision::Leave => {
-                        self.watched.remove(i);
-                    }
-                }
+                let decision =
+                    w.streak
+                        .on_exit(spec.restart, ExitKind::Unknown, None, &self.backoff);
+                self.apply_decision(i, decision, &reason, true, report);
                 return;
             }
         };
