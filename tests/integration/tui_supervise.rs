@@ -318,3 +318,36 @@ fn giving_up_on_failed_restarts_is_recorded_for_status() {
         "{error:?}"
     );
 }
+
+/// M6: a server this devtop did not start (`base`, from an earlier `devtop up --wait`,
+/// `restart = "on-failure"`) that its owner stops is reported exited and left alone: no
+/// restart within twenty back-offs.
+#[test]
+fn a_server_not_started_here_is_not_restarted_when_it_exits() {
+    let toml =
+        "[[server]]\nname = \"base\"\nrestart = \"on-failure\"\ncmd = [\"sleep\", \"600\"]\n";
+    let mut p = Servers::new(toml);
+    let first = p.devtop(&["up", "--wait"]);
+    assert_eq!(first.code, Some(0), "{first}");
+    let base = crate::servers_up::started_pids(&first.stdout)[0];
+    let back_off = Duration::from_millis(50);
+    let mut d = Dash::new(&p, toml, back_off);
+    assert_eq!(d.op(ServerOp::Up { force: false }), OpOutcome::Done);
+    assert!(
+        d.events
+            .iter()
+            .any(|e| matches!(e, Event::AlreadyRunning { .. })),
+        "{:?}",
+        d.events
+    );
+    // Its owner (here the test, for the earlier up) stops it.
+    let ticks = read_identity(base).expect("identity").start_ticks;
+    kill_verified(base, ticks);
+    d.event(|e| matches!(e, Event::Exited { code: None, .. }));
+    let quiet = Instant::now() + back_off * 20;
+    while let Some(a) = d.next(quiet) {
+        if let Action::ServerEvent(e, _) = a {
+            panic!("after its owner stopped it: {e:?}");
+        }
+    }
+}

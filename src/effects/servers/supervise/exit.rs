@@ -2,7 +2,7 @@
 //! stopped by an owned future ([`Phase::Exiting`]), then the restart policy's decision
 //! applied.
 
-use super::{Phase, Supervisor};
+use super::{ExitWatch, Phase, Supervisor};
 use crate::effects::servers::Event;
 use crate::effects::servers::down::stop_recorded;
 use crate::effects::servers::state;
@@ -13,7 +13,8 @@ use std::time::Instant;
 impl Supervisor<'_> {
     /// After the exit of watched server `i`: report it, take the policy's decision, and start
     /// the stop of what it left behind — all before any await, so a `run` cancelled later
-    /// neither reports nor counts this exit again (the next `run` resumes the stop).
+    /// neither reports nor counts this exit again (the next `run` resumes the stop). One this
+    /// devtop did not start (watched through a pidfd) is only reported and let go.
     pub(super) fn exited(&mut self, i: usize, how: ExitKind, report: &mut dyn FnMut(Event)) {
         let name = self.watched[i].record.name.clone();
         let (text, event) = match how {
@@ -40,6 +41,18 @@ impl Supervisor<'_> {
             ),
         };
         report(event);
+        if matches!(
+            self.watched[i].phase,
+            Phase::Running {
+                exit: ExitWatch::Pidfd(_),
+                ..
+            }
+        ) {
+            // Not started by this devtop (recorded by an earlier one, or adopted): its owner
+            // stopped it. Reported only: not restarted, nothing signalled.
+            self.watched.remove(i);
+            return;
+        }
         let spec = self.specs.iter().find(|s| s.name == name);
         let policy = spec.map(|s| s.restart).unwrap_or_default();
         let (root, specs, tx) = (self.root, self.specs, self.stop_events.0.clone());

@@ -4,8 +4,9 @@
 //!
 //! A server this devtop started is its child: its exit code comes from the child handle
 //! (`waitpid`). One it did not start (recorded by an earlier `up`, or adopted) is watched
-//! through a pidfd, which tells the exit but not the code ([`ExitKind::Unknown`], counted as a
-//! failure). A restarted server goes through the same port check as a first start (never a
+//! through a pidfd, which tells the exit but not the code ([`ExitKind::Unknown`]); its exit
+//! is its owner's doing (a Ctrl-C in its terminal, an earlier `up`'s stop): it is reported
+//! and let go, never restarted, and nothing of it is signalled. A restarted server goes through the same port check as a first start (never a
 //! second copy onto a taken port: a taken port counts as a failure of that restart) and its
 //! readiness is probed again.
 //!
