@@ -68,7 +68,7 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
     let Some(ordered) = chosen(setup, &args.only) else {
         return EXIT_USAGE;
     };
-    let _lock = match lock::acquire(&setup.root, "up", LOCK_WAIT).await {
+    let lock = match lock::acquire(&setup.root, "up", LOCK_WAIT).await {
         Ok(l) => l,
         Err(e) => {
             out::error(&e.to_string());
@@ -118,7 +118,7 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
         conflicts: &conflicts,
     };
     let mut tick = tokio::time::interval(FOLLOW_EVERY);
-    let start = executor::servers_start(&setup.root, &ordered, &gate, &mut report);
+    let start = executor::servers_start(&setup.root, &lock, &ordered, &gate, &mut report);
     tokio::pin!(start);
     let outcome = loop {
         tokio::select! {
@@ -132,7 +132,8 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
                 let names = started.borrow().clone();
                 out::error(&format!("{}: stopping the servers this up started", signal.name));
                 // Only what this `up` started: none when nothing started yet.
-                let _ = executor::servers_down(&setup.root, &ordered, Some(&names), &mut print).await;
+                let root = &setup.root;
+                let _ = executor::servers_down(root, &lock, &ordered, Some(&names), &mut print).await;
                 return 128 + signal.number;
             }
         }
@@ -149,6 +150,7 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
             let started = started.borrow().clone();
             let mut sup = Supervisor::new(
                 &setup.root,
+                &lock,
                 &ordered,
                 &executor::ListeningPorts,
                 backoff(),
@@ -342,7 +344,7 @@ impl Interrupts {
 
 /// `devtop down`. Returns the exit code.
 pub async fn down(setup: &Setup, args: &DownArgs) -> i32 {
-    let _lock = match lock::acquire(&setup.root, "down", LOCK_WAIT).await {
+    let lock = match lock::acquire(&setup.root, "down", LOCK_WAIT).await {
         Ok(l) => l,
         Err(e) => {
             out::error(&e.to_string());
@@ -350,7 +352,8 @@ pub async fn down(setup: &Setup, args: &DownArgs) -> i32 {
         }
     };
     let only = (!args.only.is_empty()).then_some(args.only.as_slice());
-    match executor::servers_down(&setup.root, &setup.config.servers, only, &mut print).await {
+    let specs = &setup.config.servers;
+    match executor::servers_down(&setup.root, &lock, specs, only, &mut print).await {
         Ok(true) => EXIT_OK,
         Ok(false) => EXIT_FAILURE,
         Err(e) => {

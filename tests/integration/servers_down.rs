@@ -104,7 +104,9 @@ fn an_entry_with_a_changed_start_time_is_dropped_not_signalled() {
         adopted: false,
         ready_after_ms: None,
     };
+    let lock = devtop::effects::servers::lock::try_acquire(s.root(), "test").expect("lock");
     state::write(
+        &lock,
         s.root(),
         &State {
             version: 1,
@@ -113,6 +115,7 @@ fn an_entry_with_a_changed_start_time_is_dropped_not_signalled() {
         },
     )
     .expect("write state");
+    drop(lock);
     let mut s = s;
     let down = s.devtop(&["down"]);
     assert_eq!(down.code, Some(0), "{down}");

@@ -351,3 +351,51 @@ fn a_server_not_started_here_is_not_restarted_when_it_exits() {
         }
     }
 }
+
+/// H4: the dashboard's worker takes the state-file lock for its ops: while another devtop
+/// holds it (here the test, as "up"), `u` and `d` are refused naming the holder, and nothing
+/// starts; once it is free, `u` starts the server.
+#[test]
+fn ops_are_refused_while_another_devtop_holds_the_state_lock() {
+    let toml = "[[server]]\nname = \"sleeper\"\ncmd = [\"sleep\", \"600\"]\n";
+    let mut p = Servers::new(toml);
+    let held = devtop::effects::servers::lock::try_acquire(p.root(), "up").expect("lock");
+    let mut d = Dash::new(&p, toml, Duration::from_millis(50));
+    let up = d.op(ServerOp::Up { force: false });
+    for pid in d.events.iter().filter_map(started) {
+        p.guard(pid);
+    }
+    let me = std::process::id();
+    let OpOutcome::Error(why) = &up else {
+        panic!("not refused: {up:?} {:?}", d.events);
+    };
+    assert!(why.contains(&format!("PID {me}, up")), "{why}");
+    assert!(
+        d.events.iter().all(|e| started(e).is_none()),
+        "{:?}",
+        d.events
+    );
+    let down = d.op(ServerOp::Down { only: None });
+    assert!(
+        matches!(&down, OpOutcome::Error(w) if w.contains("PID")),
+        "{down:?}"
+    );
+    drop(held);
+    assert_eq!(d.op(ServerOp::Up { force: false }), OpOutcome::Done);
+    let pid = d.events.iter().find_map(started).expect("started");
+    p.guard(pid);
+    // The worker holds the lock while it watches the server.
+    let refused = devtop::effects::servers::lock::try_acquire(p.root(), "down");
+    assert!(
+        refused.is_err(),
+        "the lock is free while the worker supervises"
+    );
+    assert_eq!(d.op(ServerOp::Down { only: None }), OpOutcome::Done);
+    assert!(gone(pid));
+    // Nothing watched: the worker lets go of the lock.
+    let free = || devtop::effects::servers::lock::try_acquire(p.root(), "down").is_ok();
+    assert!(
+        crate::common::wait_until(STEP, free),
+        "the idle worker keeps the lock"
+    );
+}

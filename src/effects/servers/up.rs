@@ -1,6 +1,7 @@
 //! `up`: start servers in dependency order (see the [module docs](super)).
 
 use super::Event;
+use super::lock::StateLock;
 use super::port_conflict::{self, Conflict, PortConflicts, PortDecision};
 use super::probe::Probe;
 use super::spawn::{self, Started};
@@ -110,12 +111,15 @@ enum PreStart {
 /// The state file cannot be read or written.
 pub async fn up<'a>(
     root: &'a Path,
+    lock: &'a StateLock,
     servers: &'a [ServerSpec],
     ports: &'a dyn PortCheck,
     gate: &'a Gate<'a>,
     report: &mut dyn FnMut(Event),
 ) -> io::Result<Option<String>> {
-    Ok(start(root, servers, ports, gate, report).await?.failed)
+    Ok(start(root, lock, servers, ports, gate, report)
+        .await?
+        .failed)
 }
 
 /// Starts `servers` (in dependency order, see [`crate::model::server_order::start_order`];
@@ -135,17 +139,19 @@ pub async fn up<'a>(
 /// The state file cannot be read or written.
 pub async fn start<'a>(
     root: &'a Path,
+    lock: &'a StateLock,
     servers: &'a [ServerSpec],
     ports: &'a dyn PortCheck,
     gate: &'a Gate<'a>,
     report: &mut dyn FnMut(Event),
 ) -> io::Result<Launched> {
-    let (live, dropped) = state::read_live(root)?;
+    let (live, dropped) = state::prune(lock, root)?;
     for name in dropped {
         report(Event::Dropped { name });
     }
     let mut run = Starter {
         root,
+        lock,
         ports,
         live,
         ready: BTreeSet::new(),
@@ -166,7 +172,7 @@ pub async fn start<'a>(
         };
         match step {
             Step::Ready((spec, started, Ok((after, how)))) => {
-                let _ = state::set_ready(root, &spec.name, started.record.pid, after);
+                let _ = state::set_ready(lock, root, &spec.name, started.record.pid, after);
                 report(Event::Ready {
                     name: spec.name.clone(),
                     after,
@@ -181,23 +187,23 @@ pub async fn start<'a>(
                 });
             }
             Step::Ready((spec, _, Err(reason))) => {
-                report(failed_event(root, spec, reason));
+                report(failed_event(root, lock, spec, reason));
                 break Some(spec.name.clone());
             }
             Step::Checked((spec, PreStart::Held(reason))) => {
-                let _ = state::note(root, &spec.name, Some(reason.clone()), None);
+                let _ = state::note(lock, root, &spec.name, Some(reason.clone()), None);
                 let name = spec.name.clone();
                 report(Event::Held { name, reason });
                 break Some(spec.name.clone());
             }
             Step::Checked((spec, PreStart::Fail(reason, events))) => {
                 events.into_iter().for_each(&mut *report);
-                report(failed_event(root, spec, reason));
+                report(failed_event(root, lock, spec, reason));
                 break Some(spec.name.clone());
             }
             Step::Checked((spec, PreStart::Adopt(record, events))) => {
                 events.into_iter().for_each(&mut *report);
-                state::record(root, record.clone())?;
+                state::record(lock, root, record.clone())?;
                 report(Event::Adopted {
                     name: spec.name.clone(),
                     pid: record.pid,
@@ -216,7 +222,7 @@ pub async fn start<'a>(
                 }
                 events.into_iter().for_each(&mut *report);
                 if let Some(reason) = run.launch_one(spec, report) {
-                    report(failed_event(root, spec, reason));
+                    report(failed_event(root, lock, spec, reason));
                     break Some(spec.name.clone());
                 }
             }
@@ -225,7 +231,7 @@ pub async fn start<'a>(
                 // Unreachable when every dependency is among `servers`, as documented.
                 Some(spec) => {
                     let reason = format!("depends on {:?}, not started", spec.depends_on);
-                    report(failed_event(root, spec, reason));
+                    report(failed_event(root, lock, spec, reason));
                     break Some(spec.name.clone());
                 }
             },
@@ -235,7 +241,7 @@ pub async fn start<'a>(
         started, running, ..
     } = run;
     if failed.is_some() {
-        stop_started(root, &started, servers, report).await?;
+        stop_started(root, lock, &started, servers, report).await?;
         return Ok(Launched {
             failed,
             running: Vec::new(),
@@ -248,13 +254,14 @@ pub async fn start<'a>(
 /// meanwhile (the first such error is returned).
 async fn stop_started(
     root: &Path,
+    lock: &StateLock,
     started: &[Recorded],
     servers: &[ServerSpec],
     report: &mut dyn FnMut(Event),
 ) -> io::Result<()> {
     let mut first_error = None;
     for rec in started.iter().rev() {
-        if let Err(e) = super::down::stop_recorded(root, rec, servers, report).await {
+        if let Err(e) = super::down::stop_recorded(root, lock, rec, servers, report).await {
             first_error.get_or_insert(e);
         }
     }
@@ -274,6 +281,7 @@ enum Step<'a> {
 /// The state of one [`start`] between its waits.
 struct Starter<'a> {
     root: &'a Path,
+    lock: &'a StateLock,
     ports: &'a dyn PortCheck,
     /// Recorded servers still running (not started again).
     live: Vec<Recorded>,
@@ -333,7 +341,7 @@ impl<'a> Starter<'a> {
             Ok(s) => s,
             Err(reason) => return Some(reason),
         };
-        if let Err(e) = state::record(self.root, started.record.clone()) {
+        if let Err(e) = state::record(self.lock, self.root, started.record.clone()) {
             // Not recorded, it could not be stopped later: stop it now.
             self.started.push(started.record.clone());
             return Some(format!("cannot record it in the state file: {e}"));
@@ -426,8 +434,8 @@ fn taken_text(c: &Conflict) -> String {
     }
 }
 
-fn failed_event(root: &Path, spec: &ServerSpec, reason: String) -> Event {
-    let _ = state::note(root, &spec.name, None, Some(reason.clone()));
+fn failed_event(root: &Path, lock: &StateLock, spec: &ServerSpec, reason: String) -> Event {
+    let _ = state::note(lock, root, &spec.name, None, Some(reason.clone()));
     Event::Failed {
         name: spec.name.clone(),
         reason,

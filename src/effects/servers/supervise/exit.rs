@@ -55,7 +55,8 @@ impl Supervisor<'_> {
         }
         let spec = self.specs.iter().find(|s| s.name == name);
         let policy = spec.map(|s| s.restart).unwrap_or_default();
-        let (root, specs, tx) = (self.root, self.specs, self.stop_events.0.clone());
+        let (root, lock, specs) = (self.root, self.lock, self.specs);
+        let tx = self.stop_events.0.clone();
         let w = &mut self.watched[i];
         let ready_for = match &w.phase {
             Phase::Running { ready_at, .. } => ready_at.map(|t| t.elapsed()),
@@ -66,7 +67,7 @@ impl Supervisor<'_> {
         // The leader is gone: what it left in its session is stopped, so nothing outlives it
         // and a restart finds its port free.
         let stop = async move {
-            let _ = stop_recorded(root, &record, specs, &mut |e| {
+            let _ = stop_recorded(root, lock, &record, specs, &mut |e| {
                 let quiet = matches!(e, Event::Stopping { ref pids, .. } if pids.is_empty())
                     || matches!(e, Event::Stopped { .. });
                 if !quiet {
@@ -122,7 +123,7 @@ impl Supervisor<'_> {
             )),
             Decision::Leave | Decision::Restart { .. } => failure.then(|| text.to_owned()),
         };
-        let _ = state::note(self.root, &name, None, error);
+        let _ = state::note(self.lock, self.root, &name, None, error);
         match decision {
             Decision::Leave => {
                 self.watched.remove(i);

@@ -22,6 +22,7 @@ mod exit;
 
 use super::Event;
 use super::down::stop_recorded;
+use super::lock::StateLock;
 use super::probe::Probe;
 use super::spawn::{self, Started};
 use super::state::{self, Recorded};
@@ -95,6 +96,7 @@ enum Wake {
 /// Watches servers and restarts them (see the module docs).
 pub struct Supervisor<'a> {
     root: &'a Path,
+    lock: &'a StateLock,
     specs: &'a [ServerSpec],
     ports: &'a dyn PortCheck,
     backoff: Backoff,
@@ -109,11 +111,13 @@ pub struct Supervisor<'a> {
 }
 
 impl<'a> Supervisor<'a> {
-    /// A supervisor for servers of the project `root` configured as `specs`; `ports` checks a
+    /// A supervisor for servers of the project `root` configured as `specs`, writing the state
+    /// file under `lock` (held as long as the supervisor lives); `ports` checks a
     /// port before a restart; `backoff` times the restarts ([`Backoff::DEFAULT`] in the
     /// product); logs are rotated at `rotate_at` bytes ([`super::rotate::ROTATE_AT`]).
     pub fn new(
         root: &'a Path,
+        lock: &'a StateLock,
         specs: &'a [ServerSpec],
         ports: &'a dyn PortCheck,
         backoff: Backoff,
@@ -121,6 +125,7 @@ impl<'a> Supervisor<'a> {
     ) -> Supervisor<'a> {
         Supervisor {
             root,
+            lock,
             specs,
             ports,
             backoff,
@@ -279,7 +284,8 @@ impl<'a> Supervisor<'a> {
                     let started_at = probe.take().map_or_else(Instant::now, |p| p.2);
                     let after = started_at.elapsed();
                     *ready_at = Some(Instant::now());
-                    let _ = state::set_ready(self.root, &w.record.name, w.record.pid, after);
+                    let (name, pid) = (&w.record.name, w.record.pid);
+                    let _ = state::set_ready(self.lock, self.root, name, pid, after);
                     let how = self
                         .specs
                         .iter()
@@ -308,7 +314,8 @@ impl<'a> Supervisor<'a> {
                         ),
                         _ => "not ready in time; left running".to_owned(),
                     };
-                    let _ = state::note(self.root, &w.record.name, None, Some(reason.clone()));
+                    let error = Some(reason.clone());
+                    let _ = state::note(self.lock, self.root, &w.record.name, None, error);
                     report(Event::Failed {
                         name: w.record.name.clone(),
                         reason,
@@ -335,7 +342,7 @@ impl<'a> Supervisor<'a> {
             return;
         };
         let started = up::launch(self.root, spec, self.ports).and_then(|s: Started| {
-            state::record(self.root, s.record.clone())
+            state::record(self.lock, self.root, s.record.clone())
                 .map(|()| s)
                 .map_err(|e| format!("cannot record it in the state file: {e}"))
         });
@@ -419,7 +426,7 @@ impl<'a> Supervisor<'a> {
         }
         let mut all = true;
         for r in ours.iter().rev() {
-            all &= stop_recorded(self.root, r, self.specs, report)
+            all &= stop_recorded(self.root, self.lock, r, self.specs, report)
                 .await
                 .unwrap_or(false);
         }
