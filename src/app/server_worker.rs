@@ -95,10 +95,13 @@ type Asking = Arc<Mutex<Option<tokio::sync::oneshot::Sender<PortDecision>>>>;
 
 /// The dashboard's answer to a taken port: ask the user ([`Action::PortConflict`] opens the
 /// dialog) and wait for [`ServerWorker::decide`]; no answer (the start interrupted, devtop
-/// ending) is a cancel.
+/// ending) is a cancel. One question at a time: independent servers are checked at once, so
+/// a second conflict waits until the first is answered (one dialog, one answer slot).
 struct AskUser {
     results: UnboundedSender<Action>,
     asking: Asking,
+    /// Held from a question to its answer.
+    turn: tokio::sync::Mutex<()>,
 }
 
 impl PortConflicts for AskUser {
@@ -108,6 +111,7 @@ impl PortConflicts for AskUser {
         conflict: &'a Conflict,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = PortDecision> + 'a>> {
         Box::pin(async move {
+            let _turn = self.turn.lock().await;
             let (tx, rx) = tokio::sync::oneshot::channel();
             if let Ok(mut a) = self.asking.lock() {
                 *a = Some(tx);
@@ -138,6 +142,7 @@ impl ServerWorker {
         let ask = AskUser {
             results: results.clone(),
             asking: asking.clone(),
+            turn: tokio::sync::Mutex::new(()),
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

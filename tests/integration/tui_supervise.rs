@@ -399,3 +399,58 @@ fn ops_are_refused_while_another_devtop_holds_the_state_lock() {
         "the idle worker keeps the lock"
     );
 }
+
+/// M5: two independent servers whose ports are both taken (by listeners of this test) are
+/// asked about one at a time: while the first question is open no second one comes and the
+/// start waits for the answer; answered "cancel", the start fails with the server asked about.
+#[test]
+fn two_port_conflicts_are_asked_one_at_a_time() {
+    use devtop::effects::servers::port_conflict::PortDecision;
+    let a = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let b = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let (pa, pb) = (
+        a.local_addr().expect("a").port(),
+        b.local_addr().expect("b").port(),
+    );
+    let toml = format!(
+        "[[server]]\nname = \"api\"\ncmd = [\"sleep\", \"600\"]\nport = {pa}\n\n\
+         [[server]]\nname = \"worker\"\ncmd = [\"sleep\", \"600\"]\nport = {pb}\n"
+    );
+    let p = Servers::new(&toml);
+    let mut d = Dash::new(&p, &toml, Duration::from_millis(50));
+    d.worker.send(ServerOp::Up { force: false });
+    let deadline = Instant::now() + STEP;
+    let asked = loop {
+        match d.next(deadline) {
+            Some(Action::PortConflict(name, _)) => break name,
+            Some(_) => {}
+            None => panic!("no question; saw {:?}", d.events),
+        }
+    };
+    // While it is open: no second question, and the start waits.
+    let open = Instant::now() + Duration::from_secs(1);
+    while let Some(a) = d.next(open) {
+        assert!(
+            !matches!(a, Action::PortConflict(..) | Action::ServersDone(..))
+                && !matches!(&a, Action::ServerEvent(e, _) if matches!(**e, Event::Failed { .. })),
+            "while the first question is open: {a:?}; saw {:?}",
+            d.events
+        );
+    }
+    d.worker.decide(PortDecision::Cancel);
+    let deadline = Instant::now() + STEP;
+    let outcome = loop {
+        match d.next(deadline) {
+            Some(Action::ServersDone(_, o)) => break o,
+            Some(Action::PortConflict(..)) => d.worker.decide(PortDecision::Cancel),
+            Some(_) => {}
+            None => panic!("the start did not end; saw {:?}", d.events),
+        }
+    };
+    assert_eq!(outcome, OpOutcome::Failed(asked), "{:?}", d.events);
+    assert!(
+        d.events.iter().all(|e| started(e).is_none()),
+        "{:?}",
+        d.events
+    );
+}
