@@ -76,7 +76,7 @@ impl ServerProject {
             envs,
             migrations_dir,
             backoff: crate::headless::servers::backoff(),
-            rotate_at: crate::headless::servers::rotate_at(),
+            rotate_at: crate::effects::servers::rotate::limit(),
         }
     }
 }

@@ -59,9 +59,6 @@ const FOLLOW_EVERY: Duration = Duration::from_millis(100);
 /// Environment variable scaling the restart back-off down, in milliseconds for the first
 /// wait (tests only; the product uses [`Backoff::DEFAULT`]).
 const BACKOFF_ENV: &str = "DEVTOP_TEST_RESTART_BASE_MS";
-/// Environment variable lowering the log rotation size, bytes (tests only; the product uses
-/// [`crate::effects::servers::rotate::ROTATE_AT`]).
-const ROTATE_ENV: &str = "DEVTOP_TEST_ROTATE_BYTES";
 
 /// `devtop up`. Returns the exit code.
 pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
@@ -154,7 +151,7 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
                 &ordered,
                 &executor::ListeningPorts,
                 backoff(),
-                rotate_at(),
+                crate::effects::servers::rotate::limit(),
             );
             for r in running {
                 let ours = started.contains(&r.record.name);
@@ -240,15 +237,6 @@ async fn supervise(
         ));
     }
     128 + signal.number
-}
-
-/// The log size (bytes) at which a supervised server's log is rotated:
-/// [`crate::effects::servers::rotate::ROTATE_AT`], or `DEVTOP_TEST_ROTATE_BYTES` in tests.
-pub(crate) fn rotate_at() -> u64 {
-    std::env::var(ROTATE_ENV)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(crate::effects::servers::rotate::ROTATE_AT)
 }
 
 /// The restart back-off: [`Backoff::DEFAULT`], or scaled down for tests by

@@ -186,8 +186,9 @@ pub async fn start<'a>(
                     ready_at: Some(Instant::now()),
                 });
             }
-            Step::Ready((spec, _, Err(reason))) => {
-                report(failed_event(root, lock, spec, reason));
+            Step::Ready((spec, started, Err(reason))) => {
+                let run = Some(started.log_start);
+                report(failed_event(root, lock, spec, reason, run));
                 break Some(spec.name.clone());
             }
             Step::Checked((spec, PreStart::Held(reason))) => {
@@ -198,7 +199,7 @@ pub async fn start<'a>(
             }
             Step::Checked((spec, PreStart::Fail(reason, events))) => {
                 events.into_iter().for_each(&mut *report);
-                report(failed_event(root, lock, spec, reason));
+                report(failed_event(root, lock, spec, reason, None));
                 break Some(spec.name.clone());
             }
             Step::Checked((spec, PreStart::Adopt(record, events))) => {
@@ -222,7 +223,7 @@ pub async fn start<'a>(
                 }
                 events.into_iter().for_each(&mut *report);
                 if let Some(reason) = run.launch_one(spec, report) {
-                    report(failed_event(root, lock, spec, reason));
+                    report(failed_event(root, lock, spec, reason, None));
                     break Some(spec.name.clone());
                 }
             }
@@ -231,7 +232,7 @@ pub async fn start<'a>(
                 // Unreachable when every dependency is among `servers`, as documented.
                 Some(spec) => {
                     let reason = format!("depends on {:?}, not started", spec.depends_on);
-                    report(failed_event(root, lock, spec, reason));
+                    report(failed_event(root, lock, spec, reason, None));
                     break Some(spec.name.clone());
                 }
             },
@@ -434,12 +435,21 @@ fn taken_text(c: &Conflict) -> String {
     }
 }
 
-fn failed_event(root: &Path, lock: &StateLock, spec: &ServerSpec, reason: String) -> Event {
+/// A failed start, noted in the state file, with the last log lines of its run (the log
+/// offset `run` where it began; none when it did not run).
+fn failed_event(
+    root: &Path,
+    lock: &StateLock,
+    spec: &ServerSpec,
+    reason: String,
+    run: Option<u64>,
+) -> Event {
     let _ = state::note(lock, root, &spec.name, None, Some(reason.clone()));
+    let log = spawn::log_path(root, &spec.name);
     Event::Failed {
         name: spec.name.clone(),
         reason,
-        last_lines: spawn::last_lines(&spawn::log_path(root, &spec.name), FAILED_LINES),
+        last_lines: run.map_or_else(Vec::new, |at| spawn::last_lines(&log, at, FAILED_LINES)),
     }
 }
 

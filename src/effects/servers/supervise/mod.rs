@@ -51,11 +51,11 @@ enum ExitWatch {
 /// Where one watched server is.
 enum Phase<'a> {
     /// Running; `probe` is set while its readiness is awaited after a restart (with the
-    /// deadline and the start instant).
+    /// deadline, the start instant and the log offset where the run began).
     Running {
         exit: ExitWatch,
         ready_at: Option<Instant>,
-        probe: Option<Box<(Probe, Instant, Instant)>>,
+        probe: Option<Box<(Probe, Instant, Instant, u64)>>,
     },
     /// Waiting to be started again at `at`.
     Backoff { at: Instant },
@@ -232,7 +232,7 @@ impl<'a> Supervisor<'a> {
                         }
                     }));
                     if let Some(b) = probe {
-                        let (p, deadline, _) = &mut **b;
+                        let (p, deadline, _, _) = &mut **b;
                         let deadline = *deadline;
                         waits.push(Box::pin(async move {
                             if now >= deadline {
@@ -303,10 +303,10 @@ impl<'a> Supervisor<'a> {
             Wake::NotReady(i) => {
                 let w = &mut self.watched[i];
                 if let Phase::Running { probe, .. } = &mut w.phase {
-                    let reason = match (
-                        probe.take(),
-                        self.specs.iter().find(|s| s.name == w.record.name),
-                    ) {
+                    let probe = probe.take();
+                    let run = probe.as_ref().map_or(0, |b| b.3);
+                    let reason = match (probe, self.specs.iter().find(|s| s.name == w.record.name))
+                    {
                         (Some(b), Some(s)) => format!(
                             "not ready after {} ({}); left running",
                             humantime::format_duration(s.ready_timeout),
@@ -321,6 +321,7 @@ impl<'a> Supervisor<'a> {
                         reason,
                         last_lines: spawn::last_lines(
                             &spawn::log_path(self.root, &w.record.name),
+                            run,
                             up::FAILED_LINES,
                         ),
                     });
@@ -377,7 +378,10 @@ impl<'a> Supervisor<'a> {
             .ready
             .as_ref()
             .and_then(|r| Probe::new(r, &log).ok())
-            .map(|p| Box::new((p.from_offset(log_start), now + spec.ready_timeout, now)));
+            .map(|p| {
+                let p = p.from_offset(log_start);
+                Box::new((p, now + spec.ready_timeout, now, log_start))
+            });
         let no_probe = probe.is_none();
         let w = &mut self.watched[i];
         w.record = record;
