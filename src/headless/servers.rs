@@ -43,6 +43,7 @@ use crate::effects::servers::port_conflict::{Always, PortDecision};
 use crate::effects::servers::spawn::log_path;
 use crate::effects::servers::supervise::Supervisor;
 use crate::effects::servers::up::{Gate, Launched};
+use crate::headless::interrupts::Interrupts;
 use crate::headless::out;
 use crate::model::server::ServerSpec;
 use crate::model::server_order::{start_order, with_dependencies};
@@ -296,37 +297,6 @@ fn chosen(setup: &Setup, only: &[String]) -> Option<Vec<ServerSpec>> {
             out::error(&e.to_string());
             None
         }
-    }
-}
-
-/// SIGINT, SIGTERM and SIGHUP, watched from [`Interrupts::watch`] on (so a signal that comes
-/// while the first server starts is not missed).
-pub(crate) struct Interrupts {
-    int: Option<tokio::signal::unix::Signal>,
-    term: Option<tokio::signal::unix::Signal>,
-    hup: Option<tokio::signal::unix::Signal>,
-}
-
-impl Interrupts {
-    pub(crate) fn watch() -> Interrupts {
-        use tokio::signal::unix::{SignalKind, signal};
-        Interrupts {
-            int: signal(SignalKind::interrupt()).ok(),
-            term: signal(SignalKind::terminate()).ok(),
-            hup: signal(SignalKind::hangup()).ok(),
-        }
-    }
-
-    /// Resolves with the first of them to arrive; never when none could be watched.
-    pub(crate) async fn next(&mut self) -> crate::model::server::StopSignal {
-        use crate::model::server::StopSignal;
-        let name = tokio::select! {
-            Some(_) = async { self.int.as_mut()?.recv().await } => "SIGINT",
-            Some(_) = async { self.term.as_mut()?.recv().await } => "SIGTERM",
-            Some(_) = async { self.hup.as_mut()?.recv().await } => "SIGHUP",
-            else => std::future::pending().await,
-        };
-        StopSignal::parse(name).unwrap_or(StopSignal::TERM)
     }
 }
 

@@ -2,7 +2,8 @@
 
 use super::Event;
 use super::lock::StateLock;
-use super::port_conflict::{self, Conflict, PortConflicts, PortDecision};
+use super::port_conflict::PortConflicts;
+use super::pre_start::{PreStart, pre_start};
 use super::probe::Probe;
 use super::spawn::{self, Started};
 use super::state::{self, Recorded};
@@ -84,23 +85,6 @@ pub struct Launched {
 type StartResult = Result<(Duration, String), String>;
 type Pending<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, Started, StartResult)> + 'a>>;
 type Checking<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, PreStart)> + 'a>>;
-
-/// The outcome of the checks before a start: `requires`, then the port.
-#[derive(Debug)]
-enum PreStart {
-    /// Start it; `forced` names the unmet requirement started anyway, `events` are what the
-    /// port check did (conflict, holder ended).
-    Go {
-        forced: Option<String>,
-        events: Vec<Event>,
-    },
-    /// Held by `requires`.
-    Held(String),
-    /// Adopted: the record, and the events to report.
-    Adopt(Recorded, Vec<Event>),
-    /// Not started: why, and the events to report first.
-    Fail(String, Vec<Event>),
-}
 
 /// Starts `servers` (see [`start`]) and lets go of them: they keep running after this call.
 ///
@@ -354,84 +338,6 @@ impl<'a> Starter<'a> {
         self.started.push(started.record.clone());
         self.probing.push(Box::pin(until_ready(spec, started)));
         None
-    }
-}
-
-/// The checks before starting `spec`: its `requires` (when it has some), then its port.
-async fn pre_start(
-    root: &Path,
-    spec: &ServerSpec,
-    ports: &dyn PortCheck,
-    gate: &Gate<'_>,
-) -> PreStart {
-    let mut forced = None;
-    if !spec.requires.is_empty() {
-        match gate.requires.unmet(spec).await {
-            Some(reason) if !gate.force => return PreStart::Held(reason),
-            unmet => forced = unmet,
-        }
-    }
-    let Some(port) = spec.port else {
-        return PreStart::Go {
-            forced,
-            events: Vec::new(),
-        };
-    };
-    let holder = match ports.holder(port) {
-        PortState::Free => {
-            return PreStart::Go {
-                forced,
-                events: Vec::new(),
-            };
-        }
-        PortState::Taken(pid) => pid.and_then(|p| port_conflict::read_holder(root, spec, p)),
-    };
-    let conflict = Conflict { port, holder };
-    let mut events = vec![Event::PortTaken {
-        name: spec.name.clone(),
-        port,
-        holder: conflict.holder.clone(),
-    }];
-    let taken = taken_text(&conflict);
-    let Some(holder) = &conflict.holder else {
-        return PreStart::Fail(taken, events);
-    };
-    match gate.conflicts.decide(spec, &conflict).await {
-        PortDecision::Cancel => PreStart::Fail(taken, events),
-        PortDecision::Adopt => match &holder.same_server {
-            Some(record) => PreStart::Adopt(record.clone(), events),
-            None => PreStart::Fail(
-                format!(
-                    "{taken}; cannot adopt it: it does not run this server's command in its cwd"
-                ),
-                events,
-            ),
-        },
-        PortDecision::EndHolder => {
-            let free = |p: u16| ports.holder(p) == PortState::Free;
-            match port_conflict::end_holder(holder, port, &free).await {
-                Ok(pids) => {
-                    events.push(Event::HolderEnded {
-                        name: spec.name.clone(),
-                        port,
-                        pids,
-                    });
-                    PreStart::Go { forced, events }
-                }
-                Err(e) => PreStart::Fail(format!("{taken}; ending it failed: {e}"), events),
-            }
-        }
-    }
-}
-
-/// "port 3010 is taken by PID 77 (vite) node vite in /p/web (project /p); not started".
-fn taken_text(c: &Conflict) -> String {
-    match &c.holder {
-        Some(h) => format!("port {} is taken by {}; not started", c.port, h.describe()),
-        None => format!(
-            "port {} is taken (holder not visible: another user's process?); not started",
-            c.port
-        ),
     }
 }
 
