@@ -51,7 +51,8 @@ pub fn start(root: &Path, spec: &ServerSpec) -> io::Result<Started> {
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    super::rotate::rotate_if_large(&log, super::rotate::limit())?;
+    // A rotation that fails (a full disk) must not keep the server from starting.
+    let _ = super::rotate::rotate_if_large(&log, super::rotate::limit());
     let file = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
