@@ -65,11 +65,12 @@ impl servers::up::PortCheck for ListeningPorts {
 /// The state file cannot be read or written.
 pub async fn servers_up(
     root: &std::path::Path,
+    lock: &servers::lock::StateLock,
     specs: &[ServerSpec],
     gate: &servers::up::Gate<'_>,
     report: &mut dyn FnMut(servers::Event),
 ) -> std::io::Result<Option<String>> {
-    servers::up::up(root, specs, &ListeningPorts, gate, report).await
+    servers::up::up(root, lock, specs, &ListeningPorts, gate, report).await
 }
 
 /// [`servers_up`] keeping hold of what it started, for a [`servers::supervise::Supervisor`]
@@ -79,11 +80,12 @@ pub async fn servers_up(
 /// The state file cannot be read or written.
 pub async fn servers_start(
     root: &std::path::Path,
+    lock: &servers::lock::StateLock,
     specs: &[ServerSpec],
     gate: &servers::up::Gate<'_>,
     report: &mut dyn FnMut(servers::Event),
 ) -> std::io::Result<servers::up::Launched> {
-    servers::up::start(root, specs, &ListeningPorts, gate, report).await
+    servers::up::start(root, lock, specs, &ListeningPorts, gate, report).await
 }
 
 /// The `requires` check of [`servers_up`]: the environments some of a set of servers
@@ -143,18 +145,19 @@ impl servers::up::Requires for RequireProbe {
     }
 }
 
-/// Stop the recorded servers of `root` (all, or those in `only`) in reverse order (see
+/// Stop the recorded servers of `root` (all for `only = None`, else those named) in reverse order (see
 /// [`servers::down::down`]); true when every process ended.
 ///
 /// # Errors
 /// The state file cannot be read or written.
 pub async fn servers_down(
     root: &std::path::Path,
+    lock: &servers::lock::StateLock,
     specs: &[ServerSpec],
-    only: &[String],
+    only: Option<&[String]>,
     report: &mut dyn FnMut(servers::Event),
 ) -> std::io::Result<bool> {
-    servers::down::down(root, specs, only, report).await
+    servers::down::down(root, lock, specs, only, report).await
 }
 
 /// The guarded migrate's side of the executor: the project, the migrate prepared while its

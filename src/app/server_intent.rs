@@ -66,7 +66,7 @@ pub fn down(state: &mut AppState) -> Vec<Command> {
     state.servers.busy = Some(Busy::Stopping);
     state.servers.force_next = false;
     state.notify("stopping the servers in reverse order…");
-    vec![Command::Servers(ServerOp::Down { only: Vec::new() })]
+    vec![Command::Servers(ServerOp::Down { only: None })]
 }
 
 /// `r`: restart the selected server; with servers depending on it, ask first (they are
@@ -103,8 +103,14 @@ pub fn restart_now(state: &mut AppState, names: Vec<String>) -> Vec<Command> {
     vec![Command::Servers(ServerOp::Restart { names })]
 }
 
+/// Whether servers this devtop started may run: some row says so, or an op is under way (a
+/// start may have launched servers whose events are not applied yet).
+pub fn ours_may_run(state: &AppState) -> bool {
+    state.servers.busy.is_some() || !state.servers.ours_running().is_empty()
+}
+
 /// Quit: while a migrate runs, ask to quit when it ends (a second quit then asks to end it
-/// now); then ask first when servers this devtop started still run (unless `--keep`).
+/// now); then ask first when servers this devtop started may still run (unless `--keep`).
 pub fn quit(state: &mut AppState) {
     if let Some(env) = state.migrating.clone() {
         if state.quit_after_migrate {
@@ -126,26 +132,31 @@ pub fn quit(state: &mut AppState) {
         }
         return;
     }
-    let ours = state.servers.ours_running();
-    if ours.is_empty() || state.keep_servers {
+    if !ours_may_run(state) || state.keep_servers {
         state.quit = true;
         return;
     }
-    let title = format!(
-        "{} server(s) started here still run: {}",
-        ours.len(),
-        clean(&ours.join(", "))
-    );
+    let ours = state.servers.ours_running();
+    let title = if ours.is_empty() {
+        "a server start or stop is under way: what it started is this devtop's".to_owned()
+    } else {
+        format!(
+            "{} server(s) started here still run: {}",
+            ours.len(),
+            clean(&ours.join(", "))
+        )
+    };
     confirm::ask(state, title, ConfirmAction::QuitServers(ours));
 }
 
-/// The quit question's default: stop them, then quit.
-pub fn stop_and_quit(state: &mut AppState, names: Vec<String>) -> Vec<Command> {
+/// The quit question's default: stop what this devtop started (the worker knows, also for a
+/// start under way), then quit. `_names` are the ones the question showed.
+pub fn stop_and_quit(state: &mut AppState, _names: Vec<String>) -> Vec<Command> {
     state.servers.quit_after_stop = true;
     state.servers.busy = Some(Busy::Stopping);
     show_servers(state);
     state.notify("stopping the servers, then quitting…");
-    vec![Command::Servers(ServerOp::Down { only: names })]
+    vec![Command::Servers(ServerOp::StopOurs)]
 }
 
 /// The quit question's `l`: leave them running (they stay recorded in
@@ -257,7 +268,7 @@ pub fn on_event(state: &mut AppState, event: Event, at: SystemTime) -> Vec<Comma
 pub fn on_done(state: &mut AppState, op: ServerOp, outcome: OpOutcome) -> Vec<Command> {
     let kind = match op {
         ServerOp::Up { .. } => Busy::Starting,
-        ServerOp::Down { .. } => Busy::Stopping,
+        ServerOp::Down { .. } | ServerOp::StopOurs => Busy::Stopping,
         ServerOp::Restart { .. } => Busy::Restarting,
     };
     if state.servers.busy == Some(kind) {

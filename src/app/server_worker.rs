@@ -14,21 +14,30 @@
 //! its back-off (nothing of it runs) is reported [`Event::Stopped`]. A `Down` interrupts a
 //! start under way (what it started is recorded in `.devtop/state.json`, so the `Down` then
 //! stops it).
+//!
+//! Every op takes the lock of `.devtop/state.json` first ([`lock`], as `devtop up` and
+//! `devtop down` do; up to 2 s): while another devtop holds it the op is refused with the
+//! holder's PID and what it does. The worker keeps the lock while its supervisor watches
+//! servers, and lets go of it once nothing is watched.
 
 use crate::app::executor::{self, RequireProbe};
 use crate::app::servers::{OpOutcome, ServerOp};
 use crate::app::update::Action;
 use crate::collect::environments::EnvSpec;
 use crate::effects::servers::Event;
+use crate::effects::servers::down;
+use crate::effects::servers::lock::{self, StateLock};
 use crate::effects::servers::port_conflict::{Conflict, PortConflicts, PortDecision};
+use crate::effects::servers::state::Recorded;
 use crate::effects::servers::supervise::Supervisor;
 use crate::effects::servers::up::{Gate, Launched, Running};
 use crate::model::server::ServerSpec;
 use crate::model::server_order::{start_order, with_dependencies};
 use crate::model::server_restart::Backoff;
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
@@ -67,7 +76,7 @@ impl ServerProject {
             envs,
             migrations_dir,
             backoff: crate::headless::servers::backoff(),
-            rotate_at: crate::headless::servers::rotate_at(),
+            rotate_at: crate::effects::servers::rotate::limit(),
         }
     }
 }
@@ -86,10 +95,13 @@ type Asking = Arc<Mutex<Option<tokio::sync::oneshot::Sender<PortDecision>>>>;
 
 /// The dashboard's answer to a taken port: ask the user ([`Action::PortConflict`] opens the
 /// dialog) and wait for [`ServerWorker::decide`]; no answer (the start interrupted, devtop
-/// ending) is a cancel.
+/// ending) is a cancel. One question at a time: independent servers are checked at once, so
+/// a second conflict waits until the first is answered (one dialog, one answer slot).
 struct AskUser {
     results: UnboundedSender<Action>,
     asking: Asking,
+    /// Held from a question to its answer.
+    turn: tokio::sync::Mutex<()>,
 }
 
 impl PortConflicts for AskUser {
@@ -99,6 +111,7 @@ impl PortConflicts for AskUser {
         conflict: &'a Conflict,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = PortDecision> + 'a>> {
         Box::pin(async move {
+            let _turn = self.turn.lock().await;
             let (tx, rx) = tokio::sync::oneshot::channel();
             if let Ok(mut a) = self.asking.lock() {
                 *a = Some(tx);
@@ -129,6 +142,7 @@ impl ServerWorker {
         let ask = AskUser {
             results: results.clone(),
             asking: asking.clone(),
+            turn: tokio::sync::Mutex::new(()),
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -154,9 +168,9 @@ impl ServerWorker {
         }
     }
 
-    /// Queue `op`; a `Down` first interrupts the start under way.
+    /// Queue `op`; a `Down` or `StopOurs` first interrupts the start under way.
     pub fn send(&self, op: ServerOp) {
-        if matches!(op, ServerOp::Down { .. })
+        if matches!(op, ServerOp::Down { .. } | ServerOp::StopOurs)
             && let Ok(c) = self.current.lock()
             && let Some(token) = c.as_ref()
         {
@@ -166,8 +180,12 @@ impl ServerWorker {
     }
 }
 
-/// The worker's loop: supervise between ops (taking the next op at once), and run each op
-/// with the supervisor going on alongside.
+/// How long an op waits for the state-file lock held by another devtop (as `devtop up`).
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// The worker's loop: each op takes the state-file lock ([`lock`]); one that cannot is
+/// refused naming the holder ([`OpOutcome::Error`]). The lock is then held through the ops
+/// that follow for as long as the supervisor watches something, and let go once nothing is.
 async fn work(
     project: ServerProject,
     mut ops: mpsc::UnboundedReceiver<ServerOp>,
@@ -175,66 +193,156 @@ async fn work(
     results: UnboundedSender<Action>,
     ask: AskUser,
 ) {
+    // Every server this worker launched (name, PID), from its `Starting` events: what a
+    // start interrupted before it handed them to the supervisor launched is in here too.
+    let launched = RefCell::new(Vec::<(String, u32)>::new());
+    let ctx = Ctx {
+        project: &project,
+        current: &current,
+        results: &results,
+        ask: &ask,
+        launched: &launched,
+    };
+    let mut next = ops.recv().await;
+    while let Some(op) = next.take() {
+        next = match lock::acquire(&project.root, "dashboard", LOCK_WAIT).await {
+            Ok(held) => session(&ctx, &held, op, &mut ops).await,
+            Err(e) => {
+                let _ = results.send(Action::ServersDone(op, OpOutcome::Error(e.to_string())));
+                None
+            }
+        };
+        // Idle: the lock is let go while the next op is awaited.
+        if next.is_none() {
+            next = ops.recv().await;
+        }
+    }
+}
+
+/// What every op of the worker uses.
+struct Ctx<'a> {
+    project: &'a ServerProject,
+    current: &'a Mutex<Option<CancellationToken>>,
+    results: &'a UnboundedSender<Action>,
+    ask: &'a AskUser,
+    launched: &'a RefCell<Vec<(String, u32)>>,
+}
+
+/// Runs `op`, then supervises (taking the next op at once, run with the supervisor going on
+/// alongside) under `held` until nothing is watched: `None` then (or when the handle is
+/// gone).
+async fn session(
+    ctx: &Ctx<'_>,
+    held: &StateLock,
+    first: ServerOp,
+    ops: &mut mpsc::UnboundedReceiver<ServerOp>,
+) -> Option<ServerOp> {
+    let (project, results) = (ctx.project, ctx.results);
     let ports = executor::ListeningPorts;
     let mut sup = Supervisor::new(
         &project.root,
+        held,
         &project.specs,
         &ports,
         project.backoff,
         project.rotate_at,
     );
-    let mut watch_report = reporter(&results);
+    let mut watch_report = reporter(results, ctx.launched);
+    let mut op = first;
     loop {
-        let op = loop {
+        if op == ServerOp::StopOurs {
+            let mine = ctx.launched.borrow().clone();
+            let outcome = stop_ours(project, held, &mut sup, &mine, &mut watch_report).await;
+            let _ = results.send(Action::ServersDone(op, outcome));
+        } else {
+            one_op(ctx, held, &mut sup, op, &mut watch_report).await;
+        }
+        op = loop {
             if sup.names().is_empty() {
-                break ops.recv().await;
+                return None;
             }
             tokio::select! {
-                op = ops.recv() => break op,
+                next = ops.recv() => break next?,
                 () = sup.run(&mut watch_report) => {}
             }
         };
-        let Some(op) = op else { break };
-        let cancel = CancellationToken::new();
-        if let Ok(mut c) = current.lock() {
-            *c = Some(cancel.clone());
-        }
-        let_go(&project, &mut sup, &op, &mut watch_report);
-        let outcome = {
-            let mut op_report = reporter(&results);
-            let run_op = run(&project, &op, &cancel, &ask, &mut op_report);
-            tokio::pin!(run_op);
-            loop {
-                if sup.names().is_empty() {
-                    break run_op.await;
-                }
-                tokio::select! {
-                    out = &mut run_op => break out,
-                    () = sup.run(&mut watch_report) => {}
-                }
-            }
-        };
-        if let Ok(mut c) = current.lock() {
-            *c = None;
-        }
-        let (outcome, running) = outcome;
-        for r in running {
-            // Watched already (running before this op): keep the watch it has (its child
-            // handle, when this devtop started it).
-            if sup.names().contains(&r.record.name) {
-                continue;
-            }
-            let ours = r.child.is_some();
-            sup.add(r, ours);
-        }
-        let _ = results.send(Action::ServersDone(op, outcome));
     }
 }
 
-/// Events to the loop as [`Action::ServerEvent`], stamped with the time they were seen.
-fn reporter(results: &UnboundedSender<Action>) -> impl FnMut(Event) + '_ {
+/// Runs `op` with the supervisor going on alongside, hands what it left running to the
+/// supervisor, and reports its end.
+async fn one_op(
+    ctx: &Ctx<'_>,
+    held: &StateLock,
+    sup: &mut Supervisor<'_>,
+    op: ServerOp,
+    watch_report: &mut dyn FnMut(Event),
+) {
+    let cancel = CancellationToken::new();
+    if let Ok(mut c) = ctx.current.lock() {
+        *c = Some(cancel.clone());
+    }
+    let_go(ctx.project, sup, &op, watch_report);
+    let outcome = {
+        let mut op_report = reporter(ctx.results, ctx.launched);
+        let run_op = run(ctx.project, held, &op, &cancel, ctx.ask, &mut op_report);
+        tokio::pin!(run_op);
+        loop {
+            if sup.names().is_empty() {
+                break run_op.await;
+            }
+            tokio::select! {
+                out = &mut run_op => break out,
+                () = sup.run(watch_report) => {}
+            }
+        }
+    };
+    if let Ok(mut c) = ctx.current.lock() {
+        *c = None;
+    }
+    let (outcome, running) = outcome;
+    for r in running {
+        // Watched already (running before this op): keep the watch it has (its child
+        // handle, when this devtop started it).
+        if sup.names().contains(&r.record.name) {
+            continue;
+        }
+        let ours = r.child.is_some();
+        sup.add(r, ours);
+    }
+    let _ = ctx.results.send(Action::ServersDone(op, outcome));
+}
+
+/// Events to the loop as [`Action::ServerEvent`], stamped with the time they were seen; the
+/// servers they say were launched noted in `launched`.
+fn reporter<'a>(
+    results: &'a UnboundedSender<Action>,
+    launched: &'a RefCell<Vec<(String, u32)>>,
+) -> impl FnMut(Event) + 'a {
     move |e| {
+        if let Event::Starting { name, pid } = &e {
+            launched.borrow_mut().push((name.clone(), *pid));
+        }
         let _ = results.send(Action::ServerEvent(Box::new(e), SystemTime::now()));
+    }
+}
+
+/// [`ServerOp::StopOurs`]: the supervisor stops the servers it watches that this worker
+/// started and forgets every server; then what a start interrupted before the hand-over
+/// launched (recorded with a PID of `launched`) is stopped.
+async fn stop_ours(
+    project: &ServerProject,
+    held: &StateLock,
+    sup: &mut Supervisor<'_>,
+    launched: &[(String, u32)],
+    report: &mut dyn FnMut(Event),
+) -> OpOutcome {
+    let (_left, watched_ok) = sup.stop_all(report).await;
+    let ours = |r: &Recorded| launched.iter().any(|(n, p)| *n == r.name && *p == r.pid);
+    match down::down_where(&project.root, held, &project.specs, &ours, report).await {
+        Ok(rest_ok) if watched_ok && rest_ok => OpOutcome::Done,
+        Ok(_) => OpOutcome::Survivors,
+        Err(e) => OpOutcome::Error(format!("state file: {e}")),
     }
 }
 
@@ -250,8 +358,8 @@ fn let_go(
 ) {
     let waiting = sup.waiting();
     let (names, stopping): (Vec<String>, bool) = match op {
-        ServerOp::Down { only } if only.is_empty() => (sup.names(), true),
-        ServerOp::Down { only } => (only.clone(), true),
+        ServerOp::Down { only: None } => (sup.names(), true),
+        ServerOp::Down { only: Some(only) } => (only.clone(), true),
         ServerOp::Restart { names } => {
             let mut all = names.clone();
             if let Ok(deps) = with_dependencies(&project.specs, names) {
@@ -264,6 +372,7 @@ fn let_go(
             (all, false)
         }
         ServerOp::Up { .. } => (waiting.clone(), false),
+        ServerOp::StopOurs => return,
     };
     for name in &names {
         if sup.forget(name).is_none() && stopping && waiting.contains(name) {
@@ -276,30 +385,37 @@ fn let_go(
 /// left running (for the supervisor).
 async fn run(
     project: &ServerProject,
+    held: &StateLock,
     op: &ServerOp,
     cancel: &CancellationToken,
     ask: &AskUser,
     report: &mut dyn FnMut(Event),
 ) -> (OpOutcome, Vec<Running>) {
     match op {
-        ServerOp::Up { force } => start(project, &[], *force, cancel, ask, report).await,
-        ServerOp::Down { only } => (stop(project, only, report).await, Vec::new()),
+        ServerOp::Up { force } => start(project, held, &[], *force, cancel, ask, report).await,
+        ServerOp::Down { only } => {
+            let stopped = stop(project, held, only.as_deref(), report).await;
+            (stopped, Vec::new())
+        }
+        // Taken by the loop itself (it needs the supervisor).
+        ServerOp::StopOurs => (OpOutcome::Done, Vec::new()),
         ServerOp::Restart { names } => {
-            match stop(project, names, report).await {
+            match stop(project, held, Some(names), report).await {
                 OpOutcome::Done => {}
                 other => return (other, Vec::new()),
             }
-            start(project, names, false, cancel, ask, report).await
+            start(project, held, names, false, cancel, ask, report).await
         }
     }
 }
 
 async fn stop(
     project: &ServerProject,
-    only: &[String],
+    held: &StateLock,
+    only: Option<&[String]>,
     report: &mut dyn FnMut(Event),
 ) -> OpOutcome {
-    match executor::servers_down(&project.root, &project.specs, only, report).await {
+    match executor::servers_down(&project.root, held, &project.specs, only, report).await {
         Ok(true) => OpOutcome::Done,
         Ok(false) => OpOutcome::Survivors,
         Err(e) => OpOutcome::Error(format!("state file: {e}")),
@@ -309,6 +425,7 @@ async fn stop(
 /// Start `only` (all when empty) with their dependencies, in order.
 async fn start(
     project: &ServerProject,
+    held: &StateLock,
     only: &[String],
     force: bool,
     cancel: &CancellationToken,
@@ -339,7 +456,7 @@ async fn start(
         conflicts: ask,
     };
     tokio::select! {
-        r = executor::servers_start(&project.root, &ordered, &gate, report) => match r {
+        r = executor::servers_start(&project.root, held, &ordered, &gate, report) => match r {
             Ok(Launched { failed: None, running }) => (OpOutcome::Done, running),
             Ok(Launched { failed: Some(name), running }) => (OpOutcome::Failed(name), running),
             Err(e) => (OpOutcome::Error(format!("state file: {e}")), Vec::new()),

@@ -3,8 +3,9 @@
 //!
 //! - Starts at the last [`START_TAIL`] bytes of a file that already exists (a server started
 //!   by an earlier devtop shows its recent output), at the next line start.
-//! - Truncation (devtop truncates a log when it starts the server again) and rotation (a new
-//!   file at the path: another inode) start over at the beginning of the file.
+//! - Truncation (the copy-truncate rotation of `effects::servers::rotate`, before a
+//!   start or while supervised) and a new file at the path (another inode) start over at the
+//!   beginning of the file.
 //! - Reads at most [`READ_CAP`] bytes per file per pass; a line longer than [`LINE_CAP`]
 //!   bytes is cut there. A partial last line waits for its newline.
 //! - Every line is made safe for the terminal: ANSI escape sequences stripped ([`strip_ansi`]),

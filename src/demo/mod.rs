@@ -329,7 +329,9 @@ pub async fn run(common: &Common) -> i32 {
     .await;
     // The demo's servers end with it, whatever the quit question's answer (they would also
     // exit by themselves within a second: they watch devtop's PID).
-    let _ = crate::app::executor::servers_down(&root, &[], &[], &mut |_| {}).await;
+    if let Ok(lock) = crate::effects::servers::lock::try_acquire(&root, "demo") {
+        let _ = crate::app::executor::servers_down(&root, &lock, &[], None, &mut |_| {}).await;
+    }
     stack.end_all();
     code
 }

@@ -44,7 +44,9 @@ mod tests {
             adopted: true,
             ..Recorded::started("web", 77, 1, None)
         };
+        let lock = crate::effects::servers::lock::try_acquire(dir.path(), "test").unwrap();
         write(
+            &lock,
             dir.path(),
             &State {
                 version: 1,

@@ -15,8 +15,8 @@
 
 use crate::cli::LogsArgs;
 use crate::effects::servers::spawn::log_path;
+use crate::headless::interrupts::Interrupts;
 use crate::headless::out;
-use crate::headless::servers::Interrupts;
 use crate::sanitize::clean;
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
 use std::io::{Read, Seek, SeekFrom};

@@ -71,7 +71,7 @@ pub async fn run_with(setup: &Setup, opts: &Options, gate: &impl Gate) -> i32 {
     // A signal must not cut the migration in the middle (Prisma would record it failed,
     // P3009): the first SIGINT/SIGTERM/SIGHUP waits for the run, a second ends its group.
     let (end_tx, end_rx) = tokio::sync::watch::channel(false);
-    let mut signals = crate::headless::servers::Interrupts::watch();
+    let mut signals = crate::headless::interrupts::Interrupts::watch();
     let guard = async move {
         let first = signals.next().await;
         out::line(&format!(

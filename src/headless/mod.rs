@@ -5,6 +5,7 @@ pub mod generate;
 pub mod guard;
 pub mod hook;
 pub mod init;
+pub mod interrupts;
 pub mod kill;
 pub mod logs;
 pub mod migrate;

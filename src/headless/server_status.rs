@@ -1,5 +1,5 @@
 //! The `servers` part of `devtop status`: one entry per configured `[[server]]`, in config
-//! order, from `.devtop/state.json` (read through [`state::read_live`], which drops stale
+//! order, from `.devtop/state.json` (read through [`state::read_live`], which leaves out stale
 //! entries and never signals anything) and `/proc`.
 //!
 //! Headless, only what is provable is reported: a server is `running` when its recorded
@@ -195,7 +195,8 @@ mod tests {
             adopted: false,
             ready_after_ms: None,
         };
-        state::record(dir.path(), me).unwrap();
+        let lock = crate::effects::servers::lock::try_acquire(dir.path(), "test").unwrap();
+        state::record(&lock, dir.path(), me).unwrap();
         let gone = Recorded {
             name: "web".into(),
             pid: id.pid,
@@ -206,7 +207,7 @@ mod tests {
             adopted: false,
             ready_after_ms: None,
         };
-        state::record(dir.path(), gone).unwrap();
+        state::record(&lock, dir.path(), gone).unwrap();
         let specs = [spec("web", Some(5173)), spec("api", Some(3010))];
         let got = collect(dir.path(), &specs);
         assert_eq!(got[0].name, "web");
@@ -215,9 +216,10 @@ mod tests {
         assert_eq!(got[1].state, "running");
         assert_eq!(got[1].pid, Some(id.pid));
         assert!(got[1].uptime_s.unwrap() >= 5);
-        // The stale entry was dropped from the file, as `read_live` does.
-        assert_eq!(state::read(dir.path()).unwrap().servers.len(), 1);
+        // Left out, and left in the file: a reader writes nothing (only the lock holder prunes).
+        assert_eq!(state::read(dir.path()).unwrap().servers.len(), 2);
         state::set_ready(
+            &lock,
             dir.path(),
             "api",
             id.pid,
@@ -225,6 +227,7 @@ mod tests {
         )
         .unwrap();
         state::note(
+            &lock,
             dir.path(),
             "web",
             Some("local unreachable".into()),

@@ -43,6 +43,7 @@ use crate::effects::servers::port_conflict::{Always, PortDecision};
 use crate::effects::servers::spawn::log_path;
 use crate::effects::servers::supervise::Supervisor;
 use crate::effects::servers::up::{Gate, Launched};
+use crate::headless::interrupts::Interrupts;
 use crate::headless::out;
 use crate::model::server::ServerSpec;
 use crate::model::server_order::{start_order, with_dependencies};
@@ -59,16 +60,13 @@ const FOLLOW_EVERY: Duration = Duration::from_millis(100);
 /// Environment variable scaling the restart back-off down, in milliseconds for the first
 /// wait (tests only; the product uses [`Backoff::DEFAULT`]).
 const BACKOFF_ENV: &str = "DEVTOP_TEST_RESTART_BASE_MS";
-/// Environment variable lowering the log rotation size, bytes (tests only; the product uses
-/// [`crate::effects::servers::rotate::ROTATE_AT`]).
-const ROTATE_ENV: &str = "DEVTOP_TEST_ROTATE_BYTES";
 
 /// `devtop up`. Returns the exit code.
 pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
     let Some(ordered) = chosen(setup, &args.only) else {
         return EXIT_USAGE;
     };
-    let _lock = match lock::acquire(&setup.root, "up", LOCK_WAIT).await {
+    let lock = match lock::acquire(&setup.root, "up", LOCK_WAIT).await {
         Ok(l) => l,
         Err(e) => {
             out::error(&e.to_string());
@@ -118,7 +116,7 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
         conflicts: &conflicts,
     };
     let mut tick = tokio::time::interval(FOLLOW_EVERY);
-    let start = executor::servers_start(&setup.root, &ordered, &gate, &mut report);
+    let start = executor::servers_start(&setup.root, &lock, &ordered, &gate, &mut report);
     tokio::pin!(start);
     let outcome = loop {
         tokio::select! {
@@ -131,7 +129,9 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
             signal = interrupts.next() => {
                 let names = started.borrow().clone();
                 out::error(&format!("{}: stopping the servers this up started", signal.name));
-                let _ = executor::servers_down(&setup.root, &ordered, &names, &mut print).await;
+                // Only what this `up` started: none when nothing started yet.
+                let root = &setup.root;
+                let _ = executor::servers_down(root, &lock, &ordered, Some(&names), &mut print).await;
                 return 128 + signal.number;
             }
         }
@@ -148,10 +148,11 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
             let started = started.borrow().clone();
             let mut sup = Supervisor::new(
                 &setup.root,
+                &lock,
                 &ordered,
                 &executor::ListeningPorts,
                 backoff(),
-                rotate_at(),
+                crate::effects::servers::rotate::limit(),
             );
             for r in running {
                 let ours = started.contains(&r.record.name);
@@ -239,15 +240,6 @@ async fn supervise(
     128 + signal.number
 }
 
-/// The log size (bytes) at which a supervised server's log is rotated:
-/// [`crate::effects::servers::rotate::ROTATE_AT`], or `DEVTOP_TEST_ROTATE_BYTES` in tests.
-pub(crate) fn rotate_at() -> u64 {
-    std::env::var(ROTATE_ENV)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(crate::effects::servers::rotate::ROTATE_AT)
-}
-
 /// The restart back-off: [`Backoff::DEFAULT`], or scaled down for tests by
 /// `DEVTOP_TEST_RESTART_BASE_MS` (first wait in ms; the cap and the reset scale with it).
 pub(crate) fn backoff() -> Backoff {
@@ -308,47 +300,18 @@ fn chosen(setup: &Setup, only: &[String]) -> Option<Vec<ServerSpec>> {
     }
 }
 
-/// SIGINT, SIGTERM and SIGHUP, watched from [`Interrupts::watch`] on (so a signal that comes
-/// while the first server starts is not missed).
-pub(crate) struct Interrupts {
-    int: Option<tokio::signal::unix::Signal>,
-    term: Option<tokio::signal::unix::Signal>,
-    hup: Option<tokio::signal::unix::Signal>,
-}
-
-impl Interrupts {
-    pub(crate) fn watch() -> Interrupts {
-        use tokio::signal::unix::{SignalKind, signal};
-        Interrupts {
-            int: signal(SignalKind::interrupt()).ok(),
-            term: signal(SignalKind::terminate()).ok(),
-            hup: signal(SignalKind::hangup()).ok(),
-        }
-    }
-
-    /// Resolves with the first of them to arrive; never when none could be watched.
-    pub(crate) async fn next(&mut self) -> crate::model::server::StopSignal {
-        use crate::model::server::StopSignal;
-        let name = tokio::select! {
-            Some(_) = async { self.int.as_mut()?.recv().await } => "SIGINT",
-            Some(_) = async { self.term.as_mut()?.recv().await } => "SIGTERM",
-            Some(_) = async { self.hup.as_mut()?.recv().await } => "SIGHUP",
-            else => std::future::pending().await,
-        };
-        StopSignal::parse(name).unwrap_or(StopSignal::TERM)
-    }
-}
-
 /// `devtop down`. Returns the exit code.
 pub async fn down(setup: &Setup, args: &DownArgs) -> i32 {
-    let _lock = match lock::acquire(&setup.root, "down", LOCK_WAIT).await {
+    let lock = match lock::acquire(&setup.root, "down", LOCK_WAIT).await {
         Ok(l) => l,
         Err(e) => {
             out::error(&e.to_string());
             return EXIT_FAILURE;
         }
     };
-    match executor::servers_down(&setup.root, &setup.config.servers, &args.only, &mut print).await {
+    let only = (!args.only.is_empty()).then_some(args.only.as_slice());
+    let specs = &setup.config.servers;
+    match executor::servers_down(&setup.root, &lock, specs, only, &mut print).await {
         Ok(true) => EXIT_OK,
         Ok(false) => EXIT_FAILURE,
         Err(e) => {

@@ -183,9 +183,11 @@ pub fn quit_question(
                     .fg(theme::ACCENT)
                     .add_modifier(Modifier::BOLD),
             ),
-            Span::raw(format!(
-                "stop them in reverse order, then quit (default; {n} server(s))"
-            )),
+            Span::raw(if n == 0 {
+                "stop what it started, in reverse order, then quit (default)".to_owned()
+            } else {
+                format!("stop them in reverse order, then quit (default; {n} server(s))")
+            }),
         ]),
         Line::from(vec![
             Span::styled(

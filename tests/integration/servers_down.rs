@@ -104,7 +104,9 @@ fn an_entry_with_a_changed_start_time_is_dropped_not_signalled() {
         adopted: false,
         ready_after_ms: None,
     };
+    let lock = devtop::effects::servers::lock::try_acquire(s.root(), "test").expect("lock");
     state::write(
+        &lock,
         s.root(),
         &State {
             version: 1,
@@ -113,6 +115,7 @@ fn an_entry_with_a_changed_start_time_is_dropped_not_signalled() {
         },
     )
     .expect("write state");
+    drop(lock);
     let mut s = s;
     let down = s.devtop(&["down"]);
     assert_eq!(down.code, Some(0), "{down}");
@@ -130,4 +133,43 @@ fn an_entry_with_a_changed_start_time_is_dropped_not_signalled() {
     assert!(s.recorded().is_empty());
     kill_verified(pid, ticks);
     let _ = bystander.wait();
+}
+
+/// H5: Ctrl-C in a foreground `up` before it started anything stops nothing. `base` runs from
+/// an earlier `up --wait`; the new `up` finds it running and then waits on `api`'s
+/// `requires` probe of a database that accepts the connection and never answers (a listener
+/// of this test that never accepts). SIGINT then: `base` keeps running and stays recorded.
+#[test]
+fn an_up_interrupted_before_it_started_anything_stops_nothing() {
+    use crate::servers_supervise::Foreground;
+    let black_hole = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let db_port = black_hole.local_addr().expect("addr").port();
+    let toml = "[[database]]\nname = \"staging\"\nurl_env = \"DEVTOP_H5_STAGING_URL\"\n\n\
+                [[server]]\nname = \"base\"\ncmd = [\"sleep\", \"600\"]\n\n\
+                [[server]]\nname = \"api\"\ncmd = [\"sleep\", \"600\"]\n\
+                requires = [\"db:staging\"]\n";
+    let mut s = Servers::new(toml);
+    s.write(
+        ".env",
+        &format!("DEVTOP_H5_STAGING_URL=\"postgresql://u:p@127.0.0.1:{db_port}/x\"\n"),
+    );
+    let first = s.devtop(&["up", "--wait", "--only", "base"]);
+    assert_eq!(first.code, Some(0), "{first}");
+    let base = started_pids(&first.stdout)[0];
+    let mut up = Foreground::start(&s, &[], &[]);
+    assert!(up.saw("base already running", 1), "{}", up.text());
+    up.signal(rustix::process::Signal::INT);
+    let status = up.wait().expect("devtop up ended");
+    assert_eq!(status.code(), Some(130), "{}", up.text());
+    assert!(!up.stdout().contains("starting (pid"), "{}", up.text());
+    assert!(!up.stdout().contains("base stopping"), "{}", up.text());
+    assert!(
+        read_identity(base).is_ok_and(|id| !id.exited()),
+        "base ({base}) was stopped by an up that did not start it: {}",
+        up.text()
+    );
+    assert_eq!(s.recorded().len(), 1, "{:?}", s.recorded());
+    let down = s.devtop(&["down"]);
+    assert_eq!(down.code, Some(0), "{down}");
+    assert!(gone(base));
 }

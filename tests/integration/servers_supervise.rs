@@ -20,10 +20,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long a step of a foreground run may take on a loaded machine.
-const STEP: Duration = Duration::from_secs(30);
+pub(crate) const STEP: Duration = Duration::from_secs(30);
 
 /// A foreground `devtop up` running in the background of the test, its output collected.
-struct Foreground {
+pub(crate) struct Foreground {
     child: Child,
     out: Arc<Mutex<String>>,
     err: Arc<Mutex<String>>,
@@ -32,7 +32,7 @@ struct Foreground {
 
 impl Foreground {
     /// `devtop --project <root> up <args>` with `env`.
-    fn start(s: &Servers, args: &[&str], env: &[(&str, &str)]) -> Foreground {
+    pub(crate) fn start(s: &Servers, args: &[&str], env: &[(&str, &str)]) -> Foreground {
         let since_ticks = ticks_now();
         let mut cmd = devtop_command();
         cmd.arg("--project").arg(s.root()).arg("up").args(args);
@@ -66,11 +66,11 @@ impl Foreground {
         }
     }
 
-    fn stdout(&self) -> String {
+    pub(crate) fn stdout(&self) -> String {
         self.out.lock().unwrap().clone()
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         format!(
             "--- stdout ---\n{}--- stderr ---\n{}",
             self.stdout(),
@@ -79,17 +79,17 @@ impl Foreground {
     }
 
     /// True once stdout holds `needle` `times` times.
-    fn saw(&self, needle: &str, times: usize) -> bool {
+    pub(crate) fn saw(&self, needle: &str, times: usize) -> bool {
         wait_until(STEP, || self.stdout().matches(needle).count() >= times)
     }
 
     /// Sends `signal` to the devtop (our own unreaped child: its PID is still it).
-    fn signal(&self, signal: rustix::process::Signal) {
+    pub(crate) fn signal(&self, signal: rustix::process::Signal) {
         let pid = rustix::process::Pid::from_raw(self.child.id() as i32).expect("pid");
         rustix::process::kill_process(pid, signal).expect("signal devtop");
     }
 
-    fn wait(&mut self) -> Option<ExitStatus> {
+    pub(crate) fn wait(&mut self) -> Option<ExitStatus> {
         let status = wait_or_kill(&mut self.child);
         // Let the readers drain the pipes.
         wait_until(Duration::from_secs(5), || Arc::strong_count(&self.out) == 1);

@@ -50,10 +50,17 @@ impl Servers {
 
     /// Runs `devtop --project <root> <args>`; remembers the sessions it reports starting.
     pub(crate) fn devtop(&mut self, args: &[&str]) -> Run {
+        self.devtop_env(args, &[])
+    }
+
+    /// [`Servers::devtop`] with `env` set.
+    pub(crate) fn devtop_env(&mut self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let root = self.root().to_string_lossy().into_owned();
         let mut all: Vec<String> = vec!["--project".into(), root];
         all.extend(args.iter().map(|a| (*a).to_owned()));
-        let run = run_command(devtop_command().args(&all), all.clone());
+        let mut cmd = devtop_command();
+        cmd.args(&all).envs(env.iter().copied());
+        let run = run_command(&mut cmd, all.clone());
         for pid in started_pids(&run.stdout) {
             self.sessions.push(pid);
         }
@@ -352,4 +359,32 @@ fn usage_errors_exit_2() {
     assert_eq!(up.code, Some(2), "{up}");
     assert!(up.stderr.contains("--only nope"), "{up}");
     assert!(started_pids(&up.stdout).is_empty());
+}
+
+/// M7: a start that fails without output shows none of the previous run's lines, and a log
+/// at the rotation size is rotated before a start (bounded without a supervisor too).
+#[test]
+fn a_failed_start_shows_only_its_own_lines_and_a_large_log_is_rotated_first() {
+    let mut s = Servers::new(
+        "[[server]]\nname = \"api\"\nshell = true\nready = { log = \"first run line\" }\n\
+         cmd = \"if [ -e ran ]; then exit 3; fi; touch ran; echo first run line; exec sleep 600\"\n",
+    );
+    let up = s.devtop(&["up", "--wait"]);
+    assert_eq!(up.code, Some(0), "{up}");
+    assert_eq!(s.devtop(&["down"]).code, Some(0));
+    let failed = s.devtop(&["up", "--wait"]);
+    assert_eq!(failed.code, Some(1), "{failed}");
+    line_of(&failed, "api failed: exited with code 3 during start");
+    assert!(!failed.stdout.contains("first run line"), "{failed}");
+    // A log over the (test) rotation size is rotated before the next start.
+    std::fs::remove_file(s.root().join("ran")).expect("rm ran");
+    let log = s.root().join(".devtop/logs/api.log");
+    std::fs::write(&log, "old line\n".repeat(100)).expect("big log");
+    let up = s.devtop_env(&["up", "--wait"], &[("DEVTOP_TEST_ROTATE_BYTES", "500")]);
+    assert_eq!(up.code, Some(0), "{up}");
+    let rotated = std::fs::read_to_string(s.root().join(".devtop/logs/api.log.1"));
+    assert!(rotated.is_ok_and(|r| r.contains("old line")), "not rotated");
+    assert!(!s.log("api").contains("old line"), "{}", s.log("api"));
+    assert!(s.log("api").contains("first run line"), "{}", s.log("api"));
+    assert_eq!(s.devtop(&["down"]).code, Some(0));
 }

@@ -100,6 +100,13 @@ impl Dash {
         panic!("no such event; saw {:?}", self.events);
     }
 
+    /// Waits for the next `Starting` event and puts its session under `p`'s guard: its PID.
+    fn next_start(&mut self, p: &mut Servers) -> u32 {
+        let pid = started(&self.event(|e| started(e).is_some())).expect("pid");
+        p.guard(pid);
+        pid
+    }
+
     /// Sends `op` and waits for its end (events applied meanwhile).
     fn op(&mut self, op: ServerOp) -> OpOutcome {
         self.worker.send(op.clone());
@@ -130,11 +137,9 @@ fn on_failure_exit_3_shows_exited_then_restarting_then_ready_and_d_stops_it() {
     let mut p = Servers::new(toml);
     let mut d = Dash::new(&p, toml, Duration::from_millis(50));
     d.worker.send(ServerOp::Up { force: false });
-    let first = d.event(|e| started(e).is_some());
-    p.guard(started(&first).expect("pid"));
+    d.next_start(&mut p);
     d.event(|e| matches!(e, Event::Exited { code: Some(3), .. }));
-    let again = d.event(|e| started(e).is_some());
-    p.guard(started(&again).expect("pid"));
+    let again = d.next_start(&mut p);
     d.event(|e| matches!(e, Event::Ready { .. }));
     assert_eq!(
         d.labels,
@@ -153,10 +158,9 @@ fn on_failure_exit_3_shows_exited_then_restarting_then_ready_and_d_stops_it() {
         d.rows.rows[0].ours,
         "a restarted server is still this devtop's"
     );
-    assert_eq!(d.op(ServerOp::Down { only: vec![] }), OpOutcome::Done);
+    assert_eq!(d.op(ServerOp::Down { only: None }), OpOutcome::Done);
     assert_eq!(d.rows.rows[0].phase.label(), "stopped");
-    let pid = started(&again).expect("pid");
-    assert!(gone(pid), "pid {pid} still runs");
+    assert!(gone(again), "pid {again} still runs");
     assert!(p.recorded().is_empty(), "{:?}", p.recorded());
 }
 
@@ -168,14 +172,12 @@ fn d_during_a_back_off_stops_the_server_for_good() {
     let back_off = Duration::from_secs(3);
     let mut d = Dash::new(&p, toml, back_off);
     d.worker.send(ServerOp::Up { force: false });
-    let first = d.event(|e| started(e).is_some());
-    let pid = started(&first).expect("pid");
-    p.guard(pid);
+    let pid = d.next_start(&mut p);
     d.event(|e| matches!(e, Event::Restarting { .. }));
     assert_eq!(d.rows.rows[0].phase.label(), "restarting");
     assert_eq!(d.rows.ours_running(), ["flaky"], "quit would stop it");
     // The worker takes `d` while the back-off runs (the restart is not waited out first).
-    assert_eq!(d.op(ServerOp::Down { only: vec![] }), OpOutcome::Done);
+    assert_eq!(d.op(ServerOp::Down { only: None }), OpOutcome::Done);
     let starts = d.events.iter().filter(|e| started(e).is_some()).count();
     assert_eq!(starts, 1, "restarted before the stop: {:?}", d.events);
     assert_eq!(d.rows.rows[0].phase.label(), "stopped", "{:?}", d.events);
@@ -203,4 +205,252 @@ fn a_server_killed_by_a_signal_shows_crashed() {
     d.event(|e| matches!(e, Event::Crashed { signal: 9, .. }));
     assert_eq!(d.rows.rows[0].phase.label(), "crashed(SIGKILL)");
     assert!(d.rows.ours_running().is_empty(), "nothing of it runs");
+}
+
+/// H7: the stop before devtop ends ([`ServerOp::StopOurs`]) stops what the worker launched,
+/// also while the start that launched it is still under way (its readiness never comes), and
+/// leaves running a server it did not start (`base`, from an earlier `devtop up --wait`).
+#[test]
+fn stop_ours_stops_what_a_start_under_way_launched_and_leaves_the_rest() {
+    let port = crate::servers_up::free_port();
+    let toml = format!(
+        "[[server]]\nname = \"base\"\ncmd = [\"sleep\", \"600\"]\n\n\
+         [[server]]\nname = \"slow\"\ncmd = [\"sleep\", \"600\"]\n\
+         ready = {{ tcp = {port} }}\nready_timeout = \"10m\"\n"
+    );
+    let mut p = Servers::new(&toml);
+    let first = p.devtop(&["up", "--wait", "--only", "base"]);
+    assert_eq!(first.code, Some(0), "{first}");
+    let base = crate::servers_up::started_pids(&first.stdout)[0];
+    let mut d = Dash::new(&p, &toml, Duration::from_millis(50));
+    d.worker.send(ServerOp::Up { force: false });
+    let e = d.event(|e| matches!(e, Event::Starting { name, .. } if name == "slow"));
+    let slow = started(&e).expect("pid");
+    p.guard(slow);
+    assert_eq!(d.op(ServerOp::StopOurs), OpOutcome::Done, "{:?}", d.events);
+    assert!(gone(slow), "slow ({slow}) still runs: {:?}", d.events);
+    assert!(
+        read_identity(base).is_ok_and(|id| !id.exited()),
+        "base ({base}) was stopped: {:?}",
+        d.events
+    );
+    let names: Vec<String> = p.recorded().into_iter().map(|r| r.name).collect();
+    assert_eq!(names, ["base"]);
+    assert_eq!(p.devtop(&["down"]).code, Some(0));
+    assert!(gone(base));
+}
+
+/// H6: an op taken while the supervisor stops what an exited leader left behind (a member
+/// ignoring SIGTERM, 3 s of grace) does not make the exit count twice: one `Exited`, the
+/// member SIGKILLed at the end of its grace, one restart (attempt 1).
+#[test]
+fn an_op_during_the_stop_after_an_exit_does_not_handle_the_exit_twice() {
+    let toml = "[[server]]\nname = \"flaky\"\nshell = true\nrestart = \"on-failure\"\n\
+                stop_grace = \"3s\"\ncmd = \"if [ -e ran ]; then exec sleep 600; fi; touch ran; \
+                sh -c 'trap \\\"\\\" TERM; echo $$ > member; exec sleep 600' & \
+                while [ ! -s member ]; do sleep 0.05; done; exit 3\"\n";
+    let mut p = Servers::new(toml);
+    let mut d = Dash::new(&p, toml, Duration::from_millis(50));
+    d.worker.send(ServerOp::Up { force: false });
+    d.next_start(&mut p);
+    d.event(|e| matches!(e, Event::Exited { code: Some(3), .. }));
+    d.event(|e| matches!(e, Event::Stopping { pids, .. } if !pids.is_empty()));
+    // During the member's grace: an op that stops nothing, taken at once.
+    assert_eq!(d.op(ServerOp::Down { only: Some(vec![]) }), OpOutcome::Done);
+    d.event(|e| matches!(e, Event::Killed { .. }));
+    d.next_start(&mut p);
+    let exits = d
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Exited { .. }))
+        .count();
+    assert_eq!(exits, 1, "{:?}", d.events);
+    let restarts: Vec<u32> = d
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Restarting { attempt, .. } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(restarts, [1], "{:?}", d.events);
+    let member: u32 = std::fs::read_to_string(p.root().join("member"))
+        .expect("member pid")
+        .trim()
+        .parse()
+        .expect("a pid");
+    assert!(gone(member), "member {member} survived");
+    assert_eq!(d.op(ServerOp::Down { only: None }), OpOutcome::Done);
+}
+
+/// D3: a server that gives up because its restarts fail (its port is taken by the test after
+/// the first start) records "gave up after 5 failures in a row" as its last error in the
+/// state file, as one that gives up because it exits does.
+#[test]
+fn giving_up_on_failed_restarts_is_recorded_for_status() {
+    let port = crate::servers_up::free_port();
+    let toml = format!(
+        "[[server]]\nname = \"flaky\"\nshell = true\nrestart = \"on-failure\"\nport = {port}\n\
+         cmd = \"while [ ! -e go ]; do sleep 0.05; done; exit 3\"\n"
+    );
+    let mut p = Servers::new(&toml);
+    let mut d = Dash::new(&p, &toml, Duration::from_millis(20));
+    d.worker.send(ServerOp::Up { force: false });
+    d.next_start(&mut p);
+    let _taken = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind");
+    p.write("go", "");
+    d.event(|e| matches!(e, Event::GaveUp { failures: 5, .. }));
+    let fails = d
+        .events
+        .iter()
+        .filter(|e| matches!(e, Event::Failed { reason, .. } if reason.contains("is taken")))
+        .count();
+    assert_eq!(fails, 4, "{:?}", d.events);
+    let state = devtop::effects::servers::state::read(p.root()).expect("state");
+    let error = state
+        .outcomes
+        .iter()
+        .find(|o| o.name == "flaky")
+        .and_then(|o| o.last_error.clone())
+        .unwrap_or_default();
+    assert!(
+        error.contains("is taken") && error.ends_with("gave up after 5 failures in a row"),
+        "{error:?}"
+    );
+}
+
+/// M6: a server this devtop did not start (`base`, from an earlier `devtop up --wait`,
+/// `restart = "on-failure"`) that its owner stops is reported exited and left alone: no
+/// restart within twenty back-offs.
+#[test]
+fn a_server_not_started_here_is_not_restarted_when_it_exits() {
+    let toml =
+        "[[server]]\nname = \"base\"\nrestart = \"on-failure\"\ncmd = [\"sleep\", \"600\"]\n";
+    let mut p = Servers::new(toml);
+    let first = p.devtop(&["up", "--wait"]);
+    assert_eq!(first.code, Some(0), "{first}");
+    let base = crate::servers_up::started_pids(&first.stdout)[0];
+    let back_off = Duration::from_millis(50);
+    let mut d = Dash::new(&p, toml, back_off);
+    assert_eq!(d.op(ServerOp::Up { force: false }), OpOutcome::Done);
+    assert!(
+        d.events
+            .iter()
+            .any(|e| matches!(e, Event::AlreadyRunning { .. })),
+        "{:?}",
+        d.events
+    );
+    // Its owner (here the test, for the earlier up) stops it.
+    let ticks = read_identity(base).expect("identity").start_ticks;
+    kill_verified(base, ticks);
+    d.event(|e| matches!(e, Event::Exited { code: None, .. }));
+    let quiet = Instant::now() + back_off * 20;
+    while let Some(a) = d.next(quiet) {
+        if let Action::ServerEvent(e, _) = a {
+            panic!("after its owner stopped it: {e:?}");
+        }
+    }
+}
+
+/// H4: the dashboard's worker takes the state-file lock for its ops: while another devtop
+/// holds it (here the test, as "up"), `u` and `d` are refused naming the holder, and nothing
+/// starts; once it is free, `u` starts the server.
+#[test]
+fn ops_are_refused_while_another_devtop_holds_the_state_lock() {
+    let toml = "[[server]]\nname = \"sleeper\"\ncmd = [\"sleep\", \"600\"]\n";
+    let mut p = Servers::new(toml);
+    let held = devtop::effects::servers::lock::try_acquire(p.root(), "up").expect("lock");
+    let mut d = Dash::new(&p, toml, Duration::from_millis(50));
+    let up = d.op(ServerOp::Up { force: false });
+    for pid in d.events.iter().filter_map(started) {
+        p.guard(pid);
+    }
+    let me = std::process::id();
+    let OpOutcome::Error(why) = &up else {
+        panic!("not refused: {up:?} {:?}", d.events);
+    };
+    assert!(why.contains(&format!("PID {me}, up")), "{why}");
+    assert!(
+        d.events.iter().all(|e| started(e).is_none()),
+        "{:?}",
+        d.events
+    );
+    let down = d.op(ServerOp::Down { only: None });
+    assert!(
+        matches!(&down, OpOutcome::Error(w) if w.contains("PID")),
+        "{down:?}"
+    );
+    drop(held);
+    assert_eq!(d.op(ServerOp::Up { force: false }), OpOutcome::Done);
+    let pid = d.events.iter().find_map(started).expect("started");
+    p.guard(pid);
+    // The worker holds the lock while it watches the server.
+    let refused = devtop::effects::servers::lock::try_acquire(p.root(), "down");
+    assert!(
+        refused.is_err(),
+        "the lock is free while the worker supervises"
+    );
+    assert_eq!(d.op(ServerOp::Down { only: None }), OpOutcome::Done);
+    assert!(gone(pid));
+    // Nothing watched: the worker lets go of the lock.
+    let free = || devtop::effects::servers::lock::try_acquire(p.root(), "down").is_ok();
+    assert!(
+        crate::common::wait_until(STEP, free),
+        "the idle worker keeps the lock"
+    );
+}
+
+/// M5: two independent servers whose ports are both taken (by listeners of this test) are
+/// asked about one at a time: while the first question is open no second one comes and the
+/// start waits for the answer; answered "cancel", the start fails with the server asked about.
+#[test]
+fn two_port_conflicts_are_asked_one_at_a_time() {
+    use devtop::effects::servers::port_conflict::PortDecision;
+    let a = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let b = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let (pa, pb) = (
+        a.local_addr().expect("a").port(),
+        b.local_addr().expect("b").port(),
+    );
+    let toml = format!(
+        "[[server]]\nname = \"api\"\ncmd = [\"sleep\", \"600\"]\nport = {pa}\n\n\
+         [[server]]\nname = \"worker\"\ncmd = [\"sleep\", \"600\"]\nport = {pb}\n"
+    );
+    let p = Servers::new(&toml);
+    let mut d = Dash::new(&p, &toml, Duration::from_millis(50));
+    d.worker.send(ServerOp::Up { force: false });
+    let deadline = Instant::now() + STEP;
+    let asked = loop {
+        match d.next(deadline) {
+            Some(Action::PortConflict(name, _)) => break name,
+            Some(_) => {}
+            None => panic!("no question; saw {:?}", d.events),
+        }
+    };
+    // While it is open: no second question, and the start waits.
+    let open = Instant::now() + Duration::from_secs(1);
+    while let Some(a) = d.next(open) {
+        assert!(
+            !matches!(a, Action::PortConflict(..) | Action::ServersDone(..))
+                && !matches!(&a, Action::ServerEvent(e, _) if matches!(**e, Event::Failed { .. })),
+            "while the first question is open: {a:?}; saw {:?}",
+            d.events
+        );
+    }
+    d.worker.decide(PortDecision::Cancel);
+    let deadline = Instant::now() + STEP;
+    let outcome = loop {
+        match d.next(deadline) {
+            Some(Action::ServersDone(_, o)) => break o,
+            Some(Action::PortConflict(..)) => d.worker.decide(PortDecision::Cancel),
+            Some(_) => {}
+            None => panic!("the start did not end; saw {:?}", d.events),
+        }
+    };
+    assert_eq!(outcome, OpOutcome::Failed(asked), "{:?}", d.events);
+    assert!(
+        d.events.iter().all(|e| started(e).is_none()),
+        "{:?}",
+        d.events
+    );
 }

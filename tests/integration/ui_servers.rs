@@ -335,6 +335,16 @@ fn quit_question() {
     snap("quit_question", &s);
 }
 
+/// `q` right after `u`, before the start reported anything: asked, with nothing named.
+#[test]
+fn quit_question_while_a_start_is_under_way() {
+    let mut s = app();
+    key(&mut s, KeyCode::Char('u'));
+    key(&mut s, KeyCode::Char('q'));
+    assert!(!s.quit);
+    snap("quit_question_starting", &s);
+}
+
 #[test]
 fn logs_pane_filtered_to_one_server() {
     let mut s = running();

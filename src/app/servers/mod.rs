@@ -204,17 +204,21 @@ pub enum ServerOp {
         /// Start a server whose `requires` do not hold anyway.
         force: bool,
     },
-    /// Stop the recorded servers (all when `only` is empty) in reverse order. Interrupts a
-    /// start under way (what it started is recorded, so this stops it).
+    /// Stop the recorded servers in reverse order. Interrupts a start under way (what it
+    /// started is recorded, so this stops it).
     Down {
-        /// Only these servers.
-        only: Vec<String>,
+        /// `None`: every recorded server; `Some`: only these (none for an empty list).
+        only: Option<Vec<String>>,
     },
     /// Stop `names` (reverse order), then start them again with their dependencies.
     Restart {
         /// The servers to restart.
         names: Vec<String>,
     },
+    /// Stop, in reverse order, every server the worker itself launched that still runs (also
+    /// those of a start under way, which it interrupts), and forget every server: the stop
+    /// before devtop ends. Servers it did not start are left running.
+    StopOurs,
 }
 
 /// How a [`ServerOp`] ended.

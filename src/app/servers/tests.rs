@@ -164,7 +164,7 @@ fn d_stops_in_reverse_and_the_pane_knows_which_pids_are_waited_for() {
     let mut s = state();
     start_both(&mut s);
     let cmds = update(&mut s, key('d'));
-    assert_eq!(servers_cmds(&cmds), [ServerOp::Down { only: Vec::new() }]);
+    assert_eq!(servers_cmds(&cmds), [ServerOp::Down { only: None }]);
     assert_eq!(s.servers.busy, Some(Busy::Stopping));
     ev(
         &mut s,
@@ -188,7 +188,7 @@ fn d_stops_in_reverse_and_the_pane_knows_which_pids_are_waited_for() {
     ev(&mut s, Event::Stopped { name: "api".into() }, 6);
     update(
         &mut s,
-        Action::ServersDone(ServerOp::Down { only: vec![] }, OpOutcome::Done),
+        Action::ServersDone(ServerOp::Down { only: None }, OpOutcome::Done),
     );
     assert_eq!(phase(&s, "web"), Phase::Stopped);
     assert_eq!(s.servers.rows[1].pid, None);
@@ -287,7 +287,7 @@ fn d_during_u_interrupts_it_and_the_late_up_result_does_not_clear_the_stop() {
         1,
     );
     let cmds = update(&mut s, key('d'));
-    assert_eq!(servers_cmds(&cmds), [ServerOp::Down { only: vec![] }]);
+    assert_eq!(servers_cmds(&cmds), [ServerOp::Down { only: None }]);
     update(
         &mut s,
         Action::ServersDone(ServerOp::Up { force: false }, OpOutcome::Interrupted),
@@ -330,11 +330,11 @@ fn polls_adopt_recorded_servers_see_exits_and_unhealthy_ports() {
     // It can be stopped: d acts on it.
     assert_eq!(
         servers_cmds(&update(&mut s, key('d'))),
-        [ServerOp::Down { only: vec![] }]
+        [ServerOp::Down { only: None }]
     );
     update(
         &mut s,
-        Action::ServersDone(ServerOp::Down { only: vec![] }, OpOutcome::Done),
+        Action::ServersDone(ServerOp::Down { only: None }, OpOutcome::Done),
     );
     // Ours and ready; its port stops listening: unhealthy; listening again: ready.
     start_both(&mut s);
@@ -384,21 +384,33 @@ fn quitting_with_our_servers_running_asks_and_defaults_to_stopping_them() {
     );
     // Enter: stop them, then quit once stopped.
     let cmds = update(&mut s, code(KeyCode::Enter));
-    assert_eq!(
-        servers_cmds(&cmds),
-        [ServerOp::Down {
-            only: vec!["api".into(), "web".into()]
-        }]
-    );
+    assert_eq!(servers_cmds(&cmds), [ServerOp::StopOurs]);
     assert!(!s.quit);
     update(
         &mut s,
-        Action::ServersDone(
-            ServerOp::Down {
-                only: vec!["api".into(), "web".into()],
-            },
-            OpOutcome::Done,
-        ),
+        Action::ServersDone(ServerOp::StopOurs, OpOutcome::Done),
+    );
+    assert!(s.quit);
+}
+
+/// H7: `q` right after `u`, before any event of the start came back: the start may have
+/// launched servers, so quitting asks, and its default stops what the worker launched.
+#[test]
+fn quitting_while_a_start_is_under_way_asks_and_stops_what_the_worker_launched() {
+    let mut s = state();
+    assert_eq!(servers_cmds(&update(&mut s, key('u'))).len(), 1);
+    assert!(s.servers.ours_running().is_empty());
+    update(&mut s, key('q'));
+    assert!(!s.quit, "quit at once while a start is under way");
+    let Some(Popup::Confirm(c)) = &s.popup else {
+        panic!("no question: {:?}", s.popup)
+    };
+    assert_eq!(c.action, ConfirmAction::QuitServers(vec![]));
+    let cmds = update(&mut s, code(KeyCode::Enter));
+    assert_eq!(servers_cmds(&cmds), [ServerOp::StopOurs]);
+    update(
+        &mut s,
+        Action::ServersDone(ServerOp::StopOurs, OpOutcome::Done),
     );
     assert!(s.quit);
 }

@@ -1,14 +1,17 @@
 //! `down`: stop the recorded servers in reverse start order.
 
+use super::lock::StateLock;
 use super::state::{self, Recorded};
 use super::{Event, stop};
 use crate::model::server::{DEFAULT_STOP_GRACE, ServerSpec, StopSignal};
 use std::io;
 use std::path::Path;
 
-/// Stops the servers recorded in `root`'s state file — only those named in `only` when it is
-/// not empty — in reverse start order, each with its configured stop signal and grace (from
+/// Stops the servers recorded in `root`'s state file — every one for `only = None`, only
+/// those named for `Some` (none for `Some(&[])`) — in reverse start order, each with its configured stop signal and grace (from
 /// `specs`, see [`stop_recorded`]). Stale entries are dropped unsignalled ([`Event::Dropped`]).
+///
+/// Stale entries are pruned from the file by the holder of `lock`.
 ///
 /// Returns true when every process of every server stopped.
 ///
@@ -16,22 +19,34 @@ use std::path::Path;
 /// The state file cannot be read or written.
 pub async fn down(
     root: &Path,
+    lock: &StateLock,
     specs: &[ServerSpec],
-    only: &[String],
+    only: Option<&[String]>,
     report: &mut dyn FnMut(Event),
 ) -> io::Result<bool> {
-    let (live, dropped) = state::read_live(root)?;
+    let pick = |r: &Recorded| only.is_none_or(|names| names.contains(&r.name));
+    down_where(root, lock, specs, &pick, report).await
+}
+
+/// [`down`] for the recorded servers `pick` chooses.
+///
+/// # Errors
+/// The state file cannot be read or written.
+pub async fn down_where(
+    root: &Path,
+    lock: &StateLock,
+    specs: &[ServerSpec],
+    pick: &dyn Fn(&Recorded) -> bool,
+    report: &mut dyn FnMut(Event),
+) -> io::Result<bool> {
+    let (live, dropped) = state::prune(lock, root)?;
     for name in dropped {
         report(Event::Dropped { name });
     }
-    let chosen: Vec<&Recorded> = live
-        .iter()
-        .rev()
-        .filter(|r| only.is_empty() || only.contains(&r.name))
-        .collect();
+    let chosen: Vec<&Recorded> = live.iter().rev().filter(|r| pick(r)).collect();
     let mut all_ok = true;
     for rec in chosen {
-        all_ok &= stop_recorded(root, rec, specs, report).await?;
+        all_ok &= stop_recorded(root, lock, rec, specs, report).await?;
     }
     Ok(all_ok)
 }
@@ -45,6 +60,7 @@ pub async fn down(
 /// The state file cannot be read or written.
 pub async fn stop_recorded(
     root: &Path,
+    lock: &StateLock,
     rec: &Recorded,
     specs: &[ServerSpec],
     report: &mut dyn FnMut(Event),
@@ -56,7 +72,7 @@ pub async fn stop_recorded(
     let name = rec.name.clone();
     if done.survivors.is_empty() {
         // By identity: the entry may have gained its time to ready since `rec` was read.
-        state::retain(root, |e| {
+        state::retain(lock, root, |e| {
             !(e.name == rec.name && e.pid == rec.pid && e.start_ticks == rec.start_ticks)
         })?;
         report(Event::Stopped { name });

@@ -5,7 +5,8 @@
 //! The holder writes `PID WHAT` ("4242 up") into the file after locking it, so a refused
 //! caller can name it. The lock goes with the holder's file descriptor: a holder that dies,
 //! even by `SIGKILL`, releases it (a stale PID in the file is harmless: it is only shown).
-//! Readers (`devtop status`) take no lock: the state file is replaced atomically.
+//! Readers (`devtop status`) take no lock and never write: the state file is replaced
+//! atomically. Every writer of [`super::state`] takes a `&StateLock`.
 
 use super::state::STATE_DIR;
 use std::fs::File;
@@ -67,6 +68,22 @@ pub fn path(root: &Path) -> PathBuf {
 /// [`LockError::Held`] naming the holder when another process kept it for the whole wait;
 /// [`LockError::Io`] when the file cannot be created or locked.
 pub async fn acquire(root: &Path, what: &str, wait: Duration) -> Result<StateLock, LockError> {
+    let deadline = Instant::now() + wait;
+    loop {
+        match try_acquire(root, what) {
+            Err(LockError::Held { .. }) if Instant::now() < deadline => {
+                tokio::time::sleep(RETRY).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// [`acquire`] without waiting: one try.
+///
+/// # Errors
+/// As [`acquire`].
+pub fn try_acquire(root: &Path, what: &str) -> Result<StateLock, LockError> {
     let file = path(root);
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).map_err(LockError::Io)?;
@@ -78,20 +95,14 @@ pub async fn acquire(root: &Path, what: &str, wait: Duration) -> Result<StateLoc
         .truncate(false)
         .open(&file)
         .map_err(LockError::Io)?;
-    let deadline = Instant::now() + wait;
-    loop {
-        match rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => break,
-            Err(rustix::io::Errno::WOULDBLOCK) if Instant::now() < deadline => {
-                tokio::time::sleep(RETRY).await;
-            }
-            Err(rustix::io::Errno::WOULDBLOCK) => {
-                return Err(LockError::Held {
-                    holder: holder(&mut f),
-                });
-            }
-            Err(e) => return Err(LockError::Io(e.into())),
+    match rustix::fs::flock(&f, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => {}
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            return Err(LockError::Held {
+                holder: holder(&mut f),
+            });
         }
+        Err(e) => return Err(LockError::Io(e.into())),
     }
     let stamp = format!("{} {what}\n", std::process::id());
     let written = f

@@ -20,6 +20,7 @@ pub mod follow;
 pub mod lock;
 pub mod members;
 pub mod port_conflict;
+mod pre_start;
 pub mod probe;
 pub mod rotate;
 pub mod spawn;

@@ -1,4 +1,5 @@
-//! Log rotation of server logs while a devtop supervises them: copy-truncate.
+//! Log rotation of server logs: copy-truncate, before every start ([`super::spawn`]) and
+//! every second while a devtop supervises them.
 //!
 //! A server's stdout and stderr are the log file itself (opened `O_APPEND`, see
 //! [`super::spawn`]), so the file cannot be renamed away from under it. When a log reaches
@@ -14,6 +15,17 @@ use std::path::{Path, PathBuf};
 
 /// Size at which a log is rotated: 10 MiB.
 pub const ROTATE_AT: u64 = 10 * 1024 * 1024;
+/// Environment variable lowering the rotation size, bytes (tests only).
+const ROTATE_ENV: &str = "DEVTOP_TEST_ROTATE_BYTES";
+
+/// The log size (bytes) at which a server's log is rotated: [`ROTATE_AT`], or
+/// `DEVTOP_TEST_ROTATE_BYTES` in tests.
+pub fn limit() -> u64 {
+    std::env::var(ROTATE_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(ROTATE_AT)
+}
 
 /// `<log>.1`.
 pub fn rotated_path(log: &Path) -> PathBuf {

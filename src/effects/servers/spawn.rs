@@ -4,7 +4,8 @@
 //! and stderr appended to `.devtop/logs/<name>.log` (a pipe would break, `SIGPIPE`, once
 //! devtop exits). The log is opened `O_APPEND`, so earlier runs are kept and a copy-truncate
 //! rotation ([`super::rotate`]) makes the server write at the new end, not at its old offset
-//! (which would leave a hole of zero bytes).
+//! (which would leave a hole of zero bytes). A log at the rotation size is rotated before the
+//! start, so it stays bounded without a supervisor too (`devtop up --wait` every day).
 
 use super::state::{Recorded, STATE_DIR};
 use crate::model::server::{ServerCmd, ServerSpec};
@@ -50,6 +51,8 @@ pub fn start(root: &Path, spec: &ServerSpec) -> io::Result<Started> {
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    // A rotation that fails (a full disk) must not keep the server from starting.
+    let _ = super::rotate::rotate_if_large(&log, super::rotate::limit());
     let file = std::fs::OpenOptions::new()
         .append(true)
         .create(true)
@@ -96,16 +99,19 @@ pub fn start(root: &Path, spec: &ServerSpec) -> io::Result<Started> {
     })
 }
 
-/// The last `n` lines of the log at `path` (at most its last 64 KiB are read), each redacted
-/// and sanitised for a terminal. Empty when it cannot be read.
-pub fn last_lines(path: &Path, n: usize) -> Vec<String> {
+/// The last `n` lines one run wrote to the log at `path`: from `from` (its
+/// [`Started::log_start`]; from the top when the file is shorter, rotated since), at most the
+/// last 64 KiB, each redacted and sanitised for a terminal. Empty when it cannot be read or
+/// the run wrote nothing (never an earlier run's lines).
+pub fn last_lines(path: &Path, from: u64, n: usize) -> Vec<String> {
     use std::io::{Read, Seek, SeekFrom};
     const TAIL: u64 = 64 * 1024;
     let Ok(mut f) = std::fs::File::open(path) else {
         return Vec::new();
     };
     let len = f.metadata().map_or(0, |m| m.len());
-    let _ = f.seek(SeekFrom::Start(len.saturating_sub(TAIL)));
+    let from = if from > len { 0 } else { from };
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(TAIL).max(from)));
     let mut bytes = Vec::new();
     let _ = f.take(TAIL).read_to_end(&mut bytes);
     let text = String::from_utf8_lossy(&bytes);
@@ -132,7 +138,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("l.log");
         std::fs::write(&f, "a\nb\nc \x1b[2J\n").unwrap();
-        assert_eq!(last_lines(&f, 2), ["b", "c \\x1b[2J"]);
-        assert!(last_lines(&dir.path().join("none"), 2).is_empty());
+        assert_eq!(last_lines(&f, 0, 2), ["b", "c \\x1b[2J"]);
+        assert_eq!(last_lines(&f, 2, 9), ["b", "c \\x1b[2J"]);
+        let len = std::fs::metadata(&f).unwrap().len();
+        assert!(last_lines(&f, len, 9).is_empty(), "nothing written since");
+        assert!(last_lines(&dir.path().join("none"), 0, 2).is_empty());
     }
 }

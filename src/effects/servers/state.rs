@@ -4,7 +4,13 @@
 //! Written atomically (a temporary file in `.devtop/`, then `rename`). Read back through
 //! [`read_live`], which keeps an entry only while it provably still names the process devtop
 //! started (see [`Liveness`]); everything else is dropped and never signalled.
+//!
+//! Only the holder of the state-file lock ([`super::lock`]) writes: every writer takes a
+//! `&StateLock`, so the compiler refuses a write without it. Readers (`devtop status`, the
+//! dashboard's poll) filter stale entries out without writing ([`read_live`]); the holder
+//! prunes them from the file ([`prune`]).
 
+use super::lock::StateLock;
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -139,7 +145,7 @@ pub fn read(root: &Path) -> io::Result<State> {
 ///
 /// # Errors
 /// The directory cannot be created or the file written or renamed.
-pub fn write(root: &Path, state: &State) -> io::Result<()> {
+pub fn write(_lock: &StateLock, root: &Path, state: &State) -> io::Result<()> {
     let dir = root.join(STATE_DIR);
     std::fs::create_dir_all(&dir)?;
     let json = serde_json::to_string_pretty(state).map_err(io::Error::other)?;
@@ -167,38 +173,51 @@ pub fn liveness(entry: &Recorded) -> Liveness {
 }
 
 /// The recorded servers still alive (see [`Liveness`]), in start order, and the names of the
-/// entries dropped. When something was dropped the file is rewritten without it.
+/// stale entries left out. Writes nothing (a reader without the lock; see [`prune`]).
+///
+/// # Errors
+/// As [`read`].
+pub fn read_live(root: &Path) -> io::Result<(Vec<Recorded>, Vec<String>)> {
+    Ok(split_live(read(root)?.servers))
+}
+
+/// `entries` split into those still alive (see [`Liveness`]), in order, and the names of the
+/// others.
+pub fn split_live(entries: Vec<Recorded>) -> (Vec<Recorded>, Vec<String>) {
+    let (live, gone): (Vec<Recorded>, Vec<Recorded>) = entries
+        .into_iter()
+        .partition(|e| liveness(e) != Liveness::Gone);
+    (live, gone.into_iter().map(|e| e.name).collect())
+}
+
+/// As [`read_live`], and the file rewritten without the stale entries when there are some
+/// (for the lock holder).
 ///
 /// # Errors
 /// As [`read`] and [`write`].
-pub fn read_live(root: &Path) -> io::Result<(Vec<Recorded>, Vec<String>)> {
+pub fn prune(lock: &StateLock, root: &Path) -> io::Result<(Vec<Recorded>, Vec<String>)> {
     let state = read(root)?;
-    let (live, gone): (Vec<Recorded>, Vec<Recorded>) = state
-        .servers
-        .into_iter()
-        .partition(|e| liveness(e) != Liveness::Gone);
-    if !gone.is_empty() {
-        write(
-            root,
-            &State {
-                version: 1,
-                servers: live.clone(),
-                outcomes: state.outcomes,
-            },
-        )?;
+    let (live, dropped) = split_live(state.servers);
+    if !dropped.is_empty() {
+        let kept = State {
+            version: 1,
+            servers: live.clone(),
+            outcomes: state.outcomes,
+        };
+        write(lock, root, &kept)?;
     }
-    Ok((live, gone.into_iter().map(|e| e.name).collect()))
+    Ok((live, dropped))
 }
 
 /// Rewrites the state file with `keep(entry)` entries only.
 ///
 /// # Errors
 /// As [`read`] and [`write`].
-pub fn retain(root: &Path, keep: impl Fn(&Recorded) -> bool) -> io::Result<()> {
+pub fn retain(lock: &StateLock, root: &Path, keep: impl Fn(&Recorded) -> bool) -> io::Result<()> {
     let mut state = read(root)?;
     state.version = 1;
     state.servers.retain(|e| keep(e));
-    write(root, &state)
+    write(lock, root, &state)
 }
 
 /// Adds (or replaces, by name) `entry` in the state file, and clears the server's held
@@ -206,7 +225,7 @@ pub fn retain(root: &Path, keep: impl Fn(&Recorded) -> bool) -> io::Result<()> {
 ///
 /// # Errors
 /// As [`read`] and [`write`].
-pub fn record(root: &Path, entry: Recorded) -> io::Result<()> {
+pub fn record(lock: &StateLock, root: &Path, entry: Recorded) -> io::Result<()> {
     let mut state = read(root)?;
     state.version = 1;
     state.servers.retain(|e| e.name != entry.name);
@@ -214,7 +233,7 @@ pub fn record(root: &Path, entry: Recorded) -> io::Result<()> {
         o.held_reason = None;
     }
     state.servers.push(entry);
-    write(root, &state)
+    write(lock, root, &state)
 }
 
 /// Sets the time to ready of the entry recorded for `name` with PID `pid` (nothing when it is
@@ -222,7 +241,13 @@ pub fn record(root: &Path, entry: Recorded) -> io::Result<()> {
 ///
 /// # Errors
 /// As [`read`] and [`write`].
-pub fn set_ready(root: &Path, name: &str, pid: u32, after: std::time::Duration) -> io::Result<()> {
+pub fn set_ready(
+    lock: &StateLock,
+    root: &Path,
+    name: &str,
+    pid: u32,
+    after: std::time::Duration,
+) -> io::Result<()> {
     let mut state = read(root)?;
     let Some(e) = state
         .servers
@@ -232,7 +257,7 @@ pub fn set_ready(root: &Path, name: &str, pid: u32, after: std::time::Duration) 
         return Ok(());
     };
     e.ready_after_ms = Some(u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
-    write(root, &state)
+    write(lock, root, &state)
 }
 
 /// Records the last outcome of `name`: `held` replaces its held reason, `error` (when
@@ -241,6 +266,7 @@ pub fn set_ready(root: &Path, name: &str, pid: u32, after: std::time::Duration) 
 /// # Errors
 /// As [`read`] and [`write`].
 pub fn note(
+    lock: &StateLock,
     root: &Path,
     name: &str,
     held: Option<String>,
@@ -265,7 +291,7 @@ pub fn note(
         o.last_error = error;
     }
     o.at_unix = unix_now();
-    write(root, &state)
+    write(lock, root, &state)
 }
 
 #[cfg(test)]
@@ -291,14 +317,15 @@ mod tests {
     #[test]
     fn round_trip_and_stale_entries_are_dropped() {
         let dir = tempfile::tempdir().unwrap();
+        let lock = super::super::lock::try_acquire(dir.path(), "test").unwrap();
         assert_eq!(read(dir.path()).unwrap(), State::default());
-        record(dir.path(), me()).unwrap();
+        record(&lock, dir.path(), me()).unwrap();
         let reused = Recorded {
             name: "reused".into(),
             start_ticks: me().start_ticks + 1,
             ..me()
         };
-        record(dir.path(), reused.clone()).unwrap();
+        record(&lock, dir.path(), reused.clone()).unwrap();
         let max = u32::try_from(i32::MAX).unwrap();
         let gone = Recorded {
             name: "gone".into(),
@@ -306,21 +333,24 @@ mod tests {
             pgid: max,
             ..me()
         };
-        record(dir.path(), gone).unwrap();
+        record(&lock, dir.path(), gone).unwrap();
         let foreign_group = Recorded {
             name: "foreign".into(),
             pgid: 1,
             ..me()
         };
-        record(dir.path(), foreign_group).unwrap();
+        record(&lock, dir.path(), foreign_group).unwrap();
         assert_eq!(read(dir.path()).unwrap().servers.len(), 4);
         assert_eq!(liveness(&me()), Liveness::Running);
         assert_eq!(liveness(&reused), Liveness::Gone);
+        // A reader filters and writes nothing; the lock holder prunes.
         let (live, dropped) = read_live(dir.path()).unwrap();
         assert_eq!(live, vec![me()]);
         assert_eq!(dropped, ["reused", "gone", "foreign"]);
+        assert_eq!(read(dir.path()).unwrap().servers.len(), 4);
+        assert_eq!(prune(&lock, dir.path()).unwrap(), (live, dropped));
         assert_eq!(read(dir.path()).unwrap().servers, vec![me()]);
-        retain(dir.path(), |_| false).unwrap();
+        retain(&lock, dir.path(), |_| false).unwrap();
         assert!(read(dir.path()).unwrap().servers.is_empty());
     }
 

@@ -1,7 +1,9 @@
 //! `up`: start servers in dependency order (see the [module docs](super)).
 
 use super::Event;
-use super::port_conflict::{self, Conflict, PortConflicts, PortDecision};
+use super::lock::StateLock;
+use super::port_conflict::PortConflicts;
+use super::pre_start::{PreStart, pre_start};
 use super::probe::Probe;
 use super::spawn::{self, Started};
 use super::state::{self, Recorded};
@@ -84,23 +86,6 @@ type StartResult = Result<(Duration, String), String>;
 type Pending<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, Started, StartResult)> + 'a>>;
 type Checking<'a> = Pin<Box<dyn Future<Output = (&'a ServerSpec, PreStart)> + 'a>>;
 
-/// The outcome of the checks before a start: `requires`, then the port.
-#[derive(Debug)]
-enum PreStart {
-    /// Start it; `forced` names the unmet requirement started anyway, `events` are what the
-    /// port check did (conflict, holder ended).
-    Go {
-        forced: Option<String>,
-        events: Vec<Event>,
-    },
-    /// Held by `requires`.
-    Held(String),
-    /// Adopted: the record, and the events to report.
-    Adopt(Recorded, Vec<Event>),
-    /// Not started: why, and the events to report first.
-    Fail(String, Vec<Event>),
-}
-
 /// Starts `servers` (see [`start`]) and lets go of them: they keep running after this call.
 ///
 /// Returns `Ok(None)` when all are ready, `Ok(Some(name))` naming the server whose start
@@ -110,12 +95,15 @@ enum PreStart {
 /// The state file cannot be read or written.
 pub async fn up<'a>(
     root: &'a Path,
+    lock: &'a StateLock,
     servers: &'a [ServerSpec],
     ports: &'a dyn PortCheck,
     gate: &'a Gate<'a>,
     report: &mut dyn FnMut(Event),
 ) -> io::Result<Option<String>> {
-    Ok(start(root, servers, ports, gate, report).await?.failed)
+    Ok(start(root, lock, servers, ports, gate, report)
+        .await?
+        .failed)
 }
 
 /// Starts `servers` (in dependency order, see [`crate::model::server_order::start_order`];
@@ -135,17 +123,19 @@ pub async fn up<'a>(
 /// The state file cannot be read or written.
 pub async fn start<'a>(
     root: &'a Path,
+    lock: &'a StateLock,
     servers: &'a [ServerSpec],
     ports: &'a dyn PortCheck,
     gate: &'a Gate<'a>,
     report: &mut dyn FnMut(Event),
 ) -> io::Result<Launched> {
-    let (live, dropped) = state::read_live(root)?;
+    let (live, dropped) = state::prune(lock, root)?;
     for name in dropped {
         report(Event::Dropped { name });
     }
     let mut run = Starter {
         root,
+        lock,
         ports,
         live,
         ready: BTreeSet::new(),
@@ -166,7 +156,7 @@ pub async fn start<'a>(
         };
         match step {
             Step::Ready((spec, started, Ok((after, how)))) => {
-                let _ = state::set_ready(root, &spec.name, started.record.pid, after);
+                let _ = state::set_ready(lock, root, &spec.name, started.record.pid, after);
                 report(Event::Ready {
                     name: spec.name.clone(),
                     after,
@@ -180,24 +170,25 @@ pub async fn start<'a>(
                     ready_at: Some(Instant::now()),
                 });
             }
-            Step::Ready((spec, _, Err(reason))) => {
-                report(failed_event(root, spec, reason));
+            Step::Ready((spec, started, Err(reason))) => {
+                let run = Some(started.log_start);
+                report(failed_event(root, lock, spec, reason, run));
                 break Some(spec.name.clone());
             }
             Step::Checked((spec, PreStart::Held(reason))) => {
-                let _ = state::note(root, &spec.name, Some(reason.clone()), None);
+                let _ = state::note(lock, root, &spec.name, Some(reason.clone()), None);
                 let name = spec.name.clone();
                 report(Event::Held { name, reason });
                 break Some(spec.name.clone());
             }
             Step::Checked((spec, PreStart::Fail(reason, events))) => {
                 events.into_iter().for_each(&mut *report);
-                report(failed_event(root, spec, reason));
+                report(failed_event(root, lock, spec, reason, None));
                 break Some(spec.name.clone());
             }
             Step::Checked((spec, PreStart::Adopt(record, events))) => {
                 events.into_iter().for_each(&mut *report);
-                state::record(root, record.clone())?;
+                state::record(lock, root, record.clone())?;
                 report(Event::Adopted {
                     name: spec.name.clone(),
                     pid: record.pid,
@@ -216,7 +207,7 @@ pub async fn start<'a>(
                 }
                 events.into_iter().for_each(&mut *report);
                 if let Some(reason) = run.launch_one(spec, report) {
-                    report(failed_event(root, spec, reason));
+                    report(failed_event(root, lock, spec, reason, None));
                     break Some(spec.name.clone());
                 }
             }
@@ -225,7 +216,7 @@ pub async fn start<'a>(
                 // Unreachable when every dependency is among `servers`, as documented.
                 Some(spec) => {
                     let reason = format!("depends on {:?}, not started", spec.depends_on);
-                    report(failed_event(root, spec, reason));
+                    report(failed_event(root, lock, spec, reason, None));
                     break Some(spec.name.clone());
                 }
             },
@@ -235,7 +226,7 @@ pub async fn start<'a>(
         started, running, ..
     } = run;
     if failed.is_some() {
-        stop_started(root, &started, servers, report).await?;
+        stop_started(root, lock, &started, servers, report).await?;
         return Ok(Launched {
             failed,
             running: Vec::new(),
@@ -248,13 +239,14 @@ pub async fn start<'a>(
 /// meanwhile (the first such error is returned).
 async fn stop_started(
     root: &Path,
+    lock: &StateLock,
     started: &[Recorded],
     servers: &[ServerSpec],
     report: &mut dyn FnMut(Event),
 ) -> io::Result<()> {
     let mut first_error = None;
     for rec in started.iter().rev() {
-        if let Err(e) = super::down::stop_recorded(root, rec, servers, report).await {
+        if let Err(e) = super::down::stop_recorded(root, lock, rec, servers, report).await {
             first_error.get_or_insert(e);
         }
     }
@@ -274,6 +266,7 @@ enum Step<'a> {
 /// The state of one [`start`] between its waits.
 struct Starter<'a> {
     root: &'a Path,
+    lock: &'a StateLock,
     ports: &'a dyn PortCheck,
     /// Recorded servers still running (not started again).
     live: Vec<Recorded>,
@@ -333,7 +326,7 @@ impl<'a> Starter<'a> {
             Ok(s) => s,
             Err(reason) => return Some(reason),
         };
-        if let Err(e) = state::record(self.root, started.record.clone()) {
+        if let Err(e) = state::record(self.lock, self.root, started.record.clone()) {
             // Not recorded, it could not be stopped later: stop it now.
             self.started.push(started.record.clone());
             return Some(format!("cannot record it in the state file: {e}"));
@@ -348,90 +341,21 @@ impl<'a> Starter<'a> {
     }
 }
 
-/// The checks before starting `spec`: its `requires` (when it has some), then its port.
-async fn pre_start(
+/// A failed start, noted in the state file, with the last log lines of its run (the log
+/// offset `run` where it began; none when it did not run).
+fn failed_event(
     root: &Path,
+    lock: &StateLock,
     spec: &ServerSpec,
-    ports: &dyn PortCheck,
-    gate: &Gate<'_>,
-) -> PreStart {
-    let mut forced = None;
-    if !spec.requires.is_empty() {
-        match gate.requires.unmet(spec).await {
-            Some(reason) if !gate.force => return PreStart::Held(reason),
-            unmet => forced = unmet,
-        }
-    }
-    let Some(port) = spec.port else {
-        return PreStart::Go {
-            forced,
-            events: Vec::new(),
-        };
-    };
-    let holder = match ports.holder(port) {
-        PortState::Free => {
-            return PreStart::Go {
-                forced,
-                events: Vec::new(),
-            };
-        }
-        PortState::Taken(pid) => pid.and_then(|p| port_conflict::read_holder(root, spec, p)),
-    };
-    let conflict = Conflict { port, holder };
-    let mut events = vec![Event::PortTaken {
-        name: spec.name.clone(),
-        port,
-        holder: conflict.holder.clone(),
-    }];
-    let taken = taken_text(&conflict);
-    let Some(holder) = &conflict.holder else {
-        return PreStart::Fail(taken, events);
-    };
-    match gate.conflicts.decide(spec, &conflict).await {
-        PortDecision::Cancel => PreStart::Fail(taken, events),
-        PortDecision::Adopt => match &holder.same_server {
-            Some(record) => PreStart::Adopt(record.clone(), events),
-            None => PreStart::Fail(
-                format!(
-                    "{taken}; cannot adopt it: it does not run this server's command in its cwd"
-                ),
-                events,
-            ),
-        },
-        PortDecision::EndHolder => {
-            let free = |p: u16| ports.holder(p) == PortState::Free;
-            match port_conflict::end_holder(holder, port, &free).await {
-                Ok(pids) => {
-                    events.push(Event::HolderEnded {
-                        name: spec.name.clone(),
-                        port,
-                        pids,
-                    });
-                    PreStart::Go { forced, events }
-                }
-                Err(e) => PreStart::Fail(format!("{taken}; ending it failed: {e}"), events),
-            }
-        }
-    }
-}
-
-/// "port 3010 is taken by PID 77 (vite) node vite in /p/web (project /p); not started".
-fn taken_text(c: &Conflict) -> String {
-    match &c.holder {
-        Some(h) => format!("port {} is taken by {}; not started", c.port, h.describe()),
-        None => format!(
-            "port {} is taken (holder not visible: another user's process?); not started",
-            c.port
-        ),
-    }
-}
-
-fn failed_event(root: &Path, spec: &ServerSpec, reason: String) -> Event {
-    let _ = state::note(root, &spec.name, None, Some(reason.clone()));
+    reason: String,
+    run: Option<u64>,
+) -> Event {
+    let _ = state::note(lock, root, &spec.name, None, Some(reason.clone()));
+    let log = spawn::log_path(root, &spec.name);
     Event::Failed {
         name: spec.name.clone(),
         reason,
-        last_lines: spawn::last_lines(&spawn::log_path(root, &spec.name), FAILED_LINES),
+        last_lines: run.map_or_else(Vec::new, |at| spawn::last_lines(&log, at, FAILED_LINES)),
     }
 }
 

@@ -4,18 +4,25 @@
 //!
 //! A server this devtop started is its child: its exit code comes from the child handle
 //! (`waitpid`). One it did not start (recorded by an earlier `up`, or adopted) is watched
-//! through a pidfd, which tells the exit but not the code ([`ExitKind::Unknown`], counted as a
-//! failure). A restarted server goes through the same port check as a first start (never a
+//! through a pidfd, which tells the exit but not the code ([`ExitKind::Unknown`]); its exit
+//! is its owner's doing (a Ctrl-C in its terminal, an earlier `up`'s stop): it is reported
+//! and let go, never restarted, and nothing of it is signalled. A restarted server goes through the same port check as a first start (never a
 //! second copy onto a taken port: a taken port counts as a failure of that restart) and its
 //! readiness is probed again.
 //!
 //! [`Supervisor::run`] is cancel-safe: every wait it does is either cancel-safe (child wait,
-//! pidfd, timers, probes) or its outcome is kept in the supervisor, so a caller can
+//! pidfd, timers, probes, a channel) or its outcome is kept in the supervisor, so a caller can
 //! `select!` it against a stop request, then [`Supervisor::stop_all`], or
-//! [`Supervisor::forget`] a server it is about to stop itself, and call `run` again.
+//! [`Supervisor::forget`] a server it is about to stop itself, and call `run` again. An exit
+//! is handled before the first await: it is reported, counted and its decision taken at once,
+//! and the stop of what the leader left behind is an owned future of the watch
+//! ([`Phase::Exiting`]) that the next `run` resumes, never restarts or repeats.
+
+mod exit;
 
 use super::Event;
 use super::down::stop_recorded;
+use super::lock::StateLock;
 use super::probe::Probe;
 use super::spawn::{self, Started};
 use super::state::{self, Recorded};
@@ -24,9 +31,11 @@ use crate::effects::pidfd::AsyncPidfd;
 use crate::model::server::ServerSpec;
 use crate::model::server_restart::{Backoff, Decision, ExitKind, Streak};
 use futures::FutureExt;
+use futures::future::{Fuse, LocalBoxFuture};
 use std::path::Path;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 /// How often log sizes are checked for rotation.
 const ROTATE_CHECK: Duration = Duration::from_secs(1);
@@ -40,25 +49,34 @@ enum ExitWatch {
 }
 
 /// Where one watched server is.
-enum Phase {
+enum Phase<'a> {
     /// Running; `probe` is set while its readiness is awaited after a restart (with the
-    /// deadline and the start instant).
+    /// deadline, the start instant and the log offset where the run began).
     Running {
         exit: ExitWatch,
         ready_at: Option<Instant>,
-        probe: Option<Box<(Probe, Instant, Instant)>>,
+        probe: Option<Box<(Probe, Instant, Instant, u64)>>,
     },
     /// Waiting to be started again at `at`.
     Backoff { at: Instant },
+    /// Exited (reported, counted): `stop` stops what the leader left behind (its events go
+    /// through the supervisor's channel), then `decision` applies; `text` says how it exited
+    /// ("exited with code 1"), `failure` whether that counts as one.
+    Exiting {
+        stop: Fuse<LocalBoxFuture<'a, ()>>,
+        decision: Decision,
+        text: String,
+        failure: bool,
+    },
 }
 
 /// One watched server.
-struct Watch {
+struct Watch<'a> {
     record: Recorded,
     /// True when this devtop started it (it is stopped by [`Supervisor::stop_all`]).
     ours: bool,
     streak: Streak,
-    phase: Phase,
+    phase: Phase<'a>,
 }
 
 /// What woke [`Supervisor::run`].
@@ -69,28 +87,37 @@ enum Wake {
     ProbeTick,
     Restart(usize),
     Rotate,
+    /// The stop after the exit of watched server `i` ended.
+    Stopped(usize),
+    /// An event of such a stop.
+    StopEvent(Box<Event>),
 }
 
 /// Watches servers and restarts them (see the module docs).
 pub struct Supervisor<'a> {
     root: &'a Path,
+    lock: &'a StateLock,
     specs: &'a [ServerSpec],
     ports: &'a dyn PortCheck,
     backoff: Backoff,
     rotate_at: u64,
-    watched: Vec<Watch>,
+    watched: Vec<Watch<'a>>,
     /// Servers recorded but not watchable (the leader is gone, members remain): stopped by
     /// [`Supervisor::stop_all`] when ours.
     unwatched: Vec<(Recorded, bool)>,
     next_rotate: Instant,
+    /// Events of the stops of [`Phase::Exiting`] watches.
+    stop_events: (UnboundedSender<Event>, UnboundedReceiver<Event>),
 }
 
 impl<'a> Supervisor<'a> {
-    /// A supervisor for servers of the project `root` configured as `specs`; `ports` checks a
+    /// A supervisor for servers of the project `root` configured as `specs`, writing the state
+    /// file under `lock` (held as long as the supervisor lives); `ports` checks a
     /// port before a restart; `backoff` times the restarts ([`Backoff::DEFAULT`] in the
     /// product); logs are rotated at `rotate_at` bytes ([`super::rotate::ROTATE_AT`]).
     pub fn new(
         root: &'a Path,
+        lock: &'a StateLock,
         specs: &'a [ServerSpec],
         ports: &'a dyn PortCheck,
         backoff: Backoff,
@@ -98,6 +125,7 @@ impl<'a> Supervisor<'a> {
     ) -> Supervisor<'a> {
         Supervisor {
             root,
+            lock,
             specs,
             ports,
             backoff,
@@ -105,6 +133,7 @@ impl<'a> Supervisor<'a> {
             watched: Vec::new(),
             unwatched: Vec::new(),
             next_rotate: Instant::now(),
+            stop_events: tokio::sync::mpsc::unbounded_channel(),
         }
     }
 
@@ -140,7 +169,8 @@ impl<'a> Supervisor<'a> {
         self.unwatched.retain(|(r, _)| r.name != name);
         let i = self.watched.iter().position(|w| w.record.name == name)?;
         let w = self.watched.remove(i);
-        matches!(w.phase, Phase::Running { .. }).then_some(w.record)
+        let runs = matches!(w.phase, Phase::Running { .. } | Phase::Exiting { .. });
+        runs.then_some(w.record)
     }
 
     /// Names of the servers watched (running, or waiting for a restart).
@@ -178,13 +208,21 @@ impl<'a> Supervisor<'a> {
             tokio::time::sleep_until(rotate_at.into()).await;
             Wake::Rotate
         }));
+        let events = &mut self.stop_events.1;
+        waits.push(Box::pin(async move {
+            match events.recv().await {
+                Some(e) => Wake::StopEvent(Box::new(e)),
+                // The supervisor holds a sender: never.
+                None => std::future::pending().await,
+            }
+        }));
         for (i, w) in self.watched.iter_mut().enumerate() {
             match &mut w.phase {
                 Phase::Running { exit, probe, .. } => {
                     waits.push(Box::pin(async move {
                         match exit {
                             ExitWatch::Child(c) => match c.wait().await {
-                                Ok(s) => Wake::Exited(i, exit_kind(s)),
+                                Ok(s) => Wake::Exited(i, exit::exit_kind(s)),
                                 Err(_) => Wake::Exited(i, ExitKind::Unknown),
                             },
                             ExitWatch::Pidfd(fd) => {
@@ -194,7 +232,7 @@ impl<'a> Supervisor<'a> {
                         }
                     }));
                     if let Some(b) = probe {
-                        let (p, deadline, _) = &mut **b;
+                        let (p, deadline, _, _) = &mut **b;
                         let deadline = *deadline;
                         waits.push(Box::pin(async move {
                             if now >= deadline {
@@ -214,6 +252,12 @@ impl<'a> Supervisor<'a> {
                     waits.push(Box::pin(async move {
                         tokio::time::sleep_until(at.into()).await;
                         Wake::Restart(i)
+                    }));
+                }
+                Phase::Exiting { stop, .. } => {
+                    waits.push(Box::pin(async move {
+                        stop.await;
+                        Wake::Stopped(i)
                     }));
                 }
             }
@@ -240,7 +284,8 @@ impl<'a> Supervisor<'a> {
                     let started_at = probe.take().map_or_else(Instant::now, |p| p.2);
                     let after = started_at.elapsed();
                     *ready_at = Some(Instant::now());
-                    let _ = state::set_ready(self.root, &w.record.name, w.record.pid, after);
+                    let (name, pid) = (&w.record.name, w.record.pid);
+                    let _ = state::set_ready(self.lock, self.root, name, pid, after);
                     let how = self
                         .specs
                         .iter()
@@ -258,10 +303,10 @@ impl<'a> Supervisor<'a> {
             Wake::NotReady(i) => {
                 let w = &mut self.watched[i];
                 if let Phase::Running { probe, .. } = &mut w.phase {
-                    let reason = match (
-                        probe.take(),
-                        self.specs.iter().find(|s| s.name == w.record.name),
-                    ) {
+                    let probe = probe.take();
+                    let run = probe.as_ref().map_or(0, |b| b.3);
+                    let reason = match (probe, self.specs.iter().find(|s| s.name == w.record.name))
+                    {
                         (Some(b), Some(s)) => format!(
                             "not ready after {} ({}); left running",
                             humantime::format_duration(s.ready_timeout),
@@ -269,99 +314,23 @@ impl<'a> Supervisor<'a> {
                         ),
                         _ => "not ready in time; left running".to_owned(),
                     };
-                    let _ = state::note(self.root, &w.record.name, None, Some(reason.clone()));
+                    let error = Some(reason.clone());
+                    let _ = state::note(self.lock, self.root, &w.record.name, None, error);
                     report(Event::Failed {
                         name: w.record.name.clone(),
                         reason,
                         last_lines: spawn::last_lines(
                             &spawn::log_path(self.root, &w.record.name),
+                            run,
                             up::FAILED_LINES,
                         ),
                     });
                 }
             }
-            Wake::Exited(i, how) => self.exited(i, how, report).await,
+            Wake::Exited(i, how) => self.exited(i, how, report),
+            Wake::Stopped(i) => self.stopped(i, report),
+            Wake::StopEvent(e) => report(*e),
             Wake::Restart(i) => self.restart(i, report),
-        }
-    }
-
-    /// After the exit of watched server `i`: report it, stop what it left behind, and apply
-    /// the policy.
-    async fn exited(&mut self, i: usize, how: ExitKind, report: &mut dyn FnMut(Event)) {
-        let name = self.watched[i].record.name.clone();
-        let (text, event) = match how {
-            ExitKind::Code(c) => (
-                format!("exited with code {c}"),
-                Event::Exited {
-                    name: name.clone(),
-                    code: Some(c),
-                },
-            ),
-            ExitKind::Signal(s) => (
-                format!("killed by signal {s}"),
-                Event::Crashed {
-                    name: name.clone(),
-                    signal: s,
-                },
-            ),
-            ExitKind::Unknown => (
-                "exited (code unknown: not started by this devtop)".to_owned(),
-                Event::Exited {
-                    name: name.clone(),
-                    code: None,
-                },
-            ),
-        };
-        report(event);
-        let record = self.watched[i].record.clone();
-        // The leader is gone: what it left in its session is stopped, so nothing outlives it
-        // and a restart finds its port free.
-        let _ = stop_recorded(self.root, &record, self.specs, &mut |e| {
-            let quiet = matches!(e, Event::Stopping { ref pids, .. } if pids.is_empty())
-                || matches!(e, Event::Stopped { .. });
-            if !quiet {
-                report(e);
-            }
-        })
-        .await;
-        let spec = self.specs.iter().find(|s| s.name == name);
-        let policy = spec.map(|s| s.restart).unwrap_or_default();
-        let w = &mut self.watched[i];
-        let ready_for = match &w.phase {
-            Phase::Running { ready_at, .. } => ready_at.map(|t| t.elapsed()),
-            Phase::Backoff { .. } => None,
-        };
-        let decision = w.streak.on_exit(policy, how, ready_for, &self.backoff);
-        let error = how.is_failure().then(|| text.clone());
-        match decision {
-            Decision::Leave => {
-                let _ = state::note(self.root, &name, None, error);
-                self.watched.remove(i);
-            }
-            Decision::GiveUp { failures } => {
-                let _ = state::note(
-                    self.root,
-                    &name,
-                    None,
-                    Some(format!(
-                        "{text}; gave up after {failures} failures in a row"
-                    )),
-                );
-                report(Event::GaveUp { name, failures });
-                self.watched.remove(i);
-            }
-            Decision::Restart { after, attempt } => {
-                let _ = state::note(self.root, &name, None, error);
-                w.phase = Phase::Backoff {
-                    at: Instant::now() + after,
-                };
-                report(Event::Restarting {
-                    name,
-                    after,
-                    attempt,
-                    give_up_after: self.backoff.give_up_after,
-                });
-            }
         }
     }
 
@@ -374,43 +343,23 @@ impl<'a> Supervisor<'a> {
             return;
         };
         let started = up::launch(self.root, spec, self.ports).and_then(|s: Started| {
-            state::record(self.root, s.record.clone())
+            state::record(self.lock, self.root, s.record.clone())
                 .map(|()| s)
                 .map_err(|e| format!("cannot record it in the state file: {e}"))
         });
         let started = match started {
             Ok(s) => s,
             Err(reason) => {
-                let _ = state::note(self.root, &name, None, Some(reason.clone()));
                 report(Event::Failed {
                     name: name.clone(),
-                    reason,
+                    reason: reason.clone(),
                     last_lines: Vec::new(),
                 });
                 let w = &mut self.watched[i];
-                match w
-                    .streak
-                    .on_exit(spec.restart, ExitKind::Unknown, None, &self.backoff)
-                {
-                    Decision::Restart { after, attempt } => {
-                        w.phase = Phase::Backoff {
-                            at: Instant::now() + after,
-                        };
-                        report(Event::Restarting {
-                            name,
-                            after,
-                            attempt,
-                            give_up_after: self.backoff.give_up_after,
-                        });
-                    }
-                    Decision::GiveUp { failures } => {
-                        report(Event::GaveUp { name, failures });
-                        self.watched.remove(i);
-                    }
-                    Decision::Leave => {
-                        self.watched.remove(i);
-                    }
-                }
+                let decision =
+                    w.streak
+                        .on_exit(spec.restart, ExitKind::Unknown, None, &self.backoff);
+                self.apply_decision(i, decision, &reason, true, report);
                 return;
             }
         };
@@ -429,7 +378,10 @@ impl<'a> Supervisor<'a> {
             .ready
             .as_ref()
             .and_then(|r| Probe::new(r, &log).ok())
-            .map(|p| Box::new((p.from_offset(log_start), now + spec.ready_timeout, now)));
+            .map(|p| {
+                let p = p.from_offset(log_start);
+                Box::new((p, now + spec.ready_timeout, now, log_start))
+            });
         let no_probe = probe.is_none();
         let w = &mut self.watched[i];
         w.record = record;
@@ -457,8 +409,12 @@ impl<'a> Supervisor<'a> {
     pub async fn stop_all(&mut self, report: &mut dyn FnMut(Event)) -> (Vec<String>, bool) {
         let mut ours = Vec::new();
         let mut left = Vec::new();
+        while let Ok(e) = self.stop_events.1.try_recv() {
+            report(e);
+        }
         for w in self.watched.drain(..) {
-            let running = matches!(w.phase, Phase::Running { .. });
+            // An exit's stop under way is dropped and done again here, to its end.
+            let running = matches!(w.phase, Phase::Running { .. } | Phase::Exiting { .. });
             match (w.ours, running) {
                 (true, true) => ours.push(w.record),
                 (false, _) => left.push(w.record.name),
@@ -474,7 +430,7 @@ impl<'a> Supervisor<'a> {
         }
         let mut all = true;
         for r in ours.iter().rev() {
-            all &= stop_recorded(self.root, r, self.specs, report)
+            all &= stop_recorded(self.root, self.lock, r, self.specs, report)
                 .await
                 .unwrap_or(false);
         }
@@ -487,14 +443,4 @@ fn pin(record: &Recorded) -> Option<AsyncPidfd> {
     let fd = AsyncPidfd::open(record.pid).ok()?;
     let id = crate::effects::signal::read_identity(record.pid).ok()?;
     (id.start_ticks == record.start_ticks && !id.exited()).then_some(fd)
-}
-
-/// The [`ExitKind`] of a `waitpid` status.
-fn exit_kind(status: std::process::ExitStatus) -> ExitKind {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(c), _) => ExitKind::Code(c),
-        (None, Some(s)) => ExitKind::Signal(s),
-        (None, None) => ExitKind::Unknown,
-    }
 }
