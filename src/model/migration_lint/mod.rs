@@ -27,6 +27,7 @@ pub mod primary_key;
 pub mod redefine;
 pub mod schema;
 pub mod types;
+mod walk;
 
 #[cfg(test)]
 mod tests;
