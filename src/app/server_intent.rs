@@ -6,7 +6,7 @@ use crate::app::confirm::{self, ConfirmAction};
 use crate::app::servers::{Busy, OpOutcome, Phase, ServerOp, ServersPoll, event_text};
 use crate::app::state::{AppState, LogSource, Popup, View};
 use crate::app::update::Command;
-use crate::collect::server_logs::ServerLine;
+use crate::collect::log_follow::ServerLine;
 use crate::effects::servers::Event;
 use crate::sanitize::clean;
 use std::time::SystemTime;
@@ -371,7 +371,7 @@ pub fn answer_port_conflict(state: &mut AppState, adopt: bool) -> Vec<Command> {
 pub fn on_lines(state: &mut AppState, lines: Vec<ServerLine>) {
     // A view scrolled back stays on the same lines while new ones arrive.
     let shown = |l: &ServerLine| match state.logs_shown() {
-        LogSource::Server(n) => *n == l.server,
+        LogSource::Server(n) => **n == *l.server,
         _ => true,
     };
     let added = lines.iter().filter(|l| shown(l)).count();
@@ -381,7 +381,7 @@ pub fn on_lines(state: &mut AppState, lines: Vec<ServerLine>) {
     if let Some(Popup::ServerDetails { name, scroll }) = &mut state.popup
         && *scroll > 0
     {
-        *scroll += lines.iter().filter(|l| l.server == *name).count();
+        *scroll += lines.iter().filter(|l| *l.server == **name).count();
     }
     for l in lines {
         state.servers.logs.push(&l.server, l.text);

@@ -3,6 +3,8 @@ pub mod cpu;
 pub mod databases;
 pub mod environments;
 pub mod inotify;
+pub mod log_follow;
+pub mod log_line;
 pub mod memory;
 pub mod migrate_target;
 pub mod migrations_watch;

@@ -36,8 +36,8 @@
 
 use crate::app::executor;
 use crate::cli::{DownArgs, UpArgs};
+use crate::collect::log_follow::{LogFollower, Start};
 use crate::effects::servers::Event;
-use crate::effects::servers::follow::Follower;
 use crate::effects::servers::lock;
 use crate::effects::servers::port_conflict::{Always, PortDecision};
 use crate::effects::servers::spawn::log_path;
@@ -78,10 +78,12 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
         out::keep_going_when_closed();
     }
     let mut follower = (!args.wait).then(|| {
-        Follower::from_end(
+        LogFollower::new(
             ordered
                 .iter()
                 .map(|s| (s.name.clone(), log_path(&setup.root, &s.name))),
+            Start::End,
+            setup.config.server_log_lines,
         )
     });
     let width = ordered
@@ -189,7 +191,7 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
 /// comes, printing logs meanwhile. Returns the exit code.
 async fn supervise(
     sup: &mut Supervisor<'_>,
-    follower: &mut Follower,
+    follower: &mut LogFollower,
     interrupts: &mut Interrupts,
     width: usize,
 ) -> i32 {
@@ -258,13 +260,16 @@ pub(crate) fn backoff() -> Backoff {
     }
 }
 
-/// Prints the new log lines of every server as `name | line`, sanitised (and redacted by
-/// [`out::text`]), in one write.
-fn print_logs(follower: &mut Follower, width: usize) {
+/// Prints the new log lines of every server as `name | line` (made safe by the follower; at
+/// most `server_log_lines` per server per poll, the rest counted in "… N lines skipped"),
+/// through [`out::text`], in one write.
+fn print_logs(follower: &mut LogFollower, width: usize) {
+    let mut lines = Vec::new();
+    follower.poll(&mut lines);
     let mut text = String::new();
-    follower.poll(&mut |name, line| {
-        text.push_str(&format!("{:<width$} | {}\n", clean(name), clean(line)));
-    });
+    for l in &lines {
+        text.push_str(&format!("{:<width$} | {}\n", clean(&l.server), l.text));
+    }
     if !text.is_empty() {
         out::text(&text);
     }

@@ -72,7 +72,8 @@ pub struct ProcessJson<'a> {
     heap_limit_bytes: Option<u64>,
     /// `"flag"` or `"default"`; null with no limit.
     heap_limit_source: Option<crate::model::node_heap::HeapSource>,
-    /// "api: RSS 3.7 GiB of a 4.0 GiB heap limit — will die with …" when RSS is ≥ 85 % of it.
+    /// "api: RSS 3.7 GiB near its 4.0 GiB old-space heap limit — if that is heap, it will die
+    /// with …" when RSS is ≥ 85 % of it (RSS holds more than the heap).
     heap_warning: Option<String>,
     suspect: Option<&'a Suspect>,
 }

@@ -3,6 +3,12 @@
 //! (past the limit node dies with "FATAL ERROR: Reached heap limit Allocation failed -
 //! JavaScript heap out of memory", seed 002's API server at 4 GB).
 //!
+//! RSS is not the heap: it also holds the young generation, code, stacks and native memory
+//! (`Buffer`s, ArrayBuffers, addons). RSS at or above [`NEAR_FRACTION`] of the limit is
+//! necessary for a heap near it, not sufficient — a Buffer-heavy process gets there with a
+//! small heap. The warning says so ("if that is heap"); the heap itself is not visible from
+//! outside the process.
+//!
 //! The default (Node 20 and 22, 64-bit, V8's `Heap::HeapSizeFromPhysicalMemory`): the old
 //! space gets half of the memory node sees — physical memory, or the cgroup limit when smaller
 //! (node reads it through libuv's `uv_get_constrained_memory`) — at least 256 MiB, at most
@@ -84,13 +90,15 @@ pub fn heap_limit(p: &ProcessInfo, memory_bytes: Option<u64>) -> Option<HeapLimi
 }
 
 /// The warning for `p` near its limit (RSS ≥ [`NEAR_FRACTION`] of it): "`name`: RSS 3.7 GiB
-/// of a 4.0 GiB heap limit — will die with 'JavaScript heap out of memory'"; `None` below.
+/// near its 4.0 GiB old-space heap limit — if that is heap, it will die with 'JavaScript heap
+/// out of memory'" (RSS holds more than the heap, see the module docs); `None` below.
 pub fn near_warning(name: &str, p: &ProcessInfo, limit: HeapLimit) -> Option<String> {
     if limit.bytes == 0 || (p.rss_bytes as f64) < limit.bytes as f64 * NEAR_FRACTION {
         return None;
     }
     Some(format!(
-        "{name}: RSS {} of a {} heap limit{} — will die with 'JavaScript heap out of memory'",
+        "{name}: RSS {} near its {} old-space heap limit{} — if that is heap, it will die \
+         with 'JavaScript heap out of memory'",
         format_bytes(p.rss_bytes),
         format_bytes(limit.bytes),
         match limit.source {
@@ -168,7 +176,8 @@ mod tests {
         assert_eq!(
             near_warning("api", &api, limit).as_deref(),
             Some(
-                "api: RSS 3.7 GiB of a 4.0 GiB heap limit — will die with 'JavaScript heap out of memory'"
+                "api: RSS 3.7 GiB near its 4.0 GiB old-space heap limit — if that is heap, it \
+                 will die with 'JavaScript heap out of memory'"
             )
         );
         api.rss_bytes = 2 * GIB;

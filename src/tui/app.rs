@@ -11,7 +11,7 @@ use crate::app::server_poll::ServerPoller;
 use crate::app::server_worker::{ServerProject, ServerWorker};
 use crate::app::state::AppState;
 use crate::app::update::{Action, Command, LogScroll, update};
-use crate::collect::server_logs::ServerLine;
+use crate::collect::log_follow::ServerLine;
 use crate::collect::tasks;
 use crate::collect::{databases, migrations_watch};
 use crate::effects::prisma_cli::PrismaCliGate;
@@ -376,9 +376,10 @@ where
     }
 }
 
-/// Lines of server output buffered between the log follower and the loop (batches; the
-/// follower waits when they are not taken).
-const SERVER_LINE_BATCHES: usize = 64;
+/// Batches of server output buffered between the log follower and the loop (each at most
+/// `server_log_lines` + 1 lines per server; the follower waits when they are not taken, and
+/// then skips and counts what piled up in the files).
+const SERVER_LINE_BATCHES: usize = 4;
 
 /// With `[[server]]`s configured: the poll of `.devtop/state.json` and `/proc` every refresh
 /// interval (results as actions on `results`) and the follower of their log files (the
@@ -402,7 +403,7 @@ fn start_servers(
             )
         })
         .collect();
-    crate::collect::server_logs::spawn(files, tx, cancel.clone());
+    crate::collect::server_logs::spawn(files, setup.config.server_log_lines, tx, cancel.clone());
     let (results, cancel) = (results.clone(), cancel.clone());
     let mut poller = Some(ServerPoller::new(setup.root.clone()));
     let every = setup.config.refresh;

@@ -401,7 +401,8 @@ fn status_json_shows_node_heap_limits_and_warns_near_them() {
     assert!(
         w.starts_with("node: RSS ")
             && w.ends_with(
-                "of a 64 MiB heap limit — will die with 'JavaScript heap out of memory'"
+                "near its 64 MiB old-space heap limit — if that is heap, it will die with \
+                 'JavaScript heap out of memory'"
             ),
         "{a:#}"
     );

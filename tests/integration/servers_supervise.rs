@@ -379,3 +379,35 @@ fn a_chatty_log_is_rotated_while_supervised_and_still_followed() {
     let st = status(&mut s);
     assert_eq!(server(&st, "chatty")["state"], "stopped", "{st:#}");
 }
+
+/// A server printing 200,000 lines in a burst: the foreground `up` prints at most
+/// `server_log_lines` of them per poll and counts the rest in "… N lines skipped"; every line
+/// is either printed, in order, or counted.
+#[test]
+fn a_burst_of_output_is_printed_capped_with_the_rest_counted() {
+    let s = Servers::new(
+        "server_log_lines = 100\n\n[[server]]\nname = \"flood\"\n\
+         cmd = \"seq 1 200000\"\nshell = true\n",
+    );
+    let mut fg = Foreground::start(&s, &[], &[]);
+    assert_eq!(fg.wait().and_then(|c| c.code()), Some(0), "{}", fg.text());
+    let out = fg.stdout();
+    let (mut next, mut printed, mut reports) = (1u64, 0u64, 0);
+    for line in out.lines().filter_map(|l| l.strip_prefix("flood | ")) {
+        if let Some(n) = line.strip_prefix("… ").and_then(|r| {
+            r.strip_suffix(" lines skipped")
+                .or(r.strip_suffix(" line skipped"))
+        }) {
+            next += n.parse::<u64>().expect("count");
+            reports += 1;
+        } else {
+            assert_eq!(line.parse::<u64>().ok(), Some(next), "out of order: {line}");
+            next += 1;
+            printed += 1;
+        }
+    }
+    assert_eq!(next, 200_001, "every line printed or counted");
+    assert!(reports >= 1 && printed < 200_000, "{printed} printed");
+    assert!(out.contains("flood | 200000\n"), "the newest line is shown");
+    eprintln!("{printed} printed, {reports} skip reports");
+}

@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use devtop::app::servers::{OpOutcome, PolledServer, ServerOp, Servers, ServersPoll};
 use devtop::app::state::AppState;
 use devtop::app::update::{Action, update};
-use devtop::collect::server_logs::ServerLine;
+use devtop::collect::log_follow::ServerLine;
 use devtop::effects::servers::Event;
 use devtop::model::fixtures;
 use devtop::model::server::{ReadyProbe, RestartPolicy, ServerCmd, ServerSpec, StopSignal};

@@ -184,7 +184,10 @@ fn a_node_process_near_its_heap_limit_is_warned_about_once() {
     let first = logs(&update(&mut s, reading(0.0, 8.0)));
     assert_eq!(first.len(), 1, "{first:?}");
     assert!(
-        first[0].starts_with("PID 4201: tsx: RSS 412 MiB of a 400 MiB heap limit — will die with 'JavaScript heap out of memory'"),
+        first[0].starts_with(
+            "PID 4201: tsx: RSS 412 MiB near its 400 MiB old-space heap limit — if that is \
+             heap, it will die with 'JavaScript heap out of memory'"
+        ),
         "{}",
         first[0]
     );

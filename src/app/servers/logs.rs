@@ -37,7 +37,13 @@ impl ServerLogs {
     /// Append `line` to `server`'s buffer, dropping its oldest line when full.
     pub fn push(&mut self, server: &str, line: String) {
         let cap = self.cap.max(1);
-        let buf = self.lines.entry(server.to_owned()).or_default();
+        // The name is allocated once per server, not per line.
+        if !self.lines.contains_key(server) {
+            self.lines.insert(server.to_owned(), VecDeque::new());
+        }
+        let Some(buf) = self.lines.get_mut(server) else {
+            return;
+        };
         if buf.len() >= cap {
             buf.pop_front();
         }

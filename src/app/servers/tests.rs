@@ -7,7 +7,7 @@ use super::*;
 use crate::app::confirm::ConfirmAction;
 use crate::app::state::{AppState, Focus, LogSource, Popup, View};
 use crate::app::update::{Action, Command, update};
-use crate::collect::server_logs::ServerLine;
+use crate::collect::log_follow::ServerLine;
 use crate::model::fixtures;
 use crate::model::snapshot::ProcessSnapshot;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -51,7 +51,7 @@ pub enum Action {
     /// The periodic look at `.devtop/state.json` and `/proc` (see [`crate::app::server_poll`]).
     ServersPolled(ServersPoll),
     /// New lines of the servers' logs.
-    ServerLines(Vec<crate::collect::server_logs::ServerLine>),
+    ServerLines(Vec<crate::collect::log_follow::ServerLine>),
     /// A server's port is taken: the supervisor waits for the user's decision.
     PortConflict(
         String,

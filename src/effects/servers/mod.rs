@@ -16,7 +16,6 @@
 //! and the dashboard can show it.
 
 pub mod down;
-pub mod follow;
 pub mod lock;
 pub mod members;
 pub mod port_conflict;
