@@ -249,6 +249,9 @@ pub struct Executor {
     /// The project, for the preflight runner (`None`: preflight requests are refused with a
     /// log line).
     pub setup: Option<std::sync::Arc<crate::setup::Setup>>,
+    /// The dashboard's latest background drift round, which preflight's check 11 reuses when
+    /// it is fresh (`None`: preflight diffs itself).
+    pub drift: Option<watch::Receiver<Arc<crate::model::cli_diff::DiffRound>>>,
 }
 
 impl Executor {
@@ -355,6 +358,7 @@ impl Executor {
             return;
         };
         let tx = self.results.clone();
+        let drift = self.drift.as_ref().map(|d| d.borrow().clone());
         tokio::spawn(async move {
             log::info!("preflight started for {}", req.target);
             let ticks = {
@@ -372,7 +376,7 @@ impl Executor {
                     }
                 }
             };
-            let checks = crate::effects::preflight::run(&setup, &req, |c| {
+            let checks = crate::effects::preflight::run(&setup, &req, drift.as_deref(), |c| {
                 let _ = tx.send(Action::Preflight(PreflightEvent::Check(run, c.clone())));
             });
             let summary = tokio::select! {
@@ -407,6 +411,7 @@ mod tests {
             servers: None,
             migrate: None,
             setup: None,
+            drift: None,
         };
         assert_eq!(ex.execute(Command::SetScope(Scope::User)), None);
         assert_eq!(ex.execute(Command::Refresh), None);

@@ -168,7 +168,7 @@ pub async fn run(setup: &Setup, env: Option<&str>, json: bool, strict: bool) -> 
         target: target.to_owned(),
         strict,
     };
-    let summary = run_checks(setup, &req, |_| {}).await;
+    let summary = run_checks(setup, &req, None, |_| {}).await;
     if json {
         match serde_json::to_string_pretty(&to_json(setup, &summary, strict)) {
             Ok(s) => out::json(&s),

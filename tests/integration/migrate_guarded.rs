@@ -753,3 +753,78 @@ fn one_sigint_waits_for_the_migration_a_second_ends_it() {
     assert_eq!(applied(&fx), M1, "{}", said());
     assert!(common::live_with_marker(fx.marker()).is_empty());
 }
+
+/// The setup of `fx`'s project as `devtop migrate` resolves it, and a migrate of `local`
+/// prepared as if its gate had passed (the refusals and the preflight are other tests').
+async fn prepared(
+    fx: &Fixture,
+) -> (
+    devtop::setup::Setup,
+    devtop::effects::migrate::guarded::Prepared,
+) {
+    use devtop::effects::migrate::gate::{GateReport, GateVerdict};
+    let common = devtop::cli::Common {
+        project: Some(fx.root().to_owned()),
+        ..devtop::cli::Common::default()
+    };
+    let setup = devtop::setup::resolve(&common).expect("setup");
+    let env = setup.envs[0].clone();
+    let before = devtop::effects::migrate::target::read(&setup, &env).await;
+    let p = devtop::effects::migrate::guarded::Prepared {
+        env,
+        before,
+        gate: GateReport {
+            verdict: GateVerdict::Pass,
+            lines: Vec::new(),
+        },
+    };
+    (setup, p)
+}
+
+/// The migrate command runs under a turn of the session's one Prisma CLI gate, held for the
+/// whole run: it waits while a drift diff of devtop holds the gate, and no diff can start
+/// while it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_migrate_run_holds_the_session_gate_for_its_whole_run() {
+    use devtop::effects::migrate::guarded::{Event, execute};
+    if !have_sqlite3() {
+        return skip("the_migrate_run_holds_the_session_gate", "no sqlite3 CLI");
+    }
+    let fx = Fixture::new();
+    project(&fx, &gated_apply(), "30s");
+    let (setup, p) = prepared(&fx).await;
+    let (started, go) = (fx.root().join("started"), fx.root().join("go"));
+    let diff = setup.cli_gate.turn().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    let s = setup.clone();
+    let run = tokio::spawn(async move {
+        let mut report = move |e: Event| {
+            let _ = tx.send(e);
+        };
+        execute(&s, &p, true, None, &mut report).await
+    });
+    let first = rx.recv().await.expect("an event");
+    assert!(
+        matches!(&first, Event::Info(l) if l.contains("waiting for devtop's running Prisma CLI")),
+        "{first:?}"
+    );
+    assert!(!started.exists(), "the command waits for the gate");
+    drop(diff);
+    assert!(
+        wait_until(Duration::from_secs(10), || started.exists()),
+        "started once the gate was free"
+    );
+    assert_eq!(setup.cli_gate.deploys(), 1);
+    assert!(
+        setup.cli_gate.try_turn().is_none(),
+        "no diff while the migration runs"
+    );
+    std::fs::write(&go, "").expect("go");
+    let done = run.await.expect("execute");
+    assert!(done.ok(), "{:?}", done.outcome);
+    assert!(
+        setup.cli_gate.try_turn().is_some(),
+        "given back after the run"
+    );
+    assert_eq!(applied(&fx), format!("{M1},{M2}"));
+}

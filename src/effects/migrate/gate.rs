@@ -57,7 +57,7 @@ impl Gate for PreflightGate {
     ) -> GateReport {
         use crate::model::preflight::{Status, Verdict};
         let req = crate::effects::preflight::Request::new(&state.name);
-        let summary = crate::effects::preflight::run(setup, &req, |c| {
+        let summary = crate::effects::preflight::run(setup, &req, None, |c| {
             progress(crate::headless::preflight::check_text(c))
         })
         .await;

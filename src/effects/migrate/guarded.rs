@@ -168,7 +168,8 @@ impl Executed {
     }
 }
 
-/// The second half: run the command, watch it, re-read the target. When the watchdog calls
+/// The second half: take a turn at the session's Prisma CLI gate for the whole run, run the
+/// command, watch it, re-read the target. When the watchdog calls
 /// it hung, the group is ended at once if `end_when_hung`, else when `end` turns true (the
 /// TUI's "end it?").
 pub async fn execute(
@@ -200,6 +201,14 @@ pub async fn execute(
         grace: setup.config.grace,
         memory: setup.config.memory.clone(),
     };
+    // The session's Prisma CLI gate for the whole run: no drift diff of this devtop runs a
+    // schema-engine against the database meanwhile (one that runs now is waited for).
+    if setup.cli_gate.try_turn().is_none() {
+        report(Event::Info(
+            "waiting for devtop's running Prisma CLI (a drift check) to end".into(),
+        ));
+    }
+    let _turn = setup.cli_gate.deploy_turn().await;
     let cell = std::sync::Mutex::new(report);
     let say = |e: Event| {
         if let Ok(mut r) = cell.lock() {

@@ -11,7 +11,8 @@
 //!   else the static schema check → check 3;
 //! - the target database (read-only probe, 5 s connect timeout) → checks 4, 8, 9, 10, 12
 //!   and 13 (the lint of its pending migrations, [`lint_check`]);
-//! - `prisma migrate diff` for the target (its own limit, after the probe) → check 11;
+//! - `prisma migrate diff` for the target (its own limit, after the probe, at the session's
+//!   Prisma CLI gate), unless the dashboard's latest round is fresh for it → check 11;
 //! - the other environments of `[deploy] order` → check 14;
 //! - inotify usage → check 15.
 //!
@@ -24,9 +25,9 @@ pub mod lint_check;
 pub mod validate;
 
 use crate::collect::environments::EnvSpec;
-use crate::effects::prisma_cli::{PrismaCliGate, find_cli};
+use crate::effects::prisma_cli::find_cli;
 use crate::effects::prisma_diff::{self, DiffTarget};
-use crate::model::cli_diff::DiffResult;
+use crate::model::cli_diff::{DiffResult, DiffRound};
 use crate::model::database::{DbEnvSnapshot, DbSnapshot};
 use crate::model::db_view::{EnvView, derive};
 use crate::model::local_migrations::MigrationsDir;
@@ -100,7 +101,16 @@ fn deploy_envs<'a>(setup: &'a Setup, target: &str) -> Vec<&'a EnvSpec> {
 /// order. Never fails: what cannot be read is a failed or skipped check; a target that is not
 /// an environment makes checks 4, 8–12 fail (call [`check_target`] first to refuse it).
 /// Takes at most about [`PreflightSettings::check_timeout`].
-pub async fn run(setup: &Setup, req: &Request, mut report: impl FnMut(&Check)) -> Summary {
+///
+/// `dashboard`: the dashboard's latest background drift round; check 11 takes the target's
+/// diff from it when it is fresh ([`DiffRound::fresh`]: the same migrations folder, no migrate
+/// run since), else runs its own `prisma migrate diff` at the session's gate.
+pub async fn run(
+    setup: &Setup,
+    req: &Request,
+    dashboard: Option<&DiffRound>,
+    mut report: impl FnMut(&Check),
+) -> Summary {
     let started = Instant::now();
     let settings = setup.config.preflight.clone();
     let deadline = tokio::time::Instant::now() + settings.check_timeout;
@@ -156,7 +166,7 @@ pub async fn run(setup: &Setup, req: &Request, mut report: impl FnMut(&Check)) -
                     CheckId::Lint,
                     CheckId::DeployOrder,
                 ],
-                database_part(setup, req, settings, &local, &tx),
+                database_part(setup, req, settings, &local, dashboard, &tx),
             ),
             bounded(deadline, settings, &tx, &[CheckId::Inotify], inotify_part()),
         );
@@ -303,6 +313,7 @@ async fn database_part(
     req: &Request,
     settings: &PreflightSettings,
     local: &Arc<MigrationsDir>,
+    dashboard: Option<&DiffRound>,
     tx: &UnboundedSender<Check>,
 ) -> Vec<Check> {
     let Some(spec) = setup.envs.iter().find(|e| e.name == req.target) else {
@@ -336,10 +347,13 @@ async fn database_part(
         let _ = tx.send(database::pending(&snap, &view));
         let _ = tx.send(lint(setup, &snap, &view, req.strict).await);
         // The drift diff after the probe: an unreachable database is not diffed.
-        let cli = if snap.health.is_some() {
-            drift_diff(setup, spec, settings).await
-        } else {
-            None
+        let known = dashboard
+            .and_then(|d| d.fresh(&spec.name, local, setup.cli_gate.deploys()))
+            .cloned();
+        let cli = match known {
+            _ if snap.health.is_none() => None,
+            Some(k) => Some(k),
+            None => drift_diff(setup, spec, settings).await,
         };
         let view = derive(local, schema, &snap, cli.as_ref());
         let _ = tx.send(database::drift(&snap, &view));
@@ -370,8 +384,8 @@ async fn probe(spec: &EnvSpec) -> DbEnvSnapshot {
         .unwrap_or_else(|| crate::collect::databases::initial(spec))
 }
 
-/// The project's `prisma migrate diff` for `spec`, within `cli_timeout`; `None` without a
-/// CLI or a URL.
+/// The project's `prisma migrate diff` for `spec`, within `cli_timeout` once it has its turn
+/// at the session's gate; `None` without a CLI or a URL.
 async fn drift_diff(
     setup: &Setup,
     spec: &EnvSpec,
@@ -379,8 +393,7 @@ async fn drift_diff(
 ) -> Option<DiffResult> {
     let target = DiffTarget::for_project(&setup.root, &setup.prisma)?;
     let url = spec.url.as_ref().ok()?;
-    let gate = PrismaCliGate::new();
-    Some(prisma_diff::run(&gate, &target, url, settings.cli_timeout).await)
+    Some(prisma_diff::run(&setup.cli_gate, &target, url, settings.cli_timeout).await)
 }
 
 /// Check 13: the lint of the target's pending migrations (unknown when check 12 could not
