@@ -224,14 +224,12 @@ async fn run_prepared(r: &MigrateRunner, p: Prepared, tx: &UnboundedSender<Actio
     if let Ok(mut slot) = r.end.lock() {
         *slot = None;
     }
-    send_migrate(
-        tx,
-        MigrateUpdate::Done(
-            p.env.name.clone(),
-            done.ok(),
-            guarded::result_text(&done.outcome),
-        ),
-    );
+    let why = if done.refused {
+        "refused (see Logs)".to_owned()
+    } else {
+        guarded::result_text(&done.outcome)
+    };
+    send_migrate(tx, MigrateUpdate::Done(p.env.name.clone(), done.ok(), why));
 }
 
 /// The executor the TUI loop uses: where collector requests go and where results come back.
