@@ -9,7 +9,7 @@ use crate::app::migrate::MigrateUpdate;
 use crate::app::update::{Action, Command};
 use crate::collect::environments::EnvSpec;
 use crate::collect::tasks::ProcessControl;
-use crate::effects::migrate::gate::{GateVerdict, PreflightGate};
+use crate::effects::migrate::gate::GateVerdict;
 use crate::effects::migrate::guarded::{self, Event, Prepared, Stop};
 use crate::effects::servers;
 use crate::effects::signal::{self, KillOutcome, Planned};
@@ -195,7 +195,7 @@ async fn migrate(r: Arc<MigrateRunner>, env: String, tx: UnboundedSender<Action>
     let done = |ok: bool, why: &str| {
         send_migrate(&tx, MigrateUpdate::Done(env.clone(), ok, why.to_owned()))
     };
-    match guarded::prepare(&r.setup, &env, &PreflightGate, &mut report).await {
+    match guarded::prepare(&r.setup, &env, &mut report).await {
         Err(Stop::Usage(why)) => {
             report(Event::Warn(why));
             done(false, "not started (see Logs)");

@@ -5,7 +5,7 @@
 //! is left). Both report lines through a callback as they happen ([`Event`]); the caller
 //! decides how to ask (a terminal question, a confirm popup) between the two.
 
-use super::gate::{Gate, GateReport, GateVerdict};
+use super::gate::{GateReport, GateVerdict};
 use super::target::{self, TargetState};
 use super::{RunOutcome, RunSpec};
 use crate::collect::environments::EnvSpec;
@@ -62,7 +62,6 @@ pub struct Prepared {
 pub async fn prepare(
     setup: &Setup,
     name: &str,
-    gate: &impl Gate,
     report: &mut (dyn FnMut(Event) + Send),
 ) -> Result<Prepared, Stop> {
     let Some(env) = setup.envs.iter().find(|e| e.name == name) else {
@@ -108,7 +107,7 @@ pub async fn prepare(
                 report(Event::Info(l.to_owned()));
             }
         };
-        gate.check(setup, &before, &mut progress).await
+        super::gate::check(setup, &before, &mut progress).await
     };
     for l in &gate.lines {
         report(Event::Warn(format!("  {}", clean(l))));
@@ -138,11 +137,22 @@ async fn other_run_refused(
     raw_url: &str,
     report: &mut (dyn FnMut(Event) + Send),
 ) -> bool {
-    let others = {
-        let (s, raw) = (setup.clone(), raw_url.to_owned());
-        tokio::task::spawn_blocking(move || target::other_runs(&s, &raw, &[]))
-            .await
-            .unwrap_or_default()
+    let (s, raw) = (setup.clone(), raw_url.to_owned());
+    let scan = tokio::task::spawn_blocking(move || target::other_runs(&s, &raw, &[])).await;
+    others_refused(scan, report)
+}
+
+/// The refusal of [`other_run_refused`] from the scan's result: any other run refuses, and so
+/// does a scan that panicked (fail closed: an unknown process table is not "no other run").
+fn others_refused(
+    scan: Result<Vec<target::OtherRun>, tokio::task::JoinError>,
+    report: &mut (dyn FnMut(Event) + Send),
+) -> bool {
+    let Ok(others) = scan else {
+        report(Event::Warn(
+            "refused: cannot tell whether another migrate runs (the process scan panicked)".into(),
+        ));
+        return true;
     };
     for o in &others {
         report(Event::Warn(format!(
@@ -376,4 +386,24 @@ pub fn changes(before: &TargetState, after: &TargetState) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_process_scan_that_panicked_refuses() {
+        let mut lines = Vec::new();
+        let scan =
+            tokio::task::spawn_blocking(|| -> Vec<target::OtherRun> { panic!("scan failed") })
+                .await;
+        assert!(others_refused(scan, &mut |e| lines.push(e)));
+        assert!(
+            matches!(&lines[..], [Event::Warn(l)] if l.contains("process scan panicked")),
+            "{lines:?}"
+        );
+        let none = tokio::task::spawn_blocking(Vec::new).await;
+        assert!(!others_refused(none, &mut |_| panic!("nothing to report")));
+    }
 }

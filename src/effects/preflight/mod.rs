@@ -125,7 +125,7 @@ pub async fn run(
             Arc::new(
                 tokio::task::spawn_blocking(move || crate::prisma::migrations_dir::read(&dir))
                     .await
-                    .unwrap_or_else(|_| MigrationsDir::absent(&setup.prisma.migrations_dir)),
+                    .unwrap_or_else(|_| unread_folder(&setup.prisma.migrations_dir)),
             )
         };
         let shown = shown_path(setup, &setup.prisma.migrations_dir);
@@ -197,6 +197,16 @@ pub async fn run(
         target: req.target.clone(),
         checks: results,
         elapsed_ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+/// The folder at `path` when its reader panicked: unreadable (check 7 fails), not empty.
+fn unread_folder(path: &std::path::Path) -> MigrationsDir {
+    let why = "the folder reader panicked".to_owned();
+    MigrationsDir {
+        problems: vec![why.clone()],
+        unreadable: Some(why),
+        ..MigrationsDir::absent(path)
     }
 }
 
@@ -436,8 +446,15 @@ async fn lint(setup: &Setup, snap: &DbEnvSnapshot, view: &EnvView, strict: bool)
 
 /// Check 15 from /proc.
 async fn inotify_part() -> Vec<Check> {
-    let u = tokio::task::spawn_blocking(crate::collect::inotify::read)
-        .await
-        .unwrap_or_default();
-    vec![preflight::inotify::inotify(&u)]
+    match tokio::task::spawn_blocking(crate::collect::inotify::read).await {
+        Ok(u) => vec![preflight::inotify::inotify(&u)],
+        Err(_) => vec![
+            Check::new(
+                CheckId::Inotify,
+                preflight::Status::Fail,
+                "the inotify reader panicked",
+            )
+            .hint("report this; the check cannot vouch for anything"),
+        ],
+    }
 }
