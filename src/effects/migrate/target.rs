@@ -32,9 +32,14 @@ pub struct TargetState {
 }
 
 impl TargetState {
-    /// Pending migrations (names, oldest first).
+    /// The migrations `prisma migrate deploy` would apply (names, oldest first): pending and
+    /// rolled back ([`EnvMigrations::to_deploy`], as preflight counts them).
     pub fn pending(&self) -> Vec<String> {
-        self.in_state(MigrationState::Pending)
+        self.migrations
+            .iter()
+            .flat_map(EnvMigrations::to_deploy)
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Migrations in `state`, oldest first.

@@ -32,7 +32,6 @@ use crate::model::database::{DbEnvSnapshot, DbSnapshot};
 use crate::model::db_view::{EnvView, derive};
 use crate::model::local_migrations::MigrationsDir;
 use crate::model::migration_lint::LintOptions;
-use crate::model::migrations::MigrationState;
 use crate::model::preflight::deploy::Stage;
 use crate::model::preflight::{
     self, Check, CheckId, PreflightSettings, Summary, database, folder, memory, processes, schema,
@@ -156,16 +155,7 @@ pub async fn run(
                 deadline,
                 settings,
                 &tx,
-                &[
-                    CheckId::Connection,
-                    CheckId::FailedMigrations,
-                    CheckId::MigrateLock,
-                    CheckId::EditedMigrations,
-                    CheckId::Drift,
-                    CheckId::Pending,
-                    CheckId::Lint,
-                    CheckId::DeployOrder,
-                ],
+                preflight::DATABASE_CHECKS,
                 database_part(setup, req, settings, &local, dashboard, &tx),
             ),
             bounded(deadline, settings, &tx, &[CheckId::Inotify], inotify_part()),
@@ -328,19 +318,10 @@ async fn database_part(
 ) -> Vec<Check> {
     let Some(spec) = setup.envs.iter().find(|e| e.name == req.target) else {
         let why = format!("no environment named \"{}\"", req.target);
-        return [
-            CheckId::Connection,
-            CheckId::FailedMigrations,
-            CheckId::MigrateLock,
-            CheckId::EditedMigrations,
-            CheckId::Drift,
-            CheckId::Pending,
-            CheckId::Lint,
-            CheckId::DeployOrder,
-        ]
-        .into_iter()
-        .map(|id| Check::new(id, preflight::Status::Fail, why.clone()))
-        .collect();
+        return preflight::DATABASE_CHECKS
+            .iter()
+            .map(|id| Check::new(*id, preflight::Status::Fail, why.clone()))
+            .collect();
     };
     let others: Vec<EnvSpec> = deploy_envs(setup, &req.target)
         .into_iter()
@@ -410,17 +391,7 @@ async fn drift_diff(
 /// read them), read off the runtime.
 async fn lint(setup: &Setup, snap: &DbEnvSnapshot, view: &EnvView, strict: bool) -> Check {
     let pending = match &view.migrations {
-        Some(m) => Ok(m
-            .items
-            .iter()
-            .filter(|i| {
-                matches!(
-                    i.state,
-                    MigrationState::Pending | MigrationState::RolledBack
-                )
-            })
-            .map(|i| i.name.clone())
-            .collect::<Vec<String>>()),
+        Some(m) => Ok(m.to_deploy().into_iter().map(str::to_owned).collect()),
         None => Err(database::pending(snap, view)
             .detail
             .first()

@@ -56,6 +56,16 @@ pub enum CheckId {
     Inotify,
 }
 
+/// The checks judged from the target database and the other deploy environments (4, 8–14),
+/// in the order of [`CheckId::ALL`]: the preflight's database part reports these.
+/// (A subset of [`CheckId::ALL`], written compactly; a test keeps the two in step.)
+#[rustfmt::skip]
+pub const DATABASE_CHECKS: &[CheckId] = &[
+    CheckId::Connection, CheckId::FailedMigrations, CheckId::MigrateLock,
+    CheckId::EditedMigrations, CheckId::Drift, CheckId::Pending, CheckId::Lint,
+    CheckId::DeployOrder,
+];
+
 impl CheckId {
     /// Every check, in order.
     pub const ALL: [CheckId; 15] = [
