@@ -8,7 +8,6 @@ pub mod init;
 pub mod kill;
 pub mod logs;
 pub mod migrate;
-pub mod once;
 pub mod out;
 pub mod preflight;
 pub mod server_status;

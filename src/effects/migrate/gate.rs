@@ -38,7 +38,7 @@ pub async fn check(
     use crate::model::preflight::{Status, Verdict};
     let req = crate::effects::preflight::Request::new(&state.name);
     let summary = crate::effects::preflight::run(setup, &req, None, |c| {
-        progress(crate::headless::preflight::check_text(c))
+        progress(crate::model::preflight::text::check_text(c))
     })
     .await;
     let line = |c: &crate::model::preflight::Check| {

@@ -254,7 +254,7 @@ async fn memory_part(setup: &Setup) -> Vec<Check> {
 
 /// Checks 1, 2 and 6 from one process snapshot (sampled as `devtop status` does).
 async fn processes_part(setup: &Setup) -> Vec<Check> {
-    match crate::headless::once::collect(setup).await {
+    match crate::collect::once::collect(setup).await {
         Ok((snap, _)) => vec![
             processes::suspects(&snap),
             processes::studio(&snap),

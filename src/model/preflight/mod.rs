@@ -17,6 +17,7 @@ pub mod inotify;
 pub mod memory;
 pub mod processes;
 pub mod schema;
+pub mod text;
 
 use serde::Serialize;
 
