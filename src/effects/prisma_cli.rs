@@ -3,8 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 /// The project's Prisma CLI, when installed: `<root>/node_modules/.bin/prisma`, a regular
 /// executable file (symlinks followed).
@@ -41,7 +40,7 @@ pub fn cli_major_version(cli: &Path) -> Option<u32> {
 #[derive(Debug, Clone)]
 pub struct PrismaCliGate {
     permit: Arc<Semaphore>,
-    deploys: Arc<AtomicU64>,
+    deploys: Arc<watch::Sender<u64>>,
 }
 
 /// Held while a Prisma CLI runs; dropping it lets the next one start.
@@ -55,7 +54,7 @@ impl PrismaCliGate {
     pub fn new() -> PrismaCliGate {
         PrismaCliGate {
             permit: Arc::new(Semaphore::new(1)),
-            deploys: Arc::new(AtomicU64::new(0)),
+            deploys: Arc::new(watch::Sender::new(0)),
         }
     }
 
@@ -63,14 +62,20 @@ impl PrismaCliGate {
     /// up as the turn is taken (the database may change from then on).
     pub async fn deploy_turn(&self) -> PrismaCliTurn {
         let turn = self.turn().await;
-        self.deploys.fetch_add(1, Ordering::SeqCst);
+        self.deploys.send_modify(|n| *n += 1);
         turn
     }
 
     /// How many migrate runs took a turn so far in this session. A diff that began when this
     /// was `n` saw no migrate run after it while this is still `n`.
     pub fn deploys(&self) -> u64 {
-        self.deploys.load(Ordering::SeqCst)
+        *self.deploys.borrow()
+    }
+
+    /// [`PrismaCliGate::deploys`] as it changes (the dashboard's drift diff runs again after a
+    /// migrate run, whose turn it then waits for).
+    pub fn watch_deploys(&self) -> watch::Receiver<u64> {
+        self.deploys.subscribe()
     }
 
     /// Waits until no other Prisma CLI of devtop runs (first come, first served), then holds

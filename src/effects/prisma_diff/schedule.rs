@@ -1,6 +1,6 @@
 //! When the drift diffs run: for every configured environment, one at a time (each waits for
-//! the [`PrismaCliGate`]) — in the dashboard at start, whenever the migrations folder changes
-//! and every [`EVERY`]; in the headless commands once, within [`HEADLESS_BUDGET`]. Publishes
+//! the [`PrismaCliGate`]) — in the dashboard at start, whenever the migrations folder changes,
+//! after each guarded migrate run of the session and every [`EVERY`]; in the headless commands once, within [`HEADLESS_BUDGET`]. Publishes
 //! the latest result per environment name.
 //!
 //! This is an effect (it starts the Prisma CLI), so it lives here and not among the
@@ -73,9 +73,10 @@ pub fn spawn(
         target.cli.display()
     );
     tokio::spawn(async move {
+        let mut deploy_count = gate.watch_deploys();
         loop {
             let folder = local.borrow_and_update().clone();
-            let deploys = gate.deploys();
+            let deploys = *deploy_count.borrow_and_update();
             let diffs = tokio::select! {
                 _ = cancel.cancelled() => break,
                 d = round(&gate, &target, &envs, None) => d,
@@ -92,6 +93,8 @@ pub fn spawn(
                 _ = cancel.cancelled() => break,
                 _ = tokio::time::sleep(EVERY) => {}
                 r = local.changed() => if r.is_err() { break },
+                // A migrate run took the gate: diff again once it is done.
+                r = deploy_count.changed() => if r.is_err() { break },
             }
         }
     });
