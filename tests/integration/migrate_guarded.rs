@@ -640,7 +640,7 @@ async fn real_prisma_cli_hung_on_its_engine_is_ended() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&engine, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     fx.write_config(
-        "grace = \"1s\"\n[prisma]\nmigrate = [\"node_modules/.bin/prisma\", \"migrate\", \"deploy\"]\n[migrate]\nhang_after = \"4s\"\n",
+        "grace = \"1s\"\nscope = \"project\"\n[prisma]\nmigrate = [\"node_modules/.bin/prisma\", \"migrate\", \"deploy\"]\n[migrate]\nhang_after = \"4s\"\n",
     );
     let (url, dir) = (db.url.clone(), root.to_string_lossy().into_owned());
     let engine = engine.clone();
