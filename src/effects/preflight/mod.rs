@@ -156,7 +156,7 @@ pub async fn run(
                 settings,
                 &tx,
                 preflight::DATABASE_CHECKS,
-                database_part(setup, req, settings, &local, dashboard, &tx),
+                database_part(setup, req, settings, &local, dashboard, &tx, deadline),
             ),
             bounded(deadline, settings, &tx, &[CheckId::Inotify], inotify_part()),
         );
@@ -315,6 +315,7 @@ async fn database_part(
     local: &Arc<MigrationsDir>,
     dashboard: Option<&DiffRound>,
     tx: &UnboundedSender<Check>,
+    deadline: tokio::time::Instant,
 ) -> Vec<Check> {
     let Some(spec) = setup.envs.iter().find(|e| e.name == req.target) else {
         let why = format!("no environment named \"{}\"", req.target);
@@ -341,13 +342,25 @@ async fn database_part(
         let known = dashboard
             .and_then(|d| d.fresh(&spec.name, local, setup.cli_gate.deploys()))
             .cloned();
-        let cli = match known {
-            _ if snap.health.is_none() => None,
-            Some(k) => Some(k),
-            None => drift_diff(setup, spec, settings).await,
+        let (cli, busy) = match known {
+            _ if snap.health.is_none() => (None, false),
+            Some(k) => (Some(k), false),
+            None => match drift_diff(setup, spec, settings, deadline).await {
+                Diffed::Ran(r) => (Some(r), false),
+                Diffed::NoCli => (None, false),
+                Diffed::GateBusy => (None, true),
+            },
         };
         let view = derive(local, schema, &snap, cli.as_ref());
-        let _ = tx.send(database::drift(&snap, &view));
+        let mut drift = database::drift(&snap, &view);
+        if busy {
+            drift.detail.push(
+                "prisma migrate diff did not run: devtop's other Prisma CLI (a drift diff or a \
+                 migrate) kept the turn too long"
+                    .to_owned(),
+            );
+        }
+        let _ = tx.send(drift);
         (snap, view)
     };
     let others_side = crate::collect::databases::once(&others);
@@ -375,16 +388,43 @@ async fn probe(spec: &EnvSpec) -> DbEnvSnapshot {
         .unwrap_or_else(|| crate::collect::databases::initial(spec))
 }
 
+/// What [`drift_diff`] did.
+enum Diffed {
+    /// The CLI ran: its verdict.
+    Ran(DiffResult),
+    /// No Prisma CLI in the project, or no URL.
+    NoCli,
+    /// The session's gate stayed taken until too late for a diff of `cli_timeout` to finish
+    /// by the part's deadline (devtop's column comparison stands in).
+    GateBusy,
+}
+
 /// The project's `prisma migrate diff` for `spec`, within `cli_timeout` once it has its turn
-/// at the session's gate; `None` without a CLI or a URL.
+/// at the session's gate — waited for until `deadline` less `cli_timeout`, so a diff that
+/// starts can finish before the preflight's deadline.
 async fn drift_diff(
     setup: &Setup,
     spec: &EnvSpec,
     settings: &PreflightSettings,
-) -> Option<DiffResult> {
-    let target = DiffTarget::for_project(&setup.root, &setup.prisma)?;
-    let url = spec.url.as_ref().ok()?;
-    Some(prisma_diff::run(&setup.cli_gate, &target, url, settings.cli_timeout).await)
+    deadline: tokio::time::Instant,
+) -> Diffed {
+    let (Some(target), Ok(url)) = (
+        DiffTarget::for_project(&setup.root, &setup.prisma),
+        spec.url.as_ref(),
+    ) else {
+        return Diffed::NoCli;
+    };
+    let wait_until = deadline
+        .checked_sub(settings.cli_timeout)
+        .unwrap_or_else(tokio::time::Instant::now);
+    let turn = match tokio::time::timeout_at(wait_until, setup.cli_gate.turn()).await {
+        Ok(t) => t,
+        Err(_) => match setup.cli_gate.try_turn() {
+            Some(t) => t,
+            None => return Diffed::GateBusy,
+        },
+    };
+    Diffed::Ran(prisma_diff::run_in_turn(&turn, &target, url, settings.cli_timeout).await)
 }
 
 /// Check 13: the lint of the target's pending migrations (unknown when check 12 could not
