@@ -2,7 +2,8 @@
 //! nothing from the layers that do I/O or drive the program (`db`, `collect`, `effects`,
 //! `prisma`, `app`, `tui`, `ui`, `headless`, `demo`, `config`). Collectors read the world and
 //! never import what changes it or what shows it (`effects`, `app`, `tui`, `ui`, `headless`,
-//! `demo`). However the path is spelled: `crate::db::…`, grouped `crate::{db, …}`,
+//! `demo`). Effects never import the faces that drive them (`app`, `tui`, `ui`, `headless`).
+//! However the path is spelled: `crate::db::…`, grouped `crate::{db, …}`,
 //! `super::super::db` that climbs out of the folder, `self::super::…`, the crate's own name
 //! (`devtop::db`, `::devtop::db`), a glob or an alias of the crate root, or a `#[path]` /
 //! `include!` that pulls another layer's file in.
@@ -22,6 +23,8 @@ const NOT_IN_MODEL: &[&str] = &[
 ];
 /// Top-level modules of the crate that `collect/` must not import.
 const NOT_IN_COLLECT: &[&str] = &["effects", "app", "tui", "ui", "headless", "demo"];
+/// Top-level modules of the crate that `effects/` must not import: the faces that drive it.
+const NOT_IN_EFFECTS: &[&str] = &["app", "tui", "ui", "headless"];
 
 /// Files under `src/model/` that are test support, not product code.
 fn is_test_file(path: &Path) -> bool {
@@ -365,23 +368,37 @@ fn layer_violations(folder: &str, forbidden: &[&str]) -> Vec<String> {
     problems
 }
 
+/// Fails, listing every forbidden import, when a product file under `src/<folder>/` imports
+/// one of `forbidden`; `rule` says why.
+fn assert_layer(folder: &str, forbidden: &[&str], rule: &str) {
+    let problems = layer_violations(folder, forbidden);
+    assert!(problems.is_empty(), "{rule}:\n{}", problems.join("\n"));
+}
+
 #[test]
 fn model_imports_no_io_layer() {
-    let problems = layer_violations("model", NOT_IN_MODEL);
-    assert!(
-        problems.is_empty(),
-        "model/ must be a leaf (no I/O layer imports):\n{}",
-        problems.join("\n")
+    assert_layer(
+        "model",
+        NOT_IN_MODEL,
+        "model/ must be a leaf (no I/O layer imports)",
     );
 }
 
 #[test]
 fn collectors_import_no_effects_and_no_ui() {
-    let problems = layer_violations("collect", NOT_IN_COLLECT);
-    assert!(
-        problems.is_empty(),
-        "collect/ reads the world: it must not import effects or the faces:\n{}",
-        problems.join("\n")
+    assert_layer(
+        "collect",
+        NOT_IN_COLLECT,
+        "collect/ reads the world: it must not import effects or the faces",
+    );
+}
+
+#[test]
+fn effects_import_no_face() {
+    assert_layer(
+        "effects",
+        NOT_IN_EFFECTS,
+        "effects/ changes the world for the faces: it must not import app, tui, ui or headless",
     );
 }
 
@@ -390,11 +407,10 @@ fn project_scan_reads_files_only() {
     let forbidden = &[
         "db", "collect", "effects", "prisma", "app", "tui", "ui", "headless", "demo", "config",
     ];
-    let problems = layer_violations("project_scan", forbidden);
-    assert!(
-        problems.is_empty(),
-        "project_scan/ reads project files for `devtop init`: no other layer:\n{}",
-        problems.join("\n")
+    assert_layer(
+        "project_scan",
+        forbidden,
+        "project_scan/ reads project files for `devtop init`: no other layer",
     );
 }
 

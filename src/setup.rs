@@ -5,6 +5,7 @@ use crate::cli::Common;
 use crate::collect::environments::{EnvSpec, resolve as resolve_envs};
 use crate::collect::processes::Selection;
 use crate::config::{Config, find_project_root};
+use crate::effects::prisma_cli::PrismaCliGate;
 use crate::prisma::project::{PrismaProject, locate};
 use std::path::PathBuf;
 
@@ -36,6 +37,9 @@ pub struct Setup {
     /// `devtop --keep`: quitting the dashboard leaves the servers it started running
     /// (recorded in `.devtop/state.json`) without asking.
     pub keep_servers: bool,
+    /// The session's one Prisma CLI gate (clones of this setup share it): the dashboard's
+    /// drift diff, preflight's diff and the guarded migrate's command take turns at it.
+    pub cli_gate: PrismaCliGate,
 }
 
 /// The project root: `--project` (it must be a directory), else the nearest ancestor of the
@@ -87,5 +91,6 @@ pub fn resolve(common: &Common) -> Result<Setup, String> {
         envs,
         warnings,
         keep_servers: false,
+        cli_gate: PrismaCliGate::new(),
     })
 }

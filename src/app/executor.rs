@@ -9,7 +9,7 @@ use crate::app::migrate::MigrateUpdate;
 use crate::app::update::{Action, Command};
 use crate::collect::environments::EnvSpec;
 use crate::collect::tasks::ProcessControl;
-use crate::effects::migrate::gate::{GateVerdict, PreflightGate};
+use crate::effects::migrate::gate::GateVerdict;
 use crate::effects::migrate::guarded::{self, Event, Prepared, Stop};
 use crate::effects::servers;
 use crate::effects::signal::{self, KillOutcome, Planned};
@@ -198,7 +198,7 @@ async fn migrate(r: Arc<MigrateRunner>, env: String, tx: UnboundedSender<Action>
     let done = |ok: bool, why: &str| {
         send_migrate(&tx, MigrateUpdate::Done(env.clone(), ok, why.to_owned()))
     };
-    match guarded::prepare(&r.setup, &env, &PreflightGate, &mut report).await {
+    match guarded::prepare(&r.setup, &env, &mut report).await {
         Err(Stop::Usage(why)) => {
             report(Event::Warn(why));
             done(false, "not started (see Logs)");
@@ -227,14 +227,12 @@ async fn run_prepared(r: &MigrateRunner, p: Prepared, tx: &UnboundedSender<Actio
     if let Ok(mut slot) = r.end.lock() {
         *slot = None;
     }
-    send_migrate(
-        tx,
-        MigrateUpdate::Done(
-            p.env.name.clone(),
-            done.ok(),
-            guarded::result_text(&done.outcome),
-        ),
-    );
+    let why = if done.refused {
+        "refused (see Logs)".to_owned()
+    } else {
+        guarded::result_text(&done.outcome)
+    };
+    send_migrate(tx, MigrateUpdate::Done(p.env.name.clone(), done.ok(), why));
 }
 
 /// The executor the TUI loop uses: where collector requests go and where results come back.
@@ -252,6 +250,9 @@ pub struct Executor {
     /// The project, for the preflight runner (`None`: preflight requests are refused with a
     /// log line).
     pub setup: Option<std::sync::Arc<crate::setup::Setup>>,
+    /// The dashboard's latest background drift round, which preflight's check 11 reuses when
+    /// it is fresh (`None`: preflight diffs itself).
+    pub drift: Option<watch::Receiver<Arc<crate::model::cli_diff::DiffRound>>>,
 }
 
 impl Executor {
@@ -358,6 +359,7 @@ impl Executor {
             return;
         };
         let tx = self.results.clone();
+        let drift = self.drift.as_ref().map(|d| d.borrow().clone());
         tokio::spawn(async move {
             log::info!("preflight started for {}", req.target);
             let ticks = {
@@ -375,7 +377,7 @@ impl Executor {
                     }
                 }
             };
-            let checks = crate::effects::preflight::run(&setup, &req, |c| {
+            let checks = crate::effects::preflight::run(&setup, &req, drift.as_deref(), |c| {
                 let _ = tx.send(Action::Preflight(PreflightEvent::Check(run, c.clone())));
             });
             let summary = tokio::select! {
@@ -410,6 +412,7 @@ mod tests {
             servers: None,
             migrate: None,
             setup: None,
+            drift: None,
         };
         assert_eq!(ex.execute(Command::SetScope(Scope::User)), None);
         assert_eq!(ex.execute(Command::Refresh), None);

@@ -8,6 +8,7 @@ pub mod log_line;
 pub mod memory;
 pub mod migrate_target;
 pub mod migrations_watch;
+pub mod once;
 pub mod oom;
 pub mod ports;
 pub mod proc_stat;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 /// The project's Prisma CLI, when installed: `<root>/node_modules/.bin/prisma`, a regular
 /// executable file (symlinks followed).
@@ -28,15 +28,19 @@ pub fn cli_major_version(cli: &Path) -> Option<u32> {
     v["version"].as_str()?.split('.').next()?.parse().ok()
 }
 
-/// One permit for running the project's Prisma CLI: whoever holds it is the only Prisma CLI
-/// devtop runs (the drift diff today; preflight's `prisma validate` and the guarded migrate
-/// next), so two schema-engines of devtop never race for the same database or the CPU.
+/// One permit for running the project's Prisma CLI or its schema-engine: whoever holds it is
+/// the only one devtop runs (the dashboard's background drift diff, preflight's drift diff,
+/// the guarded migrate's command for its whole run), so two schema-engines of devtop never
+/// race for the same database or the CPU. (`prisma validate` starts no schema-engine and
+/// takes no turn.)
 ///
-/// Owned by the caller that starts Prisma CLIs (the engine, a headless command) and passed to
-/// each runner; clones share the one permit.
+/// One per session: it lives in [`crate::setup::Setup`], and clones share the one permit.
+/// It also counts the migrate runs that took a turn ([`PrismaCliGate::deploys`]), so a drift
+/// diff taken before a deploy can be told stale.
 #[derive(Debug, Clone)]
 pub struct PrismaCliGate {
     permit: Arc<Semaphore>,
+    deploys: Arc<watch::Sender<u64>>,
 }
 
 /// Held while a Prisma CLI runs; dropping it lets the next one start.
@@ -50,7 +54,28 @@ impl PrismaCliGate {
     pub fn new() -> PrismaCliGate {
         PrismaCliGate {
             permit: Arc::new(Semaphore::new(1)),
+            deploys: Arc::new(watch::Sender::new(0)),
         }
+    }
+
+    /// [`PrismaCliGate::turn`] for a migrate run: the count of [`PrismaCliGate::deploys`] goes
+    /// up as the turn is taken (the database may change from then on).
+    pub async fn deploy_turn(&self) -> PrismaCliTurn {
+        let turn = self.turn().await;
+        self.deploys.send_modify(|n| *n += 1);
+        turn
+    }
+
+    /// How many migrate runs took a turn so far in this session. A diff that began when this
+    /// was `n` saw no migrate run after it while this is still `n`.
+    pub fn deploys(&self) -> u64 {
+        *self.deploys.borrow()
+    }
+
+    /// [`PrismaCliGate::deploys`] as it changes (the dashboard's drift diff runs again after a
+    /// migrate run, whose turn it then waits for).
+    pub fn watch_deploys(&self) -> watch::Receiver<u64> {
+        self.deploys.subscribe()
     }
 
     /// Waits until no other Prisma CLI of devtop runs (first come, first served), then holds
@@ -92,6 +117,17 @@ mod tests {
         assert!(other.try_turn().is_none());
         drop(first);
         assert!(other.try_turn().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_deploy_turn_is_counted_and_excludes_a_diff() {
+        let gate = PrismaCliGate::new();
+        assert_eq!(gate.deploys(), 0);
+        let deploy = gate.clone().deploy_turn().await;
+        assert_eq!(gate.deploys(), 1);
+        assert!(gate.try_turn().is_none(), "no diff while the deploy runs");
+        drop(deploy);
+        assert!(gate.try_turn().is_some());
     }
 
     #[test]

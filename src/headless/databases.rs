@@ -6,7 +6,6 @@
 //! migrations folder that does not exist or cannot be read).
 
 use crate::collect::databases;
-use crate::effects::prisma_cli::PrismaCliGate;
 use crate::effects::prisma_diff::{self, DiffTarget};
 use crate::headless::db_json::migrations_doc;
 use crate::headless::out;
@@ -39,9 +38,8 @@ pub async fn collect(setup: &Setup) -> Result<DbReport, String> {
     let drift = async {
         match DiffTarget::for_project(&setup.root, &setup.prisma) {
             Some(target) => {
-                let gate = PrismaCliGate::new();
                 let budget = Some(prisma_diff::HEADLESS_BUDGET);
-                prisma_diff::round(&gate, &target, &setup.envs, budget).await
+                prisma_diff::round(&setup.cli_gate, &target, &setup.envs, budget).await
             }
             None => CliDiffs::new(),
         }

@@ -144,7 +144,7 @@ pub async fn run(args: &KillArgs, snap: &ProcessSnapshot, default_grace: Duratio
 /// `devtop kill`: collect the processes once (two samples, on the blocking pool), then
 /// [`run`]. Returns the exit code (1 when processes cannot be read).
 pub async fn collect_and_run(args: &KillArgs, setup: &crate::setup::Setup) -> i32 {
-    match crate::headless::once::collect(setup).await {
+    match crate::collect::once::collect(setup).await {
         Ok((snap, _)) => run(args, &snap, setup.config.grace).await,
         Err(e) => {
             out::error(&e);

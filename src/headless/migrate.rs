@@ -14,7 +14,7 @@
 //! 1 otherwise (refused, gate failed or not confirmed, command failed or hung); 2 for a usage
 //! or configuration error (unknown environment, no usable URL).
 
-use crate::effects::migrate::gate::{Gate, GateVerdict, PreflightGate};
+use crate::effects::migrate::gate::GateVerdict;
 use crate::effects::migrate::guarded::{self, Event, Stop};
 use crate::headless::out;
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
@@ -40,14 +40,9 @@ fn print(e: Event) {
 
 /// Run it; returns the exit code.
 pub async fn run(setup: &Setup, opts: &Options) -> i32 {
-    run_with(setup, opts, &PreflightGate).await
-}
-
-/// [`run`] with another preflight gate.
-pub async fn run_with(setup: &Setup, opts: &Options, gate: &impl Gate) -> i32 {
     let name = opts.env.as_deref().unwrap_or("local");
     let mut report = print;
-    let prepared = match guarded::prepare(setup, name, gate, &mut report).await {
+    let prepared = match guarded::prepare(setup, name, &mut report).await {
         Ok(p) => p,
         Err(Stop::Usage(why)) => {
             out::error(&why);

@@ -9,7 +9,6 @@ pub mod interrupts;
 pub mod kill;
 pub mod logs;
 pub mod migrate;
-pub mod once;
 pub mod out;
 pub mod preflight;
 pub mod server_status;

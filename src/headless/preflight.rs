@@ -7,7 +7,8 @@
 
 use crate::effects::preflight::{Request, check_target, run as run_checks};
 use crate::headless::out;
-use crate::model::preflight::{Check, CheckAction, Status, Summary, Verdict};
+use crate::model::preflight::text::check_text;
+use crate::model::preflight::{CheckAction, Status, Summary, Verdict};
 use crate::sanitize::{clean, path};
 use crate::setup::{EXIT_FAILURE, EXIT_USAGE, Setup};
 use serde::Serialize;
@@ -106,24 +107,6 @@ pub fn to_json<'a>(setup: &'a Setup, summary: &'a Summary, strict: bool) -> Pref
     }
 }
 
-/// One check as text: `✗ 4 FAIL Target database answers`, its detail indented, `→ hint`.
-pub fn check_text(c: &Check) -> String {
-    let mut s = format!(
-        "{} {:>2} {:<7} {}\n",
-        c.status.glyph(),
-        c.id.number(),
-        c.status.label(),
-        c.id.title()
-    );
-    for d in &c.detail {
-        s.push_str(&format!("       {}\n", clean(d)));
-    }
-    if let Some(h) = &c.hint {
-        s.push_str(&format!("       → {}\n", clean(h)));
-    }
-    s
-}
-
 /// The whole report as text: a header, every check, the verdict line.
 pub fn to_text(setup: &Setup, summary: &Summary, strict: bool) -> String {
     let mut s = format!(
@@ -168,7 +151,7 @@ pub async fn run(setup: &Setup, env: Option<&str>, json: bool, strict: bool) -> 
         target: target.to_owned(),
         strict,
     };
-    let summary = run_checks(setup, &req, |_| {}).await;
+    let summary = run_checks(setup, &req, None, |_| {}).await;
     if json {
         match serde_json::to_string_pretty(&to_json(setup, &summary, strict)) {
             Ok(s) => out::json(&s),

@@ -336,7 +336,8 @@ fn databases_text(out: &mut String, db: &DbReport) {
 /// databases (probed meanwhile on the runtime), printed as text or JSON. Returns the exit
 /// code: 0, or 1 when processes cannot be read or the JSON cannot be encoded.
 pub async fn run(setup: &crate::setup::Setup, json: bool) -> i32 {
-    use crate::headless::{databases, once, out};
+    use crate::collect::once;
+    use crate::headless::{databases, out};
     use crate::setup::{EXIT_FAILURE, EXIT_OK};
     let (procs, db) = tokio::join!(once::collect(setup), databases::collect(setup));
     let servers = crate::headless::server_status::collect(&setup.root, &setup.config.servers);

@@ -3,6 +3,7 @@
 //!
 //! Pure data: produced by `crate::effects::prisma_diff` (its `schedule` publishes them).
 
+use crate::model::local_migrations::MigrationsDir;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -21,3 +22,79 @@ pub enum DiffResult {
 
 /// Latest CLI diff per environment name.
 pub type CliDiffs = BTreeMap<String, DiffResult>;
+
+/// One round of the dashboard's background diffs and what it was taken for, so a preflight
+/// can reuse it instead of running `prisma migrate diff` again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffRound {
+    /// The diff per environment name.
+    pub diffs: std::sync::Arc<CliDiffs>,
+    /// The migrations folder as read when the round began.
+    pub folder: std::sync::Arc<MigrationsDir>,
+    /// The session's count of migrate runs when the round began (the Prisma CLI gate's
+    /// `deploys`).
+    pub deploys: u64,
+}
+
+impl DiffRound {
+    /// An empty round (nothing diffed yet).
+    pub fn empty() -> DiffRound {
+        DiffRound {
+            diffs: std::sync::Arc::new(CliDiffs::new()),
+            folder: std::sync::Arc::new(MigrationsDir::absent(std::path::Path::new(""))),
+            deploys: 0,
+        }
+    }
+
+    /// The diff of `env` when it still holds: the round was taken for a folder equal to
+    /// `folder`, no migrate run took a turn since it began (`deploys` unchanged), and the CLI
+    /// gave a verdict (a failed or timed-out diff is not reused).
+    pub fn fresh(&self, env: &str, folder: &MigrationsDir, deploys: u64) -> Option<&DiffResult> {
+        if self.deploys != deploys || *self.folder != *folder {
+            return None;
+        }
+        self.diffs
+            .get(env)
+            .filter(|r| matches!(r, DiffResult::InSync | DiffResult::Differs(_)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_round_is_fresh_only_for_its_folder_before_any_deploy_and_with_a_verdict() {
+        let dir = MigrationsDir::absent(std::path::Path::new("/p/prisma/migrations"));
+        let mut diffs = CliDiffs::new();
+        diffs.insert("local".into(), DiffResult::InSync);
+        diffs.insert(
+            "staging".into(),
+            DiffResult::TimedOut(Duration::from_secs(60)),
+        );
+        diffs.insert("ci".into(), DiffResult::Failed("P1001".into()));
+        let round = DiffRound {
+            diffs: Arc::new(diffs),
+            folder: Arc::new(dir.clone()),
+            deploys: 2,
+        };
+        assert_eq!(round.fresh("local", &dir, 2), Some(&DiffResult::InSync));
+        assert_eq!(round.fresh("local", &dir, 3), None, "a deploy ran since");
+        let mut changed = dir.clone();
+        changed.exists = true;
+        assert_eq!(
+            round.fresh("local", &changed, 2),
+            None,
+            "the folder changed"
+        );
+        assert_eq!(
+            round.fresh("staging", &dir, 2),
+            None,
+            "timed out: diff again"
+        );
+        assert_eq!(round.fresh("ci", &dir, 2), None, "failed: diff again");
+        assert_eq!(round.fresh("prod", &dir, 2), None, "not diffed");
+        assert_eq!(DiffRound::empty().fresh("local", &dir, 0), None);
+    }
+}

@@ -14,7 +14,6 @@ use crate::app::update::{Action, Command, LogScroll, update};
 use crate::collect::log_follow::ServerLine;
 use crate::collect::tasks;
 use crate::collect::{databases, migrations_watch};
-use crate::effects::prisma_cli::PrismaCliGate;
 use crate::effects::prisma_diff::{self, DiffTarget};
 use crate::effects::signal;
 use crate::model::database::DbSnapshot;
@@ -162,6 +161,7 @@ where
             std::sync::Arc::new(setup.clone()),
         )),
         setup: Some(Arc::new(setup.clone())),
+        drift: Some(db.cli.clone()),
     };
     let logs = TuiWidgetState::new();
     log::info!(
@@ -265,9 +265,9 @@ async fn start(
     let local = migrations_watch::spawn(setup.prisma.migrations_dir.clone(), cancel.clone()).await;
     let mut db = DbFeeds {
         dbs: databases::spawn(setup.envs.clone(), setup.config.db_interval, cancel.clone()),
-        // The one Prisma CLI gate of this session (preflight and migrate will share it).
+        // The session's one Prisma CLI gate, shared with preflight and the guarded migrate.
         cli: prisma_diff::spawn(
-            PrismaCliGate::new(),
+            setup.cli_gate.clone(),
             DiffTarget::for_project(&setup.root, &setup.prisma),
             setup.envs.clone(),
             local.clone(),
@@ -313,7 +313,7 @@ enum Step {
 struct DbFeeds {
     dbs: watch::Receiver<Arc<DbSnapshot>>,
     local: watch::Receiver<Arc<MigrationsDir>>,
-    cli: watch::Receiver<Arc<crate::model::cli_diff::CliDiffs>>,
+    cli: watch::Receiver<Arc<crate::model::cli_diff::DiffRound>>,
 }
 
 /// The next signal, or never when there are no listeners (tests).
@@ -363,7 +363,7 @@ where
         },
         Ok(()) = db.dbs.changed() => Step::Action(Action::Databases(db.dbs.borrow_and_update().clone())),
         Ok(()) = db.local.changed() => Step::Action(Action::LocalMigrations(db.local.borrow_and_update().clone())),
-        Ok(()) = db.cli.changed() => Step::Action(Action::CliDiffs(db.cli.borrow_and_update().clone())),
+        Ok(()) = db.cli.changed() => Step::Action(Action::CliDiffs(db.cli.borrow_and_update().diffs.clone())),
         Some(a) = arx.recv() => Step::Action(a),
         Some(lines) = server_lines.recv() => Step::Action(Action::ServerLines(lines)),
         sig = next_signal(signals) => match sig {

@@ -379,22 +379,8 @@ async fn held_advisory_lock_is_refused() {
         return;
     };
     let fx = Fixture::new();
-    std::fs::create_dir_all(fx.root().join("prisma/migrations")).expect("dirs");
-    std::fs::write(
-        fx.root().join("prisma/schema.prisma"),
-        "datasource db {\n  provider = \"postgresql\"\n  url = env(\"DATABASE_URL\")\n}\n",
-    )
-    .expect("schema");
-    fx.write_config("[prisma]\nmigrate = [\"true\"]\n");
-    let mut holder = db.admin().await;
-    holder
-        .execute("SELECT pg_advisory_lock(72707369)")
-        .await
-        .expect("lock");
-    let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-        .fetch_one(&mut holder)
-        .await
-        .expect("pid");
+    pg_project(&fx, "[\"true\"]");
+    let (_holder, backend) = hold_migrate_lock(&db).await;
     let url = db.url.clone();
     let root = fx.root().to_string_lossy().into_owned();
     let run = tokio::task::spawn_blocking(move || {
@@ -422,6 +408,83 @@ async fn held_advisory_lock_is_refused() {
         !run.stdout.contains("postgresql://postgres:"),
         "URL masked: {run}"
     );
+}
+
+/// A session of the test holding Prisma's PostgreSQL migrate lock (advisory lock 72707369),
+/// and its backend PID.
+async fn hold_migrate_lock(db: &PgTestDb) -> (sqlx::PgConnection, i32) {
+    let mut holder = db.admin().await;
+    holder
+        .execute("SELECT pg_advisory_lock(72707369)")
+        .await
+        .expect("lock");
+    let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut holder)
+        .await
+        .expect("pid");
+    (holder, backend)
+}
+
+/// A PostgreSQL project (no migrations) in `fx` whose migrate command is `migrate` (TOML).
+fn pg_project(fx: &Fixture, migrate: &str) {
+    std::fs::create_dir_all(fx.root().join("prisma/migrations")).expect("dirs");
+    std::fs::write(
+        fx.root().join("prisma/schema.prisma"),
+        "datasource db {\n  provider = \"postgresql\"\n  url = env(\"DATABASE_URL\")\n}\n",
+    )
+    .expect("schema");
+    fx.write_config(&format!("[prisma]\nmigrate = {migrate}\n"));
+}
+
+/// The lock is taken after `prepare` (while the confirmation waits): `execute` re-checks,
+/// refuses naming the session and starts nothing; with the lock released it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_taken_after_prepare_is_refused_by_execute() {
+    use devtop::effects::migrate::guarded::{Event, execute};
+    let Some(db) = PgTestDb::create("migrate_late_lock").await else {
+        return;
+    };
+    let fx = Fixture::new();
+    pg_project(&fx, "[\"sh\", \"-c\", \"touch ran\"]");
+    std::fs::write(
+        fx.root().join(".env"),
+        format!("DATABASE_URL=\"{}\"\n", db.url),
+    )
+    .expect(".env");
+    let (setup, p) = prepared(&fx).await;
+    assert!(
+        p.before.lock.is_none() && p.before.unreachable.is_none(),
+        "{:?}",
+        p.before
+    );
+    let (mut holder, backend) = hold_migrate_lock(&db).await;
+    let mut lines = Vec::new();
+    let done = execute(&setup, &p, true, None, &mut |e: Event| lines.push(e)).await;
+    assert!(done.refused && !done.ok(), "{lines:?}");
+    let want = format!("refused: the migrate lock of local is held by session {backend}");
+    assert!(
+        lines
+            .iter()
+            .any(|e| matches!(e, Event::Warn(l) if l.contains(&want))),
+        "{lines:?}"
+    );
+    assert!(!fx.root().join("ran").exists(), "nothing started");
+    assert!(
+        setup.cli_gate.try_turn().is_some(),
+        "the gate is free again"
+    );
+
+    holder
+        .execute("SELECT pg_advisory_unlock(72707369)")
+        .await
+        .expect("unlock");
+    let done = execute(&setup, &p, true, None, &mut |_| {}).await;
+    assert!(
+        !done.refused && done.outcome.succeeded(),
+        "{:?}",
+        done.outcome
+    );
+    assert!(fx.root().join("ran").exists(), "ran once the lock was free");
 }
 
 /// MariaDB/MySQL: the test holds Prisma's named lock (`GET_LOCK('prisma_migrate', …)`, the
@@ -754,4 +817,79 @@ fn one_sigint_waits_for_the_migration_a_second_ends_it() {
     assert!(said().contains("ending the migrate"), "{}", said());
     assert_eq!(applied(&fx), M1, "{}", said());
     assert!(common::live_with_marker(fx.marker()).is_empty());
+}
+
+/// The setup of `fx`'s project as `devtop migrate` resolves it, and a migrate of `local`
+/// prepared as if its gate had passed (the refusals and the preflight are other tests').
+async fn prepared(
+    fx: &Fixture,
+) -> (
+    devtop::setup::Setup,
+    devtop::effects::migrate::guarded::Prepared,
+) {
+    use devtop::effects::migrate::gate::{GateReport, GateVerdict};
+    let common = devtop::cli::Common {
+        project: Some(fx.root().to_owned()),
+        ..devtop::cli::Common::default()
+    };
+    let setup = devtop::setup::resolve(&common).expect("setup");
+    let env = setup.envs[0].clone();
+    let before = devtop::effects::migrate::target::read(&setup, &env).await;
+    let p = devtop::effects::migrate::guarded::Prepared {
+        env,
+        before,
+        gate: GateReport {
+            verdict: GateVerdict::Pass,
+            lines: Vec::new(),
+        },
+    };
+    (setup, p)
+}
+
+/// The migrate command runs under a turn of the session's one Prisma CLI gate, held for the
+/// whole run: it waits while a drift diff of devtop holds the gate, and no diff can start
+/// while it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_migrate_run_holds_the_session_gate_for_its_whole_run() {
+    use devtop::effects::migrate::guarded::{Event, execute};
+    if !have_sqlite3() {
+        return skip("the_migrate_run_holds_the_session_gate", "no sqlite3 CLI");
+    }
+    let fx = Fixture::new();
+    project(&fx, &gated_apply(), "30s");
+    let (setup, p) = prepared(&fx).await;
+    let (started, go) = (fx.root().join("started"), fx.root().join("go"));
+    let diff = setup.cli_gate.turn().await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    let s = setup.clone();
+    let run = tokio::spawn(async move {
+        let mut report = move |e: Event| {
+            let _ = tx.send(e);
+        };
+        execute(&s, &p, true, None, &mut report).await
+    });
+    let first = rx.recv().await.expect("an event");
+    assert!(
+        matches!(&first, Event::Info(l) if l.contains("waiting for devtop's running Prisma CLI")),
+        "{first:?}"
+    );
+    assert!(!started.exists(), "the command waits for the gate");
+    drop(diff);
+    assert!(
+        wait_until(Duration::from_secs(10), || started.exists()),
+        "started once the gate was free"
+    );
+    assert_eq!(setup.cli_gate.deploys(), 1);
+    assert!(
+        setup.cli_gate.try_turn().is_none(),
+        "no diff while the migration runs"
+    );
+    std::fs::write(&go, "").expect("go");
+    let done = run.await.expect("execute");
+    assert!(done.ok(), "{:?}", done.outcome);
+    assert!(
+        setup.cli_gate.try_turn().is_some(),
+        "given back after the run"
+    );
+    assert_eq!(applied(&fx), format!("{M1},{M2}"));
 }

@@ -648,3 +648,142 @@ fn lint_of_the_pending_migrations() {
     assert_eq!(status(&doc, "lint"), "skipped", "{doc:#}");
     assert!(detail(&doc, "lint").contains("nothing pending"), "{doc:#}");
 }
+
+/// The demo project with a stand-in Prisma CLI in `node_modules/.bin`: `validate` passes,
+/// `migrate diff` appends a line to `diffs.log` and says "in sync" (exit 0). The setup as
+/// the commands resolve it.
+fn gated_project(fx: &Fixture) -> devtop::setup::Setup {
+    demo_project(fx.root(), "");
+    let bin = fx.root().join("node_modules/.bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = fx.root().join("diffs.log");
+    let cli = bin.join("prisma");
+    std::fs::write(
+        &cli,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = migrate ] && [ \"$2\" = diff ]; then echo diff >> '{}'; fi\nexit 0\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let common = devtop::cli::Common {
+        project: Some(fx.root().to_owned()),
+        ..devtop::cli::Common::default()
+    };
+    let mut setup = devtop::setup::resolve(&common).unwrap();
+    setup.config.preflight.check_timeout = Duration::from_secs(3);
+    setup.config.preflight.cli_timeout = Duration::from_secs(3);
+    setup
+}
+
+fn diffs_run(fx: &Fixture) -> usize {
+    std::fs::read_to_string(fx.root().join("diffs.log"))
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Check 11 of a preflight of `local` run in-process (with the dashboard's `round`, if any).
+fn drift_check(
+    rt: &tokio::runtime::Runtime,
+    setup: &devtop::setup::Setup,
+    round: Option<&devtop::model::cli_diff::DiffRound>,
+) -> devtop::model::preflight::Check {
+    use devtop::effects::preflight::{Request, run};
+    let s = rt.block_on(run(setup, &Request::new("local"), round, |_| {}));
+    s.checks
+        .into_iter()
+        .find(|c| c.id == devtop::model::preflight::CheckId::Drift)
+        .unwrap()
+}
+
+/// Check 11's diff waits for its turn at the session's one Prisma CLI gate: while another
+/// holder (the background diff, a migrate run) keeps it past the time a diff needs to finish
+/// within the preflight, no `migrate diff` starts and the check says so (devtop's own
+/// comparison stands in, nothing times out); once it is free, the diff runs.
+#[test]
+fn the_drift_diff_takes_turns_at_the_session_gate() {
+    let fx = Fixture::new();
+    let setup = gated_project(&fx);
+    let rt = runtime();
+    let held = rt.block_on(setup.cli_gate.turn());
+    let began = Instant::now();
+    let drift = drift_check(&rt, &setup, None);
+    let text = drift.detail.join("\n");
+    assert!(
+        text.contains("prisma migrate diff did not run: devtop's other Prisma CLI"),
+        "{drift:?}"
+    );
+    assert!(!text.contains("did not finish"), "{drift:?}");
+    assert_eq!(diffs_run(&fx), 0, "no diff while the gate is held");
+    assert!(began.elapsed() < BOUND, "bounded while the gate is held");
+    drop(held);
+    let drift = drift_check(&rt, &setup, None);
+    assert!(!drift.detail[0].contains("did not finish"), "{drift:?}");
+    assert_eq!(diffs_run(&fx), 1, "{drift:?}");
+    assert!(
+        setup.cli_gate.try_turn().is_some(),
+        "the turn was given back"
+    );
+}
+
+/// In the dashboard, check 11 reuses the background round when it was taken for the same
+/// migrations folder and no migrate ran since; otherwise it diffs itself.
+#[test]
+fn the_dashboard_round_is_reused_only_while_fresh() {
+    use devtop::model::cli_diff::{CliDiffs, DiffResult, DiffRound};
+    use std::sync::Arc;
+    let fx = Fixture::new();
+    let setup = gated_project(&fx);
+    let folder = Arc::new(devtop::prisma::migrations_dir::read(
+        &setup.prisma.migrations_dir,
+    ));
+    let mut diffs = CliDiffs::new();
+    diffs.insert(
+        "local".into(),
+        DiffResult::Differs(vec!["[+] Added tables".into(), "  - reused_marker".into()]),
+    );
+    let round = DiffRound {
+        diffs: Arc::new(diffs),
+        folder: folder.clone(),
+        deploys: setup.cli_gate.deploys(),
+    };
+    let rt = runtime();
+    let drift_of = |round: &DiffRound| drift_check(&rt, &setup, Some(round));
+    let drift = drift_of(&round);
+    assert!(
+        drift.detail.join("\n").contains("reused_marker"),
+        "{drift:?}"
+    );
+    assert_eq!(diffs_run(&fx), 0, "fresh: no diff of its own");
+
+    // Taken for another folder (a migration was added since): diffed again.
+    let mut other = (*folder).clone();
+    other.migrations.pop();
+    let stale = DiffRound {
+        folder: Arc::new(other),
+        ..round.clone()
+    };
+    let drift = drift_of(&stale);
+    assert!(
+        !drift.detail.join("\n").contains("reused_marker"),
+        "{drift:?}"
+    );
+    assert_eq!(diffs_run(&fx), 1);
+
+    // A migrate run took a turn since: diffed again.
+    rt.block_on(async { drop(setup.cli_gate.deploy_turn().await) });
+    let drift = drift_of(&round);
+    assert!(
+        !drift.detail.join("\n").contains("reused_marker"),
+        "{drift:?}"
+    );
+    assert_eq!(diffs_run(&fx), 2);
+}

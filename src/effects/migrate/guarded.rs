@@ -5,7 +5,7 @@
 //! is left). Both report lines through a callback as they happen ([`Event`]); the caller
 //! decides how to ask (a terminal question, a confirm popup) between the two.
 
-use super::gate::{Gate, GateReport, GateVerdict};
+use super::gate::{GateReport, GateVerdict};
 use super::target::{self, TargetState};
 use super::{RunOutcome, RunSpec};
 use crate::collect::environments::EnvSpec;
@@ -62,7 +62,6 @@ pub struct Prepared {
 pub async fn prepare(
     setup: &Setup,
     name: &str,
-    gate: &impl Gate,
     report: &mut (dyn FnMut(Event) + Send),
 ) -> Result<Prepared, Stop> {
     let Some(env) = setup.envs.iter().find(|e| e.name == name) else {
@@ -83,27 +82,11 @@ pub async fn prepare(
         url.masked,
         clean(&setup.config.migrate.command.join(" "))
     )));
-    let others = {
-        let (s, raw) = (setup.clone(), url.raw().to_owned());
-        tokio::task::spawn_blocking(move || target::other_runs(&s, &raw, &[]))
-            .await
-            .unwrap_or_default()
-    };
-    if !others.is_empty() {
-        for o in &others {
-            report(Event::Warn(format!(
-                "refused: another migrate runs for this database: pid {} ({}): {}",
-                o.pid, o.role, o.cmd
-            )));
-        }
-        report(Event::Info(
-            "wait for it to end, or end it (devtop kill --pid N) if it hangs".into(),
-        ));
+    if other_run_refused(setup, url.raw(), report).await {
         return Err(Stop::Refused);
     }
     let before = target::read(setup, env).await;
-    if let Some(l) = &before.lock {
-        report(Event::Warn(format!("refused: {}", lock_line(name, l))));
+    if lock_refused(&before, report) {
         return Err(Stop::Refused);
     }
     let pending = before.pending();
@@ -124,7 +107,7 @@ pub async fn prepare(
                 report(Event::Info(l.to_owned()));
             }
         };
-        gate.check(setup, &before, &mut progress).await
+        super::gate::check(setup, &before, &mut progress).await
     };
     for l in &gate.lines {
         report(Event::Warn(format!("  {}", clean(l))));
@@ -147,20 +130,72 @@ pub async fn prepare(
     })
 }
 
+/// Reports and returns true when another migrate run or schema-engine on this machine works
+/// on the database of `raw_url` (one process pass, off the runtime).
+async fn other_run_refused(
+    setup: &Setup,
+    raw_url: &str,
+    report: &mut (dyn FnMut(Event) + Send),
+) -> bool {
+    let (s, raw) = (setup.clone(), raw_url.to_owned());
+    let scan = tokio::task::spawn_blocking(move || target::other_runs(&s, &raw, &[])).await;
+    others_refused(scan, report)
+}
+
+/// The refusal of [`other_run_refused`] from the scan's result: any other run refuses, and so
+/// does a scan that panicked (fail closed: an unknown process table is not "no other run").
+fn others_refused(
+    scan: Result<Vec<target::OtherRun>, tokio::task::JoinError>,
+    report: &mut (dyn FnMut(Event) + Send),
+) -> bool {
+    let Ok(others) = scan else {
+        report(Event::Warn(
+            "refused: cannot tell whether another migrate runs (the process scan panicked)".into(),
+        ));
+        return true;
+    };
+    for o in &others {
+        report(Event::Warn(format!(
+            "refused: another migrate runs for this database: pid {} ({}): {}",
+            o.pid, o.role, o.cmd
+        )));
+    }
+    if !others.is_empty() {
+        report(Event::Info(
+            "wait for it to end, or end it (devtop kill --pid N) if it hangs".into(),
+        ));
+    }
+    !others.is_empty()
+}
+
+/// Reports and returns true when `state` shows the target's migrate lock held.
+fn lock_refused(state: &TargetState, report: &mut (dyn FnMut(Event) + Send)) -> bool {
+    let Some(l) = &state.lock else { return false };
+    report(Event::Warn(format!(
+        "refused: {}",
+        lock_line(&state.name, l)
+    )));
+    true
+}
+
 /// What [`execute`] found.
 #[derive(Debug, Clone)]
 pub struct Executed {
-    /// The run.
+    /// The run (not started when refused).
     pub outcome: RunOutcome,
     /// The target after it.
     pub after: TargetState,
+    /// The re-check at the start refused the run (another migrate run, or the migrate lock
+    /// held, since [`prepare`]); the lines were reported and nothing was started.
+    pub refused: bool,
 }
 
 impl Executed {
     /// The exit code's rule: the command succeeded, nothing of it is left, and the target has
     /// no pending or failed migration.
     pub fn ok(&self) -> bool {
-        self.outcome.succeeded()
+        !self.refused
+            && self.outcome.succeeded()
             && self.outcome.left.is_empty()
             && self.after.unreachable.is_none()
             && self.after.pending().is_empty()
@@ -168,7 +203,9 @@ impl Executed {
     }
 }
 
-/// The second half: run the command, watch it, re-read the target. When the watchdog calls
+/// The second half: take a turn at the session's Prisma CLI gate for the whole run, refuse
+/// (as [`Executed::refused`]) when another migrate run or the target's migrate lock has
+/// appeared since [`prepare`], run the command, watch it, re-read the target. When the watchdog calls
 /// it hung, the group is ended at once if `end_when_hung`, else when `end` turns true (the
 /// TUI's "end it?").
 pub async fn execute(
@@ -184,6 +221,7 @@ pub async fn execute(
         return Executed {
             outcome: super::not_run("no URL"),
             after,
+            refused: false,
         };
     };
     let mut secrets = url.secrets();
@@ -200,6 +238,24 @@ pub async fn execute(
         grace: setup.config.grace,
         memory: setup.config.memory.clone(),
     };
+    // The session's Prisma CLI gate for the whole run: no drift diff of this devtop runs a
+    // schema-engine against the database meanwhile (one that runs now is waited for).
+    if setup.cli_gate.try_turn().is_none() {
+        report(Event::Info(
+            "waiting for devtop's running Prisma CLI (a drift check) to end".into(),
+        ));
+    }
+    let _turn = setup.cli_gate.deploy_turn().await;
+    // The confirmation may have taken minutes: refuse what [`prepare`] would refuse now.
+    if other_run_refused(setup, url.raw(), report).await
+        || lock_refused(&target::read(setup, &p.env).await, report)
+    {
+        return Executed {
+            outcome: super::not_run("refused"),
+            after: p.before.clone(),
+            refused: true,
+        };
+    }
     let cell = std::sync::Mutex::new(report);
     let say = |e: Event| {
         if let Ok(mut r) = cell.lock() {
@@ -247,7 +303,11 @@ pub async fn execute(
     for line in changes(&p.before, &after) {
         say(Event::Info(line));
     }
-    Executed { outcome, after }
+    Executed {
+        outcome,
+        after,
+        refused: false,
+    }
 }
 
 /// The run's result in words: "succeeded in 2.4 s", "failed in 1.1 s (exit code 1)", "hung
@@ -326,4 +386,24 @@ pub fn changes(before: &TargetState, after: &TargetState) -> Vec<String> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_process_scan_that_panicked_refuses() {
+        let mut lines = Vec::new();
+        let scan =
+            tokio::task::spawn_blocking(|| -> Vec<target::OtherRun> { panic!("scan failed") })
+                .await;
+        assert!(others_refused(scan, &mut |e| lines.push(e)));
+        assert!(
+            matches!(&lines[..], [Event::Warn(l)] if l.contains("process scan panicked")),
+            "{lines:?}"
+        );
+        let none = tokio::task::spawn_blocking(Vec::new).await;
+        assert!(!others_refused(none, &mut |_| panic!("nothing to report")));
+    }
 }

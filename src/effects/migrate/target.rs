@@ -32,9 +32,14 @@ pub struct TargetState {
 }
 
 impl TargetState {
-    /// Pending migrations (names, oldest first).
+    /// The migrations `prisma migrate deploy` would apply (names, oldest first): pending and
+    /// rolled back ([`EnvMigrations::to_deploy`], as preflight counts them).
     pub fn pending(&self) -> Vec<String> {
-        self.in_state(MigrationState::Pending)
+        self.migrations
+            .iter()
+            .flat_map(EnvMigrations::to_deploy)
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Migrations in `state`, oldest first.
@@ -66,19 +71,24 @@ impl TargetState {
 pub async fn read(setup: &Setup, env: &EnvSpec) -> TargetState {
     let snap = crate::collect::databases::once(std::slice::from_ref(env)).await;
     let dir = setup.prisma.migrations_dir.clone();
-    let local = tokio::task::spawn_blocking(move || crate::prisma::migrations_dir::read(&dir))
-        .await
-        .unwrap_or_else(|_| {
-            crate::model::local_migrations::MigrationsDir::absent(&setup.prisma.migrations_dir)
-        });
-    let Some(e) = snap.envs.into_iter().next() else {
+    let local =
+        tokio::task::spawn_blocking(move || crate::prisma::migrations_dir::read(&dir)).await;
+    let unread = |why: &str| TargetState {
+        name: env.name.clone(),
+        unreachable: Some(why.to_owned()),
+        migrations: None,
+        missing: false,
+        lock: None,
+    };
+    // Fail closed: a folder that could not be read is not an empty one.
+    let Ok(local) = local else {
         return TargetState {
-            name: env.name.clone(),
-            unreachable: Some("not probed".into()),
-            migrations: None,
-            missing: false,
-            lock: None,
+            lock: snap.envs.into_iter().next().and_then(|e| e.lock),
+            ..unread("the migrations folder reader panicked")
         };
+    };
+    let Some(e) = snap.envs.into_iter().next() else {
+        return unread("not probed");
     };
     let missing = e
         .error

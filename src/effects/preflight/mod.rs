@@ -11,7 +11,8 @@
 //!   else the static schema check → check 3;
 //! - the target database (read-only probe, 5 s connect timeout) → checks 4, 8, 9, 10, 12
 //!   and 13 (the lint of its pending migrations, [`lint_check`]);
-//! - `prisma migrate diff` for the target (its own limit, after the probe) → check 11;
+//! - `prisma migrate diff` for the target (its own limit, after the probe, at the session's
+//!   Prisma CLI gate), unless the dashboard's latest round is fresh for it → check 11;
 //! - the other environments of `[deploy] order` → check 14;
 //! - inotify usage → check 15.
 //!
@@ -24,14 +25,13 @@ pub mod lint_check;
 pub mod validate;
 
 use crate::collect::environments::EnvSpec;
-use crate::effects::prisma_cli::{PrismaCliGate, find_cli};
+use crate::effects::prisma_cli::find_cli;
 use crate::effects::prisma_diff::{self, DiffTarget};
-use crate::model::cli_diff::DiffResult;
+use crate::model::cli_diff::{DiffResult, DiffRound};
 use crate::model::database::{DbEnvSnapshot, DbSnapshot};
 use crate::model::db_view::{EnvView, derive};
 use crate::model::local_migrations::MigrationsDir;
 use crate::model::migration_lint::LintOptions;
-use crate::model::migrations::MigrationState;
 use crate::model::preflight::deploy::Stage;
 use crate::model::preflight::{
     self, Check, CheckId, PreflightSettings, Summary, database, folder, memory, processes, schema,
@@ -100,7 +100,16 @@ fn deploy_envs<'a>(setup: &'a Setup, target: &str) -> Vec<&'a EnvSpec> {
 /// order. Never fails: what cannot be read is a failed or skipped check; a target that is not
 /// an environment makes checks 4, 8–12 fail (call [`check_target`] first to refuse it).
 /// Takes at most about [`PreflightSettings::check_timeout`].
-pub async fn run(setup: &Setup, req: &Request, mut report: impl FnMut(&Check)) -> Summary {
+///
+/// `dashboard`: the dashboard's latest background drift round; check 11 takes the target's
+/// diff from it when it is fresh ([`DiffRound::fresh`]: the same migrations folder, no migrate
+/// run since), else runs its own `prisma migrate diff` at the session's gate.
+pub async fn run(
+    setup: &Setup,
+    req: &Request,
+    dashboard: Option<&DiffRound>,
+    mut report: impl FnMut(&Check),
+) -> Summary {
     let started = Instant::now();
     let settings = setup.config.preflight.clone();
     let deadline = tokio::time::Instant::now() + settings.check_timeout;
@@ -115,7 +124,7 @@ pub async fn run(setup: &Setup, req: &Request, mut report: impl FnMut(&Check)) -
             Arc::new(
                 tokio::task::spawn_blocking(move || crate::prisma::migrations_dir::read(&dir))
                     .await
-                    .unwrap_or_else(|_| MigrationsDir::absent(&setup.prisma.migrations_dir)),
+                    .unwrap_or_else(|_| unread_folder(&setup.prisma.migrations_dir)),
             )
         };
         let shown = shown_path(setup, &setup.prisma.migrations_dir);
@@ -146,17 +155,8 @@ pub async fn run(setup: &Setup, req: &Request, mut report: impl FnMut(&Check)) -
                 deadline,
                 settings,
                 &tx,
-                &[
-                    CheckId::Connection,
-                    CheckId::FailedMigrations,
-                    CheckId::MigrateLock,
-                    CheckId::EditedMigrations,
-                    CheckId::Drift,
-                    CheckId::Pending,
-                    CheckId::Lint,
-                    CheckId::DeployOrder,
-                ],
-                database_part(setup, req, settings, &local, &tx),
+                preflight::DATABASE_CHECKS,
+                database_part(setup, req, settings, &local, dashboard, &tx, deadline),
             ),
             bounded(deadline, settings, &tx, &[CheckId::Inotify], inotify_part()),
         );
@@ -187,6 +187,16 @@ pub async fn run(setup: &Setup, req: &Request, mut report: impl FnMut(&Check)) -
         target: req.target.clone(),
         checks: results,
         elapsed_ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+/// The folder at `path` when its reader panicked: unreadable (check 7 fails), not empty.
+fn unread_folder(path: &std::path::Path) -> MigrationsDir {
+    let why = "the folder reader panicked".to_owned();
+    MigrationsDir {
+        problems: vec![why.clone()],
+        unreadable: Some(why),
+        ..MigrationsDir::absent(path)
     }
 }
 
@@ -244,7 +254,7 @@ async fn memory_part(setup: &Setup) -> Vec<Check> {
 
 /// Checks 1, 2 and 6 from one process snapshot (sampled as `devtop status` does).
 async fn processes_part(setup: &Setup) -> Vec<Check> {
-    match crate::headless::once::collect(setup).await {
+    match crate::collect::once::collect(setup).await {
         Ok((snap, _)) => vec![
             processes::suspects(&snap),
             processes::studio(&snap),
@@ -303,23 +313,16 @@ async fn database_part(
     req: &Request,
     settings: &PreflightSettings,
     local: &Arc<MigrationsDir>,
+    dashboard: Option<&DiffRound>,
     tx: &UnboundedSender<Check>,
+    deadline: tokio::time::Instant,
 ) -> Vec<Check> {
     let Some(spec) = setup.envs.iter().find(|e| e.name == req.target) else {
         let why = format!("no environment named \"{}\"", req.target);
-        return [
-            CheckId::Connection,
-            CheckId::FailedMigrations,
-            CheckId::MigrateLock,
-            CheckId::EditedMigrations,
-            CheckId::Drift,
-            CheckId::Pending,
-            CheckId::Lint,
-            CheckId::DeployOrder,
-        ]
-        .into_iter()
-        .map(|id| Check::new(id, preflight::Status::Fail, why.clone()))
-        .collect();
+        return preflight::DATABASE_CHECKS
+            .iter()
+            .map(|id| Check::new(*id, preflight::Status::Fail, why.clone()))
+            .collect();
     };
     let others: Vec<EnvSpec> = deploy_envs(setup, &req.target)
         .into_iter()
@@ -336,13 +339,28 @@ async fn database_part(
         let _ = tx.send(database::pending(&snap, &view));
         let _ = tx.send(lint(setup, &snap, &view, req.strict).await);
         // The drift diff after the probe: an unreachable database is not diffed.
-        let cli = if snap.health.is_some() {
-            drift_diff(setup, spec, settings).await
-        } else {
-            None
+        let known = dashboard
+            .and_then(|d| d.fresh(&spec.name, local, setup.cli_gate.deploys()))
+            .cloned();
+        let (cli, busy) = match known {
+            _ if snap.health.is_none() => (None, false),
+            Some(k) => (Some(k), false),
+            None => match drift_diff(setup, spec, settings, deadline).await {
+                Diffed::Ran(r) => (Some(r), false),
+                Diffed::NoCli => (None, false),
+                Diffed::GateBusy => (None, true),
+            },
         };
         let view = derive(local, schema, &snap, cli.as_ref());
-        let _ = tx.send(database::drift(&snap, &view));
+        let mut drift = database::drift(&snap, &view);
+        if busy {
+            drift.detail.push(
+                "prisma migrate diff did not run: devtop's other Prisma CLI (a drift diff or a \
+                 migrate) kept the turn too long"
+                    .to_owned(),
+            );
+        }
+        let _ = tx.send(drift);
         (snap, view)
     };
     let others_side = crate::collect::databases::once(&others);
@@ -370,34 +388,50 @@ async fn probe(spec: &EnvSpec) -> DbEnvSnapshot {
         .unwrap_or_else(|| crate::collect::databases::initial(spec))
 }
 
-/// The project's `prisma migrate diff` for `spec`, within `cli_timeout`; `None` without a
-/// CLI or a URL.
+/// What [`drift_diff`] did.
+enum Diffed {
+    /// The CLI ran: its verdict.
+    Ran(DiffResult),
+    /// No Prisma CLI in the project, or no URL.
+    NoCli,
+    /// The session's gate stayed taken until too late for a diff of `cli_timeout` to finish
+    /// by the part's deadline (devtop's column comparison stands in).
+    GateBusy,
+}
+
+/// The project's `prisma migrate diff` for `spec`, within `cli_timeout` once it has its turn
+/// at the session's gate — waited for until `deadline` less `cli_timeout`, so a diff that
+/// starts can finish before the preflight's deadline.
 async fn drift_diff(
     setup: &Setup,
     spec: &EnvSpec,
     settings: &PreflightSettings,
-) -> Option<DiffResult> {
-    let target = DiffTarget::for_project(&setup.root, &setup.prisma)?;
-    let url = spec.url.as_ref().ok()?;
-    let gate = PrismaCliGate::new();
-    Some(prisma_diff::run(&gate, &target, url, settings.cli_timeout).await)
+    deadline: tokio::time::Instant,
+) -> Diffed {
+    let (Some(target), Ok(url)) = (
+        DiffTarget::for_project(&setup.root, &setup.prisma),
+        spec.url.as_ref(),
+    ) else {
+        return Diffed::NoCli;
+    };
+    let wait_until = deadline
+        .checked_sub(settings.cli_timeout)
+        .unwrap_or_else(tokio::time::Instant::now);
+    let turn = match tokio::time::timeout_at(wait_until, setup.cli_gate.turn()).await {
+        Ok(t) => t,
+        Err(_) => match setup.cli_gate.try_turn() {
+            Some(t) => t,
+            None => return Diffed::GateBusy,
+        },
+    };
+    Diffed::Ran(prisma_diff::run_in_turn(&turn, &target, url, settings.cli_timeout).await)
 }
 
 /// Check 13: the lint of the target's pending migrations (unknown when check 12 could not
 /// read them), read off the runtime.
 async fn lint(setup: &Setup, snap: &DbEnvSnapshot, view: &EnvView, strict: bool) -> Check {
     let pending = match &view.migrations {
-        Some(m) => Ok(m
-            .items
-            .iter()
-            .filter(|i| {
-                matches!(
-                    i.state,
-                    MigrationState::Pending | MigrationState::RolledBack
-                )
-            })
-            .map(|i| i.name.clone())
-            .collect::<Vec<String>>()),
+        Some(m) => Ok(m.to_deploy().into_iter().map(str::to_owned).collect()),
         None => Err(database::pending(snap, view)
             .detail
             .first()
@@ -423,8 +457,15 @@ async fn lint(setup: &Setup, snap: &DbEnvSnapshot, view: &EnvView, strict: bool)
 
 /// Check 15 from /proc.
 async fn inotify_part() -> Vec<Check> {
-    let u = tokio::task::spawn_blocking(crate::collect::inotify::read)
-        .await
-        .unwrap_or_default();
-    vec![preflight::inotify::inotify(&u)]
+    match tokio::task::spawn_blocking(crate::collect::inotify::read).await {
+        Ok(u) => vec![preflight::inotify::inotify(&u)],
+        Err(_) => vec![
+            Check::new(
+                CheckId::Inotify,
+                preflight::Status::Fail,
+                "the inotify reader panicked",
+            )
+            .hint("report this; the check cannot vouch for anything"),
+        ],
+    }
 }

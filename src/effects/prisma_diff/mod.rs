@@ -15,7 +15,7 @@ pub mod verdict;
 
 use crate::db::url::DbUrl;
 use crate::effects::child::Supervised;
-use crate::effects::prisma_cli::{PrismaCliGate, find_cli};
+use crate::effects::prisma_cli::{PrismaCliGate, PrismaCliTurn, find_cli};
 use crate::model::cli_diff::DiffResult;
 use crate::prisma::project::PrismaProject;
 use std::path::{Path, PathBuf};
@@ -74,7 +74,18 @@ pub async fn run(
     url: &DbUrl,
     timeout: Duration,
 ) -> DiffResult {
-    let _turn = gate.turn().await;
+    let turn = gate.turn().await;
+    run_in_turn(&turn, target, url, timeout).await
+}
+
+/// [`run`] for a caller that already holds its `turn` at the session's gate (and waited for
+/// it on its own terms).
+pub async fn run_in_turn(
+    _turn: &PrismaCliTurn,
+    target: &DiffTarget,
+    url: &DbUrl,
+    timeout: Duration,
+) -> DiffResult {
     let child = match Supervised::spawn(command::spec(target, url, timeout)) {
         Ok(c) => c,
         Err(e) => {

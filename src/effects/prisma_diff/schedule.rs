@@ -1,6 +1,6 @@
 //! When the drift diffs run: for every configured environment, one at a time (each waits for
-//! the [`PrismaCliGate`]) — in the dashboard at start, whenever the migrations folder changes
-//! and every [`EVERY`]; in the headless commands once, within [`HEADLESS_BUDGET`]. Publishes
+//! the [`PrismaCliGate`]) — in the dashboard at start, whenever the migrations folder changes,
+//! after each guarded migrate run of the session and every [`EVERY`]; in the headless commands once, within [`HEADLESS_BUDGET`]. Publishes
 //! the latest result per environment name.
 //!
 //! This is an effect (it starts the Prisma CLI), so it lives here and not among the
@@ -9,7 +9,7 @@
 use super::{DiffTarget, TIMEOUT, run};
 use crate::collect::environments::EnvSpec;
 use crate::effects::prisma_cli::PrismaCliGate;
-use crate::model::cli_diff::{CliDiffs, DiffResult};
+use crate::model::cli_diff::{CliDiffs, DiffResult, DiffRound};
 use crate::model::local_migrations::MigrationsDir;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -55,34 +55,46 @@ pub async fn round(
     out
 }
 
-/// Start the dashboard's background task; with no `target` (the project has no Prisma CLI)
-/// nothing runs and the channel stays empty.
+/// Start the dashboard's background task, taking turns at the session's `gate`; each round
+/// is published with the folder and the gate's deploy count it began with ([`DiffRound`]).
+/// With no `target` (the project has no Prisma CLI) nothing runs and the channel holds
+/// [`DiffRound::empty`].
 pub fn spawn(
     gate: PrismaCliGate,
     target: Option<DiffTarget>,
     envs: Vec<EnvSpec>,
     mut local: watch::Receiver<Arc<MigrationsDir>>,
     cancel: CancellationToken,
-) -> watch::Receiver<Arc<CliDiffs>> {
-    let (tx, rx) = watch::channel(Arc::new(CliDiffs::new()));
+) -> watch::Receiver<Arc<DiffRound>> {
+    let (tx, rx) = watch::channel(Arc::new(DiffRound::empty()));
     let Some(target) = target else { return rx };
     log::info!(
         "drift: using the project's Prisma CLI ({})",
         target.cli.display()
     );
     tokio::spawn(async move {
+        let mut deploy_count = gate.watch_deploys();
         loop {
+            let folder = local.borrow_and_update().clone();
+            let deploys = *deploy_count.borrow_and_update();
             let diffs = tokio::select! {
                 _ = cancel.cancelled() => break,
                 d = round(&gate, &target, &envs, None) => d,
             };
-            if tx.send(Arc::new(diffs)).is_err() {
+            let done = DiffRound {
+                diffs: Arc::new(diffs),
+                folder,
+                deploys,
+            };
+            if tx.send(Arc::new(done)).is_err() {
                 break;
             }
             tokio::select! {
                 _ = cancel.cancelled() => break,
                 _ = tokio::time::sleep(EVERY) => {}
                 r = local.changed() => if r.is_err() { break },
+                // A migrate run took the gate: diff again once it is done.
+                r = deploy_count.changed() => if r.is_err() { break },
             }
         }
     });

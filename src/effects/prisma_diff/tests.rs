@@ -153,3 +153,54 @@ fn one_gate_runs_one_prisma_cli_at_a_time() {
         "one after the other"
     );
 }
+
+/// The dashboard's rounds: the first at start, stamped with the folder and the deploy count;
+/// another once a migrate run has taken the gate (it waits for the run), stamped anew.
+#[test]
+fn a_migrate_run_starts_a_new_round_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("diffs.log");
+    let cli = fake_cli(
+        dir.path(),
+        &format!("echo diff >> {}; exit 0", log.display()),
+    );
+    let env = crate::collect::environments::EnvSpec {
+        name: "local".into(),
+        url_env: "DATABASE_URL".into(),
+        url: Ok(url(dir.path())),
+        config_error: false,
+        source: None,
+    };
+    let gate = PrismaCliGate::new();
+    let folder = std::sync::Arc::new(crate::model::local_migrations::MigrationsDir::absent(
+        dir.path(),
+    ));
+    let (_ftx, frx) = tokio::sync::watch::channel(folder.clone());
+    let cancel = tokio_util::sync::CancellationToken::new();
+    // Bounded: a round that never comes fails the test instead of hanging it.
+    let within = Duration::from_secs(30);
+    let rounds_of = async {
+        let mut rounds = spawn(
+            gate.clone(),
+            Some(target(cli, dir.path())),
+            vec![env],
+            frx,
+            cancel.clone(),
+        );
+        let first = rounds
+            .wait_for(|r| !r.diffs.is_empty())
+            .await
+            .unwrap()
+            .clone();
+        assert_eq!(first.diffs.get("local"), Some(&DiffResult::InSync));
+        assert_eq!((first.deploys, &first.folder), (0, &folder));
+        let deploy = gate.deploy_turn().await;
+        drop(deploy);
+        let second = rounds.wait_for(|r| r.deploys == 1).await.unwrap().clone();
+        assert_eq!(second.diffs.get("local"), Some(&DiffResult::InSync));
+        assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 2);
+        cancel.cancel();
+    };
+    rt().block_on(async { tokio::time::timeout(within, rounds_of).await })
+        .expect("both rounds within 30 s");
+}

@@ -241,6 +241,18 @@ fn low_cgroup_headroom_fires_and_counts_the_working_set() {
     let l = LevelSample::from_snapshot(1.0, &snap);
     assert_eq!(l.cgroup, Some((3 * GIB - 10 * MIB, 4 * GIB)));
     assert!(!evaluate(&history(&[l]), &r, None).critical());
+    // One headroom figure: the guard, the memory level and preflight's check 5 agree.
+    let left = GIB + 10 * MIB;
+    assert_eq!(l.headroom().map(|h| h.0), Some(left));
+    assert_eq!(snap.effective_available(), left);
+    let t = crate::model::memory::MemoryThresholds::default();
+    let c5 = crate::model::preflight::memory::memory(Some(&snap), None, MIB, &t);
+    let want = format!("headroom {}", crate::model::memory::format_bytes(left));
+    assert!(
+        c5.detail.iter().any(|d| d.contains(&want)),
+        "{:?}",
+        c5.detail
+    );
 }
 
 #[test]

@@ -40,13 +40,14 @@ impl LevelSample {
         }
     }
 
-    /// cgroup headroom as (bytes, percent of the limit); `None` without a limit.
+    /// cgroup headroom as (bytes, percent of the limit); `None` without a limit. Bytes as
+    /// [`crate::model::memory::CgroupMemory::headroom_bytes`] (preflight's check 5).
     pub fn headroom(&self) -> Option<(u64, f64)> {
         let (used, max) = self.cgroup?;
         if max == 0 {
             return Some((0, 0.0));
         }
-        let left = max.saturating_sub(used);
+        let left = crate::model::memory::cgroup_headroom(used, max);
         Some((left, left as f64 * 100.0 / max as f64))
     }
 }

@@ -76,20 +76,26 @@ impl CgroupMemory {
         self.current_bytes.saturating_sub(self.inactive_file_bytes)
     }
 
-    /// Bytes left before the cgroup limit (`memory.max - memory.current`, saturating at 0);
-    /// `None` when there is no limit.
+    /// Bytes left before the cgroup limit ([`cgroup_headroom`] of the working set), `None`
+    /// when there is no limit. The one headroom figure: preflight's check 5, the memory
+    /// level and the memory guard all use it.
     pub fn headroom_bytes(&self) -> Option<u64> {
         self.max_bytes
-            .map(|max| max.saturating_sub(self.current_bytes))
+            .map(|max| cgroup_headroom(self.working_set_bytes(), max))
     }
+}
+
+/// Bytes left before a cgroup's limit `max_bytes` for a working set of `working_set_bytes`
+/// (usage without inactive file pages, which the kernel reclaims before it OOM-kills),
+/// saturating at 0.
+pub fn cgroup_headroom(working_set_bytes: u64, max_bytes: u64) -> u64 {
+    max_bytes.saturating_sub(working_set_bytes)
 }
 
 impl MemorySnapshot {
     /// Bytes really available to us: `MemAvailable`, or the cgroup headroom
-    /// (`memory.max - memory.current`) when a cgroup limit applies and is smaller.
-    ///
-    /// Note that `memory.current` counts reclaimable page cache, so the cgroup headroom is
-    /// a pessimistic estimate.
+    /// ([`CgroupMemory::headroom_bytes`]: the limit less the working set) when a cgroup limit
+    /// applies and is smaller.
     pub fn effective_available(&self) -> u64 {
         match self.cgroup_headroom() {
             Some(headroom) => headroom.min(self.available_bytes),

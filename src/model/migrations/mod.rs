@@ -200,6 +200,27 @@ pub struct EnvMigrations {
     pub summary: Summary,
 }
 
+impl EnvMigrations {
+    /// The migrations `prisma migrate deploy` would apply, names oldest first: the pending
+    /// ones and the rolled-back ones (deploy applies a rolled-back migration again). Used by
+    /// preflight (checks 13 and 14) and the guarded migrate alike.
+    pub fn to_deploy(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .items
+            .iter()
+            .filter(|i| {
+                matches!(
+                    i.state,
+                    MigrationState::Pending | MigrationState::RolledBack
+                )
+            })
+            .map(|i| i.name.as_str())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+}
+
 /// Merge the local folder with the table's rows (`None` = the table does not exist).
 ///
 /// Per migration name: local folders without rows are pending. Otherwise the rows that are not

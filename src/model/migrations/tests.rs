@@ -247,6 +247,12 @@ fn all_attempts_rolled_back() {
         e.summary.line("staging"),
         "staging: 1 rolled back, nothing applied yet"
     );
+    // `migrate deploy` applies it again, with the pending ones, oldest first.
+    let e2 = merge(
+        &local(&["m0", "m1", "m2"]),
+        Some(&[ok("m0", SEP_17), r.clone()]),
+    );
+    assert_eq!(e2.to_deploy(), ["m1", "m2"]);
     // Folder deleted afterwards: harmless history.
     let e = merge(&local(&[]), Some(&[r]));
     assert_eq!(e.items[0].state, MigrationState::MissingLocally);

@@ -29,22 +29,6 @@ impl<'a> Stage<'a> {
     }
 }
 
-fn pending(m: &EnvMigrations) -> Vec<&str> {
-    let mut v: Vec<&str> = m
-        .items
-        .iter()
-        .filter(|i| {
-            matches!(
-                i.state,
-                MigrationState::Pending | MigrationState::RolledBack
-            )
-        })
-        .map(|i| i.name.as_str())
-        .collect();
-    v.sort_unstable();
-    v
-}
-
 fn applied(m: &EnvMigrations, name: &str) -> bool {
     m.items.iter().any(|i| {
         i.name == name && matches!(i.state, MigrationState::Applied | MigrationState::Edited)
@@ -82,7 +66,7 @@ pub fn deploy_order(target: &str, order: &[String], stages: &[Stage<'_>]) -> Che
             "{target} is blocked by failed migration {b}: resolve it first (check 8)"
         ));
     }
-    let mine = pending(me);
+    let mine = me.to_deploy();
     for earlier in &order[..pos] {
         let Some(s) = stage(earlier) else {
             continue;
@@ -150,7 +134,10 @@ fn downstream(target: &str, order: &[String], stages: &[Stage<'_>], order_text: 
                 }
                 if let Some(p) = prev.and_then(|p| p.migrations.map(|pm| (p.name, pm))) {
                     let ahead: Vec<&str> =
-                        pending(p.1).into_iter().filter(|n| applied(m, n)).collect();
+                        p.1.to_deploy()
+                            .into_iter()
+                            .filter(|n| applied(m, n))
+                            .collect();
                     if !ahead.is_empty() {
                         problems.push(format!(
                             "{} has {} that {} lacks (deployed out of order)",
@@ -160,7 +147,7 @@ fn downstream(target: &str, order: &[String], stages: &[Stage<'_>], order_text: 
                         ));
                     }
                 }
-                let n = pending(m).len();
+                let n = m.to_deploy().len();
                 if n > 0 {
                     problems.push(format!("{}: {} behind", s.name, count_noun(n, "migration")));
                 }

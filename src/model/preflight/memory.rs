@@ -6,7 +6,8 @@ use super::{Check, CheckId, Status};
 use crate::model::memory::{MemorySnapshot, MemoryThresholds, format_bytes};
 
 /// Check 5. Fail when the memory really available ([`MemorySnapshot::effective_available`]:
-/// MemAvailable, or the cgroup headroom `memory.max - memory.current` when smaller) is below
+/// MemAvailable, or the cgroup headroom `memory.max` less the working set when smaller — the
+/// guard's figure) is below
 /// `min_available` bytes (`[preflight] min_available`, default 500 MiB), or PSI `full avg10`
 /// is at or above `t.psi_critical_full_avg10` (%); warn below `t.warn_available_bytes` or
 /// at PSI `some avg10` ≥ `t.psi_warn_some_avg10`; else pass. `error` is why there is no
@@ -38,11 +39,19 @@ pub fn memory(
     match &m.cgroup {
         Some(c) => match c.max_bytes {
             Some(max) => detail.push(format!(
-                "cgroup {}: {} of {} limit, headroom {}",
+                "cgroup {}: {} of {} limit, headroom {}{}",
                 c.path,
                 format_bytes(c.current_bytes),
                 format_bytes(max),
-                format_bytes(max.saturating_sub(c.current_bytes))
+                format_bytes(c.headroom_bytes().unwrap_or(0)),
+                if c.inactive_file_bytes > 0 {
+                    format!(
+                        " (its {} of inactive file cache counted as free)",
+                        format_bytes(c.inactive_file_bytes)
+                    )
+                } else {
+                    String::new()
+                }
             )),
             None => detail.push(format!("cgroup {}: no memory limit", c.path)),
         },

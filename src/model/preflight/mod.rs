@@ -17,6 +17,7 @@ pub mod inotify;
 pub mod memory;
 pub mod processes;
 pub mod schema;
+pub mod text;
 
 use serde::Serialize;
 
@@ -55,6 +56,16 @@ pub enum CheckId {
     /// 15: inotify watches and instances against the user limits.
     Inotify,
 }
+
+/// The checks judged from the target database and the other deploy environments (4, 8–14),
+/// in the order of [`CheckId::ALL`]: the preflight's database part reports these.
+/// (A subset of [`CheckId::ALL`], written compactly; a test keeps the two in step.)
+#[rustfmt::skip]
+pub const DATABASE_CHECKS: &[CheckId] = &[
+    CheckId::Connection, CheckId::FailedMigrations, CheckId::MigrateLock,
+    CheckId::EditedMigrations, CheckId::Drift, CheckId::Pending, CheckId::Lint,
+    CheckId::DeployOrder,
+];
 
 impl CheckId {
     /// Every check, in order.

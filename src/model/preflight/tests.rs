@@ -38,6 +38,12 @@ fn ids_are_numbered_in_order() {
         assert_eq!(usize::from(id.number()), i + 1);
     }
     assert_eq!(CheckId::DeployOrder.key(), "deploy-order");
+    // The database checks keep the order of ALL.
+    let in_all: Vec<CheckId> = CheckId::ALL
+        .into_iter()
+        .filter(|c| DATABASE_CHECKS.contains(c))
+        .collect();
+    assert_eq!(in_all, DATABASE_CHECKS);
     assert_eq!(count_noun(3, "heavy process"), "3 heavy processes");
     assert_eq!(count_noun(1, "hung migration"), "1 hung migration");
 }

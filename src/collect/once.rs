@@ -1,8 +1,8 @@
-//! One-shot collection for headless commands: two passes 1 s apart so CPU percentages are real
+//! One-shot collection for the headless commands and the preflight: two passes 1 s apart so CPU percentages are real
 //! (the first sample is only a baseline), and a few more while a migrate run past its hung
 //! threshold has less than
 //! [`crate::model::migrate_rules::HUNG_MIN_SAMPLE_S`] of samples, so `status` and `kill --suspects`
-//! judge it as the TUI does.
+//! judge it as the TUI does (and preflight's checks 1, 2 and 6 likewise).
 
 use crate::collect::cpu::CpuReader;
 use crate::collect::memory::MemoryReader;
