@@ -136,7 +136,9 @@ pub fn layout(area: Rect, keys: &KeyMap) -> HelpLayout {
         .max()
         .unwrap_or(0)
         .clamp(MIN_COLUMN.into(), MAX_COLUMN.into());
-    let inner_width = area.width.saturating_sub(4);
+    // Two columns of margin, the borders, and a blank column before the right border (where
+    // the scrollbar goes).
+    let inner_width = area.width.saturating_sub(5);
     let rows = usize::from(area.height.saturating_sub(4));
     let most = ((inner_width + GAP) / (MIN_COLUMN + GAP)).clamp(1, MAX_COLUMNS);
     let mut chosen = None;
@@ -157,7 +159,7 @@ pub fn layout(area: Rect, keys: &KeyMap) -> HelpLayout {
     }
     let (column_width, columns) = chosen.unwrap_or_default();
     let n = columns.len() as u16;
-    let width = n * column_width + GAP * n.saturating_sub(1) + 2;
+    let width = n * column_width + GAP * n.saturating_sub(1) + 3;
     let height = columns.iter().map(Vec::len).max().unwrap_or(0) as u16 + 2;
     HelpLayout {
         outer: centered(area, width, height.min(area.height.saturating_sub(2))),
