@@ -75,7 +75,7 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
         Intent::LeaveRunning => return server_intent::leave_and_quit(state),
         Intent::Adopt => return server_intent::answer_port_conflict(state, true),
         Intent::Details if state.view == View::Servers => server_intent::details(state),
-        Intent::Help => state.popup = Some(Popup::Help),
+        Intent::Help => state.popup = Some(Popup::Help { scroll: 0 }),
         Intent::Cancel => return cancel(state),
         Intent::ViewProcesses => show(state, View::Processes),
         Intent::ViewDatabases => show(state, View::Databases),
@@ -193,8 +193,11 @@ fn navigate(state: &mut AppState, intent: Intent) -> Vec<Command> {
     if matches!(state.popup, Some(Popup::ServerDetails { .. })) {
         let page = usize::from(state.screen.height.saturating_sub(8));
         server_intent::scroll_server_log(state, lines(page));
+    } else if matches!(state.popup, Some(Popup::Help { .. })) {
+        let page = crate::app::help::page(state);
+        crate::app::help::scroll(state, lines(page));
     } else if state.popup.is_some() && confirm::open(state).is_none() {
-        // Help and process details do not scroll; the list behind them stays put.
+        // Process details do not scroll; the list behind them stays put.
     } else if paging && confirm::open(state).is_some() {
         scroll_kill_dialog(state, lines(kill_dialog_page(state)));
     } else if state.focus == Focus::Health

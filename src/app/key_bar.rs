@@ -136,8 +136,9 @@ const MIGRATE: &[Entry] = &[
 const MIGRATE_NAME: &[Entry] = &[e(Confirm, "Migrate", 0), e(Cancel, "Back", 0)];
 /// The bar of the help and details popups.
 const POPUP: &[Entry] = &[e(Cancel, "Close", 0)];
-/// The bar of a server's log popup (it scrolls with the main screen's keys).
-const SERVER_LOG: &[Entry] = &[pair(Up, Down, "Scroll", 1), e(Cancel, "Close", 0)];
+/// The bar of a popup that scrolls, a server's log or a help taller than the screen (they
+/// scroll with the main screen's keys).
+const SCROLLING: &[Entry] = &[pair(Up, Down, "Scroll", 1), e(Cancel, "Close", 0)];
 
 /// The entries `state`'s context advertises, in display order, before fitting.
 pub fn entries(state: &AppState) -> Vec<Entry> {
@@ -147,7 +148,7 @@ pub fn entries(state: &AppState) -> Vec<Entry> {
         Context::Filter => FILTER,
         Context::Migrate => MIGRATE,
         Context::MigrateName => MIGRATE_NAME,
-        Context::Popup if matches!(state.popup, Some(Popup::ServerDetails { .. })) => SERVER_LOG,
+        Context::Popup if scrolls(state) => SCROLLING,
         Context::Popup => POPUP,
         Context::Confirm => {
             return crate::app::confirm::open(state)
@@ -161,6 +162,17 @@ pub fn entries(state: &AppState) -> Vec<Entry> {
         .copied()
         .filter(|en| ctx != Context::Main || useful(state, en.intent))
         .collect()
+}
+
+/// True for a popup that scrolls: a server's log, the help when it does not fit the screen.
+fn scrolls(state: &AppState) -> bool {
+    match state.popup {
+        Some(Popup::ServerDetails { .. }) => true,
+        Some(Popup::Help { .. }) => {
+            crate::ui::help::layout(state.screen, &state.keys).max_scroll() > 0
+        }
+        _ => false,
+    }
 }
 
 /// The bar of `view`'s screen (every entry, before the state's conditions).

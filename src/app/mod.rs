@@ -6,6 +6,7 @@ pub mod confirm;
 pub mod executor;
 pub mod guard;
 pub mod guard_update;
+pub mod help;
 pub mod intent;
 pub mod key_bar;
 pub mod keymap;

@@ -62,8 +62,11 @@ impl Focus {
 /// An open popup.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
-    /// Key help, generated from the key table.
-    Help,
+    /// Key help, generated from the key table, scrolled `scroll` rows down.
+    Help {
+        /// Rows scrolled down from the first (0: the top is shown).
+        scroll: usize,
+    },
     /// Details of one process.
     Details(u32),
     /// The confirm popup of a destructive action (see [`crate::app::confirm`]).

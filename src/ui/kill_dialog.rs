@@ -13,9 +13,7 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Margin, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, Borders, Clear, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState,
-};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use std::time::Duration;
 
 /// The dialog's text, split into the parts that stay put and the part that scrolls.
@@ -223,23 +221,19 @@ pub fn render(
         Rect::new(inner.x, footer_y, inner.width, footer_h),
     );
     if cut {
-        // Positions 0..=max_scroll over `total` lines: the thumb spans the visible share.
-        let mut sb = ScrollbarState::new(l.max_scroll() + 1)
-            .position(scroll)
-            .viewport_content_length(l.visible());
-        frame.render_stateful_widget(
-            Scrollbar::new(ScrollbarOrientation::VerticalRight)
-                .begin_symbol(None)
-                .end_symbol(None),
+        crate::ui::popup_scrollbar(
+            frame,
             Rect::new(l.outer.x, l.body.y, l.outer.width, l.body.height),
-            &mut sb,
+            scroll,
+            l.visible(),
+            l.max_scroll(),
         );
     }
 }
 
 /// `text` split at spaces into lines of at most `width` characters (a longer word gets a line
 /// of its own).
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap_words(text: &str, width: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut line = String::new();
     for word in text.split(' ') {

@@ -4,6 +4,7 @@
 pub mod guard_banner;
 pub mod header;
 pub mod health;
+pub mod help;
 pub mod kill_dialog;
 pub mod logs;
 pub mod memory;
@@ -94,6 +95,28 @@ pub fn scroll_position(first: usize, shown: usize, total: usize) -> String {
     } else {
         format!("{}–{} of {total}", first + 1, first + shown)
     }
+}
+
+/// A popup's scrollbar on the right edge of `rows` (the popup's width, its scrolling rows):
+/// positions 0..=`max_scroll`, the thumb at `scroll` spanning the `visible` share.
+pub fn popup_scrollbar(
+    frame: &mut Frame<'_>,
+    rows: Rect,
+    scroll: usize,
+    visible: usize,
+    max_scroll: usize,
+) {
+    use ratatui::widgets::{Scrollbar, ScrollbarOrientation, ScrollbarState};
+    let mut sb = ScrollbarState::new(max_scroll + 1)
+        .position(scroll)
+        .viewport_content_length(visible);
+    frame.render_stateful_widget(
+        Scrollbar::new(ScrollbarOrientation::VerticalRight)
+            .begin_symbol(None)
+            .end_symbol(None),
+        rows,
+        &mut sb,
+    );
 }
 
 /// Rows of a pane's `inner` height for a table of `rows` rows (plus its header) and `detail`

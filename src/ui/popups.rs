@@ -1,8 +1,6 @@
-//! Popups: help (from the key table), process details, kill confirmation.
+//! Popups: process details, kill confirmation; the help is [`crate::ui::help`].
 
 use crate::app::confirm::{Confirm, ConfirmAction};
-use crate::app::keymap::Context;
-use crate::app::keys::KeyMap;
 use crate::app::state::{AppState, Popup};
 use crate::model::memory::format_bytes;
 use crate::model::suspects::format_age;
@@ -33,7 +31,7 @@ fn bold(s: impl Into<String>) -> Span<'static> {
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     match &state.popup {
         None => {}
-        Some(Popup::Help) => help(frame, area, &state.keys),
+        Some(Popup::Help { scroll }) => crate::ui::help::render(frame, area, &state.keys, *scroll),
         Some(Popup::Details(pid)) => details(frame, area, state, *pid),
         Some(Popup::Confirm(c)) => confirm(frame, area, c, state),
         Some(Popup::ServerDetails { name, scroll }) => {
@@ -63,58 +61,6 @@ fn confirm(frame: &mut Frame<'_>, area: Rect, c: &Confirm, state: &AppState) {
         | ConfirmAction::QuitMigrating(_) => {
             crate::ui::migrate_popup::confirm(frame, area, c);
         }
-    }
-}
-
-/// Help lines from the effective key table `keys`: main-screen keys, then the dialog's and
-/// the popup's.
-pub fn help_lines(keys: &KeyMap) -> Vec<Line<'static>> {
-    Context::ALL
-        .iter()
-        .flat_map(|&ctx| {
-            let prefix = match ctx.place() {
-                "" => String::new(),
-                place => format!("{place}: "),
-            };
-            keys.keys()
-                .iter()
-                .filter(move |k| k.binding.context == ctx)
-                .map(move |k| {
-                    Line::from(vec![
-                        Span::styled(
-                            format!(" {:<9}", k.label),
-                            Style::default().fg(theme::ACCENT),
-                        ),
-                        Span::raw(format!("{prefix}{}", k.binding.desc)),
-                    ])
-                })
-        })
-        .collect()
-}
-
-/// The help popup: as many columns (up to 4) as it takes for every line to fit the height.
-fn help(frame: &mut Frame<'_>, area: Rect, keys: &KeyMap) {
-    let entries = help_lines(keys);
-    let max_rows = usize::from(area.height.saturating_sub(2)).max(1);
-    let cols = entries.len().div_ceil(max_rows).clamp(2, 4);
-    let per_col = entries.len().div_ceil(cols);
-    // Wide enough for the longest line in every column when the terminal has the room.
-    let longest = entries.iter().map(Line::width).max().unwrap_or(40) + 1;
-    let width = area
-        .width
-        .saturating_sub(2)
-        .min((cols * longest) as u16 + 2)
-        .max(area.width.min(cols as u16 * 46));
-    let r = centered(area, width, per_col as u16 + 2);
-    frame.render_widget(Clear, r);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Help · Esc closes ");
-    let inner = block.inner(r);
-    frame.render_widget(block, r);
-    let columns = Layout::horizontal(vec![Constraint::Ratio(1, cols as u32); cols]).split(inner);
-    for (chunk, col) in entries.chunks(per_col).zip(columns.iter()) {
-        frame.render_widget(Paragraph::new(chunk.to_vec()), *col);
     }
 }
 

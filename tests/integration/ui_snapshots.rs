@@ -130,11 +130,16 @@ fn memory_pane_follows_a_stricter_guard() {
     assert_eq!(buf[(x as u16, y as u16)].fg, Color::Red);
 }
 
+/// The help at each size the terminal says it has (the key bar offers scrolling only when
+/// the help does not fit).
 #[test]
 fn help_popup() {
     let mut s = app(fixtures::memory(6.0, 0.0, 0.0));
     keys(&mut s, &[KeyCode::Char('?')]);
-    snap("help", &s);
+    for (w, h) in [(80, 24), (160, 48)] {
+        update(&mut s, Action::Resize(w, h));
+        insta::assert_snapshot!(format!("help_{w}x{h}"), text(&draw(&s, w, h)));
+    }
 }
 
 #[test]
@@ -350,21 +355,65 @@ fn no_color_keeps_every_state_readable() {
     insta::assert_snapshot!("no_color_80x24", text(&draw(&s, 80, 24)));
 }
 
-/// The help popup fits at the smallest sizes: every binding of the key table is on screen.
+/// The help at the smallest sizes: one column that scrolls (PgDn to the end) and says which
+/// rows it shows; over its pages every key of the table is there with its whole description
+/// (a long one wraps under itself), nothing cut. Then scrolled a page down, and back with Home.
 #[test]
-fn help_fits_every_key() {
-    let mut s = app(fixtures::memory(6.0, 0.0, 0.0));
-    keys(&mut s, &[KeyCode::Char('?')]);
-    for (w, h) in [(80, 24), (60, 16), (160, 48)] {
-        let screen = text(&draw(&s, w, h));
+fn help_scrolls_and_cuts_nothing() {
+    for (w, h) in [(80, 24), (60, 16)] {
+        let mut s = app(fixtures::memory(6.0, 0.0, 0.0));
+        update(&mut s, Action::Resize(w, h));
+        keys(&mut s, &[KeyCode::Char('?')]);
+        let first = text(&draw(&s, w, h));
+        assert!(first.contains(" rows 1–"), "{w}x{h}: no position:\n{first}");
+        let mut pages = String::new();
+        for _ in 0..150 {
+            let screen = text(&draw(&s, w, h));
+            for line in screen.lines() {
+                // The popup's column, without its borders and the scrollbar.
+                let inner: String = line.chars().skip(2).take(usize::from(w) - 4).collect();
+                pages.push_str(&inner);
+                pages.push(' ');
+            }
+            keys(&mut s, &[KeyCode::Down]);
+        }
+        let end = text(&draw(&s, w, h));
+        let total = end
+            .split(" of ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .unwrap_or_default();
+        assert!(
+            end.contains(&format!("–{total} of {total} ")),
+            "{w}x{h}: not at the end:\n{end}"
+        );
+        let pages = pages.split_whitespace().collect::<Vec<_>>().join(" ");
         for b in devtop::app::keymap::BINDINGS {
-            assert!(
-                screen.contains(&format!(" {:<9}", b.label)),
-                "{w}x{h}: help lacks {}:\n{screen}",
-                b.label
-            );
+            let row = format!("{} {}", b.label, b.desc);
+            let row = row.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(pages.contains(&row), "{w}x{h}: help lacks {row}");
         }
     }
+    let mut s = app(fixtures::memory(6.0, 0.0, 0.0));
+    update(&mut s, Action::Resize(80, 24));
+    keys(&mut s, &[KeyCode::Char('?'), KeyCode::PageDown]);
+    let screen = text(&draw(&s, 80, 24));
+    assert!(screen.contains(" rows 21–40 of "), "{screen}");
+    insta::assert_snapshot!("help_scrolled_80x24", screen);
+    keys(&mut s, &[KeyCode::Home]);
+    assert!(text(&draw(&s, 80, 24)).contains(" rows 1–20 of "));
+    // The mouse wheel scrolls it too (3 rows a notch); ? closes it.
+    s.mouse = true;
+    let wheel = crossterm::event::MouseEvent {
+        kind: crossterm::event::MouseEventKind::ScrollDown,
+        column: 40,
+        row: 10,
+        modifiers: KeyModifiers::NONE,
+    };
+    update(&mut s, Action::Mouse(wheel));
+    assert!(text(&draw(&s, 80, 24)).contains(" rows 4–23 of "));
+    keys(&mut s, &[KeyCode::Char('?')]);
+    assert!(s.popup.is_none(), "? closes the help");
 }
 
 /// At 80x24 the matrix shows the failed migration (and its production cell) first and says

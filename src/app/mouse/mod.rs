@@ -1,7 +1,7 @@
 //! Mouse: where a click or a wheel notch lands, as a pure function of the screen layout (the
 //! same areas the renderer draws, from [`AppState`]) and the event. Clicks select a process row
-//! or focus a pane; the wheel scrolls the list under the pointer, or the kill dialog while it
-//! is open. A click never confirms anything: killing stays on the keyboard.
+//! or focus a pane; the wheel scrolls the list under the pointer, or the kill dialog or the
+//! help while it is open. A click never confirms anything: killing stays on the keyboard.
 
 use crate::app::state::{AppState, Focus, Popup};
 use crate::app::update::{Command, LogScroll, move_by, scroll_kill_dialog};
@@ -18,6 +18,8 @@ pub enum Target {
     Pane(Focus),
     /// The open kill dialog's list.
     KillDialog,
+    /// The open help popup.
+    Help,
 }
 
 /// What a mouse event asks for, before it is applied to the state.
@@ -72,6 +74,7 @@ pub fn resolve(state: &AppState, ev: MouseEvent) -> Option<MouseIntent> {
         Some(Popup::Confirm(_)) => {
             return lines.map(|n| MouseIntent::Scroll(Target::KillDialog, n));
         }
+        Some(Popup::Help { .. }) => return lines.map(|n| MouseIntent::Scroll(Target::Help, n)),
         Some(Popup::ServerDetails { .. }) => {
             return lines.map(|n| MouseIntent::Scroll(Target::Pane(Focus::Servers), n));
         }
@@ -109,6 +112,7 @@ pub fn apply(state: &mut AppState, intent: MouseIntent) -> Vec<Command> {
             state.focus = Focus::Processes;
         }
         MouseIntent::Scroll(Target::KillDialog, n) => scroll_kill_dialog(state, n),
+        MouseIntent::Scroll(Target::Help, n) => crate::app::help::scroll(state, n),
         MouseIntent::Scroll(Target::Pane(Focus::Processes), n) => move_by(state, n),
         MouseIntent::Scroll(Target::Pane(Focus::Servers), n) => {
             if matches!(state.popup, Some(Popup::ServerDetails { .. })) {

@@ -176,7 +176,22 @@ fn popups_take_the_mouse() {
     key(&mut s, KeyCode::Esc);
     key(&mut s, KeyCode::Char('?'));
     assert_eq!(resolve(&s, click(10, 3)), None);
-    assert_eq!(resolve(&s, ev(MouseEventKind::ScrollDown, 10, 3)), None);
+    // The wheel scrolls the help wherever the pointer is.
+    assert_eq!(
+        resolve(&s, ev(MouseEventKind::ScrollDown, 10, 3)),
+        Some(MouseIntent::Scroll(Target::Help, WHEEL_LINES))
+    );
+    update(&mut s, Action::Mouse(ev(MouseEventKind::ScrollDown, 10, 3)));
+    assert_eq!(s.popup, Some(Popup::Help { scroll: 3 }));
+    key(&mut s, KeyCode::Char('d'));
+    assert_eq!(
+        s.popup,
+        Some(Popup::Help { scroll: 3 }),
+        "other keys do nothing"
+    );
+    key(&mut s, KeyCode::Esc);
+    key(&mut s, KeyCode::Char('?'));
+    assert_eq!(s.popup, Some(Popup::Help { scroll: 0 }), "opens at the top");
 }
 
 /// Through `update` on a drawn frame: the PID on the clicked row becomes the selection, the

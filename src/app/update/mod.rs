@@ -311,24 +311,36 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
         }
         Context::Main | Context::Confirm | Context::Popup => {}
     }
-    if intent.is_none() && matches!(state.popup, Some(Popup::ServerDetails { .. })) {
-        // The server log popup scrolls with the main screen's movement keys.
-        intent = state.keys.resolve(key, Context::Main).filter(|i| {
-            matches!(
-                i,
-                Intent::Up
-                    | Intent::Down
-                    | Intent::PageUp
-                    | Intent::PageDown
-                    | Intent::Home
-                    | Intent::End
-            )
-        });
+    if intent.is_none() {
+        intent = popup_key(state, key);
     }
     let Some(intent) = intent else {
         return vec![];
     };
     apply(state, intent)
+}
+
+/// A key the popup's own keys do not bind: the server log popup and the help scroll with the
+/// main screen's movement keys (rebound ones too), and the help key closes the help.
+fn popup_key(state: &AppState, key: KeyEvent) -> Option<Intent> {
+    let scrolls = matches!(
+        state.popup,
+        Some(Popup::ServerDetails { .. } | Popup::Help { .. })
+    );
+    match state.keys.resolve(key, Context::Main)? {
+        Intent::Help if matches!(state.popup, Some(Popup::Help { .. })) => Some(Intent::Cancel),
+        i @ (Intent::Up
+        | Intent::Down
+        | Intent::PageUp
+        | Intent::PageDown
+        | Intent::Home
+        | Intent::End)
+            if scrolls =>
+        {
+            Some(i)
+        }
+        _ => None,
+    }
 }
 
 /// A key while typing the search (F3): the search context's keys (next, keep, clear), else a

@@ -168,7 +168,7 @@ fn details_and_help_popups() {
     assert!(s.popup.is_none());
     assert!(!s.quit, "q closes the popup, it does not quit");
     update(&mut s, key(KeyCode::Char('?')));
-    assert_eq!(s.popup, Some(Popup::Help));
+    assert_eq!(s.popup, Some(Popup::Help { scroll: 0 }));
 }
 
 #[test]
