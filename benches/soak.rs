@@ -2,7 +2,8 @@
 //! database health collector through `collect::databases`) at an accelerated refresh while
 //! processes start and die all the time and one of three database environments flaps.
 //! Prints RSS, open fds and buffer sizes of this process every report interval, then whether
-//! they stayed flat (within ±10 % of the first figure after warm-up). Exit status 0 when flat,
+//! they stayed flat: RSS within ±10 % of the first figure after warm-up, open fds not growing
+//! (the last third's highest count within 10 % or 2 of the first third's). Exit status 0 when flat,
 //! 1 when not, 2 on bad input.
 //!
 //! Run through `benches/soak.sh` (which builds it with `--release`), or directly:
@@ -580,13 +581,16 @@ fn verdict(
     });
     let pct = |v: f64, r: f64| (v - r) / r.max(1.0) * 100.0;
     let r = reference.rss as f64;
-    let fr = reference.fds as f64;
     let rss_flat = pct(rmax as f64, r) <= 10.0 && pct(rmin as f64, r) >= -10.0;
-    // A handful of fds is the noise floor (a connection being replaced): allow ±10 % or ±2.
-    let fd_flat =
-        (fmax as f64 - fr) <= (fr * 0.1).max(2.0) && (fr - fmin as f64) <= (fr * 0.1).max(2.0);
+    // Open fds move with the database pools' connections and the churn children's pipes, so one
+    // reading is a poor reference: a leak is growth, so compare the last third's highest count
+    // with the first third's (after warm-up), allowing 10 % or 2 for a connection being replaced.
+    let third = (after.len() / 3).max(1);
+    let top = |fs: &[Figures]| fs.iter().map(|f| f.fds).max().unwrap_or(0) as f64;
+    let (early, late) = (top(&after[..third]), top(&after[after.len() - third..]));
+    let fd_flat = late - early <= (early * 0.1).max(2.0);
     println!(
-        "soak: after warm-up ({} report lines) RSS {}..{} KiB ({:+.1} %..{:+.1} % of {} KiB): {}; fds {}..{} (reference {}): {}",
+        "soak: after warm-up ({} report lines) RSS {}..{} KiB ({:+.1} %..{:+.1} % of {} KiB): {}; fds {}..{}, highest {} in the first third and {} in the last: {}",
         warmup,
         rmin / 1024,
         rmax / 1024,
@@ -596,7 +600,8 @@ fn verdict(
         if rss_flat { "flat" } else { "NOT flat" },
         fmin,
         fmax,
-        reference.fds,
+        early,
+        late,
         if fd_flat { "flat" } else { "NOT flat" },
     );
     rss_flat && fd_flat

@@ -2,8 +2,9 @@
 # Soak: devtop's collectors at 20 Hz for CYCLES passes while processes start and die all the
 # time and three database environments are probed (local PostgreSQL, local MariaDB, and
 # PostgreSQL behind a listener that flaps: forwarding / refused / black hole). Prints RSS,
-# open fds, threads and buffer sizes every REPORT passes, then whether RSS and fds stayed flat
-# (±10 % of the first figure after warm-up). See benches/soak.rs for what each column is.
+# open fds, threads and buffer sizes every REPORT passes, then whether RSS stayed flat (±10 % of
+# the first figure after warm-up) and fds did not grow (last third vs first third). See
+# benches/soak.rs for what each column is.
 #
 # Usage: benches/soak.sh            (86,400 passes at 20 Hz: 72 min when the machine keeps up)
 #   CYCLES=86400   passes            HZ=20        passes per second asked
