@@ -79,6 +79,25 @@ fn gated_apply() -> String {
     )
 }
 
+/// `devtop migrate --yes` on `fx`'s project with `DATABASE_URL=url`, off the test's runtime.
+async fn migrate_on(fx: &Fixture, url: &str) -> Run {
+    let url = url.to_owned();
+    let root = fx.root().to_string_lossy().into_owned();
+    tokio::task::spawn_blocking(move || {
+        let args = vec![
+            "migrate".to_owned(),
+            "--yes".into(),
+            "--project".into(),
+            root,
+        ];
+        let mut cmd = devtop_command();
+        cmd.env("DATABASE_URL", &url).args(&args);
+        run_command(&mut cmd, args)
+    })
+    .await
+    .expect("run")
+}
+
 /// The state letter of `pid` (`None` when it is gone).
 fn state(pid: u32) -> Option<char> {
     devtop::effects::signal::read_identity(pid)
@@ -381,21 +400,7 @@ async fn held_advisory_lock_is_refused() {
     let fx = Fixture::new();
     pg_project(&fx, "[\"true\"]");
     let (_holder, backend) = hold_migrate_lock(&db).await;
-    let url = db.url.clone();
-    let root = fx.root().to_string_lossy().into_owned();
-    let run = tokio::task::spawn_blocking(move || {
-        let args = vec![
-            "migrate".to_owned(),
-            "--yes".into(),
-            "--project".into(),
-            root,
-        ];
-        let mut cmd = devtop_command();
-        cmd.env("DATABASE_URL", &url).args(&args);
-        run_command(&mut cmd, args)
-    })
-    .await
-    .expect("run");
+    let run = migrate_on(&fx, &db.url).await;
     assert_eq!(run.code, Some(1), "{run}");
     assert!(
         run.stdout.contains(&format!(
@@ -513,21 +518,7 @@ async fn held_mysql_named_lock_is_refused() {
         .fetch_one(&mut holder)
         .await
         .expect("id");
-    let url = db.url.clone();
-    let root = fx.root().to_string_lossy().into_owned();
-    let run = tokio::task::spawn_blocking(move || {
-        let args = vec![
-            "migrate".to_owned(),
-            "--yes".into(),
-            "--project".into(),
-            root,
-        ];
-        let mut cmd = devtop_command();
-        cmd.env("DATABASE_URL", &url).args(&args);
-        run_command(&mut cmd, args)
-    })
-    .await
-    .expect("run");
+    let run = migrate_on(&fx, &db.url).await;
     assert_eq!(run.code, Some(1), "{run}");
     assert!(
         run.stdout.contains(&format!(

@@ -8,7 +8,7 @@ use crate::common;
 use crate::db_common;
 
 use common::{Fixture, Run, live_with_marker, wait_until};
-use devtop::demo::standin::{ChildSpec, ENV_CHILD, ENV_MODE};
+use devtop::demo::standin::ENV_MODE;
 use serde_json::Value;
 use sqlx::{Connection, Executor};
 use std::os::unix::fs::PermissionsExt;
@@ -380,30 +380,7 @@ fn black_hole_and_hanging_cli_finish_within_the_bound() {
         format!("DATABASE_URL=postgresql://devtop:s3cret@{hole}/devtop_test\n"),
     )
     .unwrap();
-    let child = ChildSpec {
-        exe: fx.link("schema-engine"),
-        args: vec![
-            "--datamodels".into(),
-            "prisma/schema.prisma".into(),
-            fx.marker().into(),
-        ],
-        mode: "sleep".into(),
-    };
-    let bin_dir = root.join("node_modules/.bin");
-    std::fs::create_dir_all(&bin_dir).unwrap();
-    let script = format!(
-        "#!/bin/sh\nexport {ENV_MODE}=sleep,child\nexport {ENV_CHILD}='{}'\nexec '{}' '{}' \"$@\" '{}'\n",
-        serde_json::to_string(&child).unwrap(),
-        fx.link("node").display(),
-        bin_dir.join("prisma").display(),
-        fx.marker()
-    );
-    std::fs::write(bin_dir.join("prisma"), script).unwrap();
-    std::fs::set_permissions(
-        bin_dir.join("prisma"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
+    common::hanging_prisma_cli(&fx, root);
 
     let t0 = Instant::now();
     let run = fx.devtop(["preflight", "--json"]);

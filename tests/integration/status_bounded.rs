@@ -10,8 +10,6 @@
 use crate::common;
 
 use common::{Fixture, devtop_command, live_with_marker, wait_until};
-use devtop::demo::standin::{ChildSpec, ENV_CHILD, ENV_MODE};
-use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 /// Puts every live process carrying the fixture's marker under its guard.
@@ -38,26 +36,7 @@ fn hanging_cli_project(fx: &Fixture) {
         "DATABASE_URL=postgresql://devtop@127.0.0.1:1/devtop_test\n",
     )
     .unwrap();
-    let child = ChildSpec {
-        exe: fx.link("schema-engine"),
-        args: vec![
-            "--datamodels".into(),
-            "prisma/schema.prisma".into(),
-            fx.marker().into(),
-        ],
-        mode: "sleep".into(),
-    };
-    let bin = root.join("node_modules/.bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let script = format!(
-        "#!/bin/sh\nexport {ENV_MODE}=sleep,child\nexport {ENV_CHILD}='{}'\nexec '{}' '{}' \"$@\" '{}'\n",
-        serde_json::to_string(&child).unwrap(),
-        fx.link("node").display(),
-        bin.join("prisma").display(),
-        fx.marker()
-    );
-    std::fs::write(bin.join("prisma"), script).unwrap();
-    std::fs::set_permissions(bin.join("prisma"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    common::hanging_prisma_cli(fx, root);
 }
 
 fn status_command(fx: &Fixture) -> std::process::Command {

@@ -2,6 +2,7 @@
 //! 80x24 and 160x48 while checks run (spinner) and once done, the colours of the statuses,
 //! and `K` on that screen opening the kill confirmation for check 1's processes.
 
+use crate::common::screen_text as text;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use devtop::app::preflight::PreflightEvent;
 use devtop::app::state::{AppState, Popup, View};
@@ -11,11 +12,8 @@ use devtop::model::fixtures;
 use devtop::model::memory::MemoryThresholds;
 use devtop::model::preflight::{self, Check, CheckId, Summary, database, folder, processes};
 use devtop::model::snapshot::ProcessSnapshot;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::sync::Arc;
 use std::time::Duration;
-use tui_logger::TuiWidgetState;
 
 fn app() -> AppState {
     let mut s = AppState::new(
@@ -39,21 +37,6 @@ fn key(s: &mut AppState, c: char) -> Vec<Command> {
         s,
         Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
     )
-}
-
-fn text(s: &AppState, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");
-    let logs = TuiWidgetState::new();
-    t.draw(|f| devtop::ui::render(f, s, &logs)).expect("draw");
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// The checks the fixtures give: processes (suspects, studio, heavy), memory, the folder and

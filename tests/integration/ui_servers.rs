@@ -3,6 +3,7 @@
 //! popup; the quit question; the Logs pane over server output. Fixed events and polls, so
 //! the screens are the same on every run.
 
+use crate::common::screen_text as draw;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use devtop::app::servers::{OpOutcome, PolledServer, ServerOp, Servers, ServersPoll};
 use devtop::app::state::AppState;
@@ -12,11 +13,8 @@ use devtop::effects::servers::Event;
 use devtop::model::fixtures;
 use devtop::model::server::{ReadyProbe, RestartPolicy, ServerCmd, ServerSpec, StopSignal};
 use devtop::model::snapshot::ProcessSnapshot;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tui_logger::TuiWidgetState;
 
 fn spec(name: &str, port: u16, deps: &[&str], ready: ReadyProbe) -> ServerSpec {
     ServerSpec {
@@ -191,21 +189,6 @@ fn running() -> AppState {
         Action::ServersDone(ServerOp::Up { force: false }, OpOutcome::Done),
     );
     s
-}
-
-fn draw(s: &AppState, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");
-    let logs = TuiWidgetState::new();
-    t.draw(|f| devtop::ui::render(f, s, &logs)).expect("draw");
-    let buf = t.backend().buffer();
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        for x in 0..buf.area.width {
-            out.push_str(buf[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 fn snap(name: &str, s: &AppState) {

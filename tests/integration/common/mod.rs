@@ -574,3 +574,51 @@ impl Fixture {
         (pid, start_ticks)
     }
 }
+
+/// `root/node_modules/.bin/prisma`: a stand-in Prisma CLI (the `node` stand-in, carrying
+/// `fx`'s marker) that never returns, with a child `schema-engine` that sleeps — a project's
+/// CLI hung on an engine that never answers.
+pub fn hanging_prisma_cli(fx: &Fixture, root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let child = ChildSpec {
+        exe: fx.link("schema-engine"),
+        args: vec![
+            "--datamodels".into(),
+            "prisma/schema.prisma".into(),
+            fx.marker().into(),
+        ],
+        mode: "sleep".into(),
+    };
+    let bin = root.join("node_modules/.bin");
+    std::fs::create_dir_all(&bin).expect("node_modules/.bin");
+    let script = format!(
+        "#!/bin/sh\nexport {}=sleep,child\nexport {}='{}'\nexec '{}' '{}' \"$@\" '{}'\n",
+        standin::ENV_MODE,
+        standin::ENV_CHILD,
+        serde_json::to_string(&child).expect("child spec"),
+        fx.link("node").display(),
+        bin.join("prisma").display(),
+        fx.marker()
+    );
+    std::fs::write(bin.join("prisma"), script).expect("prisma stand-in");
+    std::fs::set_permissions(bin.join("prisma"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+}
+
+/// The screen `devtop::ui::render` draws for `s` on a `w`×`h` test terminal, as text: one line
+/// per row, each cell's symbol.
+pub fn screen_text(s: &devtop::app::state::AppState, w: u16, h: u16) -> String {
+    let mut t =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).expect("test backend");
+    let logs = tui_logger::TuiWidgetState::new();
+    t.draw(|f| devtop::ui::render(f, s, &logs)).expect("draw");
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
