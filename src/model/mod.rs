@@ -7,6 +7,7 @@ pub mod db_error;
 pub mod db_health;
 pub mod db_view;
 pub mod deaths;
+pub mod descendants;
 pub mod drift;
 // Test fixtures: compiled for unit tests and, through the `fixtures` feature, for the
 // integration tests and benches (Cargo.toml); never in the product.

@@ -3,12 +3,12 @@
 //! PID 1 or another user's process — nor a suspect whose subtree holds one of those. Largest
 //! RSS (the suspect's and its shown descendants') first.
 
+use crate::model::descendants::Children;
 use crate::model::process::{ProcessInfo, Relation, Role};
 use crate::model::refusal::{Protected, RefuseReason};
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::suspects::SuspectKind;
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// The suspect kinds the guard ends under memory pressure: runs that will never finish
 /// (hung-migrate), engines that burn memory and CPU (runaway-engine), stacks a closed terminal
@@ -180,12 +180,7 @@ pub fn victims(
     me: &Protected,
     servers: &[ServerGroup],
 ) -> (Vec<Victim>, Vec<Spared>) {
-    let mut children: HashMap<u32, Vec<&ProcessInfo>> = HashMap::new();
-    for p in &snap.processes {
-        if let Some(pp) = p.ppid {
-            children.entry(pp).or_default().push(p);
-        }
-    }
+    let children = Children::of(&snap.processes);
     let mut out = Vec::new();
     let mut spared = Vec::new();
     for s in &snap.suspects {
@@ -200,7 +195,7 @@ pub fn victims(
             spared.push(spare(SpareReason::KindNotGuarded));
             continue;
         }
-        let tree = subtree(&children, p);
+        let tree = subtree(snap, &children, p);
         if let Some(why) = never(snap, me, servers, p, &tree) {
             spared.push(spare(why));
             continue;
@@ -219,27 +214,20 @@ pub fn victims(
     (out, spared)
 }
 
-/// `p` and its shown descendants (bounded depth).
+/// `p` and its shown descendants (bounded depth, [`Children::below`]).
 fn subtree<'a>(
-    children: &HashMap<u32, Vec<&'a ProcessInfo>>,
+    snap: &'a ProcessSnapshot,
+    children: &Children,
     p: &'a ProcessInfo,
 ) -> Vec<&'a ProcessInfo> {
-    let mut out = vec![p];
-    let mut level = vec![p];
-    for _ in 0..64 {
-        let next: Vec<&ProcessInfo> = level
-            .iter()
-            .flat_map(|q| children.get(&q.pid).map(Vec::as_slice).unwrap_or(&[]))
-            .copied()
-            .filter(|c| !out.iter().any(|o| o.pid == c.pid))
-            .collect();
-        if next.is_empty() {
-            break;
-        }
-        out.extend(&next);
-        level = next;
-    }
-    out
+    std::iter::once(p)
+        .chain(
+            children
+                .below(p.pid)
+                .into_iter()
+                .filter_map(|q| snap.get(q)),
+        )
+        .collect()
 }
 
 /// The first never-kill rule that spares the suspect `p` (with `tree`, itself and below).

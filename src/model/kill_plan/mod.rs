@@ -5,16 +5,13 @@
 //! position ([`Protected`]). The dashboard's dialog and `devtop kill` (plan, dry run, real run)
 //! use the same [`KillPlan`].
 
-use crate::model::process::{ProcessInfo, Relation, Role};
+use crate::model::descendants::{Children, MAX_DEPTH};
+use crate::model::process::{Relation, Role};
 use crate::model::refusal::{Protected, RefuseReason};
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::suspects::Suspect;
-use crate::model::tree::kill_order;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
-
-/// Bound on how deep a subtree walk goes (guards against a cyclic or corrupt snapshot).
-const MAX_DEPTH: usize = 64;
+use std::collections::HashSet;
 
 /// A process the user asked to end, as it was shown on screen: what the signal layer re-checks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,7 +147,7 @@ impl Root {
 /// every shown process below it with [`RefuseReason::BelowRefused`] — also when another root
 /// asked for it. Kills are ordered deepest first across trees (stable otherwise).
 pub fn build(snap: &ProcessSnapshot, me: &Protected, roots: &[Root]) -> KillPlan {
-    let children = children_of(&snap.processes);
+    let children = Children::of(&snap.processes);
     let mut plan = KillPlan::default();
     let mut refused: HashSet<u32> = HashSet::new();
     let mut refuse = |plan: &mut KillPlan, pid: u32, reason: RefuseReason, info: (Role, &str)| {
@@ -161,7 +158,7 @@ pub fn build(snap: &ProcessSnapshot, me: &Protected, roots: &[Root]) -> KillPlan
                 name: info.1.to_owned(),
                 reason: reason.clone(),
             });
-            for below in subtree(&children, pid) {
+            for below in children.below(pid) {
                 if refused.insert(below) {
                     let (role, name) = describe(snap, below);
                     plan.refused.push(RefusedKill {
@@ -186,22 +183,24 @@ pub fn build(snap: &ProcessSnapshot, me: &Protected, roots: &[Root]) -> KillPlan
             refuse(&mut plan, root.pid, reason, info);
             continue;
         }
-        for pid in subtree(&children, root.pid) {
+        for pid in children.below(root.pid) {
             if let Some(reason) = refuse_shown(snap, me, pid) {
                 let (role, name) = describe(snap, pid);
                 refuse(&mut plan, pid, reason, (role, name));
             }
         }
     }
+    let mut queued: HashSet<u32> = HashSet::new();
     for root in roots {
         if refused.contains(&root.pid) {
             continue;
         }
-        for pid in kill_order(&snap.processes, root.pid) {
-            if refused.contains(&pid) || plan.kills.iter().any(|k| k.pid == pid) {
+        for pid in children.kill_order(root.pid) {
+            if refused.contains(&pid) || queued.contains(&pid) {
                 continue;
             }
             if let Some(kill) = planned(snap, root, pid) {
+                queued.insert(pid);
                 plan.kills.push(kill);
             }
         }
@@ -291,36 +290,6 @@ fn planned(snap: &ProcessSnapshot, root: &Root, pid: u32) -> Option<PlannedKill>
         reason,
         rss_bytes: p.rss_bytes,
     })
-}
-
-fn children_of(procs: &[ProcessInfo]) -> HashMap<u32, Vec<u32>> {
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    for p in procs {
-        if let Some(pp) = p.ppid {
-            children.entry(pp).or_default().push(p.pid);
-        }
-    }
-    children
-}
-
-/// The shown descendants of `pid` (not `pid` itself), parents before children.
-fn subtree(children: &HashMap<u32, Vec<u32>>, pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    let mut level = vec![pid];
-    for _ in 0..MAX_DEPTH {
-        let next: Vec<u32> = level
-            .iter()
-            .flat_map(|p| children.get(p).map(Vec::as_slice).unwrap_or(&[]))
-            .copied()
-            .filter(|c| *c != pid && !out.contains(c))
-            .collect();
-        if next.is_empty() {
-            break;
-        }
-        out.extend(&next);
-        level = next;
-    }
-    out
 }
 
 /// `pids`, each a shown process with its shown descendants.

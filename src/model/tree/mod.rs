@@ -234,26 +234,8 @@ fn add_context(
 /// `pid` and all its shown descendants, deepest first (children before parents), the order in
 /// which they are signalled so nothing is reparented and left behind.
 pub fn kill_order(procs: &[ProcessInfo], pid: u32) -> Vec<u32> {
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    for p in procs {
-        if let Some(pp) = p.ppid {
-            children.entry(pp).or_default().push(p.pid);
-        }
-    }
-    let mut out = Vec::new();
-    fn visit(pid: u32, children: &HashMap<u32, Vec<u32>>, out: &mut Vec<u32>, depth: usize) {
-        if depth < 64 {
-            for &c in children.get(&pid).map(Vec::as_slice).unwrap_or(&[]) {
-                visit(c, children, out, depth + 1);
-            }
-        }
-        if !out.contains(&pid) {
-            out.push(pid);
-        }
-    }
-    visit(pid, &children, &mut out, 0);
-    out
+    crate::model::descendants::Children::of(procs).kill_order(pid)
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
