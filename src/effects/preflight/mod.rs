@@ -149,7 +149,7 @@ pub async fn run(
                 settings,
                 &tx,
                 &[CheckId::Schema],
-                schema_part(setup, req, settings)
+                schema_part(setup, req, settings, &local)
             ),
             bounded(
                 deadline,
@@ -274,13 +274,24 @@ async fn processes_part(setup: &Setup) -> Vec<Check> {
     }
 }
 
-/// Check 3: the project's `prisma validate`, else the static check.
-async fn schema_part(setup: &Setup, req: &Request, settings: &PreflightSettings) -> Vec<Check> {
+/// Check 3: the project's `prisma validate`, else the static check (against `local`, the
+/// migrations folder already read for check 7). The file-system probes run on the blocking
+/// pool, not the runtime thread the dashboard shares.
+async fn schema_part(
+    setup: &Setup,
+    req: &Request,
+    settings: &PreflightSettings,
+    local: &MigrationsDir,
+) -> Vec<Check> {
     let p = &setup.prisma;
     let shown = shown_path(setup, &p.schema_path);
-    let exists = p.schema_path.exists();
+    let (schema_path, root) = (p.schema_path.clone(), setup.root.clone());
+    let (exists, cli) =
+        tokio::task::spawn_blocking(move || (schema_path.exists(), find_cli(&root)))
+            .await
+            .unwrap_or((false, None));
     let env = setup.envs.iter().find(|e| e.name == req.target);
-    let why_no_cli = match find_cli(&setup.root) {
+    let why_no_cli = match cli {
         Some(cli) if exists => {
             let v = validate::run(&cli, &p.schema_path, env, settings.cli_timeout).await;
             let cli_shown = shown_path(setup, &cli);
@@ -295,7 +306,6 @@ async fn schema_part(setup: &Setup, req: &Request, settings: &PreflightSettings)
         Some(_) => "the schema file is missing".to_owned(),
         None => "no Prisma CLI in node_modules/.bin".to_owned(),
     };
-    let local = crate::prisma::migrations_dir::read(&p.migrations_dir);
     vec![schema::static_check(
         &shown,
         exists,
