@@ -192,7 +192,7 @@ pub async fn run(setup: &Setup, auto: bool) -> i32 {
                     continue;
                 };
                 let snap = c.processes.borrow().clone();
-                guard.servers = crate::effects::server_groups::read(&setup.root);
+                guard.servers = crate::collect::server_groups::read(&setup.root);
                 guard.oom_events = oom.poll(mem.cgroup.as_ref());
                 let effects = guard.observe(view.t_s, mem, &snap, &me);
                 let deaths = std::mem::take(&mut guard.new_deaths);

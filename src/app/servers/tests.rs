@@ -590,9 +590,9 @@ fn without_servers_the_keys_say_how_to_configure_them() {
     assert!(s.quit);
 }
 
-fn conflict(adoptable: bool) -> Box<crate::effects::servers::port_conflict::Conflict> {
-    use crate::effects::servers::port_conflict::{Conflict, Holder};
+fn conflict(adoptable: bool) -> Box<crate::model::port_conflict::Conflict> {
     use crate::effects::servers::state::Recorded;
+    use crate::model::port_conflict::{Conflict, Holder};
     Box::new(Conflict {
         port: 3010,
         holder: Some(Holder {
@@ -612,7 +612,7 @@ fn conflict(adoptable: bool) -> Box<crate::effects::servers::port_conflict::Conf
                 adopted: false,
                 ready_after_ms: None,
             }),
-            to_end: vec![crate::effects::servers::port_conflict::EndTarget {
+            to_end: vec![crate::model::port_conflict::EndTarget {
                 pid: 77,
                 start_ticks: 5,
                 name: "node".into(),
@@ -623,7 +623,7 @@ fn conflict(adoptable: bool) -> Box<crate::effects::servers::port_conflict::Conf
 
 #[test]
 fn a_taken_port_asks_end_adopt_or_cancel() {
-    use crate::effects::servers::port_conflict::PortDecision;
+    use crate::model::port_conflict::PortDecision;
     let decisions = |cmds: Vec<Command>| -> Vec<PortDecision> {
         cmds.into_iter()
             .filter_map(|c| match c {
