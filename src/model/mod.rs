@@ -21,6 +21,7 @@ pub mod migrate_watchdog;
 pub mod migration_lint;
 pub mod migrations;
 pub mod node_heap;
+pub mod oom_tally;
 pub mod orphan;
 pub mod port_conflict;
 pub mod preflight;

@@ -146,7 +146,11 @@ where
 {
     let cancel = CancellationToken::new();
     let _stop = cancel.clone().drop_guard();
-    let (mut c, mut db, mut state) = start(&setup, &cancel).await?;
+    // The memory guard's readings (the servers devtop started, the kernel's OOM kills) are
+    // read by the memory collector beside each memory reading, off the loop.
+    let oom = crate::collect::oom::OomWatch::system();
+    let kmsg_error = oom.kmsg_error.clone();
+    let (mut c, mut db, mut state) = start(&setup, oom, &cancel).await?;
     for note in &setup.prisma.notes {
         log::warn!("{note}");
     }
@@ -162,6 +166,7 @@ where
         )),
         setup: Some(Arc::new(setup.clone())),
         drift: Some(db.cli.clone()),
+        deaths: Some(crate::app::executor::deaths_writer(setup.root.clone())),
     };
     let logs = TuiWidgetState::new();
     log::info!(
@@ -170,8 +175,7 @@ where
         state.scope.label(),
         setup.config.refresh
     );
-    let mut oom = crate::collect::oom::OomWatch::system();
-    if let Some(why) = &oom.kmsg_error {
+    if let Some(why) = kmsg_error {
         log::info!(
             "kernel log not readable ({why}): OOM kills are told from the cgroup counter only"
         );
@@ -198,24 +202,9 @@ where
             }
             step = next_step(&mut events, &mut c, &mut db, &mut arx, &mut servers, signals.as_mut()) => match step {
                 Step::Action(a) => {
-                    let memory = matches!(a, Action::Memory(_));
-                    if let Action::Memory(m) = &a {
-                        // The guard never ends a server devtop started: re-read which those
-                        // are before it judges the reading (a small file, once per refresh);
-                        // and what the kernel said about OOM kills meanwhile.
-                        state.guard.servers = crate::collect::server_groups::read(&setup.root);
-                        let cg = m.snapshot.as_ref().and_then(|s| s.cgroup.as_ref());
-                        state.guard.oom_events = oom.poll(cg);
-                    }
                     for cmd in update(&mut state, a) {
                         if let Some(Command::LogScroll(dir)) = executor.execute(cmd) {
                             scroll_logs(&logs, dir);
-                        }
-                    }
-                    if memory && !state.guard.new_deaths.is_empty() {
-                        let deaths = std::mem::take(&mut state.guard.new_deaths);
-                        if let Err(e) = crate::effects::deaths::append(&setup.root, &deaths) {
-                            log::warn!("cannot record post-mortems in .devtop/deaths.json: {e}");
                         }
                     }
                     dirty = true;
@@ -243,17 +232,20 @@ where
     })
 }
 
-/// Start the collectors for `setup` (stopped by `cancel`) and build the first state from
-/// their first values and the setup (protected PIDs, colour, refresh, mouse, keys, Prisma
-/// files). Errors when the process collector cannot start.
+/// Start the collectors for `setup` (stopped by `cancel`; the memory collector also reads
+/// `oom` and the servers devtop started for the guard) and build the first state from their
+/// first values and the setup (protected PIDs, colour, refresh, mouse, keys, Prisma files).
+/// Errors when the process collector cannot start.
 async fn start(
     setup: &Setup,
+    oom: crate::collect::oom::OomWatch,
     cancel: &CancellationToken,
 ) -> Result<(tasks::Collectors, DbFeeds, AppState), String> {
-    let c = tasks::spawn(
+    let c = tasks::spawn_with(
         setup.selection.clone(),
         setup.config.memory.clone(),
         setup.config.refresh,
+        Some(tasks::GuardFeed::new(setup.root.clone(), oom)),
         cancel.clone(),
     )
     .map_err(|e| format!("cannot read processes: {e}"))?;

@@ -9,11 +9,11 @@ pub use crate::app::refresh::{REFRESH_STEPS, format_interval, step_refresh};
 use crate::app::server_intent;
 use crate::app::servers::{OpOutcome, ServerOp, ServersPoll};
 use crate::app::state::{AppState, Focus, Popup, View};
-use crate::collect::tasks::MemoryView;
 use crate::effects::signal::KillOutcome;
 use crate::model::database::DbSnapshot;
 use crate::model::kill_plan::PlannedKill;
 use crate::model::local_migrations::MigrationsDir;
+use crate::model::snapshot::MemoryView;
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::tree::Scope;
 use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
@@ -98,6 +98,8 @@ pub enum Command {
     MigrateEnd,
     /// Run the preflight (run number).
     Preflight(crate::effects::preflight::Request, u64),
+    /// Append these post-mortems to `.devtop/deaths.json` (off the runtime thread, in order).
+    RecordDeaths(Vec<crate::model::deaths::Death>),
 }
 
 /// Log pane scrolling.
