@@ -3,6 +3,8 @@
 //! `prisma`, `app`, `tui`, `ui`, `headless`, `demo`, `config`). Collectors read the world and
 //! never import what changes it or what shows it (`effects`, `app`, `tui`, `ui`, `headless`,
 //! `demo`). Effects never import the faces that drive them (`app`, `tui`, `ui`, `headless`).
+//! Renderers draw the app state and nothing else: `ui/` never imports what reads or changes
+//! the world or the faces (`effects`, `collect`, `db`, `tui`, `headless`, `demo`).
 //! However the path is spelled: `crate::db::…`, grouped `crate::{db, …}`,
 //! `super::super::db` that climbs out of the folder, `self::super::…`, the crate's own name
 //! (`devtop::db`, `::devtop::db`), a glob or an alias of the crate root, or a `#[path]` /
@@ -25,6 +27,9 @@ const NOT_IN_MODEL: &[&str] = &[
 const NOT_IN_COLLECT: &[&str] = &["effects", "app", "tui", "ui", "headless", "demo"];
 /// Top-level modules of the crate that `effects/` must not import: the faces that drive it.
 const NOT_IN_EFFECTS: &[&str] = &["app", "tui", "ui", "headless"];
+/// Top-level modules of the crate that `ui/` must not import: it draws `app` state and
+/// `model` values only.
+const NOT_IN_UI: &[&str] = &["effects", "collect", "db", "tui", "headless", "demo"];
 
 /// Files under `src/model/` that are test support, not product code.
 fn is_test_file(path: &Path) -> bool {
@@ -399,6 +404,15 @@ fn effects_import_no_face() {
         "effects",
         NOT_IN_EFFECTS,
         "effects/ changes the world for the faces: it must not import app, tui, ui or headless",
+    );
+}
+
+#[test]
+fn renderers_import_no_io_and_no_face() {
+    assert_layer(
+        "ui",
+        NOT_IN_UI,
+        "ui/ is pure rendering of the app state: it must not import effects, collect, db, tui, headless or demo",
     );
 }
 

@@ -22,10 +22,7 @@ pub enum ConfirmAction {
     QuitServers(Vec<String>),
     /// Server `0`'s port is taken by `1`'s holder: yes ends the holder (the safe kill), `a`
     /// adopts it (when it runs the server's own command in its cwd), no cancels the start.
-    PortConflict(
-        String,
-        Box<crate::effects::servers::port_conflict::Conflict>,
-    ),
+    PortConflict(String, Box<crate::model::port_conflict::Conflict>),
     /// The memory guard's drain (key `E`): end the plan's suspects one at a time, largest RSS
     /// first, re-checking the memory level after each, until it drops. The plan lists them all
     /// for the dialog; the guard plans each kill again when its turn comes.
@@ -141,7 +138,7 @@ pub fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Command> {
                 crate::sanitize::clean(&name)
             ));
             vec![Command::PortDecision(
-                crate::effects::servers::port_conflict::PortDecision::EndHolder,
+                crate::model::port_conflict::PortDecision::EndHolder,
             )]
         }
         ConfirmAction::Migrate(env) => {

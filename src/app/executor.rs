@@ -253,6 +253,17 @@ pub struct Executor {
     /// The dashboard's latest background drift round, which preflight's check 11 reuses when
     /// it is fresh (`None`: preflight diffs itself).
     pub drift: Option<watch::Receiver<Arc<crate::model::cli_diff::DiffRound>>>,
+    /// The writer of the project's `.devtop/deaths.json` (`None`: post-mortems are only
+    /// logged, as in unit tests); see [`deaths_writer`].
+    pub deaths: Option<crate::effects::deaths::Writer>,
+}
+
+/// The writer of `root`'s `.devtop/deaths.json` for [`Executor::deaths`]: a failed write is
+/// logged as a warning (the Logs pane).
+pub fn deaths_writer(root: std::path::PathBuf) -> crate::effects::deaths::Writer {
+    crate::effects::deaths::Writer::spawn(root, |e| {
+        log::warn!("cannot record post-mortems in .devtop/deaths.json: {e}");
+    })
 }
 
 impl Executor {
@@ -340,6 +351,11 @@ impl Executor {
                 }
             }
             Command::Preflight(req, run) => self.preflight(req, run),
+            Command::RecordDeaths(deaths) => {
+                if let Some(w) = &self.deaths {
+                    w.append(deaths);
+                }
+            }
             face @ Command::LogScroll(_) => return Some(face),
         }
         None
@@ -413,6 +429,7 @@ mod tests {
             migrate: None,
             setup: None,
             drift: None,
+            deaths: None,
         };
         assert_eq!(ex.execute(Command::SetScope(Scope::User)), None);
         assert_eq!(ex.execute(Command::Refresh), None);

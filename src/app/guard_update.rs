@@ -1,8 +1,10 @@
 //! The memory guard inside `update`: each memory reading goes to [`GuardState::observe`]
-//! (with the newest process snapshot, also while the list is paused), the key `E` opens the
+//! (with the newest process snapshot, also while the list is paused, and what the collector
+//! read beside it: the servers devtop started, the kernel's OOM kills), the key `E` opens the
 //! drain's confirmation, and a finished kill tells the guard. Its effects become commands for
-//! the executor (log lines, the alert, the kill) — the bell and `notify-send` run there,
-//! never from a renderer.
+//! the executor (log lines, the alert, the kill, the post-mortems to record in
+//! `.devtop/deaths.json`) — the bell, `notify-send` and the file write run there, never in
+//! `update` or a renderer.
 
 use crate::app::confirm::{self, ConfirmAction};
 use crate::app::guard::GuardEffect;
@@ -42,15 +44,25 @@ fn commands(state: &mut AppState, effects: Vec<GuardEffect>) -> Vec<Command> {
         .collect()
 }
 
-/// A memory reading arrived (`state.memory`): let the guard judge it.
+/// A memory reading arrived (`state.memory`): let the guard judge it, with what the collector
+/// read beside it; the post-mortems it found ([`GuardState::new_deaths`](crate::app::guard::GuardState::new_deaths),
+/// kept there until the next reading) are to be recorded ([`Command::RecordDeaths`]).
 pub fn observe(state: &mut AppState) -> Vec<Command> {
     let Some(mem) = state.memory.snapshot.clone() else {
         return vec![];
     };
+    if let Some(readings) = &state.memory.guard {
+        state.guard.take_readings(readings);
+    }
+    state.guard.new_deaths.clear();
     let snap = newest(state);
     let t_s = state.memory.t_s;
     let effects = state.guard.observe(t_s, &mem, &snap, &state.protected);
-    commands(state, effects)
+    let mut cmds = commands(state, effects);
+    if !state.guard.new_deaths.is_empty() {
+        cmds.push(Command::RecordDeaths(state.guard.new_deaths.clone()));
+    }
+    cmds
 }
 
 /// Decide again on the readings so far (after the user confirmed the drain).

@@ -17,7 +17,6 @@ pub mod panes;
 pub mod preflight;
 pub mod refresh;
 pub mod server_intent;
-pub mod server_poll;
 pub mod server_worker;
 pub mod servers;
 pub mod state;

@@ -328,7 +328,7 @@ pub fn on_poll(state: &mut AppState, poll: ServersPoll) {
 pub fn on_port_conflict(
     state: &mut AppState,
     name: String,
-    conflict: Box<crate::effects::servers::port_conflict::Conflict>,
+    conflict: Box<crate::model::port_conflict::Conflict>,
 ) -> Vec<Command> {
     show_servers(state);
     let title = format!("{}: port {} is taken", clean(&name), conflict.port);
@@ -339,7 +339,7 @@ pub fn on_port_conflict(
 /// The port-conflict question answered: `adopt` (when the holder is adoptable), else cancel
 /// the start. (Ending the holder is the dialog's yes, see [`confirm::confirmed`].)
 pub fn answer_port_conflict(state: &mut AppState, adopt: bool) -> Vec<Command> {
-    use crate::effects::servers::port_conflict::PortDecision;
+    use crate::model::port_conflict::PortDecision;
     let Some(Popup::Confirm(c)) = &state.popup else {
         return vec![];
     };

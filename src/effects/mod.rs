@@ -7,7 +7,6 @@ pub mod pidfd;
 pub mod preflight;
 pub mod prisma_cli;
 pub mod prisma_diff;
-pub mod server_groups;
 pub mod servers;
 pub mod signal;
 pub mod tether;

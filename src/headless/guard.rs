@@ -126,10 +126,15 @@ pub async fn run(setup: &Setup, auto: bool) -> i32 {
     };
     let cancel = CancellationToken::new();
     let _stop = cancel.clone().drop_guard();
-    let mut c = match tasks::spawn(
+    // The servers devtop started and the kernel's OOM kills are read by the memory collector
+    // beside each reading.
+    let oom = crate::collect::oom::OomWatch::system();
+    let kmsg_error = oom.kmsg_error.clone();
+    let mut c = match tasks::spawn_with(
         setup.selection.clone(),
         setup.config.memory.clone(),
         setup.config.refresh,
+        Some(tasks::GuardFeed::new(setup.root.clone(), oom)),
         cancel.clone(),
     ) {
         Ok(c) => c,
@@ -163,8 +168,7 @@ pub async fn run(setup: &Setup, auto: bool) -> i32 {
     let grace = setup.config.grace;
     let mut guard = GuardState::new(rules);
     let (ktx, mut krx) = tokio::sync::mpsc::unbounded_channel::<KillDone>();
-    let mut oom = crate::collect::oom::OomWatch::system();
-    if let Some(why) = &oom.kmsg_error {
+    if let Some(why) = &kmsg_error {
         say(
             log::Level::Info,
             &format!(
@@ -192,8 +196,9 @@ pub async fn run(setup: &Setup, auto: bool) -> i32 {
                     continue;
                 };
                 let snap = c.processes.borrow().clone();
-                guard.servers = crate::effects::server_groups::read(&setup.root);
-                guard.oom_events = oom.poll(mem.cgroup.as_ref());
+                if let Some(readings) = &view.guard {
+                    guard.take_readings(readings);
+                }
                 let effects = guard.observe(view.t_s, mem, &snap, &me);
                 let deaths = std::mem::take(&mut guard.new_deaths);
                 if let Err(e) = crate::effects::deaths::append(&setup.root, &deaths) {

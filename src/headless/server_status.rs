@@ -9,10 +9,11 @@
 //! otherwise (never recorded, or gone). `ready_after_s`, `held_reason` and `last_error` are
 //! what the `up` (or supervisor) that saw them wrote into the state file.
 
-use crate::effects::servers::members;
-use crate::effects::servers::state::{self, Liveness, Recorded};
+use crate::collect::server_members as members;
+use crate::collect::server_state as state;
 use crate::model::memory::format_bytes;
 use crate::model::server::ServerSpec;
+use crate::model::server_state::{Liveness, Outcome, Recorded};
 use crate::model::suspects::format_age;
 use crate::sanitize::clean;
 use serde::Serialize;
@@ -73,7 +74,7 @@ pub fn collect(root: &Path, specs: &[ServerSpec]) -> Vec<ServerJson> {
 fn one(
     spec: &ServerSpec,
     entry: Option<&Recorded>,
-    outcome: Option<&state::Outcome>,
+    outcome: Option<&Outcome>,
     error: Option<&str>,
     now: u64,
     table: Option<&members::ProcTable>,
@@ -168,6 +169,7 @@ pub fn to_text(servers: &[ServerJson]) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::effects::servers::state;
 
     fn spec(name: &str, port: Option<u16>) -> ServerSpec {
         let toml = format!(

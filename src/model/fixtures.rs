@@ -270,6 +270,7 @@ pub fn memory(available_gib: f64, some_avg10: f64, full_avg10: f64) -> MemoryVie
             cores: 8,
         }),
         t_s: 0.0,
+        guard: None,
     }
 }
 

@@ -97,4 +97,18 @@ pub struct MemoryView {
     /// When the reading was taken: seconds since the collector started (monotonic clock), the
     /// memory guard's time base.
     pub t_s: f64,
+    /// What the memory guard reads beside each reading, when the collector watches a project
+    /// for it (`None`: it does not; the guard then keeps what it had).
+    pub guard: Option<GuardReadings>,
+}
+
+/// What the memory guard needs beside a memory reading, read in the same pass.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GuardReadings {
+    /// The servers devtop started (`.devtop/state.json`): the guard never ends anything in
+    /// them. Empty when the file is missing or unreadable.
+    pub servers: Vec<crate::model::guard::ServerGroup>,
+    /// The kernel's OOM kills since the collector started (kernel log and the `oom_kill`
+    /// counter of the cgroup of this reading).
+    pub oom: crate::model::oom_tally::OomTally,
 }

@@ -7,7 +7,6 @@
 
 use crate::app::executor::Executor;
 use crate::app::keys::KeyMap;
-use crate::app::server_poll::ServerPoller;
 use crate::app::server_worker::{ServerProject, ServerWorker};
 use crate::app::state::AppState;
 use crate::app::update::{Action, Command, LogScroll, update};
@@ -18,6 +17,7 @@ use crate::effects::prisma_diff::{self, DiffTarget};
 use crate::effects::signal;
 use crate::model::database::DbSnapshot;
 use crate::model::local_migrations::MigrationsDir;
+use crate::model::servers_poll::ServersPoll;
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
 use crate::tui::input::{self, Input};
 use crate::tui::signals::{self, Received, Signals};
@@ -146,12 +146,16 @@ where
 {
     let cancel = CancellationToken::new();
     let _stop = cancel.clone().drop_guard();
-    let (mut c, mut db, mut state) = start(&setup, &cancel).await?;
+    // The memory guard's readings (the servers devtop started, the kernel's OOM kills) are
+    // read by the memory collector beside each memory reading, off the loop.
+    let oom = crate::collect::oom::OomWatch::system();
+    let kmsg_error = oom.kmsg_error.clone();
+    let (mut c, mut db, mut state) = start(&setup, oom, &cancel).await?;
     for note in &setup.prisma.notes {
         log::warn!("{note}");
     }
     let (atx, mut arx) = mpsc::unbounded_channel::<Action>();
-    let mut server_lines = start_servers(&setup, &atx, &cancel);
+    let mut servers = start_servers(&setup, &cancel);
     let executor = Executor {
         control: c.control.clone(),
         results: atx.clone(),
@@ -162,6 +166,7 @@ where
         )),
         setup: Some(Arc::new(setup.clone())),
         drift: Some(db.cli.clone()),
+        deaths: Some(crate::app::executor::deaths_writer(setup.root.clone())),
     };
     let logs = TuiWidgetState::new();
     log::info!(
@@ -170,8 +175,7 @@ where
         state.scope.label(),
         setup.config.refresh
     );
-    let mut oom = crate::collect::oom::OomWatch::system();
-    if let Some(why) = &oom.kmsg_error {
+    if let Some(why) = kmsg_error {
         log::info!(
             "kernel log not readable ({why}): OOM kills are told from the cgroup counter only"
         );
@@ -196,26 +200,11 @@ where
                 last_draw = Some(Instant::now());
                 dirty = false;
             }
-            step = next_step(&mut events, &mut c, &mut db, &mut arx, &mut server_lines, signals.as_mut()) => match step {
+            step = next_step(&mut events, &mut c, &mut db, &mut arx, &mut servers, signals.as_mut()) => match step {
                 Step::Action(a) => {
-                    let memory = matches!(a, Action::Memory(_));
-                    if let Action::Memory(m) = &a {
-                        // The guard never ends a server devtop started: re-read which those
-                        // are before it judges the reading (a small file, once per refresh);
-                        // and what the kernel said about OOM kills meanwhile.
-                        state.guard.servers = crate::effects::server_groups::read(&setup.root);
-                        let cg = m.snapshot.as_ref().and_then(|s| s.cgroup.as_ref());
-                        state.guard.oom_events = oom.poll(cg);
-                    }
                     for cmd in update(&mut state, a) {
                         if let Some(Command::LogScroll(dir)) = executor.execute(cmd) {
                             scroll_logs(&logs, dir);
-                        }
-                    }
-                    if memory && !state.guard.new_deaths.is_empty() {
-                        let deaths = std::mem::take(&mut state.guard.new_deaths);
-                        if let Err(e) = crate::effects::deaths::append(&setup.root, &deaths) {
-                            log::warn!("cannot record post-mortems in .devtop/deaths.json: {e}");
                         }
                     }
                     dirty = true;
@@ -243,17 +232,20 @@ where
     })
 }
 
-/// Start the collectors for `setup` (stopped by `cancel`) and build the first state from
-/// their first values and the setup (protected PIDs, colour, refresh, mouse, keys, Prisma
-/// files). Errors when the process collector cannot start.
+/// Start the collectors for `setup` (stopped by `cancel`; the memory collector also reads
+/// `oom` and the servers devtop started for the guard) and build the first state from their
+/// first values and the setup (protected PIDs, colour, refresh, mouse, keys, Prisma files).
+/// Errors when the process collector cannot start.
 async fn start(
     setup: &Setup,
+    oom: crate::collect::oom::OomWatch,
     cancel: &CancellationToken,
 ) -> Result<(tasks::Collectors, DbFeeds, AppState), String> {
-    let c = tasks::spawn(
+    let c = tasks::spawn_with(
         setup.selection.clone(),
         setup.config.memory.clone(),
         setup.config.refresh,
+        Some(tasks::GuardFeed::new(setup.root.clone(), oom)),
         cancel.clone(),
     )
     .map_err(|e| format!("cannot read processes: {e}"))?;
@@ -316,6 +308,26 @@ struct DbFeeds {
     cli: watch::Receiver<Arc<crate::model::cli_diff::DiffRound>>,
 }
 
+/// Receivers of the server collectors (with `[[server]]`s configured).
+struct ServerFeeds {
+    /// Batches of new log lines.
+    lines: mpsc::Receiver<Vec<ServerLine>>,
+    /// The latest poll of `.devtop/state.json` and `/proc` (`None`: no server configured).
+    polls: Option<watch::Receiver<Arc<ServersPoll>>>,
+}
+
+/// The next poll of the servers; never when none are configured; `None` once the poller
+/// stopped.
+async fn next_poll(polls: Option<&mut watch::Receiver<Arc<ServersPoll>>>) -> Option<ServersPoll> {
+    match polls {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => Some(ServersPoll::clone(&rx.borrow_and_update())),
+            Err(_) => None,
+        },
+        None => std::future::pending().await,
+    }
+}
+
 /// The next signal, or never when there are no listeners (tests).
 async fn next_signal(signals: Option<&mut Signals>) -> Received {
     match signals {
@@ -345,7 +357,7 @@ async fn next_step<S>(
     c: &mut tasks::Collectors,
     db: &mut DbFeeds,
     arx: &mut mpsc::UnboundedReceiver<Action>,
-    server_lines: &mut mpsc::Receiver<Vec<ServerLine>>,
+    servers: &mut ServerFeeds,
     signals: Option<&mut Signals>,
 ) -> Step
 where
@@ -365,7 +377,8 @@ where
         Ok(()) = db.local.changed() => Step::Action(Action::LocalMigrations(db.local.borrow_and_update().clone())),
         Ok(()) = db.cli.changed() => Step::Action(Action::CliDiffs(db.cli.borrow_and_update().diffs.clone())),
         Some(a) = arx.recv() => Step::Action(a),
-        Some(lines) = server_lines.recv() => Step::Action(Action::ServerLines(lines)),
+        Some(lines) = servers.lines.recv() => Step::Action(Action::ServerLines(lines)),
+        Some(p) = next_poll(servers.polls.as_mut()) => Step::Action(Action::ServersPolled(p)),
         sig = next_signal(signals) => match sig {
             Received::End(n) => Step::Action(Action::Terminate(n)),
             Received::Resize => match crossterm::terminal::size() {
@@ -382,17 +395,13 @@ where
 const SERVER_LINE_BATCHES: usize = 4;
 
 /// With `[[server]]`s configured: the poll of `.devtop/state.json` and `/proc` every refresh
-/// interval (results as actions on `results`) and the follower of their log files (the
-/// receiver returned). Both stop with `cancel`.
-fn start_servers(
-    setup: &Setup,
-    results: &mpsc::UnboundedSender<Action>,
-    cancel: &CancellationToken,
-) -> mpsc::Receiver<Vec<ServerLine>> {
-    let (tx, rx) = mpsc::channel(SERVER_LINE_BATCHES);
+/// interval ([`crate::collect::servers_poll`]) and the follower of their log files. Both stop
+/// with `cancel`.
+fn start_servers(setup: &Setup, cancel: &CancellationToken) -> ServerFeeds {
+    let (tx, lines) = mpsc::channel(SERVER_LINE_BATCHES);
     let specs = &setup.config.servers;
     if specs.is_empty() {
-        return rx;
+        return ServerFeeds { lines, polls: None };
     }
     let files = specs
         .iter()
@@ -404,32 +413,15 @@ fn start_servers(
         })
         .collect();
     crate::collect::server_logs::spawn(files, setup.config.server_log_lines, tx, cancel.clone());
-    let (results, cancel) = (results.clone(), cancel.clone());
-    let mut poller = Some(ServerPoller::new(setup.root.clone()));
-    let every = setup.config.refresh;
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        while let Some(mut p) = poller.take() {
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                _ = tick.tick() => {}
-            }
-            let Ok((p, poll)) = tokio::task::spawn_blocking(move || {
-                let poll = p.poll();
-                (p, poll)
-            })
-            .await
-            else {
-                return;
-            };
-            if results.send(Action::ServersPolled(poll)).is_err() {
-                return;
-            }
-            poller = Some(p);
-        }
-    });
-    rx
+    let polls = crate::collect::servers_poll::spawn(
+        setup.root.clone(),
+        setup.config.refresh,
+        cancel.clone(),
+    );
+    ServerFeeds {
+        lines,
+        polls: Some(polls),
+    }
 }
 
 /// The server supervisor's worker, when servers are configured (a failure to start it is

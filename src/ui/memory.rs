@@ -3,10 +3,10 @@
 //! exhaustion, dev RSS and the top processes by RSS.
 
 use crate::app::state::{AppState, Focus};
-use crate::collect::tasks::MemoryView;
 use crate::model::cpu::CpuLoad;
 use crate::model::guard::shown_level;
 use crate::model::memory::{Level, MemorySnapshot, format_bytes};
+use crate::model::snapshot::MemoryView;
 use crate::model::suspects::format_age;
 use crate::ui::theme;
 use ratatui::Frame;

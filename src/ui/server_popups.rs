@@ -239,7 +239,7 @@ fn question(frame: &mut Frame<'_>, area: Rect, title: &str, body: Vec<Line<'stat
 
 /// "PID 77 node, PID 76 sh, PID 75 npm (3 processes)": what "end it" signals, at most
 /// [`END_LIST_SHOWN`] named.
-fn end_list(to_end: &[crate::effects::servers::port_conflict::EndTarget]) -> String {
+fn end_list(to_end: &[crate::model::port_conflict::EndTarget]) -> String {
     let named: Vec<String> = to_end
         .iter()
         .take(END_LIST_SHOWN)
@@ -268,7 +268,7 @@ pub fn port_conflict(
     area: Rect,
     title: &str,
     name: &str,
-    conflict: &crate::effects::servers::port_conflict::Conflict,
+    conflict: &crate::model::port_conflict::Conflict,
 ) {
     let key = |k: &str| {
         Span::styled(

@@ -11,7 +11,7 @@
 
 use crate::common::{devtop_command, wait_or_kill, wait_until};
 use crate::servers_up::{Servers, free_port, gone, python, started_pids, ticks_now};
-use devtop::effects::servers::members::scan;
+use devtop::collect::server_members::scan;
 use devtop::effects::servers::state::Recorded;
 use serde_json::Value;
 use std::io::Read;

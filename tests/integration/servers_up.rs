@@ -7,7 +7,7 @@
 //! pidfds of verified processes. Nothing else is signalled.
 
 use crate::common::{Run, devtop_command, run_command, wait_until};
-use devtop::effects::servers::members::scan;
+use devtop::collect::server_members::scan;
 use devtop::effects::servers::state::{self, Recorded};
 use devtop::effects::signal::read_identity;
 use std::path::{Path, PathBuf};

@@ -7,7 +7,7 @@
 //! starting, also when the test fails.
 
 use crate::servers_up::{Servers, free_port, gone};
-use devtop::effects::servers::members::scan;
+use devtop::collect::server_members::scan;
 
 #[test]
 fn npm_run_dev_with_vite_is_started_and_stopped_by_up_and_down() {

@@ -2,7 +2,8 @@
 //! executor drives it, with the Servers pane's rows fed its events as `update` feeds them): an
 //! `on-failure` server exiting with code 3 shows exited(3), then restarting, then is started
 //! and ready again; `d` during a back-off stops it for good (no restart after, no process, no
-//! record left); a server killed by a signal shows crashed(SIGKILL).
+//! record left); a server killed by a signal shows crashed(SIGKILL), also while what its
+//! leader left is stopped and a poll still finds it.
 //!
 //! Safety: the servers are started by the worker under test, each in a session of its own;
 //! the [`Servers`] guard SIGKILLs, when the test ends (also on failure), every process of the
@@ -204,6 +205,49 @@ fn a_server_killed_by_a_signal_shows_crashed() {
     kill_verified(pid, ticks);
     d.event(|e| matches!(e, Event::Crashed { signal: 9, .. }));
     assert_eq!(d.rows.rows[0].phase.label(), "crashed(SIGKILL)");
+    assert!(d.rows.ours_running().is_empty(), "nothing of it runs");
+}
+
+/// A2: a server launched here whose leader is killed while a child it started still runs
+/// (the child ignores SIGTERM, so the supervisor's stop of it takes the grace) shows
+/// crashed(SIGKILL) throughout: a poll of `.devtop/state.json` and `/proc` that finds the child
+/// during that stop adds its numbers but does not label the row adopted, and the stop of the
+/// leftovers does not turn it into "stopping".
+#[test]
+fn a_crash_that_leaves_a_child_stays_crashed_while_the_child_is_stopped() {
+    let toml = "[[server]]\nname = \"pair\"\nstop_grace = \"2s\"\n\
+                cmd = [\"sh\", \"-c\", \"trap '' TERM; sleep 600 & wait\"]\n";
+    let mut p = Servers::new(toml);
+    let mut d = Dash::new(&p, toml, Duration::from_millis(50));
+    assert_eq!(d.op(ServerOp::Up { force: false }), OpOutcome::Done);
+    let pid = d.events.iter().find_map(started).expect("a Starting event");
+    p.guard(pid);
+    let ticks = read_identity(pid).expect("identity").start_ticks;
+    kill_verified(pid, ticks);
+    d.event(|e| matches!(e, Event::Crashed { signal: 9, .. }));
+    let Event::Stopping { pids, .. } = d.event(|e| matches!(e, Event::Stopping { .. })) else {
+        unreachable!()
+    };
+    assert_eq!(pids.len(), 1, "the child: {pids:?}");
+    let poll = devtop::collect::servers_poll::ServerPoller::new(p.root().to_path_buf()).poll();
+    let found = poll
+        .running
+        .iter()
+        .find(|s| s.name == "pair")
+        .expect("polled");
+    assert!(!found.leader_alive && found.members == pids, "{found:?}");
+    d.rows.apply_poll(poll);
+    assert_eq!(d.rows.rows[0].phase.label(), "crashed(SIGKILL)");
+    assert_eq!(d.rows.rows[0].members, pids);
+    assert!(gone(pids[0]), "the child {} survived", pids[0]);
+    // Every event of the stop is in (Killed after the grace), none changed the label.
+    d.event(|e| matches!(e, Event::Killed { .. }));
+    assert_eq!(
+        d.labels,
+        ["starting", "ready", "crashed(SIGKILL)"],
+        "{:?}",
+        d.events
+    );
     assert!(d.rows.ours_running().is_empty(), "nothing of it runs");
 }
 

@@ -12,9 +12,10 @@ use crate::model::guard::{
 };
 use crate::model::kill_plan::{self, KillPlan, PlannedKill, Root};
 use crate::model::memory::{MemorySnapshot, format_bytes};
+use crate::model::oom_tally::OomCursor;
 use crate::model::process::Role;
 use crate::model::refusal::Protected;
-use crate::model::snapshot::ProcessSnapshot;
+use crate::model::snapshot::{GuardReadings, ProcessSnapshot};
 use crate::sanitize::clean;
 
 /// How many top dev-tool consumers the evidence names.
@@ -50,7 +51,8 @@ pub struct GuardState {
     pub rules: GuardRules,
     /// Level readings.
     pub history: LevelHistory,
-    /// The servers devtop started (`.devtop/state.json`), refreshed by the caller.
+    /// The servers devtop started (`.devtop/state.json`), refreshed by the caller (see
+    /// [`take_readings`](Self::take_readings)).
     pub servers: Vec<ServerGroup>,
     /// When the last guard kill finished, seconds on the readings' clock.
     pub last_action_s: Option<f64>,
@@ -67,8 +69,10 @@ pub struct GuardState {
     /// Node processes (PID, start ticks) already warned about nearing their heap limit.
     heap_warned: std::collections::HashSet<(u32, u64)>,
     /// What the kernel said about OOM kills since the last reading (set by the caller before
-    /// [`observe`](Self::observe)).
+    /// [`observe`](Self::observe), see [`take_readings`](Self::take_readings)).
     pub oom_events: OomEvents,
+    /// How much of the collector's OOM tally [`take_readings`](Self::take_readings) took.
+    oom_taken: OomCursor,
     /// Post-mortems found by the last [`observe`](Self::observe), for the caller to record.
     pub new_deaths: Vec<Death>,
     /// PIDs devtop itself signalled lately (never blamed on the kernel), newest last.
@@ -118,6 +122,16 @@ impl GuardState {
         } else {
             Mode::Watch
         }
+    }
+
+    /// Take what the collector read beside a memory reading: the servers devtop started, and
+    /// the OOM kills of its tally not taken yet (added to [`oom_events`](Self::oom_events), so
+    /// the kills of a reading the caller missed are judged with the next one).
+    pub fn take_readings(&mut self, readings: &GuardReadings) {
+        self.servers.clone_from(&readings.servers);
+        let new = readings.oom.since(&mut self.oom_taken);
+        self.oom_events.killed.extend(new.killed);
+        self.oom_events.counter_delta += new.counter_delta;
     }
 
     /// Record the reading `mem` taken at `t_s`, then [`step`](Self::step).

@@ -276,3 +276,64 @@ fn a_post_mortem_tells_the_last_rss_seen_or_that_none_was() {
         logs(&cmds)
     );
 }
+
+/// M1: the guard's readings come with the memory reading (read by the collector, not the
+/// loop); the kills of a reading the loop never saw are judged with the next one, once; and
+/// the post-mortems leave `update` as a command for the executor (no file is written here).
+#[test]
+fn the_readings_come_with_the_memory_reading_and_the_post_mortems_leave_as_a_command() {
+    use crate::model::deaths::OomEvents;
+    use crate::model::guard::ServerGroup;
+    use crate::model::oom_tally::OomTally;
+    use crate::model::snapshot::GuardReadings;
+    let with = |t_s: f64, readings: &GuardReadings| {
+        Action::Memory(Arc::new(MemoryView {
+            t_s,
+            guard: Some(readings.clone()),
+            ..fixtures::memory(8.0, 0.0, 0.0)
+        }))
+    };
+    let records = |cmds: &[Command]| -> Vec<Vec<u32>> {
+        cmds.iter()
+            .filter_map(|c| match c {
+                Command::RecordDeaths(d) => Some(d.iter().map(|d| d.pid).collect()),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut s = state(GuardRules::default());
+    let api = ServerGroup {
+        name: "api".into(),
+        pgid: 4201,
+        group: true,
+    };
+    let mut readings = GuardReadings {
+        servers: vec![api.clone()],
+        oom: OomTally::default(),
+    };
+    assert!(records(&update(&mut s, with(0.0, &readings))).is_empty());
+    assert_eq!(s.guard.servers, vec![api]);
+    // The kernel names PID 4201 in a pass whose reading the loop missed (latest wins); the
+    // next reading it sees carries the tally, and 4201 is gone from the process list.
+    readings.oom.record(OomEvents {
+        killed: vec![(4201, "node".into())],
+        counter_delta: 0,
+    });
+    readings.oom.record(OomEvents::default());
+    let mut gone = fixtures::process_snapshot();
+    gone.processes.retain(|p| p.pid != 4201);
+    update(&mut s, Action::Processes(Arc::new(gone)));
+    let cmds = update(&mut s, with(1.0, &readings));
+    assert_eq!(records(&cmds), [vec![4201]], "{cmds:?}");
+    assert!(
+        logs(&cmds)
+            .iter()
+            .any(|l| l.starts_with("OOM killer ended PID 4201")),
+        "{:?}",
+        logs(&cmds)
+    );
+    // The same tally again: nothing new, nothing recorded twice.
+    let cmds = update(&mut s, with(2.0, &readings));
+    assert!(records(&cmds).is_empty(), "{cmds:?}");
+    assert!(s.guard.new_deaths.is_empty());
+}

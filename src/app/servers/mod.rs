@@ -1,13 +1,15 @@
 //! The Servers screen's state: one [`ServerRow`] per configured `[[server]]`, moved through its
-//! phases by the supervisor's [`Event`]s (what this devtop's `u` / `d` / `r` are doing) and by
-//! the periodic [`ServersPoll`] (what `.devtop/state.json` and `/proc` say: servers another
-//! devtop or an earlier `devtop up` started, a server that ended on its own, CPU and memory of
-//! each server's whole process tree). Plus each server's log lines ([`ServerLogs`]).
-//! Pure: applied by `update`, drawn by `ui::servers`.
+//! phases by the supervisor's [`Event`]s (what this devtop's `u` / `d` / `r` and its supervisor
+//! are doing) and by the periodic [`ServersPoll`] (what `.devtop/state.json` and `/proc` say:
+//! servers another devtop or an earlier `devtop up` started, CPU and memory of each server's
+//! whole process tree), merged by one rule ([`merge`]). Plus each server's log lines
+//! ([`ServerLogs`]). Pure: applied by `update`, drawn by `ui::servers`.
 
 pub mod event_text;
 pub mod logs;
+pub mod merge;
 
+pub use crate::model::servers_poll::{PolledServer, ServersPoll};
 pub use event_text::{event_name, event_text, signal_name};
 pub use logs::ServerLogs;
 
@@ -116,6 +118,14 @@ pub struct ServerRow {
     pub failed_lines: Vec<String>,
     /// Started by this devtop (the quit question is about these).
     pub ours: bool,
+    /// The leader PID of the run this devtop's supervisor owns: launched here
+    /// ([`Event::Starting`]) or handed to it to watch ([`Event::AlreadyRunning`],
+    /// [`Event::Adopted`]); kept through the exit of a run launched here (the supervisor
+    /// stops what its leader left, then restarts it or leaves it), cleared when the supervisor
+    /// lets go ([`Event::Stopped`], [`Event::Dropped`], the reported exit of a run it only
+    /// watched). The state of that run comes from the supervisor's events only (see
+    /// [`merge`]).
+    pub supervised: Option<u32>,
     /// When the phase last changed by an event (a poll taken before it does not undo it).
     pub changed_at: SystemTime,
 }
@@ -139,6 +149,7 @@ impl ServerRow {
             last_error: None,
             failed_lines: Vec::new(),
             ours: false,
+            supervised: None,
             changed_at: SystemTime::UNIX_EPOCH,
         }
     }
@@ -151,40 +162,6 @@ impl ServerRow {
         self.members.clear();
         self.waiting.clear();
     }
-}
-
-/// One server as the periodic poll found it running (see [`crate::app::server_poll`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PolledServer {
-    /// Server name as recorded.
-    pub name: String,
-    /// Recorded leader PID.
-    pub pid: u32,
-    /// Recorded wall-clock start, seconds since the Unix epoch.
-    pub started_unix: u64,
-    /// False when the leader has exited but processes it started remain in its session.
-    pub leader_alive: bool,
-    /// Its live processes, ascending PIDs.
-    pub members: Vec<u32>,
-    /// Resident memory of all members, bytes.
-    pub rss_bytes: u64,
-    /// CPU of all members since the previous poll, % of one core (0 on the first poll).
-    pub cpu_percent: f32,
-    /// Whether its recorded port listens now (`None`: no port).
-    pub listening: Option<bool>,
-    /// Time from its start to ready, as recorded by the `up` that started it.
-    pub ready_after: Option<Duration>,
-}
-
-/// What one poll of `.devtop/state.json` and `/proc` found.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ServersPoll {
-    /// When it was taken.
-    pub taken_at: Option<SystemTime>,
-    /// The recorded servers that still run (stale entries are left out, never signalled).
-    pub running: Vec<PolledServer>,
-    /// Why the state file could not be read, if it could not.
-    pub error: Option<String>,
 }
 
 /// A servers operation under way (one at a time; `d` interrupts `u` and `r`).
@@ -312,180 +289,6 @@ impl Servers {
 
     fn row_mut(&mut self, name: &str) -> Option<&mut ServerRow> {
         self.rows.iter_mut().find(|r| r.name == name)
-    }
-
-    /// Apply one supervisor event, seen at `at`.
-    pub fn apply_event(&mut self, event: &Event, at: SystemTime) {
-        let name = event_name(event);
-        let Some(row) = self.row_mut(name) else {
-            return;
-        };
-        row.changed_at = at;
-        match event {
-            Event::Dropped { .. } => {
-                if row.phase.running() {
-                    row.phase = Phase::Exited(None);
-                }
-                row.clear_run();
-            }
-            Event::AlreadyRunning { pid, .. } => {
-                row.pid = Some(*pid);
-                if !matches!(row.phase, Phase::Ready | Phase::Unhealthy) {
-                    row.phase = Phase::Adopted;
-                }
-            }
-            Event::Held { reason, .. } => {
-                row.phase = Phase::Held(reason.clone());
-                row.last_error = None;
-            }
-            Event::Forced { .. } => {}
-            Event::Starting { pid, .. } => {
-                row.phase = Phase::Starting;
-                row.pid = Some(*pid);
-                row.ours = true;
-                row.ready_after = None;
-                row.ready_how = None;
-                row.last_error = None;
-                row.failed_lines.clear();
-                row.started_unix = at
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .ok()
-                    .map(|d| d.as_secs());
-            }
-            Event::Ready { after, how, .. } => {
-                row.phase = Phase::Ready;
-                row.ready_after = Some(*after);
-                row.ready_how = Some(how.clone());
-            }
-            Event::Failed {
-                reason, last_lines, ..
-            } => {
-                row.phase = Phase::Failed;
-                row.last_error = Some(reason.clone());
-                row.failed_lines = last_lines.clone();
-            }
-            Event::Stopping { pids, .. } | Event::Waiting { pids, .. } => {
-                if row.phase != Phase::Failed {
-                    row.phase = Phase::Stopping;
-                }
-                row.waiting = pids.clone();
-            }
-            Event::Killed { pids, .. } => {
-                if row.phase != Phase::Failed {
-                    row.phase = Phase::Stopping;
-                }
-                row.waiting = pids.clone();
-            }
-            Event::Stopped { .. } => {
-                if row.phase == Phase::Restarting {
-                    // Stopped during its back-off: the pending restart is what is gone.
-                    row.last_error = None;
-                }
-                if row.phase != Phase::Failed {
-                    row.phase = Phase::Stopped;
-                }
-                row.ours = false;
-                row.clear_run();
-            }
-            Event::PortTaken { .. } | Event::HolderEnded { .. } => {}
-            Event::Adopted { pid, .. } => {
-                row.phase = Phase::Adopted;
-                row.pid = Some(*pid);
-                row.last_error = None;
-            }
-            Event::Exited { code, .. } => {
-                row.phase = Phase::Exited(*code);
-                row.clear_run();
-            }
-            Event::Crashed { signal, .. } => {
-                row.phase = Phase::Crashed(signal_name(*signal));
-                row.clear_run();
-            }
-            Event::Restarting {
-                after,
-                attempt,
-                give_up_after,
-                ..
-            } => {
-                row.phase = Phase::Restarting;
-                row.last_error = Some(format!(
-                    "restarting in {} (attempt {attempt} of {})",
-                    humantime::format_duration(*after),
-                    give_up_after.saturating_sub(1)
-                ));
-            }
-            Event::GaveUp { failures, .. } => {
-                row.last_error = Some(format!("gave up after {failures} failures in a row"));
-                row.ours = false;
-            }
-            Event::StopFailed { pids, .. } => {
-                row.last_error = Some(format!(
-                    "PIDs {} survived SIGKILL",
-                    pids.iter()
-                        .map(u32::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ));
-                row.waiting.clear();
-            }
-        }
-    }
-
-    /// Apply a poll: running servers get their PID, start, CPU, RSS and members; a server
-    /// believed running that the poll no longer finds has exited on its own; one found
-    /// running that this devtop did not start is adopted; a ready server whose port stopped
-    /// listening is unhealthy (and ready again when it listens). A poll taken before a row's
-    /// last event does not change its phase.
-    pub fn apply_poll(&mut self, poll: ServersPoll) {
-        let taken = poll.taken_at.unwrap_or(SystemTime::UNIX_EPOCH);
-        let busy = self.busy;
-        for row in &mut self.rows {
-            let fresh = taken >= row.changed_at;
-            match poll.running.iter().find(|p| p.name == row.name) {
-                Some(p) => {
-                    row.pid = Some(p.pid);
-                    row.started_unix = Some(p.started_unix);
-                    row.members = p.members.clone();
-                    row.rss_bytes = Some(p.rss_bytes);
-                    row.cpu_percent = Some(p.cpu_percent);
-                    if row.ready_after.is_none() {
-                        row.ready_after = p.ready_after;
-                    }
-                    if !fresh {
-                        continue;
-                    }
-                    match (&row.phase, p.listening) {
-                        (Phase::Ready, Some(false)) => row.phase = Phase::Unhealthy,
-                        (Phase::Unhealthy, Some(true)) => row.phase = Phase::Ready,
-                        // Only between ops: during one, its own events say what runs (a
-                        // failed start is being stopped, not adopted).
-                        (
-                            Phase::Stopped
-                            | Phase::Exited(_)
-                            | Phase::Crashed(_)
-                            | Phase::Held(_)
-                            | Phase::Failed,
-                            _,
-                        ) if busy.is_none() => {
-                            row.phase = Phase::Adopted;
-                            row.last_error = None;
-                        }
-                        _ => {}
-                    }
-                }
-                None if fresh => match row.phase {
-                    Phase::Ready | Phase::Unhealthy | Phase::Adopted => {
-                        row.phase = Phase::Exited(None);
-                        row.ours = false;
-                        row.clear_run();
-                    }
-                    Phase::Starting | Phase::Stopping => {}
-                    _ => row.clear_run(),
-                },
-                None => {}
-            }
-        }
-        self.poll = poll;
     }
 }
 

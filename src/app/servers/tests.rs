@@ -356,7 +356,7 @@ fn polls_adopt_recorded_servers_see_exits_and_unhealthy_ports() {
     ev(&mut s, Event::Stopped { name: "web".into() }, 20);
     update(&mut s, poll(12, Some(true)));
     assert_eq!(phase(&s, "web"), Phase::Stopped);
-    // api vanished on its own: exited.
+    // api, launched here, vanished: the poll does not say how it ended, the supervisor does.
     update(
         &mut s,
         Action::ServersPolled(ServersPoll {
@@ -365,8 +365,116 @@ fn polls_adopt_recorded_servers_see_exits_and_unhealthy_ports() {
             error: None,
         }),
     );
+    assert_eq!(phase(&s, "api"), Phase::Ready);
+    ev(
+        &mut s,
+        Event::Exited {
+            name: "api".into(),
+            code: Some(1),
+        },
+        31,
+    );
+    assert_eq!(phase(&s, "api"), Phase::Exited(Some(1)));
+    assert_eq!(s.servers.rows[0].pid, None);
+}
+
+/// A run this devtop does not supervise (recorded by another devtop or `devtop up`) follows
+/// the poll: adopted while found, exited once it vanishes.
+#[test]
+fn a_run_recorded_elsewhere_follows_the_poll() {
+    let mut s = state();
+    let poll = |at, running| {
+        Action::ServersPolled(ServersPoll {
+            taken_at: Some(t(at)),
+            running,
+            error: None,
+        })
+    };
+    update(&mut s, poll(1, vec![polled("api", 100, Some(true))]));
+    assert_eq!(phase(&s, "api"), Phase::Adopted);
+    assert_eq!(s.servers.rows[0].supervised, None);
+    update(&mut s, poll(2, vec![]));
     assert_eq!(phase(&s, "api"), Phase::Exited(None));
     assert_eq!(s.servers.rows[0].pid, None);
+    assert!(!s.servers.rows[0].ours);
+}
+
+/// A2: a server launched here crashed and left members behind (its leader's children): the
+/// supervisor owns that run, so the poll that still finds its members adds their numbers but
+/// does not label it adopted; the supervisor's stop of the leftovers keeps it crashed (its end
+/// is not reported), and nothing of it counts as running. Another run found later under a
+/// new PID (started by another devtop) is adopted, and is not this devtop's.
+#[test]
+fn a_crashed_server_launched_here_with_members_left_stays_crashed() {
+    let mut s = state();
+    start_both(&mut s);
+    ev(
+        &mut s,
+        Event::Crashed {
+            name: "api".into(),
+            signal: 11,
+        },
+        5,
+    );
+    let leftovers = PolledServer {
+        leader_alive: false,
+        members: vec![101],
+        ..polled("api", 100, Some(false))
+    };
+    let poll = |at, running| {
+        Action::ServersPolled(ServersPoll {
+            taken_at: Some(t(at)),
+            running,
+            error: None,
+        })
+    };
+    update(
+        &mut s,
+        poll(6, vec![leftovers, polled("web", 200, Some(true))]),
+    );
+    let api = s.servers.rows[0].clone();
+    assert_eq!(api.phase, Phase::Crashed("SIGSEGV".into()), "{api:?}");
+    assert_eq!(api.members, [101]);
+    assert!(
+        s.servers.ours_running() == ["web"],
+        "{:?}",
+        s.servers.ours_running()
+    );
+    // The supervisor stops what the leader left: still crashed.
+    ev(
+        &mut s,
+        Event::Stopping {
+            name: "api".into(),
+            pids: vec![101],
+        },
+        6,
+    );
+    ev(
+        &mut s,
+        Event::Killed {
+            name: "api".into(),
+            pids: vec![101],
+        },
+        7,
+    );
+    assert_eq!(phase(&s, "api"), Phase::Crashed("SIGSEGV".into()));
+    update(&mut s, poll(9, vec![polled("web", 200, Some(true))]));
+    assert_eq!(phase(&s, "api"), Phase::Crashed("SIGSEGV".into()));
+    assert!(s.servers.rows[0].members.is_empty());
+    // Started again elsewhere (a new PID): that run is adopted, not this devtop's.
+    update(
+        &mut s,
+        poll(
+            12,
+            vec![
+                polled("api", 300, Some(true)),
+                polled("web", 200, Some(true)),
+            ],
+        ),
+    );
+    assert_eq!(phase(&s, "api"), Phase::Adopted);
+    assert!(!s.servers.rows[0].ours);
+    assert_eq!(s.servers.ours_running(), ["web"]);
 }
 
 #[test]
@@ -590,9 +698,9 @@ fn without_servers_the_keys_say_how_to_configure_them() {
     assert!(s.quit);
 }
 
-fn conflict(adoptable: bool) -> Box<crate::effects::servers::port_conflict::Conflict> {
-    use crate::effects::servers::port_conflict::{Conflict, Holder};
+fn conflict(adoptable: bool) -> Box<crate::model::port_conflict::Conflict> {
     use crate::effects::servers::state::Recorded;
+    use crate::model::port_conflict::{Conflict, Holder};
     Box::new(Conflict {
         port: 3010,
         holder: Some(Holder {
@@ -612,7 +720,7 @@ fn conflict(adoptable: bool) -> Box<crate::effects::servers::port_conflict::Conf
                 adopted: false,
                 ready_after_ms: None,
             }),
-            to_end: vec![crate::effects::servers::port_conflict::EndTarget {
+            to_end: vec![crate::model::port_conflict::EndTarget {
                 pid: 77,
                 start_ticks: 5,
                 name: "node".into(),
@@ -623,7 +731,7 @@ fn conflict(adoptable: bool) -> Box<crate::effects::servers::port_conflict::Conf
 
 #[test]
 fn a_taken_port_asks_end_adopt_or_cancel() {
-    use crate::effects::servers::port_conflict::PortDecision;
+    use crate::model::port_conflict::PortDecision;
     let decisions = |cmds: Vec<Command>| -> Vec<PortDecision> {
         cmds.into_iter()
             .filter_map(|c| match c {

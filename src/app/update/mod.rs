@@ -9,11 +9,11 @@ pub use crate::app::refresh::{REFRESH_STEPS, format_interval, step_refresh};
 use crate::app::server_intent;
 use crate::app::servers::{OpOutcome, ServerOp, ServersPoll};
 use crate::app::state::{AppState, Focus, Popup, View};
-use crate::collect::tasks::MemoryView;
 use crate::effects::signal::KillOutcome;
 use crate::model::database::DbSnapshot;
 use crate::model::kill_plan::PlannedKill;
 use crate::model::local_migrations::MigrationsDir;
+use crate::model::snapshot::MemoryView;
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::tree::Scope;
 use crossterm::event::{KeyCode, KeyEvent, MouseEvent};
@@ -48,15 +48,12 @@ pub enum Action {
     ServerEvent(Box<crate::effects::servers::Event>, std::time::SystemTime),
     /// A server operation ended.
     ServersDone(ServerOp, OpOutcome),
-    /// The periodic look at `.devtop/state.json` and `/proc` (see [`crate::app::server_poll`]).
+    /// The periodic look at `.devtop/state.json` and `/proc` (see [`crate::collect::servers_poll`]).
     ServersPolled(ServersPoll),
     /// New lines of the servers' logs.
     ServerLines(Vec<crate::collect::log_follow::ServerLine>),
     /// A server's port is taken: the supervisor waits for the user's decision.
-    PortConflict(
-        String,
-        Box<crate::effects::servers::port_conflict::Conflict>,
-    ),
+    PortConflict(String, Box<crate::model::port_conflict::Conflict>),
     /// The guarded migrate reports (see [`crate::app::migrate`]).
     Migrate(crate::app::migrate::MigrateUpdate),
     /// The preflight runner reported (a tick, a check, the end of a run).
@@ -81,7 +78,7 @@ pub enum Command {
     /// Start, stop or restart dev servers (the executor's server worker).
     Servers(ServerOp),
     /// The answer to the port-conflict question.
-    PortDecision(crate::effects::servers::port_conflict::PortDecision),
+    PortDecision(crate::model::port_conflict::PortDecision),
     /// The memory guard triggered: ring the terminal bell and, when `notify` and `notify-send`
     /// exists, send a desktop notification.
     Alert {
@@ -101,6 +98,8 @@ pub enum Command {
     MigrateEnd,
     /// Run the preflight (run number).
     Preflight(crate::effects::preflight::Request, u64),
+    /// Append these post-mortems to `.devtop/deaths.json` (off the runtime thread, in order).
+    RecordDeaths(Vec<crate::model::deaths::Death>),
 }
 
 /// Log pane scrolling.

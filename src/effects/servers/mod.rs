@@ -17,7 +17,6 @@
 
 pub mod down;
 pub mod lock;
-pub mod members;
 pub mod port_conflict;
 mod pre_start;
 pub mod probe;

@@ -1,6 +1,6 @@
 //! Starting one server so that it outlives the command that started it: a session of its own
 //! (`setsid`, so its PID is also its process group and session ID and everything it starts is
-//! found again by [`super::members`]), no parent-death signal, stdin from `/dev/null`, stdout
+//! found again by [`crate::collect::server_members`]), no parent-death signal, stdin from `/dev/null`, stdout
 //! and stderr appended to `.devtop/logs/<name>.log` (a pipe would break, `SIGPIPE`, once
 //! devtop exits). The log is opened `O_APPEND`, so earlier runs are kept and a copy-truncate
 //! rotation ([`super::rotate`]) makes the server write at the new end, not at its old offset

@@ -1,9 +1,11 @@
-//! `.devtop/state.json`: the servers devtop started and left running, so that another devtop
-//! (`devtop down`, a restarted dashboard) can find and stop them.
+//! Writing `.devtop/state.json` (see [`crate::model::server_state`]): the servers devtop
+//! started and left running, so that another devtop (`devtop down`, a restarted dashboard)
+//! can find and stop them.
 //!
 //! Written atomically (a temporary file in `.devtop/`, then `rename`). Read back through
-//! [`read_live`], which keeps an entry only while it provably still names the process devtop
-//! started (see [`Liveness`]); everything else is dropped and never signalled.
+//! [`read_live`] ([`crate::collect::server_state`], re-exported here), which keeps an entry
+//! only while it provably still names the process devtop started (see [`Liveness`]);
+//! everything else is dropped and never signalled.
 //!
 //! Only the holder of the state-file lock ([`super::lock`]) writes: every writer takes a
 //! `&StateLock`, so the compiler refuses a write without it. Readers (`devtop status`, the
@@ -11,46 +13,16 @@
 //! prunes them from the file ([`prune`]).
 
 use super::lock::StateLock;
-use serde::{Deserialize, Serialize};
+pub use crate::collect::server_state::{
+    STATE_DIR, STATE_FILE, liveness, path, read, read_live, split_live,
+};
+pub use crate::model::server_state::{Liveness, Outcome, Recorded, State};
 use std::io;
-use std::path::{Path, PathBuf};
-
-/// Directory under the project root holding devtop's state and server logs.
-pub const STATE_DIR: &str = ".devtop";
-/// File name of the state file inside [`STATE_DIR`].
-pub const STATE_FILE: &str = "state.json";
-/// Largest state file read, in bytes (a few hundred servers fit in far less).
-const MAX_STATE_BYTES: u64 = 1 << 20;
-
-/// One server devtop started, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recorded {
-    /// The server's configured name.
-    pub name: String,
-    /// PID of the process devtop started (the leader of its session and process group).
-    pub pid: u32,
-    /// Its process group ID, equal to its session ID (it was started with `setsid`).
-    pub pgid: u32,
-    /// Its start time in clock ticks since boot (`/proc/<pid>/stat` field 22): with `pid`, its
-    /// identity.
-    pub start_ticks: u64,
-    /// The configured port, if any.
-    pub port: Option<u16>,
-    /// Wall-clock start, seconds since the Unix epoch (for uptime; never used as identity).
-    pub started_unix: u64,
-    /// True for a server devtop did not start but adopted (it held the server's port with
-    /// the server's cwd and command): `pid` is then the adopted process, `pgid` its process
-    /// group as read, and only `pid` and its descendants are its members.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub adopted: bool,
-    /// Time from its start to readiness, milliseconds, once ready (written by the `up` that
-    /// started it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ready_after_ms: Option<u64>,
-}
+use std::path::Path;
 
 impl Recorded {
-    /// A new entry for a process devtop just started as a session leader (`pid` = `pgid`).
+    /// A new entry for a process devtop just started as a session leader (`pid` = `pgid`),
+    /// started now.
     pub fn started(name: &str, pid: u32, start_ticks: u64, port: Option<u16>) -> Recorded {
         Recorded {
             name: name.to_owned(),
@@ -65,79 +37,11 @@ impl Recorded {
     }
 }
 
-/// The last outcome of a server that is not (or no longer) running as recorded: kept so that
-/// `devtop status` can say why after the `up` that saw it has ended.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outcome {
-    /// The server's configured name.
-    pub name: String,
-    /// Why its `requires` held it at its last start (raw text; shown sanitised); cleared when
-    /// it starts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub held_reason: Option<String>,
-    /// Its last failure: a failed start ("port 3010 is taken by PID 77 …", "not ready after
-    /// 60 s (tcp 3010)") or an exit while supervised ("exited with code 1", "killed by signal
-    /// 11", "gave up after 5 failures in a row"). Kept until a later failure replaces it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    /// When it was written, seconds since the Unix epoch.
-    pub at_unix: u64,
-}
-
 /// Seconds since the Unix epoch now (0 before 1970).
 pub fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-/// The file's content.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct State {
-    /// Format version, 1.
-    pub version: u32,
-    /// Recorded servers in start order.
-    pub servers: Vec<Recorded>,
-    /// Last held reason / error per server name (see [`Outcome`]).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub outcomes: Vec<Outcome>,
-}
-
-/// Whether a recorded entry still names what devtop started.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Liveness {
-    /// The leader runs with the recorded start time.
-    Running,
-    /// The leader has exited, but processes it started are still in its session (a session ID
-    /// is never handed to a new process while a member still carries it, so they are its own).
-    LeaderGone,
-    /// Nothing of it is left, or the PID now belongs to another process (start time changed):
-    /// the entry is dropped and nothing is signalled.
-    Gone,
-}
-
-/// `<root>/.devtop/state.json`.
-pub fn path(root: &Path) -> PathBuf {
-    root.join(STATE_DIR).join(STATE_FILE)
-}
-
-/// Reads the state file as written; a missing file is an empty state.
-///
-/// # Errors
-/// An unreadable file, one over 1 MiB, or one that is not valid state JSON.
-pub fn read(root: &Path) -> io::Result<State> {
-    let file = path(root);
-    let text = match crate::bounded_read::read_text(&file, MAX_STATE_BYTES) {
-        Ok(t) => t,
-        Err(crate::bounded_read::ReadError::NotFound { .. }) => return Ok(State::default()),
-        Err(e) => return Err(io::Error::other(e.to_string())),
-    };
-    serde_json::from_str(&text).map_err(|e| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}: {e}", file.display()),
-        )
-    })
 }
 
 /// Writes `state` atomically: a temporary file in the same directory, then `rename` over the
@@ -154,40 +58,6 @@ pub fn write(_lock: &StateLock, root: &Path, state: &State) -> io::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path(root)).map_err(|e| e.error)?;
     Ok(())
-}
-
-/// Checks `entry` against `/proc` now (see [`Liveness`]).
-pub fn liveness(entry: &Recorded) -> Liveness {
-    // devtop starts every server as the leader of its own session: anything else was not
-    // written by it.
-    if entry.pgid != entry.pid && !entry.adopted {
-        return Liveness::Gone;
-    }
-    match crate::effects::signal::read_identity(entry.pid) {
-        Ok(id) if id.start_ticks == entry.start_ticks && !id.exited() => Liveness::Running,
-        // The PID names another process now: its session ID is not ours.
-        Ok(id) if id.start_ticks != entry.start_ticks => Liveness::Gone,
-        _ if !super::members::scan(entry).is_empty() => Liveness::LeaderGone,
-        _ => Liveness::Gone,
-    }
-}
-
-/// The recorded servers still alive (see [`Liveness`]), in start order, and the names of the
-/// stale entries left out. Writes nothing (a reader without the lock; see [`prune`]).
-///
-/// # Errors
-/// As [`read`].
-pub fn read_live(root: &Path) -> io::Result<(Vec<Recorded>, Vec<String>)> {
-    Ok(split_live(read(root)?.servers))
-}
-
-/// `entries` split into those still alive (see [`Liveness`]), in order, and the names of the
-/// others.
-pub fn split_live(entries: Vec<Recorded>) -> (Vec<Recorded>, Vec<String>) {
-    let (live, gone): (Vec<Recorded>, Vec<Recorded>) = entries
-        .into_iter()
-        .partition(|e| liveness(e) != Liveness::Gone);
-    (live, gone.into_iter().map(|e| e.name).collect())
 }
 
 /// As [`read_live`], and the file rewritten without the stale entries when there are some
@@ -352,16 +222,5 @@ mod tests {
         assert_eq!(read(dir.path()).unwrap().servers, vec![me()]);
         retain(&lock, dir.path(), |_| false).unwrap();
         assert!(read(dir.path()).unwrap().servers.is_empty());
-    }
-
-    #[test]
-    fn a_broken_file_is_an_error() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join(STATE_DIR)).unwrap();
-        std::fs::write(path(dir.path()), "{").unwrap();
-        assert_eq!(
-            read(dir.path()).unwrap_err().kind(),
-            io::ErrorKind::InvalidData
-        );
     }
 }

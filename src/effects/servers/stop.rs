@@ -1,4 +1,4 @@
-//! Stopping one server: its stop signal to every process of it (see [`super::members`]), a
+//! Stopping one server: its stop signal to every process of it (see [`crate::collect::server_members`]), a
 //! grace, then `SIGKILL` to every process still left — also when the leader exited at once
 //! and left members behind (process-compose issue 520) — reporting which PIDs are still
 //! awaited while it waits (process-compose issue 354).
@@ -8,8 +8,8 @@
 //! scanned again before the `SIGKILL`, so a process forked during the grace is not missed.
 
 use super::Event;
-use super::members::{Member, scan};
 use super::state::Recorded;
+use crate::collect::server_members::{Member, scan};
 use crate::effects::pidfd::{AsyncPidfd, wait_all};
 use rustix::process::Signal;
 use std::time::{Duration, Instant};

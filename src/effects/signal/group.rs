@@ -8,7 +8,7 @@
 //! which receive nothing.
 
 use super::guards::SelfView;
-use super::identity::ProcIdentity;
+use crate::collect::identity::ProcIdentity;
 
 impl SelfView {
     /// Live (not zombie) members of the process group `id` leads that are not in `listed`, the

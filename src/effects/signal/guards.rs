@@ -1,8 +1,8 @@
 //! The guards run before every signal: devtop's own position in the process tree (read once
 //! per operation) and the checks of one target against it.
 
-use super::identity::{ProcIdentity, read_identity};
 use super::outcome::{KillOutcome, io_outcome};
+use crate::collect::identity::{ProcIdentity, read_identity};
 use crate::model::refusal::{Protected, RefuseReason};
 
 /// Upper bound on the length of the ancestor walk (guards against a cyclic or corrupt view).

@@ -22,14 +22,13 @@
 
 mod group;
 mod guards;
-mod identity;
 mod outcome;
 mod terminate;
 
+pub use crate::collect::identity::{ProcIdentity, read_identity};
 pub use crate::model::kill_plan::KillTarget;
 pub use crate::model::refusal::RefuseReason;
 pub use guards::{check, protected};
-pub use identity::{ProcIdentity, read_identity};
 pub use outcome::KillOutcome;
 pub use terminate::{Planned, kill_targets, kill_targets_async, plan};
 

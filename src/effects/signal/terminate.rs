@@ -3,8 +3,8 @@
 //! survivors. Also the dry run of the same decisions.
 
 use super::guards::SelfView;
-use super::identity::ProcIdentity;
 use super::outcome::{KillOutcome, errno_outcome};
+use crate::collect::identity::ProcIdentity;
 use crate::effects::pidfd::{self, AsyncPidfd};
 use crate::model::kill_plan::KillTarget;
 use rustix::io::Errno;

@@ -1,9 +1,10 @@
 //! Which processes belong to a started server: its session and process group (the server was
 //! started with `setsid`, so both IDs are the leader's PID), plus descendants that left them
 //! (a child that called `setsid` or `setpgid` elsewhere), found through parent links. An
-//! adopted server (not started by devtop) is only its process and its descendants.
+//! adopted server (not started by devtop) is only its process and its descendants. Read
+//! only: stopping them is [`crate::effects::servers::stop`].
 
-use super::state::Recorded;
+use crate::model::server_state::Recorded;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One live process as scanned from `/proc/<pid>/stat`.
@@ -88,7 +89,7 @@ fn protected() -> BTreeSet<u32> {
     let mut out = BTreeSet::new();
     let mut at = std::process::id();
     while at > 1 && out.insert(at) {
-        match crate::effects::signal::read_identity(at) {
+        match crate::collect::identity::read_identity(at) {
             Ok(id) => at = id.ppid,
             Err(_) => break,
         }

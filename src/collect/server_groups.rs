@@ -2,7 +2,7 @@
 //! PID, which is also its process group and session ID (`.devtop/state.json`, read without
 //! rewriting it). The guard never ends anything in them.
 
-use crate::effects::servers::state;
+use crate::collect::server_state as state;
 use crate::model::guard::ServerGroup;
 use std::path::Path;
 
@@ -29,7 +29,20 @@ pub fn read(root: &Path) -> Vec<ServerGroup> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::effects::servers::state::{Recorded, State, write};
+    use crate::model::server_state::{Recorded, State};
+
+    fn recorded(name: &str, pid: u32) -> Recorded {
+        Recorded {
+            name: name.into(),
+            pid,
+            pgid: pid,
+            start_ticks: 1,
+            port: None,
+            started_unix: 1,
+            adopted: false,
+            ready_after_ms: None,
+        }
+    }
 
     #[test]
     fn reads_the_recorded_servers_leaders() {
@@ -37,22 +50,22 @@ mod tests {
         assert!(read(dir.path()).is_empty());
         let odd = Recorded {
             pgid: 49,
-            ..Recorded::started("odd", 50, 1, None)
+            ..recorded("odd", 50)
         };
         let adopted = Recorded {
             pgid: 70,
             adopted: true,
-            ..Recorded::started("web", 77, 1, None)
+            ..recorded("web", 77)
         };
-        let lock = crate::effects::servers::lock::try_acquire(dir.path(), "test").unwrap();
-        write(
-            &lock,
-            dir.path(),
-            &State {
-                version: 1,
-                servers: vec![Recorded::started("api", 4242, 1, None), odd, adopted],
-                ..State::default()
-            },
+        let state = State {
+            version: 1,
+            servers: vec![recorded("api", 4242), odd, adopted],
+            ..State::default()
+        };
+        std::fs::create_dir_all(dir.path().join(state::STATE_DIR)).unwrap();
+        std::fs::write(
+            state::path(dir.path()),
+            serde_json::to_string(&state).unwrap(),
         )
         .unwrap();
         assert_eq!(

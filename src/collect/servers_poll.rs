@@ -1,17 +1,57 @@
 //! The Servers pane's periodic look at the world: `.devtop/state.json` (read only: stale
 //! entries are left out, never signalled, and the file is not rewritten here), which of its
 //! servers still run ([`state::liveness`]), their processes and memory (one `/proc` scan,
-//! [`members::ProcTable`]), their CPU (utime + stime of each member from `/proc/<pid>/stat`,
+//! [`ProcTable`]), their CPU (utime + stime of each member from `/proc/<pid>/stat`,
 //! against the previous poll) and whether their port listens (sock_diag / `/proc/net/tcp*`).
-//! Run on the blocking pool by the TUI loop every refresh interval; the result goes to
-//! `update` as [`crate::app::update::Action::ServersPolled`].
+//! Run on the blocking pool every refresh interval ([`spawn`]); the latest result is
+//! published on a `watch` channel, which the TUI loop hands to `update` as
+//! `Action::ServersPolled`.
 
-use crate::app::servers::{PolledServer, ServersPoll};
-use crate::effects::servers::members::ProcTable;
-use crate::effects::servers::state::{self, Liveness};
+use crate::collect::server_members::ProcTable;
+use crate::collect::server_state as state;
+use crate::model::server_state::Liveness;
+use crate::model::servers_poll::{PolledServer, ServersPoll};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// Start polling the project `root` every `every` (the first at once) on the blocking pool,
+/// until `cancel`: each result is published on the returned channel (latest wins; the CPU
+/// figures are measured between polls, so a poll nobody read loses nothing).
+pub fn spawn(
+    root: PathBuf,
+    every: Duration,
+    cancel: CancellationToken,
+) -> watch::Receiver<Arc<ServersPoll>> {
+    let (tx, rx) = watch::channel(Arc::new(ServersPoll::default()));
+    let mut poller = Some(ServerPoller::new(root));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while let Some(mut p) = poller.take() {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let Ok((p, poll)) = tokio::task::spawn_blocking(move || {
+                let poll = p.poll();
+                (p, poll)
+            })
+            .await
+            else {
+                return;
+            };
+            if tx.send(Arc::new(poll)).is_err() {
+                return;
+            }
+            poller = Some(p);
+        }
+    });
+    rx
+}
 
 /// The poller of one project: remembers each process's CPU ticks for the next poll.
 pub struct ServerPoller {

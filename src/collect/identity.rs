@@ -1,4 +1,5 @@
-//! Who a process is: `(pid, start time)` and the fields the guards need, read from `/proc`.
+//! Who a process is: `(pid, start time)` and the fields the kill guards need, read from `/proc`
+//! (a read of the world: the signalling in [`crate::effects::signal`] re-checks through it).
 
 use rustix::io::Errno;
 use serde::Serialize;
