@@ -216,6 +216,7 @@ pub fn process_snapshot() -> ProcessSnapshot {
         root: PathBuf::from(ROOT),
         scanned: 312,
         cpu_ready: true,
+        server_members: Default::default(),
     }
 }
 

@@ -5,6 +5,7 @@ use crate::model::memory::{Assessment, MemorySnapshot};
 use crate::model::process::{ProcessInfo, Relation};
 use crate::model::suspects::Suspect;
 use crate::model::tree::Scope;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -25,6 +26,9 @@ pub struct ProcessSnapshot {
     pub scanned: usize,
     /// False until every shown process has two CPU samples (the first is discarded).
     pub cpu_ready: bool,
+    /// Shown processes that belong to a dev server devtop started or adopted (recorded in
+    /// `.devtop/state.json`): PID → the server's name. No suspect rule offers them to `K`.
+    pub server_members: BTreeMap<u32, String>,
 }
 
 impl ProcessSnapshot {
@@ -38,6 +42,7 @@ impl ProcessSnapshot {
             root,
             scanned: 0,
             cpu_ready: false,
+            server_members: BTreeMap::new(),
         }
     }
 

@@ -466,6 +466,59 @@ fn second_vite_in_same_cwd_is_duplicate() {
 }
 
 #[test]
+fn a_dev_server_devtop_runs_is_the_copy_kept_and_k_never_offers_it() {
+    // The demo's case: devtop started `vite` as a server after an older, stray vite in the same
+    // directory. The stray one is the duplicate; devtop's own server is never offered to `K`.
+    let fx = Fixture::new();
+    fx.write_config(QUIET);
+    let vite = || {
+        fx.standin("node")
+            .args([bin(&fx, "vite").as_str(), "--port", "0"])
+            .mode("listen=0")
+            .cwd(fx.root())
+            .spawn()
+    };
+    let stray = vite();
+    let server = vite();
+    let recorded = devtop::model::server_state::State {
+        version: 1,
+        servers: vec![devtop::model::server_state::Recorded {
+            name: "web".into(),
+            pid: server.pid,
+            pgid: server.pid,
+            start_ticks: server.start_ticks,
+            port: None,
+            started_unix: 0,
+            adopted: true,
+            ready_after_ms: None,
+        }],
+        outcomes: Vec::new(),
+    };
+    std::fs::create_dir_all(fx.root().join(".devtop")).unwrap();
+    std::fs::write(
+        fx.root().join(".devtop/state.json"),
+        serde_json::to_string(&recorded).unwrap(),
+    )
+    .unwrap();
+    let json = fx.status_json();
+    let s = expect_process(&json, server.pid);
+    assert!(s["suspect"].is_null(), "devtop's server is kept: {s:#}");
+    let p = expect_process(&json, stray.pid);
+    assert_eq!(p["suspect"]["kind"], "duplicate-server", "{json:#}");
+    assert_eq!(p["suspect"]["level"], "suspect");
+    let reason = p["suspect"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!("devtop's server web: PID {}", server.pid)),
+        "{reason}"
+    );
+    // `devtop kill --suspects --dry-run` plans the stray copy and not the server.
+    let run = fx.devtop(["kill", "--suspects", "--dry-run"]);
+    let signals = |pid: u32| run.stdout.contains(&format!("SIGTERM to PID {pid},"));
+    assert!(signals(stray.pid), "{run}");
+    assert!(!signals(server.pid), "{run}");
+}
+
+#[test]
 fn project_scope_leaves_out_processes_elsewhere() {
     let fx = Fixture::new();
     let other = Fixture::new();

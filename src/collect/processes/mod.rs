@@ -15,7 +15,7 @@ use crate::collect::ports::ListenTable;
 use crate::collect::proc_stat::{LiveStat, clock_and_page, read_environ, read_stat, read_wchar};
 use crate::model::process::{ProcessInfo, Relation, Role, classify, max_old_space_mib};
 use crate::model::snapshot::ProcessSnapshot;
-use crate::model::suspects::{CpuHistory, SuspectRules, evaluate};
+use crate::model::suspects::{CpuHistory, SuspectRules, evaluate_with_servers};
 use crate::model::tree::{Node, Scope, Viewer, select};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -303,9 +303,17 @@ impl ProcessCollector {
         procs.sort_by_key(|p| p.pid);
         self.sample_writes(&procs, now_s);
         let entries = &self.entries;
-        let suspects = evaluate(&procs, &self.history, &self.selection.rules, &|pid| {
-            entries.get(&pid).map(|e| e.name.clone())
-        });
+        // The dev servers devtop started or adopted (`.devtop/state.json`, a small file):
+        // their processes are never offered to `K` (model::suspects::evaluate_with_servers).
+        let groups = crate::collect::server_groups::read(&self.selection.root);
+        let server_members = crate::model::guard::server_members(&procs, &groups);
+        let suspects = evaluate_with_servers(
+            &procs,
+            &self.history,
+            &self.selection.rules,
+            &|pid| entries.get(&pid).map(|e| e.name.clone()),
+            &server_members,
+        );
         ProcessSnapshot {
             taken_at: SystemTime::now(),
             processes: procs,
@@ -315,6 +323,7 @@ impl ProcessCollector {
             scanned,
             // The header's "sampling…": until the first pass's processes have two samples.
             cpu_ready: self.passes > 1,
+            server_members,
         }
     }
 

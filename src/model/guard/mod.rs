@@ -19,7 +19,7 @@ pub use pane_level::shown_level;
 pub use trigger::{Evidence, Fired, LevelHistory, LevelSample, evaluate};
 pub use victims::{
     EDITOR_MARKERS, EDITOR_NAMES, GUARDED_KINDS, ServerGroup, SpareReason, Spared, Victim,
-    is_editor, victims,
+    is_editor, server_members, victims,
 };
 
 use crate::model::refusal::Protected;

@@ -9,6 +9,7 @@ use crate::model::refusal::{Protected, RefuseReason};
 use crate::model::snapshot::ProcessSnapshot;
 use crate::model::suspects::SuspectKind;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The suspect kinds the guard ends under memory pressure: runs that will never finish
 /// (hung-migrate), engines that burn memory and CPU (runaway-engine), stacks a closed terminal
@@ -276,6 +277,15 @@ fn server_of<'a>(
     servers: &'a [ServerGroup],
     q: &ProcessInfo,
 ) -> Option<&'a ServerGroup> {
+    server_of_by(&|pid| snap.get(pid), servers, q)
+}
+
+/// [`server_of`] with any PID lookup (`get`: the shown process with that PID).
+fn server_of_by<'a, 'p>(
+    get: &dyn Fn(u32) -> Option<&'p ProcessInfo>,
+    servers: &'a [ServerGroup],
+    q: &ProcessInfo,
+) -> Option<&'a ServerGroup> {
     let of = |pid: u32| servers.iter().find(|s| s.pgid > 1 && s.pgid == pid);
     let of_group = |id: u32| of(id).filter(|s| s.group);
     if let Some(s) = of_group(q.sid)
@@ -290,7 +300,25 @@ fn server_of<'a>(
         if let Some(s) = of(pid) {
             return Some(s);
         }
-        cur = snap.get(pid).and_then(|a| a.ppid);
+        cur = get(pid).and_then(|a| a.ppid);
     }
     None
+}
+
+/// Which of `procs` (sorted by PID) belong to one of `servers` (the same rule the guard spares
+/// them by): PID → the server's name. Empty when no server is recorded.
+pub fn server_members(procs: &[ProcessInfo], servers: &[ServerGroup]) -> BTreeMap<u32, String> {
+    if servers.is_empty() {
+        return BTreeMap::new();
+    }
+    let get = |pid: u32| {
+        procs
+            .binary_search_by_key(&pid, |p| p.pid)
+            .ok()
+            .map(|i| &procs[i])
+    };
+    procs
+        .iter()
+        .filter_map(|q| server_of_by(&get, servers, q).map(|s| (q.pid, s.name.clone())))
+        .collect()
 }

@@ -4,7 +4,7 @@
 pub use crate::model::activity::CpuHistory;
 use crate::model::process::{ProcessInfo, Relation, Role};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// CPU below this (percent of one core) counts as "~0 %" for the hung rule.
 pub const IDLE_CPU_PERCENT: f64 = 1.0;
@@ -219,17 +219,38 @@ pub fn evaluate(
     rules: &SuspectRules,
     name_of: &dyn Fn(u32) -> Option<String>,
 ) -> Vec<Suspect> {
+    evaluate_with_servers(procs, cpu, rules, name_of, &BTreeMap::new())
+}
+
+/// [`evaluate`] knowing which processes belong to a dev server devtop started or adopted
+/// (`servers`: PID → server name, [`crate::model::guard::server_members`]). Such a process is
+/// never the copy [`duplicate_servers`] flags (the other copy is), and any other rule's finding
+/// on it is only a warning that says to restart the server: `K` never ends a server devtop
+/// runs (stop it with the servers' keys instead).
+pub fn evaluate_with_servers(
+    procs: &[ProcessInfo],
+    cpu: &HashMap<u32, CpuHistory>,
+    rules: &SuspectRules,
+    name_of: &dyn Fn(u32) -> Option<String>,
+    servers: &BTreeMap<u32, String>,
+) -> Vec<Suspect> {
     let by_rule = [
         zombies(procs, cpu, name_of),
         crate::model::migrate_rules::hung_migrates(procs, cpu, rules),
         runaway_engines(procs, cpu, rules),
         crate::model::migrate_rules::concurrent_migrates(procs),
         crate::model::orphan::orphaned_stacks(procs, name_of),
-        duplicate_servers(procs),
+        duplicate_servers_of(procs, servers),
         studios(procs, rules),
     ];
     let mut out: HashMap<u32, Suspect> = HashMap::new();
-    for s in by_rule.into_iter().flatten() {
+    for mut s in by_rule.into_iter().flatten() {
+        if let Some(name) = servers.get(&s.kill_pid) {
+            s.severity = Severity::Warn;
+            s.advice = format!(
+                "part of the dev server {name} that devtop runs: restart or stop it from the Servers screen"
+            );
+        }
         out.entry(s.pid).or_insert(s);
     }
     let mut list: Vec<Suspect> = out.into_values().collect();
@@ -359,6 +380,12 @@ fn has_ancestor_role(by_pid: &HashMap<u32, &ProcessInfo>, pid: u32, role: Role) 
 /// under a process of the same role does not count: it is that server's worker). Every one but
 /// the oldest (by start time, then PID) is a suspect.
 pub fn duplicate_servers(procs: &[ProcessInfo]) -> Vec<Suspect> {
+    duplicate_servers_of(procs, &BTreeMap::new())
+}
+
+/// [`duplicate_servers`] where a copy that belongs to a dev server devtop runs (`servers`) is
+/// the one kept: the others are flagged, it never is.
+pub fn duplicate_servers_of(procs: &[ProcessInfo], owned: &BTreeMap<u32, String>) -> Vec<Suspect> {
     let by_pid: HashMap<u32, &ProcessInfo> = procs.iter().map(|p| (p.pid, p)).collect();
     let mut servers: HashMap<(Role, &std::path::Path), Vec<&ProcessInfo>> = HashMap::new();
     for p in flaggable(procs).filter(|p| p.state != 'Z') {
@@ -375,21 +402,29 @@ pub fn duplicate_servers(procs: &[ProcessInfo]) -> Vec<Suspect> {
         if list.len() < 2 {
             continue;
         }
-        list.sort_by_key(|p| (p.start_ticks, p.pid));
+        list.sort_by_key(|p| (!owned.contains_key(&p.pid), p.start_ticks, p.pid));
         let first = list[0];
+        let (kept, advice) = match owned.get(&first.pid) {
+            Some(name) => (
+                format!("devtop's server {name}: PID {}", first.pid),
+                "two dev servers fight over the same port and files: kill this copy",
+            ),
+            None => (
+                format!("first: PID {}", first.pid),
+                "two dev servers fight over the same port and files: kill the newer one",
+            ),
+        };
         for p in &list[1..] {
             out.push(Suspect {
                 pid: p.pid,
                 kind: SuspectKind::DuplicateServer,
                 reason: format!(
-                    "another {} in {} (first: PID {}, running {})",
+                    "another {} in {} ({kept}, running {})",
                     role.label(),
                     cwd.display(),
-                    first.pid,
                     format_age(first.age_s)
                 ),
-                advice: "two dev servers fight over the same port and files: kill the newer one"
-                    .into(),
+                advice: advice.into(),
                 severity: Severity::Suspect,
                 kill_pid: p.pid,
             });

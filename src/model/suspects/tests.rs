@@ -539,3 +539,22 @@ fn hard_count_counts_suspects_not_warnings() {
     assert_eq!(hard_count(&all), hard);
     assert_eq!(hard_count(&[]), 0);
 }
+
+#[test]
+fn a_finding_on_a_server_devtop_runs_is_only_a_warning() {
+    let procs = crate::model::fixtures::processes();
+    let cpu = HashMap::new();
+    let rules = SuspectRules::default();
+    let name_of = |pid: u32| (pid == 1).then(|| "init".to_owned());
+    let all = evaluate(&procs, &cpu, &rules, &name_of);
+    let hard = all
+        .iter()
+        .find(|s| s.is_hard())
+        .expect("seed 000 has hard suspects");
+    let servers = std::collections::BTreeMap::from([(hard.kill_pid, "api".to_owned())]);
+    let with = evaluate_with_servers(&procs, &cpu, &rules, &name_of, &servers);
+    let same = with.iter().find(|s| s.pid == hard.pid).unwrap();
+    assert_eq!(same.severity, Severity::Warn);
+    assert!(same.advice.contains("dev server api"), "{}", same.advice);
+    assert_eq!(hard_count(&with), hard_count(&all) - 1);
+}
