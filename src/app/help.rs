@@ -95,11 +95,22 @@ pub fn scroll(state: &mut AppState, delta: isize) {
     }
 }
 
-/// Rows the help popup shows at once on the current screen (a page for PgUp/PgDn).
-pub fn page(state: &AppState) -> usize {
-    crate::ui::help::layout(state.screen, &state.keys)
-        .visible()
-        .max(1)
+/// Move the open help popup for a movement key: a row, a page (never ending on a group's
+/// heading, see [`crate::ui::help::HelpLayout::page_down`]), the first or the last page.
+pub fn navigate(state: &mut AppState, intent: Intent) {
+    let layout = crate::ui::help::layout(state.screen, &state.keys);
+    let max = layout.max_scroll();
+    if let Some(Popup::Help { scroll }) = &mut state.popup {
+        let s = (*scroll).min(max);
+        *scroll = match intent {
+            Intent::Up => s.saturating_sub(1),
+            Intent::Down => (s + 1).min(max),
+            Intent::PageUp => layout.page_up(s),
+            Intent::PageDown => layout.page_down(s),
+            Intent::Home => 0,
+            _ => max,
+        };
+    }
 }
 
 #[cfg(test)]
@@ -151,7 +162,9 @@ mod tests {
         press(&mut s, KeyCode::Char('j'));
         assert_eq!(scroll(&s), 1);
         press(&mut s, KeyCode::PageDown);
-        assert_eq!(scroll(&s), 1 + page(&s));
+        let l = crate::ui::help::layout(s.screen, &s.keys);
+        assert_eq!(scroll(&s), l.page_down(1));
+        assert!(scroll(&s) >= l.visible(), "about a page down");
         press(&mut s, KeyCode::End);
         let last = crate::ui::help::layout(s.screen, &s.keys).max_scroll();
         assert_eq!(scroll(&s), last);

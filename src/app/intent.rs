@@ -194,8 +194,7 @@ fn navigate(state: &mut AppState, intent: Intent) -> Vec<Command> {
         let page = usize::from(state.screen.height.saturating_sub(8));
         server_intent::scroll_server_log(state, lines(page));
     } else if matches!(state.popup, Some(Popup::Help { .. })) {
-        let page = crate::app::help::page(state);
-        crate::app::help::scroll(state, lines(page));
+        crate::app::help::navigate(state, intent);
     } else if state.popup.is_some() && confirm::open(state).is_none() {
         // Process details do not scroll; the list behind them stays put.
     } else if paging && confirm::open(state).is_some() {
