@@ -712,7 +712,8 @@ fn the_drift_diff_takes_turns_at_the_session_gate() {
 }
 
 /// In the dashboard, check 11 reuses the background round when it was taken for the same
-/// migrations folder and no migrate ran since; otherwise it diffs itself.
+/// migrations folder and schema file (not edited since) and no migrate ran since; otherwise
+/// it diffs itself.
 #[test]
 fn the_dashboard_round_is_reused_only_while_fresh() {
     use devtop::model::cli_diff::{CliDiffs, DiffResult, DiffRound};
@@ -730,6 +731,7 @@ fn the_dashboard_round_is_reused_only_while_fresh() {
     let round = DiffRound {
         diffs: Arc::new(diffs),
         folder: folder.clone(),
+        schema: devtop::prisma::schema_stamp::read(&setup.prisma.schema_path),
         deploys: setup.cli_gate.deploys(),
     };
     let rt = runtime();
@@ -755,12 +757,38 @@ fn the_dashboard_round_is_reused_only_while_fresh() {
     );
     assert_eq!(diffs_run(&fx), 1);
 
+    // schema.prisma was edited since (the folder unchanged): diffed again; the round taken
+    // for the edited schema is fresh again.
+    let schema_file = &setup.prisma.schema_path;
+    let text = std::fs::read_to_string(schema_file).unwrap();
+    std::fs::write(
+        schema_file,
+        format!("{text}\nmodel EditedSince {{\n  id Int @id\n}}\n"),
+    )
+    .unwrap();
+    let drift = drift_of(&round);
+    assert!(
+        !drift.detail.join("\n").contains("reused_marker"),
+        "an edited schema: {drift:?}"
+    );
+    assert_eq!(diffs_run(&fx), 2);
+    let retaken = DiffRound {
+        schema: devtop::prisma::schema_stamp::read(schema_file),
+        ..round.clone()
+    };
+    let drift = drift_of(&retaken);
+    assert!(
+        drift.detail.join("\n").contains("reused_marker"),
+        "{drift:?}"
+    );
+    assert_eq!(diffs_run(&fx), 2, "fresh for the edited schema");
+
     // A migrate run took a turn since: diffed again.
     rt.block_on(async { drop(setup.cli_gate.deploy_turn().await) });
-    let drift = drift_of(&round);
+    let drift = drift_of(&retaken);
     assert!(
         !drift.detail.join("\n").contains("reused_marker"),
         "{drift:?}"
     );
-    assert_eq!(diffs_run(&fx), 2);
+    assert_eq!(diffs_run(&fx), 3);
 }
