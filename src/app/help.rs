@@ -11,20 +11,22 @@ use crate::app::state::{AppState, Popup};
 /// One group of the help: its heading and its keys as (keys label, what it does).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
-    /// The group's heading ("Main", "Processes screen (1)", "In a dialog").
+    /// The group's heading ("Main", "Processes screen (1)" with the screen's key as in
+    /// effect, "In a dialog").
     pub heading: String,
     /// (keys as shown, e.g. `"x F9"`, description) in the key table's order.
     pub rows: Vec<(String, &'static str)>,
 }
 
-/// The headings of the main screen's groups, in display order.
-const MAIN_GROUPS: [&str; 6] = [
-    "Main",
-    "Moving around",
-    "Processes screen (1)",
-    "Databases screen (2)",
-    "Servers screen (3)",
-    "Preflight screen (4)",
+/// The headings of the main screen's groups, in display order, with the action that shows
+/// the group's screen (its key, as in effect, follows the heading: "Processes screen (1)").
+const MAIN_GROUPS: [(&str, Option<Intent>); 6] = [
+    ("Main", None),
+    ("Moving around", None),
+    ("Processes screen", Some(Intent::ViewProcesses)),
+    ("Databases screen", Some(Intent::ViewDatabases)),
+    ("Servers screen", Some(Intent::ViewServers)),
+    ("Preflight screen", Some(Intent::ViewPreflight)),
 ];
 
 /// The group (index into [`MAIN_GROUPS`]) of a main-screen action.
@@ -57,8 +59,11 @@ pub fn sections(keys: &KeyMap) -> Vec<Section> {
     let mut out: Vec<Section> = MAIN_GROUPS
         .iter()
         .enumerate()
-        .map(|(i, heading)| Section {
-            heading: (*heading).to_owned(),
+        .map(|(i, (heading, screen))| Section {
+            heading: match screen {
+                Some(view) => format!("{heading} ({})", keys.first_key(*view)),
+                None => (*heading).to_owned(),
+            },
             rows: keys
                 .keys()
                 .iter()

@@ -63,6 +63,22 @@ fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no check {id}: {doc:#}"))
 }
 
+/// Phrases that name a key of the dashboard: `devtop preflight` runs without one, so its text
+/// never says them (the dashboard adds its own key line, with the key in effect).
+const DASHBOARD_KEY_PHRASES: [&str; 8] = [
+    "press ", " pane", "(K", "with K", " K ", "x on it", "screen 4", "Esc",
+];
+
+/// No check of `text` (a preflight's output) names a key of the dashboard.
+fn names_no_dashboard_key(text: &str) {
+    for phrase in DASHBOARD_KEY_PHRASES {
+        assert!(
+            !text.contains(phrase),
+            "names a dashboard key ({phrase:?}): {text}"
+        );
+    }
+}
+
 fn status<'a>(doc: &'a Value, id: &str) -> &'a str {
     check(doc, id)["status"].as_str().unwrap()
 }
@@ -274,6 +290,7 @@ fn memory_below_the_configured_minimum_fails() {
     let doc = json_of(&run);
     assert_eq!(status(&doc, "memory"), "fail", "{doc:#}");
     assert!(detail(&doc, "memory").contains("required"), "{doc:#}");
+    names_no_dashboard_key(&run.stdout);
 }
 
 /// `<root>/node_modules/.bin/<name>` → the devtop binary as a `node` stand-in.
@@ -359,6 +376,10 @@ fn suspects_studio_and_heavy_processes() {
         "{heavy}"
     );
     assert!(heavy.contains("RSS"), "{heavy}");
+    names_no_dashboard_key(&doc.to_string());
+    let text = fx.devtop(["preflight"]);
+    assert!(text.stdout.contains("devtop kill --suspects"), "{text}");
+    names_no_dashboard_key(&text.stdout);
 }
 
 /// A project whose database is a black hole (accepts, never answers) and whose Prisma CLI
@@ -396,6 +417,7 @@ fn black_hole_and_hanging_cli_finish_within_the_bound() {
     assert!(detail(&doc, "connection").contains("timed out"), "{doc:#}");
     assert_eq!(status(&doc, "schema"), "fail", "{doc:#}");
     assert!(detail(&doc, "schema").contains("did not answer"), "{doc:#}");
+    names_no_dashboard_key(&run.stdout);
     assert_eq!(status(&doc, "drift"), "skipped", "{doc:#}");
     assert!(
         wait_until(Duration::from_secs(5), || live_with_marker(fx.marker())
@@ -442,6 +464,7 @@ fn assert_lock_held(doc: &Value) {
         d.contains(&format!("local process PID {}", std::process::id())),
         "{d}"
     );
+    names_no_dashboard_key(&doc.to_string());
 }
 
 #[tokio::test(flavor = "multi_thread")]

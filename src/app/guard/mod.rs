@@ -62,6 +62,9 @@ pub struct GuardState {
     pub confirmed: Vec<(u32, u64)>,
     /// The latest decision (the banner shows it while critical).
     pub decision: Option<Decision>,
+    /// The dashboard's key that ends suspects (`[keys] guard_end`, as in effect), set by the
+    /// dashboard; `None` without one (`devtop guard`): the log lines then name no key.
+    pub end_key: Option<String>,
     /// Whether "nothing to end" was already logged for this critical spell.
     told_nothing: bool,
     /// Node processes (PID, start ticks) already warned about nearing their heap limit.
@@ -297,12 +300,15 @@ impl GuardState {
             Action::End { victim } => out.extend(self.end(victim, &d, snap, me)),
             Action::ConfirmedGone => {
                 self.stop_draining();
+                let review = match &self.end_key {
+                    Some(k) => format!("press {k} to review {} other suspect(s)", d.victims.len()),
+                    None => format!("{} other suspect(s) remain", d.victims.len()),
+                };
                 out.push(GuardEffect::Log(
                     log::Level::Warn,
                     format!(
-                        "memory guard: the suspects you confirmed are gone and memory is still critical ({}); press E to review {} other suspect(s)",
+                        "memory guard: the suspects you confirmed are gone and memory is still critical ({}); {review}",
                         d.evidence.numbers(),
-                        d.victims.len()
                     ),
                 ));
             }
@@ -336,13 +342,24 @@ impl GuardState {
     fn what_next(&self, d: &Decision) -> String {
         match (self.mode(), d.victims.first()) {
             (_, None) => "no dev-tool suspect to end".to_owned(),
-            (Mode::Watch, Some(v)) => format!(
-                "press E to end {} dev-tool suspect(s), largest first ({} PID {} {})",
-                d.victims.len(),
-                tool_name(v.role, &v.name),
-                v.pid,
-                format_bytes(v.rss_bytes)
-            ),
+            (Mode::Watch, Some(v)) => {
+                let largest = format!(
+                    "{} PID {} {}",
+                    tool_name(v.role, &v.name),
+                    v.pid,
+                    format_bytes(v.rss_bytes)
+                );
+                let n = d.victims.len();
+                match &self.end_key {
+                    Some(k) => format!(
+                        "press {k} to end {n} dev-tool suspect(s), largest first ({largest})"
+                    ),
+                    None => format!(
+                        "{n} dev-tool suspect(s) could be ended, largest first ({largest}); \
+                         alert only (`--auto` ends them)"
+                    ),
+                }
+            }
             (_, Some(_)) => "ending dev-tool suspects, largest first".to_owned(),
         }
     }

@@ -386,6 +386,8 @@ fn filter_key(state: &mut AppState, intent: Option<Intent>, code: KeyCode) {
 }
 
 #[cfg(test)]
+mod key_names_tests;
+#[cfg(test)]
 mod quit_tests;
 #[cfg(test)]
 mod tests;
