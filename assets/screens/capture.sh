@@ -51,6 +51,6 @@ wait_for "all ready" "api" "web" > "$out/servers.txt"
 t send-keys -t shots p
 wait_for "Preflight · local ·" " pass " " fail " > "$out/preflight.txt"
 t send-keys -t shots q
-wait_for "Enter/y stop them" > /dev/null
+wait_for "y/Enter stop them" > /dev/null
 t send-keys -t shots Enter
 echo "wrote $out/{processes,kill-confirm,databases,help,servers,preflight}.txt"

@@ -151,8 +151,9 @@ pub fn confirmed(state: &mut AppState, action: ConfirmAction) -> Vec<Command> {
         }
         ConfirmAction::QuitMigrating(env) => {
             state.quit_after_migrate = true;
+            let q = state.keys.first_key(Intent::Quit);
             state.notify(format!(
-                "quitting when the migrate of {env} ends… (q again to end it now)"
+                "quitting when the migrate of {env} ends… ({q} again to end it now)"
             ));
             vec![]
         }

@@ -8,6 +8,7 @@
 
 use crate::app::confirm::{self, ConfirmAction};
 use crate::app::guard::GuardEffect;
+use crate::app::keymap::Intent;
 use crate::app::state::AppState;
 use crate::app::update::Command;
 use crate::effects::signal::KillOutcome;
@@ -44,6 +45,14 @@ fn commands(state: &mut AppState, effects: Vec<GuardEffect>) -> Vec<Command> {
         .collect()
 }
 
+/// Let the guard's log lines name the key that ends suspects as it is in effect.
+fn name_the_key(state: &mut AppState) {
+    let key = state.keys.first_key(Intent::GuardEnd);
+    if state.guard.end_key.as_deref() != Some(key) {
+        state.guard.end_key = Some(key.to_owned());
+    }
+}
+
 /// A memory reading arrived (`state.memory`): let the guard judge it, with what the collector
 /// read beside it; the post-mortems it found ([`GuardState::new_deaths`](crate::app::guard::GuardState::new_deaths),
 /// kept there until the next reading) are to be recorded ([`Command::RecordDeaths`]).
@@ -57,6 +66,7 @@ pub fn observe(state: &mut AppState) -> Vec<Command> {
     state.guard.new_deaths.clear();
     let snap = newest(state);
     let t_s = state.memory.t_s;
+    name_the_key(state);
     let effects = state.guard.observe(t_s, &mem, &snap, &state.protected);
     let mut cmds = commands(state, effects);
     if !state.guard.new_deaths.is_empty() {
@@ -68,6 +78,7 @@ pub fn observe(state: &mut AppState) -> Vec<Command> {
 /// Decide again on the readings so far (after the user confirmed the drain).
 pub fn step(state: &mut AppState) -> Vec<Command> {
     let snap = newest(state);
+    name_the_key(state);
     let effects = state.guard.step(&snap, &state.protected);
     commands(state, effects)
 }
@@ -86,9 +97,14 @@ pub fn kill_done(
 /// would end, largest first; otherwise a notice saying why nothing happens.
 pub fn ask_drain(state: &mut AppState) {
     let Some(d) = state.guard.decision.clone().filter(|d| d.critical()) else {
-        state.notify(
-            "memory is not critical: E acts when the memory guard has triggered (K ends suspects)",
+        let k = |i| state.keys.first_key(i);
+        let text = format!(
+            "memory is not critical: {} acts when the memory guard has triggered ({} ends \
+             suspects)",
+            k(Intent::GuardEnd),
+            k(Intent::KillSuspects)
         );
+        state.notify(text);
         return;
     };
     if d.victims.is_empty() {

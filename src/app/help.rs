@@ -11,20 +11,22 @@ use crate::app::state::{AppState, Popup};
 /// One group of the help: its heading and its keys as (keys label, what it does).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
-    /// The group's heading ("Main", "Processes screen (1)", "In a dialog").
+    /// The group's heading ("Main", "Processes screen (1)" with the screen's key as in
+    /// effect, "In a dialog").
     pub heading: String,
     /// (keys as shown, e.g. `"x F9"`, description) in the key table's order.
     pub rows: Vec<(String, &'static str)>,
 }
 
-/// The headings of the main screen's groups, in display order.
-const MAIN_GROUPS: [&str; 6] = [
-    "Main",
-    "Moving around",
-    "Processes screen (1)",
-    "Databases screen (2)",
-    "Servers screen (3)",
-    "Preflight screen (4)",
+/// The headings of the main screen's groups, in display order, with the action that shows
+/// the group's screen (its key, as in effect, follows the heading: "Processes screen (1)").
+const MAIN_GROUPS: [(&str, Option<Intent>); 6] = [
+    ("Main", None),
+    ("Moving around", None),
+    ("Processes screen", Some(Intent::ViewProcesses)),
+    ("Databases screen", Some(Intent::ViewDatabases)),
+    ("Servers screen", Some(Intent::ViewServers)),
+    ("Preflight screen", Some(Intent::ViewPreflight)),
 ];
 
 /// The group (index into [`MAIN_GROUPS`]) of a main-screen action.
@@ -57,8 +59,11 @@ pub fn sections(keys: &KeyMap) -> Vec<Section> {
     let mut out: Vec<Section> = MAIN_GROUPS
         .iter()
         .enumerate()
-        .map(|(i, heading)| Section {
-            heading: (*heading).to_owned(),
+        .map(|(i, (heading, screen))| Section {
+            heading: match screen {
+                Some(view) => format!("{heading} ({})", keys.first_key(*view)),
+                None => (*heading).to_owned(),
+            },
             rows: keys
                 .keys()
                 .iter()
@@ -95,11 +100,22 @@ pub fn scroll(state: &mut AppState, delta: isize) {
     }
 }
 
-/// Rows the help popup shows at once on the current screen (a page for PgUp/PgDn).
-pub fn page(state: &AppState) -> usize {
-    crate::ui::help::layout(state.screen, &state.keys)
-        .visible()
-        .max(1)
+/// Move the open help popup for a movement key: a row, a page (never ending on a group's
+/// heading, see [`crate::ui::help::HelpLayout::page_down`]), the first or the last page.
+pub fn navigate(state: &mut AppState, intent: Intent) {
+    let layout = crate::ui::help::layout(state.screen, &state.keys);
+    let max = layout.max_scroll();
+    if let Some(Popup::Help { scroll }) = &mut state.popup {
+        let s = (*scroll).min(max);
+        *scroll = match intent {
+            Intent::Up => s.saturating_sub(1),
+            Intent::Down => (s + 1).min(max),
+            Intent::PageUp => layout.page_up(s),
+            Intent::PageDown => layout.page_down(s),
+            Intent::Home => 0,
+            _ => max,
+        };
+    }
 }
 
 #[cfg(test)]
@@ -151,7 +167,9 @@ mod tests {
         press(&mut s, KeyCode::Char('j'));
         assert_eq!(scroll(&s), 1);
         press(&mut s, KeyCode::PageDown);
-        assert_eq!(scroll(&s), 1 + page(&s));
+        let l = crate::ui::help::layout(s.screen, &s.keys);
+        assert_eq!(scroll(&s), l.page_down(1));
+        assert!(scroll(&s) >= l.visible(), "about a page down");
         press(&mut s, KeyCode::End);
         let last = crate::ui::help::layout(s.screen, &s.keys).max_scroll();
         assert_eq!(scroll(&s), last);

@@ -33,14 +33,15 @@ pub fn acts_on(intent: Intent, view: View) -> bool {
 
 /// A key pressed on a screen it does not act on: say which screen it acts on.
 fn elsewhere(state: &mut AppState, intent: Intent) {
-    let key = state.keys.first_key(intent).to_owned();
-    if intent == Intent::ServerRestart {
-        state.notify(format!(
-            "{key} restarts the selected server: press 3 for the Servers screen"
-        ));
+    let key = state.keys.first_key(intent);
+    let text = if intent == Intent::ServerRestart {
+        let servers = state.keys.first_key(Intent::ViewServers);
+        format!("{key} restarts the selected server: press {servers} for the Servers screen")
     } else {
-        state.notify(format!("{key} acts on the process list: press 1 first"));
-    }
+        let processes = state.keys.first_key(Intent::ViewProcesses);
+        format!("{key} acts on the process list: press {processes} first")
+    };
+    state.notify(text);
 }
 
 /// Apply a resolved intent; returns the commands for the effects executor.
@@ -194,8 +195,7 @@ fn navigate(state: &mut AppState, intent: Intent) -> Vec<Command> {
         let page = usize::from(state.screen.height.saturating_sub(8));
         server_intent::scroll_server_log(state, lines(page));
     } else if matches!(state.popup, Some(Popup::Help { .. })) {
-        let page = crate::app::help::page(state);
-        crate::app::help::scroll(state, lines(page));
+        crate::app::help::navigate(state, intent);
     } else if state.popup.is_some() && confirm::open(state).is_none() {
         // Process details do not scroll; the list behind them stays put.
     } else if paging && confirm::open(state).is_some() {
@@ -291,7 +291,8 @@ fn toggle_pause(state: &mut AppState) {
         state.notify("resumed");
     } else {
         state.paused = true;
-        state.notify("paused: the list stays as it is (z resumes)");
+        let key = state.keys.first_key(Intent::Pause);
+        state.notify(format!("paused: the list stays as it is ({key} resumes)"));
     }
 }
 

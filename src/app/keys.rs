@@ -136,12 +136,25 @@ impl KeyMap {
     }
 
     /// The first key of `intent` on the main screen as help shows it (`"?"` for help), or
-    /// `"?"` when it has none.
+    /// `"?"` when it has none. Messages that name a key take it from here (or [`key`](Self::key)),
+    /// so a key rebound in `[keys]` is named as it is.
     pub fn first_key(&self, intent: Intent) -> &str {
+        self.key(Context::Main, intent)
+    }
+
+    /// The first key of `intent` in `context` as help shows it (`"y"` of `"y/Enter"`), or
+    /// `"?"` when nothing in `context` is bound to it.
+    pub fn key(&self, context: Context, intent: Intent) -> &str {
+        self.label(context, intent).map_or("?", first_key_of)
+    }
+
+    /// Every key of `intent` in `context` as help shows them (`"y/Enter"`, `"x F9"`), or
+    /// `None` when nothing in `context` is bound to it.
+    pub fn label(&self, context: Context, intent: Intent) -> Option<&str> {
         self.keys
             .iter()
-            .find(|k| k.binding.context == Context::Main && k.binding.intent == intent)
-            .map_or("?", |k| first_key_of(&k.label))
+            .find(|k| k.binding.context == context && k.binding.intent == intent)
+            .map(|k| k.label.as_ref())
     }
 
     /// Every entry, in table order.

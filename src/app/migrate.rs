@@ -6,6 +6,7 @@
 
 use crate::app::confirm::{self, ConfirmAction};
 use crate::app::keymap::Intent;
+use crate::app::keys::KeyMap;
 use crate::app::state::{AppState, Popup};
 use crate::app::update::Command;
 use crate::effects::migrate::guarded::Event;
@@ -167,20 +168,27 @@ pub fn update(state: &mut AppState, u: MigrateUpdate) -> Vec<Command> {
     }
 }
 
-/// The body of the confirm popups of a migrate.
-pub fn confirm_lines(action: &ConfirmAction) -> Vec<String> {
+/// The body of the confirm popups of a migrate, naming the keys of `keys` (the effective
+/// table, `[keys]` included).
+pub fn confirm_lines(action: &ConfirmAction, keys: &KeyMap) -> Vec<String> {
+    use crate::app::keymap::Context;
+    let y = keys.key(Context::Confirm, Intent::Confirm);
+    let n = keys.key(Context::Confirm, Intent::Cancel);
     match action {
         ConfirmAction::Migrate(env) => vec![
             "The preflight of this migrate warned; the warnings are in the Logs pane.".to_owned(),
             String::new(),
-            format!("y: run the migrate command on {env} anyway"),
-            "n: do not migrate".to_owned(),
+            format!("{y}: run the migrate command on {env} anyway"),
+            format!("{n}: do not migrate"),
         ],
         ConfirmAction::EndMigrate(_, why) => vec![
             crate::sanitize::clean(why).into_owned(),
             String::new(),
-            "y: end its whole process group (SIGTERM, then SIGKILL after the grace)".to_owned(),
-            "n: let it run (m asks again)".to_owned(),
+            format!("{y}: end its whole process group (SIGTERM, then SIGKILL after the grace)"),
+            format!(
+                "{n}: let it run ({} asks again)",
+                keys.first_key(Intent::Migrate)
+            ),
         ],
         ConfirmAction::QuitMigrating(env) => vec![
             format!("A migrate of {env} is running. Ending it now would cut a migration in the"),
@@ -188,8 +196,11 @@ pub fn confirm_lines(action: &ConfirmAction) -> Vec<String> {
                 .to_owned(),
             "resolved; on MySQL its DDL may be half applied.".to_owned(),
             String::new(),
-            "y: quit as soon as it ends (q again meanwhile: end it now)".to_owned(),
-            "n: stay".to_owned(),
+            format!(
+                "{y}: quit as soon as it ends ({} again meanwhile: end it now)",
+                keys.first_key(Intent::Quit)
+            ),
+            format!("{n}: stay"),
         ],
         ConfirmAction::Kill(_)
         | ConfirmAction::GuardDrain(_)

@@ -1,8 +1,9 @@
-//! The pane table: which screens exist, their key and tab title, and the panes each shows in
+//! The pane table: which screens exist, the action that shows each and its tab title, and the panes each shows in
 //! focus order (Tab). The header's tabs, `Focus::next`, the screen keys and the mouse's
 //! hit-testing read it; a new pane is a [`Focus`] variant, its renderer in `ui/` (registered in
 //! `ui::panes`) and its place here.
 
+use crate::app::keymap::Intent;
 use crate::app::state::{Focus, View};
 
 /// One screen of the dashboard.
@@ -10,8 +11,8 @@ use crate::app::state::{Focus, View};
 pub struct Screen {
     /// Which screen.
     pub view: View,
-    /// The key that shows it, as the tab shows it (`"1"`).
-    pub key: &'static str,
+    /// The action that shows it; its key in the effective table heads the tab (`"1"`).
+    pub intent: Intent,
     /// Tab title.
     pub title: &'static str,
     /// Its panes in focus order; the first has focus when the screen is shown.
@@ -22,25 +23,25 @@ pub struct Screen {
 pub const SCREENS: &[Screen] = &[
     Screen {
         view: View::Processes,
-        key: "1",
+        intent: Intent::ViewProcesses,
         title: "Processes",
         panes: &[Focus::Processes, Focus::Memory, Focus::Logs],
     },
     Screen {
         view: View::Databases,
-        key: "2",
+        intent: Intent::ViewDatabases,
         title: "Databases",
         panes: &[Focus::Health, Focus::Migrations, Focus::Logs],
     },
     Screen {
         view: View::Servers,
-        key: "3",
+        intent: Intent::ViewServers,
         title: "Servers",
         panes: &[Focus::Servers, Focus::Logs],
     },
     Screen {
         view: View::Preflight,
-        key: "4",
+        intent: Intent::ViewPreflight,
         title: "Preflight",
         panes: &[Focus::Preflight, Focus::Logs],
     },

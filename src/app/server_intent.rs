@@ -3,6 +3,7 @@
 //! `update`: state in, commands out, no I/O.
 
 use crate::app::confirm::{self, ConfirmAction};
+use crate::app::keymap::{Context, Intent};
 use crate::app::servers::{Busy, OpOutcome, Phase, ServerOp, ServersPoll, event_text};
 use crate::app::state::{AppState, LogSource, Popup, View};
 use crate::app::update::Command;
@@ -27,11 +28,13 @@ pub fn up(state: &mut AppState) -> Vec<Command> {
     show_servers(state);
     match state.servers.busy {
         Some(Busy::Starting | Busy::Restarting) => {
-            state.notify("starting already; d stops");
+            let d = state.keys.first_key(Intent::ServersDown);
+            state.notify(format!("starting already; {d} stops"));
             return vec![];
         }
         Some(Busy::Stopping) => {
-            state.warn("stopping under way: press u once it is done");
+            let u = state.keys.first_key(Intent::ServersUp);
+            state.warn(format!("stopping under way: press {u} once it is done"));
             return vec![];
         }
         None => {}
@@ -77,7 +80,10 @@ pub fn restart(state: &mut AppState) -> Vec<Command> {
         return vec![];
     };
     if state.servers.busy.is_some() {
-        state.warn("wait until the start or stop under way is done (d stops)");
+        let d = state.keys.first_key(Intent::ServersDown);
+        state.warn(format!(
+            "wait until the start or stop under way is done ({d} stops)"
+        ));
         return vec![];
     }
     let name = row.name.clone();
@@ -291,8 +297,9 @@ pub fn on_done(state: &mut AppState, op: ServerOp, outcome: OpOutcome) -> Vec<Co
             match row.map(|r| &r.phase) {
                 Some(Phase::Held(reason)) => {
                     state.servers.force_next = true;
+                    let u = state.keys.first_key(Intent::ServersUp);
                     state.warn(format!(
-                        "held: {} — press u again to start anyway",
+                        "held: {} — press {u} again to start anyway",
                         clean(reason)
                     ));
                 }
@@ -300,11 +307,15 @@ pub fn on_done(state: &mut AppState, op: ServerOp, outcome: OpOutcome) -> Vec<Co
                     let why = row
                         .and_then(|r| r.last_error.clone())
                         .unwrap_or_else(|| "see Logs".into());
-                    state.warn(format!(
-                        "{} failed: {} (3, Enter: its log)",
+                    let k = |i| state.keys.first_key(i);
+                    let text = format!(
+                        "{} failed: {} ({}, {}: its log)",
                         clean(&name),
-                        clean(&why)
-                    ));
+                        clean(&why),
+                        k(Intent::ViewServers),
+                        k(Intent::Details)
+                    );
+                    state.warn(text);
                 }
             }
         }
@@ -352,9 +363,14 @@ pub fn answer_port_conflict(state: &mut AppState, adopt: bool) -> Vec<Command> {
         .is_some_and(|h| h.same_server.is_some());
     let name = clean(name).into_owned();
     if adopt && !adoptable {
-        state.warn(
-            "the holder does not run this server's command in its directory: y ends it, n cancels",
+        let k = |i| state.keys.key(Context::Confirm, i);
+        let text = format!(
+            "the holder does not run this server's command in its directory: {} ends it, {} \
+             cancels",
+            k(Intent::Confirm),
+            k(Intent::Cancel)
         );
+        state.warn(text);
         return vec![];
     }
     state.popup = None;

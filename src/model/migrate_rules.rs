@@ -200,7 +200,7 @@ pub fn concurrent_migrates(procs: &[ProcessInfo]) -> Vec<Suspect> {
                     pids.join(", ")
                 ),
                 advice: if newest_one {
-                    "the run started last: it proceeds once the older ones end (K keeps it)".into()
+                    "the run started last: it proceeds once the older ones end (killing the suspects keeps it)".into()
                 } else {
                     format!("an older run holding up PID {newest}: kill it, then let one migration run at a time")
                 },

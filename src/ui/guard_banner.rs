@@ -79,7 +79,8 @@ pub fn lines(state: &AppState) -> [String; 3] {
             list(3)
         ),
         (Action::ConfirmedGone, _) => format!(
-            "the suspects you confirmed are gone; E reviews {} more: {}",
+            "the suspects you confirmed are gone; {} reviews {} more: {}",
+            state.keys.first_key(crate::app::keymap::Intent::GuardEnd),
             d.victims.len(),
             list(3)
         ),

@@ -30,10 +30,11 @@ fn tabs(state: &AppState, width: u16) -> Vec<Span<'static>> {
         } else {
             theme::dim()
         };
+        let key = state.keys.first_key(screen.intent);
         let text = if state.view == screen.view || width >= FULL_TABS_WIDTH {
-            format!("{} {}", screen.key, screen.title)
+            format!("{key} {}", screen.title)
         } else {
-            screen.key.to_owned()
+            key.to_owned()
         };
         spans.push(Span::styled(text, style));
     }
@@ -159,7 +160,11 @@ pub fn render_footer(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         Line::from(Span::raw(clean(msg).into_owned()))
     } else if !state.filter.is_empty() {
         Line::from(Span::styled(
-            format!("filter \"{}\" · Esc clears", clean(&state.filter)),
+            format!(
+                "filter \"{}\" · {} clears",
+                clean(&state.filter),
+                state.keys.first_key(Intent::Cancel)
+            ),
             theme::dim(),
         ))
     } else {

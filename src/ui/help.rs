@@ -3,7 +3,9 @@
 //! cutting a description (one at 80 columns; a long description wraps under itself, never
 //! cut), using the fewest columns that show everything at once. When the groups are taller
 //! than the terminal the popup scrolls (the main screen's movement keys, the wheel) and its
-//! bottom border says which rows it shows ("rows 1–20 of 95").
+//! bottom border says which rows it shows ("rows 1–20 of 95"). A page never ends on a group's
+//! heading: a heading on the last visible row is left blank there and paging shows it on top
+//! of the next page, with its keys (as a word processor keeps a heading with its next line).
 
 use crate::app::help::{Section, sections};
 use crate::app::keymap::{Context, Intent};
@@ -37,6 +39,8 @@ pub struct HelpLayout {
     pub column_width: u16,
     /// The lines of each column, left to right (headings, keys, blank lines between groups).
     pub columns: Vec<Vec<Line<'static>>>,
+    /// Per column, the rows (indices into its lines) that hold a group's heading.
+    pub headings: Vec<Vec<usize>>,
 }
 
 impl HelpLayout {
@@ -53,6 +57,61 @@ impl HelpLayout {
     /// The largest useful scroll offset: the last row on the last visible row.
     pub fn max_scroll(&self) -> usize {
         self.total().saturating_sub(self.visible())
+    }
+
+    /// True when the view from `scroll` would end on a group's heading in column `col` (a
+    /// page of at least two rows; one row cannot keep a heading with its key).
+    fn cuts_heading(&self, col: usize, scroll: usize) -> bool {
+        let v = self.visible();
+        v >= 2
+            && self
+                .headings
+                .get(col)
+                .is_some_and(|h| h.contains(&(scroll + v - 1)))
+    }
+
+    /// True when the view from `scroll` would end on a heading in any column.
+    fn ends_on_heading(&self, scroll: usize) -> bool {
+        (0..self.columns.len()).any(|c| self.cuts_heading(c, scroll))
+    }
+
+    /// The lines column `col` shows from `scroll`: a page, a heading on its last row left
+    /// blank (the next page shows it with its keys).
+    pub fn page_lines(&self, col: usize, scroll: usize) -> Vec<Line<'static>> {
+        let mut lines: Vec<Line<'static>> = self.columns.get(col).map_or_else(Vec::new, |c| {
+            c.iter()
+                .skip(scroll)
+                .take(self.visible())
+                .cloned()
+                .collect()
+        });
+        if self.cuts_heading(col, scroll)
+            && let Some(last) = lines.last_mut()
+        {
+            *last = Line::from("");
+        }
+        lines
+    }
+
+    /// The offset a page down from `scroll`: the row after the last one shown, or the held
+    /// back heading when the view ended on one; at most [`max_scroll`](Self::max_scroll).
+    pub fn page_down(&self, scroll: usize) -> usize {
+        let s = scroll.min(self.max_scroll());
+        let v = self.visible().max(1);
+        let step = if self.ends_on_heading(s) { v - 1 } else { v };
+        (s + step).min(self.max_scroll())
+    }
+
+    /// The offset a page up from `scroll`: the page ending on the row above the first one
+    /// shown, or one row further down when that row is a heading (so it shows with its keys).
+    pub fn page_up(&self, scroll: usize) -> usize {
+        let s = scroll.min(self.max_scroll());
+        let t = s.saturating_sub(self.visible().max(1));
+        if t > 0 && self.ends_on_heading(t) {
+            (t + 1).min(s)
+        } else {
+            t
+        }
     }
 }
 
@@ -97,22 +156,30 @@ fn balanced_height(heights: &[usize], columns: usize) -> usize {
     (tallest..=total).find(|&h| fits(h)).unwrap_or(total)
 }
 
-/// `blocks` split into at most `columns` columns of at most `limit` rows (a block taller than
-/// `limit` gets a column of its own), a blank row between two blocks in one column.
-fn fill(blocks: Vec<Vec<Line<'static>>>, limit: usize) -> Vec<Vec<Line<'static>>> {
+/// Columns of lines, with the rows of each column that hold a heading.
+type Filled = (Vec<Vec<Line<'static>>>, Vec<Vec<usize>>);
+
+/// `blocks` (each starting with its heading) split into columns of at most `limit` rows (a
+/// block taller than `limit` gets a column of its own), a blank row between two blocks in
+/// one column; with the row of each block's heading per column.
+fn fill(blocks: Vec<Vec<Line<'static>>>, limit: usize) -> Filled {
     let mut out: Vec<Vec<Line<'static>>> = vec![Vec::new()];
+    let mut heads: Vec<Vec<usize>> = vec![Vec::new()];
     for b in blocks {
         let col = out.last_mut().expect("one column");
         if col.is_empty() {
+            heads.last_mut().expect("one column").push(0);
             col.extend(b);
         } else if col.len() + 1 + b.len() <= limit {
             col.push(Line::from(""));
+            heads.last_mut().expect("one column").push(col.len());
             col.extend(b);
         } else {
             out.push(b);
+            heads.push(vec![0]);
         }
     }
-    out
+    (out, heads)
 }
 
 /// The help's layout on a terminal of `area` for the key table `keys`: the fewest columns
@@ -150,14 +217,14 @@ pub fn layout(area: Rect, keys: &KeyMap) -> HelpLayout {
             .collect();
         let heights: Vec<usize> = blocks.iter().map(Vec::len).collect();
         let limit = balanced_height(&heights, usize::from(n));
-        let columns = fill(blocks, limit);
+        let filled = fill(blocks, limit);
         let done = limit <= rows;
-        chosen = Some((width as u16, columns));
+        chosen = Some((width as u16, filled));
         if done {
             break;
         }
     }
-    let (column_width, columns) = chosen.unwrap_or_default();
+    let (column_width, (columns, headings)) = chosen.unwrap_or_default();
     let n = columns.len() as u16;
     let width = n * column_width + GAP * n.saturating_sub(1) + 3;
     let height = columns.iter().map(Vec::len).max().unwrap_or(0) as u16 + 2;
@@ -165,6 +232,7 @@ pub fn layout(area: Rect, keys: &KeyMap) -> HelpLayout {
         outer: centered(area, width, height.min(area.height.saturating_sub(2))),
         column_width,
         columns,
+        headings,
     }
 }
 
@@ -197,12 +265,10 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, keys: &KeyMap, scroll: usize) {
     frame.render_widget(Clear, l.outer);
     frame.render_widget(block, l.outer);
     let inner = l.outer.inner(Margin::new(1, 1));
-    for (i, col) in l.columns.iter().enumerate() {
+    for i in 0..l.columns.len() {
         let x = inner.x + i as u16 * (l.column_width + GAP);
         let r = Rect::new(x, inner.y, l.column_width, inner.height).intersection(inner);
-        let lines: Vec<Line<'static>> =
-            col.iter().skip(scroll).take(l.visible()).cloned().collect();
-        frame.render_widget(Paragraph::new(lines), r);
+        frame.render_widget(Paragraph::new(l.page_lines(i, scroll)), r);
     }
     if cut {
         crate::ui::popup_scrollbar(

@@ -1,9 +1,11 @@
 //! The kill confirmation dialog: every process that will be signalled, then what is left alone
-//! and why, with the footer (what the kill frees, the y/Enter and n/Esc keys) pinned to the
-//! bottom. When the list is taller than the dialog it scrolls (↑/↓, PgUp/PgDn, the mouse
+//! and why, with the footer (what the kill frees, the dialog's keys from the key table) pinned
+//! to the bottom. When the list is taller than the dialog it scrolls (↑/↓, PgUp/PgDn, the mouse
 //! wheel); the title says which lines are shown ("1–12 of 30") and a scrollbar marks the
 //! position, so nothing that `y` would signal is ever out of reach or silently cut off.
 
+use crate::app::keymap::{Context, Intent};
+use crate::app::keys::KeyMap;
 use crate::model::kill_plan::{KillPlan, total_rss};
 use crate::model::memory::format_bytes;
 use crate::sanitize::clean;
@@ -36,8 +38,10 @@ pub fn dialog_width(area: Rect) -> u16 {
 }
 
 /// The dialog's lines for `plan` on a terminal of `area` (refusal reasons are wrapped to the
-/// dialog's width); `grace` is the wait before SIGKILL, for the footer.
-pub fn dialog_text(area: Rect, plan: &KillPlan, grace: Duration) -> DialogText {
+/// dialog's width); `grace` is the wait before SIGKILL, for the footer, which names the
+/// dialog's keys of `keys`.
+pub fn dialog_text(area: Rect, plan: &KillPlan, grace: Duration, keys: &KeyMap) -> DialogText {
+    let label = |i| format!(" {} ", keys.label(Context::Confirm, i).unwrap_or("?"));
     let header = (!plan.kills.is_empty()).then(|| {
         Line::from(vec![
             bold(format!("{:>7} {:<15} {:>8}  ", "PID", "ROLE", "RSS")),
@@ -86,7 +90,10 @@ pub fn dialog_text(area: Rect, plan: &KillPlan, grace: Duration) -> DialogText {
     if plan.kills.is_empty() {
         footer.push(Line::from("nothing will be signalled"));
         footer.push(Line::from(vec![
-            Span::styled(" Esc ", Style::default().add_modifier(Modifier::REVERSED)),
+            Span::styled(
+                label(Intent::Cancel),
+                Style::default().add_modifier(Modifier::REVERSED),
+            ),
             Span::raw(" close"),
         ]));
     } else {
@@ -97,11 +104,14 @@ pub fn dialog_text(area: Rect, plan: &KillPlan, grace: Duration) -> DialogText {
         )));
         footer.push(Line::from(vec![
             Span::styled(
-                " y/Enter ",
+                label(Intent::Confirm),
                 Style::default().fg(theme::ON_BAD).bg(theme::BAD),
             ),
             Span::raw(" kill   "),
-            Span::styled(" n/Esc ", Style::default().add_modifier(Modifier::REVERSED)),
+            Span::styled(
+                label(Intent::Cancel),
+                Style::default().add_modifier(Modifier::REVERSED),
+            ),
             Span::raw(" cancel"),
         ]));
     }
@@ -157,9 +167,10 @@ pub fn layout(area: Rect, text: &DialogText) -> DialogLayout {
     }
 }
 
-/// The layout the dialog for `plan` gets on a terminal of `area` (for scrolling and mouse hits).
+/// The layout the dialog for `plan` gets on a terminal of `area` (for scrolling and mouse hits;
+/// the keys its footer names do not change its lines, so the default table stands in).
 pub fn layout_for(area: Rect, plan: &KillPlan, grace: Duration) -> DialogLayout {
-    layout(area, &dialog_text(area, plan, grace))
+    layout(area, &dialog_text(area, plan, grace, &KeyMap::default()))
 }
 
 /// Draw the dialog for `plan` with its body scrolled to `scroll` (clamped to the last page).
@@ -170,8 +181,10 @@ pub fn render(
     plan: &KillPlan,
     grace: Duration,
     scroll: usize,
+    keys: &KeyMap,
 ) {
-    let text = dialog_text(area, plan, grace);
+    let text = dialog_text(area, plan, grace, keys);
+    let k = |i| keys.key(Context::Confirm, i);
     let l = layout(area, &text);
     let scroll = scroll.min(l.max_scroll());
     let cut = l.max_scroll() > 0;
@@ -182,8 +195,10 @@ pub fn render(
     if cut {
         block = block.title(
             Line::from(format!(
-                " {} · ↑↓ scroll ",
-                crate::ui::scroll_position(scroll, l.visible(), l.total)
+                " {} · {}{} scroll ",
+                crate::ui::scroll_position(scroll, l.visible(), l.total),
+                k(Intent::Up),
+                k(Intent::Down)
             ))
             .alignment(Alignment::Right),
         );
@@ -207,8 +222,16 @@ pub fn render(
         let below = l.total - scroll - l.visible();
         *first = Line::styled(
             match (scroll, below) {
-                (0, n) => format!("  ↓ {n} more line(s) below (↓/PgDn)"),
-                (n, 0) => format!("  ↑ {n} more line(s) above (↑/PgUp)"),
+                (0, n) => format!(
+                    "  ↓ {n} more line(s) below ({}/{})",
+                    k(Intent::Down),
+                    k(Intent::PageDown)
+                ),
+                (n, 0) => format!(
+                    "  ↑ {n} more line(s) above ({}/{})",
+                    k(Intent::Up),
+                    k(Intent::PageUp)
+                ),
                 (a, b) => format!("  ↑ {a} more above · ↓ {b} more below"),
             },
             Style::default().add_modifier(Modifier::BOLD),

@@ -1,5 +1,6 @@
 //! Logs pane: tui-logger's widget over the kill outcomes and collector errors.
 
+use crate::app::keymap::Intent;
 use crate::app::state::{AppState, Focus};
 use crate::ui::theme;
 use ratatui::Frame;
@@ -11,12 +12,16 @@ use tui_logger::{TuiLoggerLevelOutput, TuiLoggerWidget, TuiWidgetState};
 pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState, logs: &TuiWidgetState) {
     let focused = state.focus == Focus::Logs;
     let servers = !state.servers.rows.is_empty();
-    // The source key from the key table (a rebound `log_source` shows rebound).
-    let f = state.keys.first_key(crate::app::keymap::Intent::LogSource);
+    // The keys from the key table (rebound ones show rebound).
+    let k = |i| state.keys.first_key(i);
+    let f = k(Intent::LogSource);
+    let (up, down, esc) = (k(Intent::Up), k(Intent::Down), k(Intent::Cancel));
     let block = theme::pane(
         match (focused, servers) {
-            (true, true) => format!(" Logs: devtop (↑↓ scroll, Esc follow, {f} servers) "),
-            (true, false) => " Logs (↑↓ scroll, Esc follow) ".to_owned(),
+            (true, true) => {
+                format!(" Logs: devtop ({up}{down} scroll, {esc} follow, {f} servers) ")
+            }
+            (true, false) => format!(" Logs ({up}{down} scroll, {esc} follow) "),
             (false, true) => format!(" Logs: devtop ({f} servers) "),
             (false, false) => " Logs ".to_owned(),
         },

@@ -3,6 +3,8 @@
 //! run). Pure renderers of [`crate::app::migrate`] state.
 
 use crate::app::confirm::Confirm;
+use crate::app::keymap::{Context, Intent};
+use crate::app::keys::KeyMap;
 use crate::app::migrate::{MigratePick, confirm_lines, is_production};
 use crate::sanitize::clean;
 use crate::ui::popups::centered;
@@ -13,8 +15,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-/// The picker.
-pub fn picker(frame: &mut Frame<'_>, area: Rect, pick: &MigratePick) {
+/// The picker, naming the keys of `keys` (the effective table).
+pub fn picker(frame: &mut Frame<'_>, area: Rect, pick: &MigratePick, keys: &KeyMap) {
     let mut lines: Vec<Line<'static>> = vec![
         Line::from("Run preflight, then the migrate command, on:"),
         Line::from(""),
@@ -40,18 +42,28 @@ pub fn picker(frame: &mut Frame<'_>, area: Rect, pick: &MigratePick) {
     match &pick.typed {
         Some(typed) => {
             let env = clean(&pick.envs[pick.selected]).into_owned();
+            let enter = keys.key(Context::MigrateName, Intent::Confirm);
             lines.push(Line::from(format!(
-                "Type {env} and press Enter to migrate it:"
+                "Type {env} and press {enter} to migrate it:"
             )));
             lines.push(Line::from(Span::styled(
                 format!("> {}▏", clean(typed)),
                 Style::default().add_modifier(Modifier::BOLD),
             )));
         }
-        None => lines.push(Line::from(Span::styled(
-            "↑/↓ choose · Enter migrate · Esc cancel",
-            theme::dim(),
-        ))),
+        None => {
+            let k = |i| keys.key(Context::Migrate, i);
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{}/{} choose · {} migrate · {} cancel",
+                    k(Intent::Up),
+                    k(Intent::Down),
+                    k(Intent::Confirm),
+                    k(Intent::Cancel)
+                ),
+                theme::dim(),
+            )));
+        }
     }
     let r = centered(area, 60, lines.len() as u16 + 2);
     frame.render_widget(Clear, r);
@@ -67,8 +79,8 @@ pub fn picker(frame: &mut Frame<'_>, area: Rect, pick: &MigratePick) {
 }
 
 /// A migrate confirm popup (its title and body from [`confirm_lines`]).
-pub fn confirm(frame: &mut Frame<'_>, area: Rect, c: &Confirm) {
-    let lines: Vec<Line<'static>> = confirm_lines(&c.action)
+pub fn confirm(frame: &mut Frame<'_>, area: Rect, c: &Confirm, keys: &KeyMap) {
+    let lines: Vec<Line<'static>> = confirm_lines(&c.action, keys)
         .into_iter()
         .map(Line::from)
         .collect();

@@ -229,7 +229,10 @@ pub fn render(frame: &mut Frame<'_>, state: &AppState, logs: &TuiWidgetState) {
                 "need at least {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{}",
                 area.width, area.height
             )),
-            Line::from("q quits"),
+            Line::from(format!(
+                "{} quits",
+                state.keys.first_key(crate::app::keymap::Intent::Quit)
+            )),
         ];
         frame.render_widget(Paragraph::new(msg), area);
         if state.no_color {

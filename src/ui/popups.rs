@@ -1,6 +1,7 @@
 //! Popups: process details, kill confirmation; the help is [`crate::ui::help`].
 
 use crate::app::confirm::{Confirm, ConfirmAction};
+use crate::app::keymap::{Context, Intent};
 use crate::app::state::{AppState, Popup};
 use crate::model::memory::format_bytes;
 use crate::model::suspects::format_age;
@@ -37,7 +38,9 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         Some(Popup::ServerDetails { name, scroll }) => {
             crate::ui::server_popups::details(frame, area, state, name, *scroll);
         }
-        Some(Popup::Migrate(pick)) => crate::ui::migrate_popup::picker(frame, area, pick),
+        Some(Popup::Migrate(pick)) => {
+            crate::ui::migrate_popup::picker(frame, area, pick, &state.keys);
+        }
     }
 }
 
@@ -45,13 +48,28 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
 fn confirm(frame: &mut Frame<'_>, area: Rect, c: &Confirm, state: &AppState) {
     match &c.action {
         ConfirmAction::Kill(plan) | ConfirmAction::GuardDrain(plan) => {
-            crate::ui::kill_dialog::render(frame, area, &c.title, plan, state.grace, c.scroll);
+            crate::ui::kill_dialog::render(
+                frame,
+                area,
+                &c.title,
+                plan,
+                state.grace,
+                c.scroll,
+                &state.keys,
+            );
         }
         ConfirmAction::RestartServers(names) => {
-            crate::ui::server_popups::restart(frame, area, &c.title, names);
+            crate::ui::server_popups::restart(frame, area, &c.title, names, &state.keys);
         }
         ConfirmAction::PortConflict(name, conflict) => {
-            crate::ui::server_popups::port_conflict(frame, area, &c.title, name, conflict);
+            crate::ui::server_popups::port_conflict(
+                frame,
+                area,
+                &c.title,
+                name,
+                conflict,
+                &state.keys,
+            );
         }
         ConfirmAction::QuitServers(names) => {
             crate::ui::server_popups::quit_question(frame, area, &c.title, names, state);
@@ -59,7 +77,7 @@ fn confirm(frame: &mut Frame<'_>, area: Rect, c: &Confirm, state: &AppState) {
         ConfirmAction::Migrate(_)
         | ConfirmAction::EndMigrate(..)
         | ConfirmAction::QuitMigrating(_) => {
-            crate::ui::migrate_popup::confirm(frame, area, c);
+            crate::ui::migrate_popup::confirm(frame, area, c, &state.keys);
         }
     }
 }
@@ -118,9 +136,11 @@ fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, pid: u32) {
     frame.render_widget(Clear, r);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" PID {pid} {} · Esc closes ", clean(&p.name))),
+            Block::default().borders(Borders::ALL).title(format!(
+                " PID {pid} {} · {} closes ",
+                clean(&p.name),
+                state.keys.key(Context::Popup, Intent::Cancel)
+            )),
         ),
         r,
     );

@@ -1,8 +1,10 @@
 //! Preflight screen (`p`, `4`): every check of the current run, live — a spinner while it
 //! runs, then its mark, status, title and time, the evidence, the hint (`→ …`) and, where one
-//! exists, the key that does it (`[K] end 1 hung migration`). Scrollable (↑/↓, PgUp/PgDn,
+//! exists, the key that does it (`[K] press K to end 1 hung migration`, the key as in effect). Scrollable (↑/↓, PgUp/PgDn,
 //! the wheel). Pure: drawn from [`crate::app::preflight::PreflightState`].
 
+use crate::app::keymap::Intent;
+use crate::app::keys::KeyMap;
 use crate::app::preflight::SPINNER;
 use crate::app::state::{AppState, Focus};
 use crate::model::preflight::{Check, CheckAction, Status, Verdict};
@@ -100,8 +102,9 @@ fn indented(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
     out
 }
 
-/// The lines of one check, detail and hint wrapped at `width`.
-fn check_lines(c: &Check, spinner: &str, width: usize) -> Vec<Line<'static>> {
+/// The lines of one check, detail and hint wrapped at `width`; its action names the key of
+/// `keys` that does it.
+fn check_lines(c: &Check, spinner: &str, width: usize, keys: &KeyMap) -> Vec<Line<'static>> {
     let mark = if c.status == Status::Running {
         spinner.to_owned()
     } else {
@@ -136,14 +139,15 @@ fn check_lines(c: &Check, spinner: &str, width: usize) -> Vec<Line<'static>> {
         ));
     }
     if let Some(CheckAction::KillSuspects { what, .. }) = &c.action {
+        let k = keys.first_key(Intent::KillSuspects);
         out.push(Line::from(vec![
             Span::raw("           "),
             Span::styled(
-                "[K]",
+                format!("[{k}]"),
                 theme::fg(theme::BAD).add_modifier(Modifier::BOLD | Modifier::REVERSED),
             ),
             Span::styled(
-                format!(" press K to end {}", clean(what)),
+                format!(" press {k} to end {}", clean(what)),
                 Style::default().add_modifier(Modifier::BOLD),
             ),
         ]));
@@ -155,18 +159,39 @@ fn check_lines(c: &Check, spinner: &str, width: usize) -> Vec<Line<'static>> {
 pub fn body(state: &AppState, width: usize) -> Vec<Line<'static>> {
     let pf = &state.preflight;
     if pf.run == 0 {
+        let k = |i| state.keys.first_key(i);
+        let w = [
+            Intent::Preflight,
+            Intent::PreflightTarget,
+            Intent::KillSuspects,
+        ]
+        .map(|i| k(i).chars().count())
+        .into_iter()
+        .max()
+        .unwrap_or(1)
+        .max(3);
+        let row = |i, what: &str| Line::from(format!("{:<w$} {what}", k(i)));
         return vec![
             Line::from("No preflight run yet."),
             Line::from(""),
-            Line::from("p   run the checks before a migration (target: local)"),
-            Line::from("e   next target environment (staging, production, …), run again"),
-            Line::from("K   end the suspects check 1 names (with confirmation)"),
+            row(
+                Intent::Preflight,
+                "run the checks before a migration (target: local)",
+            ),
+            row(
+                Intent::PreflightTarget,
+                "next target environment (staging, production, …), run again",
+            ),
+            row(
+                Intent::KillSuspects,
+                "end the suspects check 1 names (with confirmation)",
+            ),
         ];
     }
     let spinner = SPINNER[pf.spinner % SPINNER.len()];
     pf.checks
         .iter()
-        .flat_map(|c| check_lines(c, spinner, width))
+        .flat_map(|c| check_lines(c, spinner, width, &state.keys))
         .collect()
 }
 

@@ -1,6 +1,7 @@
 //! Processes pane: the tree (or flat list) of dev processes with role, state, CPU, RSS, age,
 //! ports and suspect marks. Context ancestors are dimmed; suspects red, warnings yellow.
 
+use crate::app::keymap::Intent;
 use crate::app::state::{AppState, Focus};
 use crate::model::memory::format_bytes;
 use crate::model::process::{ProcessInfo, Relation};
@@ -89,18 +90,20 @@ fn empty_message(state: &AppState) -> String {
         "collecting…".to_owned()
     } else if !state.filter.is_empty() {
         format!(
-            "no process matches the filter \"{}\" (Esc clears)",
-            state.filter
+            "no process matches the filter \"{}\" ({} clears)",
+            state.filter,
+            state.keys.first_key(Intent::Cancel)
         )
     } else {
         format!(
-            "no node / prisma / tsx / vite process in {} scope{} (s toggles the scope)",
+            "no node / prisma / tsx / vite process in {} scope{} ({} toggles the scope)",
             state.scope.label(),
             if state.scope == crate::model::tree::Scope::Project {
                 format!(" under {}", crate::sanitize::path(&state.procs.root))
             } else {
                 String::new()
-            }
+            },
+            state.keys.first_key(Intent::ToggleScope)
         )
     }
 }

@@ -26,7 +26,8 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let source = only.map_or_else(|| "all servers".to_owned(), |n| clean(n).into_owned());
     let scroll = state.server_log_scroll;
     let position = if scroll > 0 {
-        format!(", {scroll} lines back (Esc: follow)")
+        let esc = state.keys.first_key(crate::app::keymap::Intent::Cancel);
+        format!(", {scroll} lines back ({esc}: follow)")
     } else {
         String::new()
     };
@@ -39,8 +40,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
     let lines = state.servers.logs.tail(only, height, scroll);
     if lines.is_empty() {
         let msg = match only {
-            Some(_) => "no output yet",
-            None => "no server output yet (u starts the servers)",
+            Some(_) => "no output yet".to_owned(),
+            None => format!(
+                "no server output yet ({} starts the servers)",
+                state.keys.first_key(crate::app::keymap::Intent::ServersUp)
+            ),
         };
         frame.render_widget(
             Paragraph::new(Line::styled(msg, Style::default().fg(theme::MUTED))),

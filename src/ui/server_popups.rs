@@ -2,6 +2,8 @@
 //! screen), the restart question (`r` on a server others depend on) and the quit question
 //! (quitting while servers started here still run).
 
+use crate::app::keymap::{Context, Intent};
+use crate::app::keys::KeyMap;
 use crate::app::servers::Phase;
 use crate::app::state::AppState;
 use crate::model::memory::format_bytes;
@@ -120,9 +122,31 @@ pub fn details(frame: &mut Frame<'_>, area: Rect, state: &AppState, name: &str, 
     let position = if total == 0 {
         "no output yet".to_owned()
     } else {
+        // The popup scrolls with the main screen's movement keys (rebound ones too), each
+        // named by its shortest key ("g" of "Home/g").
+        let k = |i| {
+            state
+                .keys
+                .label(Context::Main, i)
+                .and_then(|l| l.split(['/', ' ']).min_by_key(|k| k.chars().count()))
+                .unwrap_or("?")
+        };
+        let keys = [
+            Intent::Up,
+            Intent::Down,
+            Intent::PageUp,
+            Intent::PageDown,
+            Intent::Home,
+            Intent::End,
+        ]
+        .map(k);
         format!(
-            "log lines {}–{last} of {total} (the last {cap} are kept; ↑↓ PgUp PgDn g G scroll, Esc close)",
-            first + 1
+            "log lines {}–{last} of {total} (the last {cap} are kept; {}{} {} scroll, {} close)",
+            first + 1,
+            keys[0],
+            keys[1],
+            keys[2..].join(" "),
+            state.keys.key(Context::Popup, Intent::Cancel)
         )
     };
     let [title_area, lines_area] =
@@ -147,23 +171,27 @@ fn thousands(n: usize) -> String {
     out
 }
 
-/// The restart question: which servers `y` restarts.
-pub fn restart(frame: &mut Frame<'_>, area: Rect, title: &str, names: &[String]) {
+/// The restart question: which servers its yes restarts (the dialog's keys from `keys`).
+pub fn restart(frame: &mut Frame<'_>, area: Rect, title: &str, names: &[String], keys: &KeyMap) {
     let body = vec![
         Line::from(format!(
-            "y restarts, in order: {}",
+            "{} restarts, in order: {}",
+            keys.key(Context::Confirm, Intent::Confirm),
             clean(&names.join(", "))
         )),
         Line::from("each is stopped (stop signal, then SIGKILL after its grace) and"),
         Line::from("started again once what it depends on is ready."),
         Line::from(""),
-        Line::from("n or Esc: restart nothing"),
+        Line::from(format!(
+            "{}: restart nothing",
+            keys.label(Context::Confirm, Intent::Cancel).unwrap_or("?")
+        )),
     ];
     question(frame, area, title, body);
 }
 
-/// The quit question: stop the servers this devtop started (Enter, the default), leave them
-/// running (`l`), or stay (Esc).
+/// The quit question: stop the servers this devtop started (yes, the default), leave them
+/// running, or stay — each with its keys from the key table.
 pub fn quit_question(
     frame: &mut Frame<'_>,
     area: Rect,
@@ -175,14 +203,10 @@ pub fn quit_question(
         .iter()
         .filter_map(|n| state.servers.rows.iter().find(|r| &r.name == n))
         .count();
+    let key = key_column(&state.keys);
     let body = vec![
         Line::from(vec![
-            Span::styled(
-                "Enter/y ",
-                Style::default()
-                    .fg(theme::ACCENT)
-                    .add_modifier(Modifier::BOLD),
-            ),
+            key(Intent::Confirm),
             Span::raw(if n == 0 {
                 "stop what it started, in reverse order, then quit (default)".to_owned()
             } else {
@@ -190,24 +214,11 @@ pub fn quit_question(
             }),
         ]),
         Line::from(vec![
-            Span::styled(
-                "l       ",
-                Style::default()
-                    .fg(theme::ACCENT)
-                    .add_modifier(Modifier::BOLD),
-            ),
+            key(Intent::LeaveRunning),
             Span::raw("leave them running and quit: they stay recorded in"),
         ]),
         Line::from("        .devtop/state.json; `devtop down` or the next devtop stops them"),
-        Line::from(vec![
-            Span::styled(
-                "Esc/n   ",
-                Style::default()
-                    .fg(theme::ACCENT)
-                    .add_modifier(Modifier::BOLD),
-            ),
-            Span::raw("stay in devtop"),
-        ]),
+        Line::from(vec![key(Intent::Cancel), Span::raw("stay in devtop")]),
         Line::from(""),
         Line::styled(
             "(devtop --keep leaves them running without asking)",
@@ -215,6 +226,19 @@ pub fn quit_question(
         ),
     ];
     question(frame, area, title, body);
+}
+
+/// A dialog's keys for an answer, as the key table labels them in dialogs (`"y/Enter"`), in a
+/// column eight wide.
+fn key_column(keys: &KeyMap) -> impl Fn(Intent) -> Span<'static> + '_ {
+    move |intent| {
+        Span::styled(
+            format!("{:<8}", keys.label(Context::Confirm, intent).unwrap_or("?")),
+            Style::default()
+                .fg(theme::ACCENT)
+                .add_modifier(Modifier::BOLD),
+        )
+    }
 }
 
 fn question(frame: &mut Frame<'_>, area: Rect, title: &str, body: Vec<Line<'static>>) {
@@ -269,15 +293,9 @@ pub fn port_conflict(
     title: &str,
     name: &str,
     conflict: &crate::model::port_conflict::Conflict,
+    keys: &KeyMap,
 ) {
-    let key = |k: &str| {
-        Span::styled(
-            format!("{k:<8}"),
-            Style::default()
-                .fg(theme::ACCENT)
-                .add_modifier(Modifier::BOLD),
-        )
-    };
+    let key = key_column(keys);
     let safe = |t: &str| clean(&crate::redact::text(t)).into_owned();
     let mut body = match &conflict.holder {
         Some(h) => vec![
@@ -305,7 +323,7 @@ pub fn port_conflict(
     }
     body.push(Line::from(""));
     body.push(Line::from(vec![
-        key("y/Enter"),
+        key(Intent::Confirm),
         Span::raw("end those: SIGTERM, SIGKILL after 5 s (the safe kill), then start"),
     ]));
     if conflict
@@ -314,7 +332,7 @@ pub fn port_conflict(
         .is_some_and(|h| h.same_server.is_some())
     {
         body.push(Line::from(vec![
-            key("a"),
+            key(Intent::Adopt),
             Span::raw(format!(
                 "adopt it: {}'s command, same directory; treat it as running",
                 clean(name)
@@ -322,7 +340,7 @@ pub fn port_conflict(
         ]));
     }
     body.push(Line::from(vec![
-        key("n/Esc"),
+        key(Intent::Cancel),
         Span::raw("cancel: do not start it (never a second copy onto the port)"),
     ]));
     question(frame, area, title, body);

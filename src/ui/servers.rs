@@ -4,6 +4,7 @@
 //! or, while stopping, which PIDs are still waited for. The title says which rows are shown
 //! when not all fit (`1–13 of 30`); the table scrolls with the selection.
 
+use crate::app::keymap::Intent;
 use crate::app::servers::{Busy, Phase, ServerRow};
 use crate::app::state::{AppState, Focus};
 use crate::model::memory::format_bytes;
@@ -70,7 +71,11 @@ fn detail(state: &AppState) -> Vec<Line<'static>> {
     match &r.phase {
         Phase::Held(reason) => out.push(Line::from(vec![
             Span::styled("held: ", Style::default().fg(theme::WARN)),
-            Span::raw(format!("{} — press u again to start anyway", clean(reason))),
+            Span::raw(format!(
+                "{} — press {} again to start anyway",
+                clean(reason),
+                state.keys.first_key(Intent::ServersUp)
+            )),
         ])),
         Phase::Restarting => out.push(Line::from(vec![
             Span::styled(
@@ -78,8 +83,9 @@ fn detail(state: &AppState) -> Vec<Line<'static>> {
                 Style::default().fg(theme::WARN),
             ),
             Span::raw(format!(
-                "{} — d stops it for good",
-                clean(r.last_error.as_deref().unwrap_or("restarting"))
+                "{} — {} stops it for good",
+                clean(r.last_error.as_deref().unwrap_or("restarting")),
+                state.keys.first_key(Intent::ServersDown)
             )),
         ])),
         Phase::Failed | Phase::Exited(_) | Phase::Crashed(_) | Phase::Stopped
@@ -202,12 +208,11 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         return;
     }
     let (table_h, detail_h) = split(state, area);
-    let detail = crate::ui::fit_lines(
-        detail(state),
-        detail_h,
-        inner.width,
-        " (Enter: the server's log)",
+    let more = format!(
+        " ({}: the server's log)",
+        state.keys.first_key(Intent::Details)
     );
+    let detail = crate::ui::fit_lines(detail(state), detail_h, inner.width, &more);
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Length(table_h as u16), Constraint::Fill(1)]).areas(inner);
     let now = sv

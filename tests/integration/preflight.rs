@@ -63,6 +63,22 @@ fn check<'a>(doc: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no check {id}: {doc:#}"))
 }
 
+/// Phrases that name a key of the dashboard: `devtop preflight` runs without one, so its text
+/// never says them (the dashboard adds its own key line, with the key in effect).
+const DASHBOARD_KEY_PHRASES: [&str; 8] = [
+    "press ", " pane", "(K", "with K", " K ", "x on it", "screen 4", "Esc",
+];
+
+/// No check of `text` (a preflight's output) names a key of the dashboard.
+fn names_no_dashboard_key(text: &str) {
+    for phrase in DASHBOARD_KEY_PHRASES {
+        assert!(
+            !text.contains(phrase),
+            "names a dashboard key ({phrase:?}): {text}"
+        );
+    }
+}
+
 fn status<'a>(doc: &'a Value, id: &str) -> &'a str {
     check(doc, id)["status"].as_str().unwrap()
 }
@@ -274,6 +290,7 @@ fn memory_below_the_configured_minimum_fails() {
     let doc = json_of(&run);
     assert_eq!(status(&doc, "memory"), "fail", "{doc:#}");
     assert!(detail(&doc, "memory").contains("required"), "{doc:#}");
+    names_no_dashboard_key(&run.stdout);
 }
 
 /// `<root>/node_modules/.bin/<name>` → the devtop binary as a `node` stand-in.
@@ -359,6 +376,10 @@ fn suspects_studio_and_heavy_processes() {
         "{heavy}"
     );
     assert!(heavy.contains("RSS"), "{heavy}");
+    names_no_dashboard_key(&doc.to_string());
+    let text = fx.devtop(["preflight"]);
+    assert!(text.stdout.contains("devtop kill --suspects"), "{text}");
+    names_no_dashboard_key(&text.stdout);
 }
 
 /// A project whose database is a black hole (accepts, never answers) and whose Prisma CLI
@@ -396,6 +417,7 @@ fn black_hole_and_hanging_cli_finish_within_the_bound() {
     assert!(detail(&doc, "connection").contains("timed out"), "{doc:#}");
     assert_eq!(status(&doc, "schema"), "fail", "{doc:#}");
     assert!(detail(&doc, "schema").contains("did not answer"), "{doc:#}");
+    names_no_dashboard_key(&run.stdout);
     assert_eq!(status(&doc, "drift"), "skipped", "{doc:#}");
     assert!(
         wait_until(Duration::from_secs(5), || live_with_marker(fx.marker())
@@ -442,6 +464,7 @@ fn assert_lock_held(doc: &Value) {
         d.contains(&format!("local process PID {}", std::process::id())),
         "{d}"
     );
+    names_no_dashboard_key(&doc.to_string());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -712,7 +735,8 @@ fn the_drift_diff_takes_turns_at_the_session_gate() {
 }
 
 /// In the dashboard, check 11 reuses the background round when it was taken for the same
-/// migrations folder and no migrate ran since; otherwise it diffs itself.
+/// migrations folder and schema file (not edited since) and no migrate ran since; otherwise
+/// it diffs itself.
 #[test]
 fn the_dashboard_round_is_reused_only_while_fresh() {
     use devtop::model::cli_diff::{CliDiffs, DiffResult, DiffRound};
@@ -730,6 +754,7 @@ fn the_dashboard_round_is_reused_only_while_fresh() {
     let round = DiffRound {
         diffs: Arc::new(diffs),
         folder: folder.clone(),
+        schema: devtop::prisma::schema_stamp::read(&setup.prisma.schema_path),
         deploys: setup.cli_gate.deploys(),
     };
     let rt = runtime();
@@ -755,12 +780,38 @@ fn the_dashboard_round_is_reused_only_while_fresh() {
     );
     assert_eq!(diffs_run(&fx), 1);
 
+    // schema.prisma was edited since (the folder unchanged): diffed again; the round taken
+    // for the edited schema is fresh again.
+    let schema_file = &setup.prisma.schema_path;
+    let text = std::fs::read_to_string(schema_file).unwrap();
+    std::fs::write(
+        schema_file,
+        format!("{text}\nmodel EditedSince {{\n  id Int @id\n}}\n"),
+    )
+    .unwrap();
+    let drift = drift_of(&round);
+    assert!(
+        !drift.detail.join("\n").contains("reused_marker"),
+        "an edited schema: {drift:?}"
+    );
+    assert_eq!(diffs_run(&fx), 2);
+    let retaken = DiffRound {
+        schema: devtop::prisma::schema_stamp::read(schema_file),
+        ..round.clone()
+    };
+    let drift = drift_of(&retaken);
+    assert!(
+        drift.detail.join("\n").contains("reused_marker"),
+        "{drift:?}"
+    );
+    assert_eq!(diffs_run(&fx), 2, "fresh for the edited schema");
+
     // A migrate run took a turn since: diffed again.
     rt.block_on(async { drop(setup.cli_gate.deploy_turn().await) });
-    let drift = drift_of(&round);
+    let drift = drift_of(&retaken);
     assert!(
         !drift.detail.join("\n").contains("reused_marker"),
         "{drift:?}"
     );
-    assert_eq!(diffs_run(&fx), 2);
+    assert_eq!(diffs_run(&fx), 3);
 }

@@ -13,7 +13,6 @@ use crate::model::guard::{
 use crate::model::kill_plan::{self, KillPlan, PlannedKill, Root};
 use crate::model::memory::{MemorySnapshot, format_bytes};
 use crate::model::oom_tally::OomCursor;
-use crate::model::process::Role;
 use crate::model::refusal::Protected;
 use crate::model::snapshot::{GuardReadings, ProcessSnapshot};
 use crate::sanitize::clean;
@@ -64,6 +63,9 @@ pub struct GuardState {
     pub confirmed: Vec<(u32, u64)>,
     /// The latest decision (the banner shows it while critical).
     pub decision: Option<Decision>,
+    /// The dashboard's key that ends suspects (`[keys] guard_end`, as in effect), set by the
+    /// dashboard; `None` without one (`devtop guard`): the log lines then name no key.
+    pub end_key: Option<String>,
     /// Whether "nothing to end" was already logged for this critical spell.
     told_nothing: bool,
     /// Node processes (PID, start ticks) already warned about nearing their heap limit.
@@ -311,12 +313,15 @@ impl GuardState {
             Action::End { victim } => out.extend(self.end(victim, &d, snap, me)),
             Action::ConfirmedGone => {
                 self.stop_draining();
+                let review = match &self.end_key {
+                    Some(k) => format!("press {k} to review {} other suspect(s)", d.victims.len()),
+                    None => format!("{} other suspect(s) remain", d.victims.len()),
+                };
                 out.push(GuardEffect::Log(
                     log::Level::Warn,
                     format!(
-                        "memory guard: the suspects you confirmed are gone and memory is still critical ({}); press E to review {} other suspect(s)",
+                        "memory guard: the suspects you confirmed are gone and memory is still critical ({}); {review}",
                         d.evidence.numbers(),
-                        d.victims.len()
                     ),
                 ));
             }
@@ -350,13 +355,24 @@ impl GuardState {
     fn what_next(&self, d: &Decision) -> String {
         match (self.mode(), d.victims.first()) {
             (_, None) => "no dev-tool suspect to end".to_owned(),
-            (Mode::Watch, Some(v)) => format!(
-                "press E to end {} dev-tool suspect(s), largest first ({} PID {} {})",
-                d.victims.len(),
-                tool_name(v.role, &v.name),
-                v.pid,
-                format_bytes(v.rss_bytes)
-            ),
+            (Mode::Watch, Some(v)) => {
+                let largest = format!(
+                    "{} PID {} {}",
+                    tool_name(v.role, &v.name),
+                    v.pid,
+                    format_bytes(v.rss_bytes)
+                );
+                let n = d.victims.len();
+                match &self.end_key {
+                    Some(k) => format!(
+                        "press {k} to end {n} dev-tool suspect(s), largest first ({largest})"
+                    ),
+                    None => format!(
+                        "{n} dev-tool suspect(s) could be ended, largest first ({largest}); \
+                         alert only (`--auto` ends them)"
+                    ),
+                }
+            }
             (_, Some(_)) => "ending dev-tool suspects, largest first".to_owned(),
         }
     }
@@ -454,36 +470,8 @@ impl GuardState {
     }
 }
 
-/// How a process is named in the guard's lines: its role (`schema-engine`, `prisma-studio`,
-/// `tsx`) when devtop knows it, else its name (`node`, `code`).
-pub fn tool_name(role: Role, name: &str) -> String {
-    match role {
-        Role::Node | Role::Other => clean(name).into_owned(),
-        r => r.label().to_owned(),
-    }
-}
-
-/// "schema-engine 1.2 GiB (PID 26833), prisma-studio 900 MiB (PID 48424)": the largest dev
-/// processes by RSS.
-pub fn top_consumers(snap: &ProcessSnapshot) -> String {
-    let top: Vec<String> = snap
-        .top_rss(TOP_CONSUMERS)
-        .into_iter()
-        .map(|p| {
-            format!(
-                "{} {} (PID {})",
-                tool_name(p.role, &p.name),
-                format_bytes(p.rss_bytes),
-                p.pid
-            )
-        })
-        .collect();
-    if top.is_empty() {
-        "none".to_owned()
-    } else {
-        top.join(", ")
-    }
-}
+mod names;
+pub use names::{tool_name, top_consumers};
 
 #[cfg(test)]
 mod tests;

@@ -63,6 +63,45 @@ fn done(s: &mut AppState, cmds: &[Command]) -> Vec<Command> {
     update(s, Action::KillDone(plan.clone(), outcomes))
 }
 
+/// The trigger's line names the key that ends suspects as rebound in `[keys]`; without the
+/// dashboard (`devtop guard`: no key set) it names none.
+#[test]
+fn the_trigger_names_the_key_in_effect_and_headless_none() {
+    let mut s = state(GuardRules::default());
+    s.keys = Arc::new(
+        crate::app::keys::KeyMap::with_overrides(&[("guard_end".into(), vec!["X".into()])])
+            .unwrap(),
+    );
+    update(&mut s, reading(0.0, 8.0));
+    let l = logs(&update(&mut s, reading(1.0, 0.3)));
+    assert!(
+        l[0].contains("press X to end 3 dev-tool suspect(s)"),
+        "{}",
+        l[0]
+    );
+    assert!(!l[0].contains("press E"), "{}", l[0]);
+
+    let mut headless = super::GuardState::new(GuardRules::default());
+    let snap = Arc::new(fixtures::process_snapshot());
+    let me = s.protected.clone();
+    for (t, avail) in [(0.0, 8.0), (1.0, 0.3)] {
+        let mem = fixtures::memory(avail, 0.0, 0.0);
+        let effects = headless.observe(t, mem.snapshot.as_ref().unwrap(), &snap, &me);
+        for e in effects {
+            if let super::GuardEffect::Log(_, text) = e {
+                assert!(!text.contains("press"), "{text}");
+                if text.contains("CRITICAL") {
+                    assert!(
+                        text.contains("3 dev-tool suspect(s) could be ended"),
+                        "{text}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(headless.critical());
+}
+
 #[test]
 fn trigger_logs_the_evidence_rings_and_notifies_once_and_kills_nothing_by_itself() {
     let mut s = state(GuardRules::default());

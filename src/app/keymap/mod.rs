@@ -98,7 +98,7 @@ pub const BINDINGS: &[Binding] = &[
         &[F(3)],
         M,
         Intent::Search,
-        "search as you type: jump to the next row whose PID, role, name or argv matches (F3 again: next)",
+        "search as you type: jump to the next row whose PID, role, name or argv matches (again: next match)",
     ),
     b(
         "/ F4",
@@ -161,7 +161,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Char('u')],
         M,
         Intent::ServersUp,
-        "start the dev servers in order (a held one: u again starts it anyway)",
+        "start the dev servers in order (again: a held one starts anyway)",
     ),
     b(
         "d",
@@ -259,7 +259,7 @@ pub const BINDINGS: &[Binding] = &[
         &[Char('p')],
         M,
         Intent::Preflight,
-        "run the preflight checks (screen 4)",
+        "run the preflight checks (Preflight screen)",
     ),
     b(
         "z",

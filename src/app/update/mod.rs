@@ -290,12 +290,15 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
     let ctx = context(state);
     let mut intent = state.keys.resolve(key, ctx);
     match ctx {
-        // Ctrl-C while typing or choosing: quit at once, as before the line was opened.
+        // Ctrl-C while typing or choosing: stop typing (what was typed is kept, as Enter
+        // does), then the quit action's flow with its questions (servers of this devtop
+        // running, a migrate running), as on the main screen.
         Context::Search | Context::Filter | Context::Migrate | Context::MigrateName
             if intent == Some(Intent::Quit) =>
         {
-            state.quit = true;
-            return vec![];
+            state.search_editing = false;
+            state.filter_editing = false;
+            return apply(state, Intent::Quit);
         }
         Context::Search => {
             search_key(state, intent, key.code);
@@ -381,5 +384,9 @@ fn filter_key(state: &mut AppState, intent: Option<Intent>, code: KeyCode) {
     fix_selection(state);
 }
 
+#[cfg(test)]
+mod key_names_tests;
+#[cfg(test)]
+mod quit_tests;
 #[cfg(test)]
 mod tests;

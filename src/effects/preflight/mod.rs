@@ -36,6 +36,7 @@ use crate::model::preflight::deploy::Stage;
 use crate::model::preflight::{
     self, Check, CheckId, PreflightSettings, Summary, database, folder, memory, processes, schema,
 };
+use crate::prisma::schema_stamp;
 use crate::setup::Setup;
 use std::future::Future;
 use std::sync::Arc;
@@ -102,8 +103,9 @@ fn deploy_envs<'a>(setup: &'a Setup, target: &str) -> Vec<&'a EnvSpec> {
 /// Takes at most about [`PreflightSettings::check_timeout`].
 ///
 /// `dashboard`: the dashboard's latest background drift round; check 11 takes the target's
-/// diff from it when it is fresh ([`DiffRound::fresh`]: the same migrations folder, no migrate
-/// run since), else runs its own `prisma migrate diff` at the session's gate.
+/// diff from it when it is fresh ([`DiffRound::fresh`]: the same migrations folder and schema
+/// file(s), no migrate run since), else runs its own `prisma migrate diff` at the session's
+/// gate.
 pub async fn run(
     setup: &Setup,
     req: &Request,
@@ -349,8 +351,12 @@ async fn database_part(
         let _ = tx.send(database::pending(&snap, &view));
         let _ = tx.send(lint(setup, &snap, &view, req.strict).await);
         // The drift diff after the probe: an unreachable database is not diffed.
+        let schema_now = match dashboard {
+            Some(_) => schema_stamp::read_async(setup.prisma.schema_path.clone()).await,
+            None => Default::default(),
+        };
         let known = dashboard
-            .and_then(|d| d.fresh(&spec.name, local, setup.cli_gate.deploys()))
+            .and_then(|d| d.fresh(&spec.name, local, &schema_now, setup.cli_gate.deploys()))
             .cloned();
         let (cli, busy) = match known {
             _ if snap.health.is_none() => (None, false),

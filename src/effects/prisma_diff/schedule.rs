@@ -1,19 +1,23 @@
 //! When the drift diffs run: for every configured environment, one at a time (each waits for
-//! the [`PrismaCliGate`]) — in the dashboard at start, whenever the migrations folder changes,
-//! after each guarded migrate run of the session and every [`EVERY`]; in the headless commands once, within [`HEADLESS_BUDGET`]. Publishes
-//! the latest result per environment name.
+//! the [`PrismaCliGate`]) — in the dashboard at start, whenever the migrations folder or the
+//! schema (schema.prisma, or a schema folder's `.prisma` files) changes, after each guarded
+//! migrate run of the session and every [`EVERY`]; in the headless commands once, within
+//! [`HEADLESS_BUDGET`]. Publishes the latest result per environment name.
 //!
 //! This is an effect (it starts the Prisma CLI), so it lives here and not among the
 //! collectors, which never start processes.
 
 use super::{DiffTarget, TIMEOUT, run};
 use crate::collect::environments::EnvSpec;
+use crate::collect::migrations_watch::DEBOUNCE;
 use crate::effects::prisma_cli::PrismaCliGate;
-use crate::model::cli_diff::{CliDiffs, DiffResult, DiffRound};
+use crate::model::cli_diff::{CliDiffs, DiffResult, DiffRound, SchemaStamp};
 use crate::model::local_migrations::MigrationsDir;
+use crate::prisma::schema_stamp;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 /// Re-run interval without changes.
@@ -56,9 +60,9 @@ pub async fn round(
 }
 
 /// Start the dashboard's background task, taking turns at the session's `gate`; each round
-/// is published with the folder and the gate's deploy count it began with ([`DiffRound`]).
-/// With no `target` (the project has no Prisma CLI) nothing runs and the channel holds
-/// [`DiffRound::empty`].
+/// is published with the folder, the schema and the gate's deploy count it began with
+/// ([`DiffRound`]). With no `target` (the project has no Prisma CLI) nothing runs and the
+/// channel holds [`DiffRound::empty`].
 pub fn spawn(
     gate: PrismaCliGate,
     target: Option<DiffTarget>,
@@ -72,10 +76,14 @@ pub fn spawn(
         "drift: using the project's Prisma CLI ({})",
         target.cli.display()
     );
+    let (schema_tx, mut schema_rx) = mpsc::unbounded_channel::<()>();
+    let watcher = watch_schema(&target.schema, schema_tx);
     tokio::spawn(async move {
+        let _keep = watcher;
         let mut deploy_count = gate.watch_deploys();
         loop {
             let folder = local.borrow_and_update().clone();
+            let schema = schema_stamp::read_async(target.schema.clone()).await;
             let deploys = *deploy_count.borrow_and_update();
             let diffs = tokio::select! {
                 _ = cancel.cancelled() => break,
@@ -84,19 +92,56 @@ pub fn spawn(
             let done = DiffRound {
                 diffs: Arc::new(diffs),
                 folder,
+                schema: schema.clone(),
                 deploys,
             };
             if tx.send(Arc::new(done)).is_err() {
                 break;
             }
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = tokio::time::sleep(EVERY) => {}
-                r = local.changed() => if r.is_err() { break },
-                // A migrate run took the gate: diff again once it is done.
-                r = deploy_count.changed() => if r.is_err() { break },
+            let next = tokio::time::Instant::now() + EVERY;
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep_until(next) => break,
+                    r = local.changed() => if r.is_err() { return } else { break },
+                    // A migrate run took the gate: diff again once it is done.
+                    r = deploy_count.changed() => if r.is_err() { return } else { break },
+                    // Something changed beside the schema: diff again when the schema did.
+                    Some(()) = schema_rx.recv() => {
+                        if schema_edited(&mut schema_rx, &target.schema, &schema).await {
+                            break;
+                        }
+                    }
+                }
             }
         }
     });
     rx
+}
+
+/// Watch the schema at `path` (the file's folder, or the schema folder), a `()` on `tx` per
+/// change; `None` (logged) when it cannot be watched — the schema is then read again only at
+/// the other rounds.
+fn watch_schema(path: &Path, tx: mpsc::UnboundedSender<()>) -> Option<notify::RecommendedWatcher> {
+    crate::prisma::migrations_dir::watch(path, move || {
+        let _ = tx.send(());
+    })
+    .map_err(|e| log::warn!("drift: cannot watch {}: {e}", path.display()))
+    .ok()
+}
+
+/// After a change event: wait until events stop for [`DEBOUNCE`], then whether the schema at
+/// `path` differs from `seen` (the stamp of the last round).
+async fn schema_edited(
+    events: &mut mpsc::UnboundedReceiver<()>,
+    path: &Path,
+    seen: &SchemaStamp,
+) -> bool {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(DEBOUNCE) => break,
+            more = events.recv() => if more.is_none() { break },
+        }
+    }
+    schema_stamp::read_async(path.to_owned()).await != *seen
 }

@@ -204,3 +204,63 @@ fn a_migrate_run_starts_a_new_round_after_it() {
     rt().block_on(async { tokio::time::timeout(within, rounds_of).await })
         .expect("both rounds within 30 s");
 }
+
+/// An edit of schema.prisma starts a new round (as a migrations-folder change does), stamped
+/// with the edited schema.
+#[test]
+fn a_schema_edit_starts_a_new_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("diffs.log");
+    let cli = fake_cli(
+        dir.path(),
+        &format!("echo diff >> {}; exit 0", log.display()),
+    );
+    let t = target(cli, dir.path());
+    std::fs::create_dir_all(t.schema.parent().unwrap()).unwrap();
+    std::fs::write(&t.schema, "model A {\n  id Int @id\n}\n").unwrap();
+    let env = crate::collect::environments::EnvSpec {
+        name: "local".into(),
+        url_env: "DATABASE_URL".into(),
+        url: Ok(url(dir.path())),
+        config_error: false,
+        source: None,
+    };
+    let folder = std::sync::Arc::new(crate::model::local_migrations::MigrationsDir::absent(
+        dir.path(),
+    ));
+    let (_ftx, frx) = tokio::sync::watch::channel(folder);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let diffs = || {
+        std::fs::read_to_string(&log)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    let rounds_of = async {
+        let schema = t.schema.clone();
+        let mut rounds = spawn(
+            PrismaCliGate::new(),
+            Some(t),
+            vec![env],
+            frx,
+            cancel.clone(),
+        );
+        let first = rounds
+            .wait_for(|r| !r.diffs.is_empty())
+            .await
+            .unwrap()
+            .clone();
+        assert_eq!(first.schema, crate::prisma::schema_stamp::read(&schema));
+        std::fs::write(&schema, "model B {\n  id Int @id\n}\n").unwrap();
+        let edited = crate::prisma::schema_stamp::read(&schema);
+        let second = rounds
+            .wait_for(|r| r.schema == edited)
+            .await
+            .unwrap()
+            .clone();
+        assert_eq!(second.diffs.get("local"), Some(&DiffResult::InSync));
+        assert_eq!(diffs(), 2, "one new round for the edit");
+        cancel.cancel();
+    };
+    rt().block_on(async { tokio::time::timeout(Duration::from_secs(30), rounds_of).await })
+        .expect("a new round within 30 s of the edit");
+}

@@ -210,9 +210,8 @@ pub fn lock(env: &DbEnvSnapshot, view: &EnvView) -> Check {
     }
     let hint = match (env.lock_local_pid, l.pid) {
         (Some(local), _) => format!(
-            "the holder runs on this machine (PID {local}): let it finish, or end it (K when it \
-             is a suspect, else x on it in the Processes pane) — a second migrate would wait 10 \
-             s and fail with P1002"
+            "the holder runs on this machine (PID {local}): let it finish, or end it (`devtop \
+             kill --pid {local}`) — a second migrate would wait 10 s and fail with P1002"
         ),
         (None, Some(backend)) => format!(
             "another migrate holds it (backend {backend}): let it finish; if it is stuck, end \

@@ -77,8 +77,8 @@ pub fn memory(
     } else {
         "MemAvailable"
     };
-    let fix = "free memory first: end hung Prisma processes (K), stop dev servers and Studio, \
-               close heavy editor windows";
+    let fix = "free memory first: end hung Prisma processes (`devtop kill --suspects`), stop dev \
+               servers and Studio, close heavy editor windows";
     if avail < min_available {
         return Check {
             detail,

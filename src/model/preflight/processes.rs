@@ -130,8 +130,8 @@ pub fn suspects(snap: &ProcessSnapshot) -> Check {
             ..Check::new(CheckId::Suspects, Status::Warn, "")
         };
         return c.lines(lines).hint(
-            "wait for the running migration to finish (or end it with x in the Processes \
-             pane), then run preflight again: one migration at a time",
+            "wait for the running migration to finish, then run the preflight again: one \
+             migration at a time",
         );
     }
     // Only processes of this snapshot, with their start time: the key acts on what was shown.
@@ -152,8 +152,8 @@ pub fn suspects(snap: &ProcessSnapshot) -> Check {
     }
     .lines(lines)
     .hint(format!(
-        "end {what} (press K here, or `devtop kill --suspects`), check `npx prisma migrate \
-         status`, then migrate once"
+        "end {what} (`devtop kill --suspects`), check `npx prisma migrate status`, then migrate \
+         once"
     ))
     .action(CheckAction::KillSuspects { targets, what })
 }
@@ -222,9 +222,10 @@ pub fn studio(snap: &ProcessSnapshot) -> Check {
     }
     .lines(lines)
     .hint(format!(
-        "close Prisma Studio before migrating (PID {}: x on it in the Processes pane, or Ctrl-C \
-         in its terminal); it holds database connections during the migration",
-        pids.join(", ")
+        "close Prisma Studio before migrating (PID {}: Ctrl-C in its terminal, or `devtop kill \
+         --pid {}`); it holds database connections during the migration",
+        pids.join(", "),
+        pids.join(" ")
     ))
 }
 

@@ -51,7 +51,7 @@ pub fn from_cli(v: &Validated, cli: &str, schema: &str) -> Option<Check> {
         )
         .hint(
             "run `npx prisma validate` yourself and see where it hangs (prisma.config.ts \
-             loading, a network call); end stray Prisma processes with K",
+             loading, a network call); end stray Prisma processes (`devtop kill --suspects`)",
         ),
         Validated::CannotRun(_) => return None,
     })

@@ -60,3 +60,100 @@ fn groups_keep_whole_in_a_column() {
     assert_eq!(balanced_height(&[3, 3, 3], 2), 7);
     assert_eq!(balanced_height(&[5, 1, 1], 1), 9);
 }
+
+/// Each column's text on every inner row of the help as drawn from `scroll` on a `w`x`h`
+/// terminal: `rows[row][column]`, trailing blanks trimmed.
+fn drawn(w: u16, h: u16, keys: &KeyMap, scroll: usize) -> Vec<Vec<String>> {
+    use ratatui::{Terminal, backend::TestBackend};
+    let area = Rect::new(0, 0, w, h);
+    let l = layout(area, keys);
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    t.draw(|f| render(f, area, keys, scroll)).expect("draw");
+    let buf = t.backend().buffer();
+    let inner = l.outer.inner(Margin::new(1, 1));
+    (inner.y..inner.y + inner.height)
+        .map(|y| {
+            (0..l.columns.len() as u16)
+                .map(|c| {
+                    let x0 = inner.x + c * (l.column_width + GAP);
+                    let s: String = (x0..x0 + l.column_width)
+                        .map(|x| buf[(x, y)].symbol().to_owned())
+                        .collect();
+                    s.trim_end().to_owned()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Paging through the help (PageDown from the top to the end, then PageUp back) never shows
+/// a page whose last row is a group's heading, and every heading is shown with its first key
+/// row under it on some page — at the sizes people use.
+#[test]
+fn a_page_never_ends_on_a_heading() {
+    use crate::app::state::{AppState, Popup};
+    use crate::app::update::{Action, update};
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let keys = KeyMap::default();
+    let heads: Vec<String> = sections(&keys).into_iter().map(|s| s.heading).collect();
+    for (w, h) in [
+        (80, 24),
+        (100, 30),
+        (120, 40),
+        (80, 30),
+        (100, 24),
+        (60, 16),
+    ] {
+        let mut s = AppState::new(
+            std::sync::Arc::new(crate::model::fixtures::process_snapshot()),
+            std::sync::Arc::new(crate::model::fixtures::memory(6.0, 0.0, 0.0)),
+            std::time::Duration::from_secs(1),
+        );
+        update(&mut s, Action::Resize(w, h));
+        s.popup = Some(Popup::Help { scroll: 0 });
+        let scroll = |s: &AppState| match s.popup {
+            Some(Popup::Help { scroll }) => scroll,
+            _ => usize::MAX,
+        };
+        let max = layout(s.screen, &keys).max_scroll();
+        let mut seen_with_key: Vec<String> = Vec::new();
+        let mut look = |at: usize| {
+            let rows = drawn(w, h, &keys, at);
+            for (c, last) in rows.last().expect("rows").iter().enumerate() {
+                assert!(
+                    !heads.contains(last),
+                    "{w}x{h} from row {at}: column {c} ends on the heading {last:?}"
+                );
+            }
+            for pair in rows.windows(2) {
+                for (c, cell) in pair[0].iter().enumerate() {
+                    if heads.contains(cell)
+                        && pair[1][c].starts_with(' ')
+                        && !pair[1][c].trim().is_empty()
+                    {
+                        seen_with_key.push(cell.clone());
+                    }
+                }
+            }
+        };
+        look(0);
+        for key in [KeyCode::PageDown, KeyCode::PageUp] {
+            for _ in 0..100 {
+                let before = scroll(&s);
+                update(&mut s, Action::Key(KeyEvent::new(key, KeyModifiers::NONE)));
+                if scroll(&s) == before {
+                    break;
+                }
+                look(scroll(&s));
+            }
+            let end = if key == KeyCode::PageDown { max } else { 0 };
+            assert_eq!(scroll(&s), end, "{w}x{h}: {key:?} reaches the end");
+        }
+        for head in &heads {
+            assert!(
+                seen_with_key.contains(head),
+                "{w}x{h}: {head:?} never shown with a key under it"
+            );
+        }
+    }
+}
