@@ -81,8 +81,8 @@ fn detail(doc: &Value, id: &str) -> String {
 fn demo_databases_local_staging_production() {
     let fx = Fixture::new();
     demo_project(fx.root(), "");
-    // local: one pending migration (info), drift it may account for (warn), production
-    // blocked downstream (warn): exit 0, 1 with --strict.
+    // local: one pending migration (info), drift it may account for (warn): exit 0, 1 with
+    // --strict.
     let run = fx.devtop(["preflight", "--json"]);
     let doc = json_of(&run);
     assert_eq!(doc["target"], "local");
@@ -99,10 +99,17 @@ fn demo_databases_local_staging_production() {
     );
     assert_eq!(status(&doc, "drift"), "warn", "{doc:#}");
     assert!(detail(&doc, "drift").contains("cameras.uuid"), "{doc:#}");
-    assert_eq!(status(&doc, "deploy-order"), "warn", "{doc:#}");
+    // local is not in [deploy] order: check 14 is skipped, saying so, with how production
+    // stands as evidence (a skipped check never makes `--strict` exit 1).
+    assert_eq!(status(&doc, "deploy-order"), "skipped", "{doc:#}");
+    let order = detail(&doc, "deploy-order");
     assert!(
-        detail(&doc, "deploy-order").contains("production is blocked by failed migration"),
-        "{doc:#}"
+        order.starts_with("local is not in [deploy] order"),
+        "{order}"
+    );
+    assert!(
+        order.contains("production is blocked by failed migration"),
+        "{order}"
     );
     if doc["verdict"] == "warn" {
         assert_eq!(run.code, Some(0), "{run}");

@@ -229,7 +229,8 @@ fn deploy_order_requires_earlier_environments_first() {
             .iter()
             .any(|d| d.contains("cannot confirm staging"))
     );
-    // local (not in the order): a look downstream.
+    // local (not in the order): skipped — `devtop preflight --strict` in a hook must not
+    // fail on staging's state — with a look downstream as evidence.
     let local_view = merge(&dir, Some(&applied(&["a", "b", "c"], None)));
     let down = [
         stage("local", &local_view),
@@ -237,8 +238,18 @@ fn deploy_order_requires_earlier_environments_first() {
         stage("production", &blocked),
     ];
     let c = deploy_order("local", &order, &down);
-    assert_eq!(c.status, Status::Warn, "{c:?}");
+    assert_eq!(c.status, Status::Skipped, "{c:?}");
+    assert!(
+        c.detail[0].starts_with("local is not in [deploy] order"),
+        "{c:?}"
+    );
     assert!(c.detail.iter().any(|d| d.contains("production is blocked")));
+    assert_eq!(c.hint, None);
+    // Every downstream environment up to date: skipped too, and says so.
+    let all = [stage("local", &local_view), stage("staging", &staging_all)];
+    let c = deploy_order("local", &order, &all);
+    assert_eq!(c.status, Status::Skipped, "{c:?}");
+    assert!(c.detail.iter().any(|d| d.contains("up to date")), "{c:?}");
 }
 
 #[test]
