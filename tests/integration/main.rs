@@ -40,6 +40,7 @@ mod guard_real;
 mod migrate_guarded;
 mod output_safety;
 mod preflight;
+mod preflight_new_db;
 mod real_stack;
 mod redaction;
 mod servers_down;

@@ -164,7 +164,9 @@ fn downstream(target: &str, order: &[String], stages: &[Stage<'_>], order_text: 
         format!("{target} is not in [deploy] order ({order_text}); downstream:"),
     );
     if problems.is_empty() {
-        check.detail.push("  every environment is up to date".to_owned());
+        check
+            .detail
+            .push("  every environment is up to date".to_owned());
     }
     check.lines(problems.into_iter().map(|p| format!("  {p}")))
 }

@@ -312,3 +312,54 @@ fn schema_from_cli_and_static() {
         Status::Fail
     );
 }
+
+/// A probed environment whose server answered "no such database" (`kind`), or another error.
+fn env_with_error(
+    kind: crate::model::db_error::DbErrorKind,
+) -> crate::model::database::DbEnvSnapshot {
+    let mut e = crate::model::database::DbEnvSnapshot::new("local", "DATABASE_URL");
+    e.masked_url = Some("file:./dev.db".into());
+    e.error = Some(crate::model::db_error::DbError::new(
+        kind,
+        "cannot open SQLite file",
+    ));
+    e
+}
+
+#[test]
+fn a_database_that_does_not_exist_yet_warns_with_every_migration_pending() {
+    use crate::model::db_error::DbErrorKind;
+    let dir = local(&["a", "b"]);
+    let env = env_with_error(DbErrorKind::NoDatabase);
+    assert!(env.missing_database());
+    let view = database::view(&dir, None, &env, None);
+    let c = database::connection(&env, 5.0);
+    assert_eq!(c.status, Status::Warn, "{c:?}");
+    assert!(c.detail[0].contains(database::MISSING), "{c:?}");
+    for c in [
+        database::failed(&env, &view),
+        database::lock(&env, &view),
+        database::edited(&env, &view),
+    ] {
+        assert_eq!(c.status, Status::Pass, "{c:?}");
+        assert!(c.detail[0].contains("does not exist yet"), "{c:?}");
+    }
+    let c = database::drift(&env, &view);
+    assert_eq!(c.status, Status::Skipped, "{c:?}");
+    assert!(c.detail[0].contains("does not exist yet"), "{c:?}");
+    let c = database::pending(&env, &view);
+    assert_eq!(c.status, Status::Info, "{c:?}");
+    assert!(c.detail[0].contains("2 migrations to apply"), "{c:?}");
+    assert_eq!(&c.detail[1..], ["  1. a", "  2. b"]);
+    // The deploy order sees every migration pending on it.
+    let m = view.migrations.as_ref().unwrap();
+    assert_eq!(m.to_deploy(), ["a", "b"]);
+
+    // An unreachable server is not a missing database: check 4 still fails, 8 is skipped.
+    let down = env_with_error(DbErrorKind::Timeout);
+    assert!(!down.missing_database());
+    let view = database::view(&dir, None, &down, None);
+    assert_eq!(database::connection(&down, 5.0).status, Status::Fail);
+    assert_eq!(database::failed(&down, &view).status, Status::Skipped);
+    assert_eq!(database::pending(&down, &view).status, Status::Skipped);
+}
