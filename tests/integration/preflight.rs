@@ -401,6 +401,14 @@ fn black_hole_and_hanging_cli_finish_within_the_bound() {
     let doc = json_of(&run);
     assert_eq!(status(&doc, "connection"), "fail", "{doc:#}");
     assert!(detail(&doc, "connection").contains("timed out"), "{doc:#}");
+    // It accepted the connection: not a firewall (SYN_SENT) but a silent server.
+    let hint = check(&doc, "connection")["hint"].as_str().unwrap();
+    assert!(
+        hint.starts_with("connected, but the server never answered the protocol handshake"),
+        "{hint}"
+    );
+    assert!(hint.contains("is this port a database?"), "{hint}");
+    assert!(!hint.contains("SYN_SENT"), "{hint}");
     assert_eq!(status(&doc, "schema"), "fail", "{doc:#}");
     assert!(detail(&doc, "schema").contains("did not answer"), "{doc:#}");
     assert_eq!(status(&doc, "drift"), "skipped", "{doc:#}");

@@ -88,11 +88,17 @@ pub fn connection(env: &DbEnvSnapshot, timeout_s: f64) -> Check {
         )
         .hint("check the host, port and network (VPN, firewall)");
     };
+    let silent = format!(
+        "connected, but the server never answered the protocol handshake within \
+         {timeout_s:.0} s: is this port a database? (the URL's port, a proxy or tunnel that \
+         forwards nowhere, a server too overloaded to answer)"
+    );
     let hint = match e.kind {
         DbErrorKind::Dns => "the host name does not resolve: check the URL's host (and VPN/DNS)",
         DbErrorKind::Refused => {
             "nothing listens there: start the database (or fix the URL's host and port)"
         }
+        DbErrorKind::Timeout if e.is_no_handshake() => silent.as_str(),
         DbErrorKind::Timeout => {
             "no answer (SYN_SENT: a firewall, a VPN that is down, a trusted-sources list that \
              lacks this machine): check the network before migrating"

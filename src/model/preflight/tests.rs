@@ -363,3 +363,25 @@ fn a_database_that_does_not_exist_yet_warns_with_every_migration_pending() {
     assert_eq!(database::failed(&down, &view).status, Status::Skipped);
     assert_eq!(database::pending(&down, &view).status, Status::Skipped);
 }
+
+#[test]
+fn a_silent_server_and_syn_sent_get_different_hints() {
+    use crate::model::db_error::DbError;
+    use std::time::Duration;
+    let mut env = env_with_error(crate::model::db_error::DbErrorKind::Timeout);
+    env.error = Some(DbError::no_handshake(
+        "127.0.0.1:5432",
+        Duration::from_secs(5),
+    ));
+    let c = database::connection(&env, 5.0);
+    assert_eq!(c.status, Status::Fail);
+    let hint = c.hint.unwrap();
+    assert!(
+        hint.contains("within 5 s: is this port a database?"),
+        "{hint}"
+    );
+    assert!(!hint.contains("SYN_SENT"), "{hint}");
+    env.error = Some(DbError::timeout(Duration::from_secs(5)));
+    let hint = database::connection(&env, 5.0).hint.unwrap();
+    assert!(hint.contains("SYN_SENT"), "{hint}");
+}
