@@ -147,20 +147,22 @@ where
 ///
 /// One connection is opened and checked right away; the whole attempt (DNS, TCP, TLS,
 /// authentication, session setup) is bounded by `timeout`, so an unreachable host or a server
-/// that accepts and never answers fails with [`DbErrorKind::Timeout`] after `timeout`.
+/// that accepts and never answers fails with [`DbErrorKind::Timeout`] after `timeout` (told
+/// apart by [`super::handshake::refine`]: [`DbError::is_no_handshake`] for the latter).
 ///
 /// # Errors
 /// A classified [`DbError`] (see [`classify`]); its message never contains the password.
 /// SQLite: [`DbErrorKind::NoDatabase`] when the file does not exist (it is never created).
 pub async fn connect(url: &DbUrl, timeout: Duration) -> Result<Db, DbError> {
     let scrub = |e: DbError| DbError::new(e.kind, url.scrub(&e.message));
-    match url.provider {
-        Provider::Postgres => connect_pg(url, timeout).await.map(Db::Pg).map_err(scrub),
-        Provider::Mysql => connect_my(url, timeout).await.map(Db::My).map_err(scrub),
-        Provider::Sqlite => connect_lite(url, timeout)
-            .await
-            .map(Db::Lite)
-            .map_err(scrub),
+    let result = match url.provider {
+        Provider::Postgres => connect_pg(url, timeout).await.map(Db::Pg),
+        Provider::Mysql => connect_my(url, timeout).await.map(Db::My),
+        Provider::Sqlite => connect_lite(url, timeout).await.map(Db::Lite),
+    };
+    match result {
+        Ok(db) => Ok(db),
+        Err(e) => Err(scrub(super::handshake::refine(url, timeout, e).await)),
     }
 }
 

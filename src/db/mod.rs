@@ -2,6 +2,7 @@
 //! Prisma's `_prisma_migrations` table, its migrate lock, and column introspection for drift.
 pub mod connect;
 pub mod error;
+pub mod handshake;
 pub mod introspect;
 pub mod lock;
 pub mod prisma_table;

@@ -105,6 +105,18 @@ impl DbEnvSnapshot {
         }
     }
 
+    /// The server answered that the database does not exist yet (PostgreSQL 3D000, MySQL
+    /// 1049, a missing SQLite file): `prisma migrate deploy` creates it, with every migration
+    /// pending. An unreachable server is not this.
+    pub fn missing_database(&self) -> bool {
+        self.unconfigured.is_none()
+            && self.health.is_none()
+            && self
+                .error
+                .as_ref()
+                .is_some_and(|e| e.kind == crate::model::db_error::DbErrorKind::NoDatabase)
+    }
+
     /// Record one latency sample (`None` = failed probe).
     pub fn push_history(&mut self, sample: Option<f64>) {
         self.history.push(sample);

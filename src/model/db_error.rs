@@ -61,6 +61,9 @@ impl fmt::Display for DbErrorKind {
     }
 }
 
+/// How a [`DbError::no_handshake`] message starts.
+pub const NO_HANDSHAKE: &str = "connected, but the server never answered the protocol handshake";
+
 /// A classified database error. `Display` is `"<kind.plain()>: <message>"`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}: {message}", kind.plain())]
@@ -80,6 +83,24 @@ impl DbError {
             kind,
             message: message.into(),
         }
+    }
+
+    /// A [`DbErrorKind::Timeout`] of a server that accepted the TCP connection to `endpoint`
+    /// (`host:port`) and never answered the protocol handshake within `after`
+    /// ([`DbError::is_no_handshake`]).
+    pub fn no_handshake(endpoint: &str, after: Duration) -> Self {
+        DbError::new(
+            DbErrorKind::Timeout,
+            format!(
+                "{NO_HANDSHAKE} within {:.1} s (TCP connected to {endpoint})",
+                after.as_secs_f64()
+            ),
+        )
+    }
+
+    /// True for a [`DbError::no_handshake`]: connected, but the server never answered.
+    pub fn is_no_handshake(&self) -> bool {
+        self.kind == DbErrorKind::Timeout && self.message.starts_with(NO_HANDSHAKE)
     }
 
     /// A [`DbErrorKind::Timeout`] saying no answer came within `after`.

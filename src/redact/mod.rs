@@ -179,9 +179,54 @@ pub fn is_secret_key(key: &str) -> bool {
         "credential",
         "credentials",
     ];
-    // `SESSION_KEY`, `ENCRYPTION_KEY`, `SIGNING_KEY`, `MASTER_KEY` ...; not a public key.
-    let other_key = k.ends_with("_key") && !k.ends_with("public_key");
+    // `SESSION_KEY`, `ENCRYPTION_KEY`, `SIGNING_KEY`, `MASTER_KEY` ...; not a public key, nor
+    // a database's kind of key (`primary-key`, the migration lint's analyzer, `sort_key`).
+    let other_key = k
+        .strip_suffix("_key")
+        .is_some_and(|q| !is_non_secret_qualifier(q.rsplit('_').next().unwrap_or(q)));
     EXACT.contains(&k.as_str()) || other_key || SUFFIXES.iter().any(|s| k.ends_with(s))
+}
+
+/// Words that make a "key" a public or a database's key, never a secret (`public_key`,
+/// `primary-key`, "the sort key: name").
+fn is_non_secret_qualifier(word: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "public",
+        "primary",
+        "foreign",
+        "unique",
+        "composite",
+        "compound",
+        "surrogate",
+        "natural",
+        "candidate",
+        "sort",
+        "partition",
+        "hash",
+        "range",
+        "shard",
+        "cache",
+        "lookup",
+        "index",
+        "join",
+        "row",
+        "group",
+    ];
+    WORDS.contains(&word.to_ascii_lowercase().as_str())
+}
+
+/// True when the key `s[start..end]` is the word "key" after a word of
+/// [`is_non_secret_qualifier`] (prose: "primary key: (id)").
+fn is_qualified_prose_key(s: &str, start: usize, end: usize) -> bool {
+    if !s[start..end].eq_ignore_ascii_case("key") {
+        return false;
+    }
+    let before = s[..start].strip_suffix(' ').unwrap_or("");
+    let word = before
+        .rsplit(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    !word.is_empty() && is_non_secret_qualifier(word)
 }
 
 fn is_scheme_byte(b: u8) -> bool {
@@ -343,7 +388,10 @@ fn key_values(s: &str, out: &mut Vec<Range<usize>>) {
         while key_start > 0 && is_key_byte(b[key_start - 1]) {
             key_start -= 1;
         }
-        if key_start == key_end || !is_secret_key(&s[key_start..key_end]) {
+        if key_start == key_end
+            || !is_secret_key(&s[key_start..key_end])
+            || is_qualified_prose_key(s, key_start, key_end)
+        {
             continue;
         }
         let mut v = eq + 1;

@@ -297,8 +297,52 @@ fn secret_keys() {
         "password_file",
         "max_tokens",
         "port",
+        // A database's kinds of key, and the migration lint's analyzer names.
+        "primary-key",
+        "PRIMARY_KEY",
+        "foreign_key",
+        "sort-key",
+        "SSH_PUBLIC_KEY",
+        "destructive",
+        "data-dependent",
+        "many-tables",
+        "narrowing",
     ] {
         assert!(!is_secret_key(k), "{k}");
+    }
+    for k in [
+        "SIGNING_KEY",
+        "aws_secret_access_key",
+        "x-private-key",
+        "key",
+    ] {
+        assert!(is_secret_key(k), "{k}");
+    }
+}
+
+/// The preflight's lint lines and ordinary prose about keys stay as written (auditor:
+/// `primary-key: *** key of Tag changes to (name)`); real secrets next to them do not.
+#[test]
+fn lint_text_and_prose_about_keys_are_not_redacted() {
+    for line in [
+        "prisma/migrations/20250102000000_tags/migration.sql:3: primary-key: primary key of Tag changes to (name)",
+        "  migration.sql:7: destructive: DROP TABLE \"Tag\" deletes its rows",
+        "  migration.sql:2: data-dependent: ADD COLUMN cameras.uuid TEXT NOT NULL without a DEFAULT",
+        "  migration.sql:1: many-tables: 4 tables in one migration",
+        "the primary key: (id, name) — a foreign key: Tag.userId",
+        "sort_key: createdAt, partition-key: tenant",
+    ] {
+        assert_eq!(text(line), line);
+    }
+    for (input, want) in [
+        ("primary-key: x token: abc123", "primary-key: x token: ***"),
+        ("the key: abc123", "the key: ***"),
+        ("api key: sk-123", "api key: ***"),
+        ("SIGNING_KEY=abc", "SIGNING_KEY=***"),
+        ("{\"key\": \"abc\"}", "{\"key\": \"***\"}"),
+    ] {
+        assert_eq!(text(input), want, "{input}");
+        assert_eq!(text(want), want, "idempotent: {want}");
     }
 }
 

@@ -36,10 +36,16 @@ fn p_shows_the_demos_preflight_in_tmux() {
     );
     // K here asks to end check 1's processes; n leaves them.
     s.keys("K");
-    s.wait(Duration::from_secs(10), "the kill confirmation", |t| {
-        t.contains("End 1 hung migration") || t.contains("End ")
+    // The confirmation's title names what check 1 found (the key bar's "K End them" is
+    // always there, so only the title proves the confirmation opened).
+    let confirm = s.wait(Duration::from_secs(10), "the kill confirmation", |t| {
+        t.contains("End 1 hung migration and 1 runaway schema-engine (")
     });
+    assert!(confirm.contains(" processes)?"), "{confirm}");
     s.keys("n");
+    s.wait(Duration::from_secs(10), "the confirmation to close", |t| {
+        !t.contains("End 1 hung migration and 1 runaway schema-engine (")
+    });
     // Scroll to the database checks.
     s.keys("G");
     let down = s.wait(Duration::from_secs(10), "the database checks", |t| {

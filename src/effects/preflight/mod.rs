@@ -29,7 +29,7 @@ use crate::effects::prisma_cli::find_cli;
 use crate::effects::prisma_diff::{self, DiffTarget};
 use crate::model::cli_diff::{DiffResult, DiffRound};
 use crate::model::database::{DbEnvSnapshot, DbSnapshot};
-use crate::model::db_view::{EnvView, derive};
+use crate::model::db_view::EnvView;
 use crate::model::local_migrations::MigrationsDir;
 use crate::model::migration_lint::LintOptions;
 use crate::model::preflight::deploy::Stage;
@@ -343,7 +343,7 @@ async fn database_part(
     let schema = setup.prisma.schema.as_ref();
     let target_side = async {
         let snap = probe(spec).await;
-        let view = derive(local, schema, &snap, None);
+        let view = database::view(local, schema, &snap, None);
         let _ = tx.send(database::connection(&snap, CONNECT_TIMEOUT_S));
         let _ = tx.send(database::failed(&snap, &view));
         let _ = tx.send(database::lock(&snap, &view));
@@ -367,7 +367,7 @@ async fn database_part(
                 Diffed::GateBusy => (None, true),
             },
         };
-        let view = derive(local, schema, &snap, cli.as_ref());
+        let view = database::view(local, schema, &snap, cli.as_ref());
         let mut drift = database::drift(&snap, &view);
         if busy {
             drift.detail.push(
@@ -384,7 +384,7 @@ async fn database_part(
     let other_views: Vec<EnvView> = others_snap
         .envs
         .iter()
-        .map(|e| derive(local, schema, e, None))
+        .map(|e| database::view(local, schema, e, None))
         .collect();
     let stages: Vec<Stage<'_>> = std::iter::once(Stage::of(&target_view))
         .chain(other_views.iter().map(Stage::of))

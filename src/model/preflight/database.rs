@@ -6,13 +6,35 @@ use super::{Check, CheckId, Status, count_noun};
 use crate::model::cli_diff::DiffResult;
 use crate::model::database::{AppliedState, DbEnvSnapshot};
 use crate::model::db_error::DbErrorKind;
-use crate::model::db_view::EnvView;
-use crate::model::migrations::{EnvMigrations, MigrationState, date_utc};
+use crate::model::db_view::{EnvView, derive};
+use crate::model::local_migrations::MigrationsDir;
+use crate::model::migrations::{EnvMigrations, MigrationState, date_utc, merge};
 use crate::model::provider::Provider;
+use crate::model::schema::Schema;
+
+/// Why checks 4 and 8–12 say what they say about a database that does not exist yet.
+pub const MISSING: &str = "the database does not exist yet: `prisma migrate deploy` creates it, with every migration pending";
+
+/// The preflight's view of `env` ([`derive`]): for a database that does not exist yet
+/// ([`DbEnvSnapshot::missing_database`]) every local migration is pending, as `prisma migrate
+/// deploy` will find them.
+pub fn view(
+    local: &MigrationsDir,
+    schema: Option<&Schema>,
+    env: &DbEnvSnapshot,
+    cli: Option<&DiffResult>,
+) -> EnvView {
+    let mut v = derive(local, schema, env, cli);
+    if v.migrations.is_none() && env.missing_database() {
+        v.migrations = Some(merge(local, None));
+    }
+    v
+}
 
 /// Check 4: the target answered `SELECT 1` within the connect timeout (pass, with latency,
-/// version and connections); not configured, or any connection error → fail with the error
-/// kind and message and what to do about that kind.
+/// version and connections); a reachable server without the database (or a missing SQLite
+/// file) → warn ([`MISSING`]: deploy creates it); not configured, or any other connection
+/// error → fail with the error kind and message and what to do about that kind.
 pub fn connection(env: &DbEnvSnapshot, timeout_s: f64) -> Check {
     let url = env.masked_url.as_deref().unwrap_or("");
     if let Some(why) = &env.unconfigured {
@@ -41,6 +63,23 @@ pub fn connection(env: &DbEnvSnapshot, timeout_s: f64) -> Check {
         }
         return Check::new(CheckId::Connection, Status::Pass, line);
     }
+    if env.missing_database() {
+        let msg = env
+            .error
+            .as_ref()
+            .map(|e| e.message.clone())
+            .unwrap_or_default();
+        return Check::new(
+            CheckId::Connection,
+            Status::Warn,
+            format!("{} {url}: {MISSING}", env.name),
+        )
+        .lines([format!("  {msg}")])
+        .hint(
+            "`devtop migrate` (or `npx prisma migrate deploy`) creates it; if it should exist \
+             already, check the URL's database name (or SQLite file path)",
+        );
+    }
     let Some(e) = &env.error else {
         return Check::new(
             CheckId::Connection,
@@ -49,11 +88,17 @@ pub fn connection(env: &DbEnvSnapshot, timeout_s: f64) -> Check {
         )
         .hint("check the host, port and network (VPN, firewall)");
     };
+    let silent = format!(
+        "connected, but the server never answered the protocol handshake within \
+         {timeout_s:.0} s: is this port a database? (the URL's port, a proxy or tunnel that \
+         forwards nowhere, a server too overloaded to answer)"
+    );
     let hint = match e.kind {
         DbErrorKind::Dns => "the host name does not resolve: check the URL's host (and VPN/DNS)",
         DbErrorKind::Refused => {
             "nothing listens there: start the database (or fix the URL's host and port)"
         }
+        DbErrorKind::Timeout if e.is_no_handshake() => silent.as_str(),
         DbErrorKind::Timeout => {
             "no answer (SYN_SENT: a firewall, a VPN that is down, a trusted-sources list that \
              lacks this machine): check the network before migrating"
@@ -107,6 +152,15 @@ fn migrations<'a>(
     })
 }
 
+/// " (the database does not exist yet: …)" for a missing database, else "".
+fn missing_note(env: &DbEnvSnapshot) -> String {
+    if env.missing_database() {
+        format!(" ({MISSING})")
+    } else {
+        String::new()
+    }
+}
+
 /// Names of `m`'s migrations in `state`, oldest first.
 fn names_in(m: &EnvMigrations, state: MigrationState) -> Vec<&str> {
     m.items
@@ -134,7 +188,7 @@ pub fn failed(env: &DbEnvSnapshot, view: &EnvView) -> Check {
         return Check::new(
             CheckId::FailedMigrations,
             Status::Pass,
-            format!("{}: no failed migration", env.name),
+            format!("{}: no failed migration{}", env.name, missing_note(env)),
         );
     }
     let first = failed[0].name.clone();
@@ -177,6 +231,13 @@ fn first_line(s: &str) -> String {
 /// `prisma_migrate`). Fail names the holder (backend pid, address, how long, its query and
 /// the local process when it is on this machine). SQLite has no such lock (pass, said so).
 pub fn lock(env: &DbEnvSnapshot, view: &EnvView) -> Check {
+    if env.missing_database() {
+        return Check::new(
+            CheckId::MigrateLock,
+            Status::Pass,
+            format!("{}: nobody holds a lock on it ({MISSING})", env.name),
+        );
+    }
     if env.health.is_none() {
         return Check::skipped(
             CheckId::MigrateLock,
@@ -239,8 +300,10 @@ pub fn edited(env: &DbEnvSnapshot, view: &EnvView) -> Check {
             CheckId::EditedMigrations,
             Status::Pass,
             format!(
-                "{}: every applied migration matches its migration.sql ({} applied)",
-                env.name, m.summary.applied
+                "{}: every applied migration matches its migration.sql ({} applied){}",
+                env.name,
+                m.summary.applied,
+                missing_note(env)
             ),
         );
     }
@@ -285,6 +348,12 @@ pub fn edited(env: &DbEnvSnapshot, view: &EnvView) -> Check {
 /// pending migrations they warn (the pending ones may account for them). A timed-out diff
 /// warns; no schema or no columns → skipped.
 pub fn drift(env: &DbEnvSnapshot, view: &EnvView) -> Check {
+    if env.missing_database() {
+        return Check::skipped(
+            CheckId::Drift,
+            format!("{}: nothing to compare: {MISSING}", env.name),
+        );
+    }
     if env.health.is_none() {
         return Check::skipped(
             CheckId::Drift,
@@ -376,7 +445,9 @@ pub fn pending(env: &DbEnvSnapshot, view: &EnvView) -> Check {
             format!("{}: up to date, nothing to apply{last}", env.name),
         );
     }
-    let table = if m.table_absent {
+    let table = if env.missing_database() {
+        " (the database does not exist yet: `prisma migrate deploy` creates it)"
+    } else if m.table_absent {
         " (no _prisma_migrations table yet)"
     } else {
         ""

@@ -39,8 +39,9 @@ fn applied(m: &EnvMigrations, name: &str) -> bool {
 /// environments of that order (in order; environments not configured are left out by the
 /// caller), plus the target.
 ///
-/// - target not in `order` (e.g. `local`): a look downstream — warn when an environment of
-///   the order is blocked by a failed migration or behind an earlier one, else pass;
+/// - target not in `order` (e.g. `local`): skipped ("local is not in [deploy] order"), with a
+///   look downstream as evidence (an environment of the order blocked by a failed migration
+///   or behind an earlier one);
 /// - target first in the order: pass (nothing must come before it), unless it is blocked;
 /// - otherwise: fail when a migration pending on the target is not applied on an earlier
 ///   environment (listed per environment), when an earlier environment's migrations are
@@ -108,7 +109,8 @@ pub fn deploy_order(target: &str, order: &[String], stages: &[Stage<'_>]) -> Che
         })
 }
 
-/// Check 14 for a target outside the order: how the environments of the order stand.
+/// Check 14 for a target outside the order: skipped, with how the environments of the order
+/// stand.
 fn downstream(target: &str, order: &[String], stages: &[Stage<'_>], order_text: &str) -> Check {
     let id = CheckId::DeployOrder;
     let known: Vec<&Stage<'_>> = order
@@ -155,16 +157,16 @@ fn downstream(target: &str, order: &[String], stages: &[Stage<'_>], order_text: 
         }
         prev = Some(s);
     }
-    let head = format!("{target} is not in the deploy order; downstream ({order_text}):");
+    // Not judged: a target outside the order has no place in it (`devtop preflight --strict`
+    // in a hook must not fail on staging's state). How the order stands is shown as evidence.
+    let mut check = Check::skipped(
+        id,
+        format!("{target} is not in [deploy] order ({order_text}); downstream:"),
+    );
     if problems.is_empty() {
-        return Check::new(id, Status::Pass, head)
-            .lines(["  every environment is up to date".to_owned()]);
+        check
+            .detail
+            .push("  every environment is up to date".to_owned());
     }
-    Check::new(id, Status::Warn, head)
-        .lines(problems.into_iter().map(|p| format!("  {p}")))
-        .hint(format!(
-            "deploy in order: `devtop preflight --env {}` then `devtop migrate --env {}`, one \
-             environment at a time; resolve a failed migration first",
-            order[0], order[0]
-        ))
+    check.lines(problems.into_iter().map(|p| format!("  {p}")))
 }

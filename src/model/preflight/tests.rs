@@ -229,7 +229,8 @@ fn deploy_order_requires_earlier_environments_first() {
             .iter()
             .any(|d| d.contains("cannot confirm staging"))
     );
-    // local (not in the order): a look downstream.
+    // local (not in the order): skipped — `devtop preflight --strict` in a hook must not
+    // fail on staging's state — with a look downstream as evidence.
     let local_view = merge(&dir, Some(&applied(&["a", "b", "c"], None)));
     let down = [
         stage("local", &local_view),
@@ -237,8 +238,18 @@ fn deploy_order_requires_earlier_environments_first() {
         stage("production", &blocked),
     ];
     let c = deploy_order("local", &order, &down);
-    assert_eq!(c.status, Status::Warn, "{c:?}");
+    assert_eq!(c.status, Status::Skipped, "{c:?}");
+    assert!(
+        c.detail[0].starts_with("local is not in [deploy] order"),
+        "{c:?}"
+    );
     assert!(c.detail.iter().any(|d| d.contains("production is blocked")));
+    assert_eq!(c.hint, None);
+    // Every downstream environment up to date: skipped too, and says so.
+    let all = [stage("local", &local_view), stage("staging", &staging_all)];
+    let c = deploy_order("local", &order, &all);
+    assert_eq!(c.status, Status::Skipped, "{c:?}");
+    assert!(c.detail.iter().any(|d| d.contains("up to date")), "{c:?}");
 }
 
 #[test]
@@ -300,4 +311,77 @@ fn schema_from_cli_and_static() {
         static_check("s", false, None, &[], None, "no CLI").status,
         Status::Fail
     );
+}
+
+/// A probed environment whose server answered "no such database" (`kind`), or another error.
+fn env_with_error(
+    kind: crate::model::db_error::DbErrorKind,
+) -> crate::model::database::DbEnvSnapshot {
+    let mut e = crate::model::database::DbEnvSnapshot::new("local", "DATABASE_URL");
+    e.masked_url = Some("file:./dev.db".into());
+    e.error = Some(crate::model::db_error::DbError::new(
+        kind,
+        "cannot open SQLite file",
+    ));
+    e
+}
+
+#[test]
+fn a_database_that_does_not_exist_yet_warns_with_every_migration_pending() {
+    use crate::model::db_error::DbErrorKind;
+    let dir = local(&["a", "b"]);
+    let env = env_with_error(DbErrorKind::NoDatabase);
+    assert!(env.missing_database());
+    let view = database::view(&dir, None, &env, None);
+    let c = database::connection(&env, 5.0);
+    assert_eq!(c.status, Status::Warn, "{c:?}");
+    assert!(c.detail[0].contains(database::MISSING), "{c:?}");
+    for c in [
+        database::failed(&env, &view),
+        database::lock(&env, &view),
+        database::edited(&env, &view),
+    ] {
+        assert_eq!(c.status, Status::Pass, "{c:?}");
+        assert!(c.detail[0].contains("does not exist yet"), "{c:?}");
+    }
+    let c = database::drift(&env, &view);
+    assert_eq!(c.status, Status::Skipped, "{c:?}");
+    assert!(c.detail[0].contains("does not exist yet"), "{c:?}");
+    let c = database::pending(&env, &view);
+    assert_eq!(c.status, Status::Info, "{c:?}");
+    assert!(c.detail[0].contains("2 migrations to apply"), "{c:?}");
+    assert_eq!(&c.detail[1..], ["  1. a", "  2. b"]);
+    // The deploy order sees every migration pending on it.
+    let m = view.migrations.as_ref().unwrap();
+    assert_eq!(m.to_deploy(), ["a", "b"]);
+
+    // An unreachable server is not a missing database: check 4 still fails, 8 is skipped.
+    let down = env_with_error(DbErrorKind::Timeout);
+    assert!(!down.missing_database());
+    let view = database::view(&dir, None, &down, None);
+    assert_eq!(database::connection(&down, 5.0).status, Status::Fail);
+    assert_eq!(database::failed(&down, &view).status, Status::Skipped);
+    assert_eq!(database::pending(&down, &view).status, Status::Skipped);
+}
+
+#[test]
+fn a_silent_server_and_syn_sent_get_different_hints() {
+    use crate::model::db_error::DbError;
+    use std::time::Duration;
+    let mut env = env_with_error(crate::model::db_error::DbErrorKind::Timeout);
+    env.error = Some(DbError::no_handshake(
+        "127.0.0.1:5432",
+        Duration::from_secs(5),
+    ));
+    let c = database::connection(&env, 5.0);
+    assert_eq!(c.status, Status::Fail);
+    let hint = c.hint.unwrap();
+    assert!(
+        hint.contains("within 5 s: is this port a database?"),
+        "{hint}"
+    );
+    assert!(!hint.contains("SYN_SENT"), "{hint}");
+    env.error = Some(DbError::timeout(Duration::from_secs(5)));
+    let hint = database::connection(&env, 5.0).hint.unwrap();
+    assert!(hint.contains("SYN_SENT"), "{hint}");
 }

@@ -25,6 +25,7 @@ const PACKAGES: &[&str] = &[
     "react@19",
     "react-dom@19",
     "pnpm@10",
+    "typescript@5",
 ];
 /// What the fixture's `pnpm` installs into `target/js-fixture/pnpm`: the same tools in pnpm's
 /// layout (`node_modules/.pnpm/<pkg>@<ver>…/node_modules/<pkg>/`).
@@ -101,7 +102,15 @@ pub(crate) fn install() -> Result<PathBuf, String> {
         |m| {
             has_bins(
                 m,
-                &["vite", "tsx", "prisma", "concurrently", "next", "pnpm"],
+                &[
+                    "vite",
+                    "tsx",
+                    "prisma",
+                    "concurrently",
+                    "next",
+                    "pnpm",
+                    "tsc",
+                ],
             ) && m.join("react-dom/package.json").exists()
         },
         npm,

@@ -18,6 +18,7 @@ mod fixture;
 mod hung_migrate;
 mod next;
 mod pnpm;
+mod preflight_heavy;
 
 pub(crate) use fixture::{install, tools};
 
