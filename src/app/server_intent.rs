@@ -287,10 +287,18 @@ pub fn on_done(state: &mut AppState, op: ServerOp, outcome: OpOutcome) -> Vec<Co
             state.notify(format!("{n} server(s) running, all ready"));
         }
         OpOutcome::Failed(name) => {
+            // Held rows (by `requires`, or waiting for a failed dependency) wait for `u`.
+            if state
+                .servers
+                .rows
+                .iter()
+                .any(|r| matches!(r.phase, Phase::Held(_)))
+            {
+                state.servers.force_next = true;
+            }
             let row = state.servers.rows.iter().find(|r| r.name == name);
             match row.map(|r| &r.phase) {
                 Some(Phase::Held(reason)) => {
-                    state.servers.force_next = true;
                     state.warn(format!(
                         "held: {} — press u again to start anyway",
                         clean(reason)

@@ -454,6 +454,8 @@ async fn start(
         requires: &probe,
         force,
         conflicts: ask,
+        // A failed or held server leaves the others running (only `devtop up` stops them).
+        keep_going: true,
     };
     tokio::select! {
         r = executor::servers_start(&project.root, held, &ordered, &gate, report) => match r {

@@ -116,6 +116,7 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
         requires: &probe,
         force: args.force,
         conflicts: &conflicts,
+        keep_going: false,
     };
     let mut tick = tokio::time::interval(FOLLOW_EVERY);
     let start = executor::servers_start(&setup.root, &lock, &ordered, &gate, &mut report);

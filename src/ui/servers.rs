@@ -70,7 +70,12 @@ fn detail(state: &AppState) -> Vec<Line<'static>> {
     match &r.phase {
         Phase::Held(reason) => out.push(Line::from(vec![
             Span::styled("held: ", Style::default().fg(theme::WARN)),
-            Span::raw(format!("{} — press u again to start anyway", clean(reason))),
+            Span::raw(if reason.starts_with("waiting for ") {
+                // Held behind a failed or held dependency: `u` tries that one again.
+                format!("{} — press u to try again", clean(reason))
+            } else {
+                format!("{} — press u again to start anyway", clean(reason))
+            }),
         ])),
         Phase::Restarting => out.push(Line::from(vec![
             Span::styled(

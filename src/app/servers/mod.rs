@@ -228,7 +228,8 @@ pub enum ServerOp {
 pub enum OpOutcome {
     /// Every server of the op is ready (up, restart) or every process ended (down).
     Done,
-    /// The named server failed to start or is held (what the op started was stopped again).
+    /// The named server (the first) failed to start or is held; the others the op started
+    /// keep running, what depends on it is held.
     Failed(String),
     /// Some processes survived SIGKILL (down).
     Survivors,

@@ -16,6 +16,7 @@
 //! and the dashboard can show it.
 
 pub mod down;
+mod hold;
 pub mod lock;
 pub mod members;
 pub mod port_conflict;
