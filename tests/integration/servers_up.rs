@@ -397,6 +397,17 @@ fn usage_errors_exit_2() {
     assert_eq!(up.code, Some(2), "{up}");
     assert!(up.stderr.contains("--only nope"), "{up}");
     assert!(started_pids(&up.stdout).is_empty());
+    // An https probe cannot be tried (plain HTTP only): a config error at its place.
+    let mut s = Servers::new(
+        "[[server]]\nname = \"web\"\ncmd = [\"sleep\", \"600\"]\n\
+         ready = { http = \"https://127.0.0.1:5173/\" }\n",
+    );
+    let up = s.devtop(&["up", "--wait"]);
+    assert_eq!(up.code, Some(2), "{up}");
+    let at = format!("{}:4:18:", s.root().join("devtop.toml").display());
+    assert!(up.stderr.contains(&at), "{up}");
+    assert!(up.stderr.contains("only http:// is supported"), "{up}");
+    assert!(started_pids(&up.stdout).is_empty(), "{up}");
 }
 
 /// M7: a start that fails without output shows none of the previous run's lines, and a log
