@@ -69,8 +69,8 @@ pub fn down(state: &mut AppState) -> Vec<Command> {
     vec![Command::Servers(ServerOp::Down { only: None })]
 }
 
-/// `r`: restart the selected server; with servers depending on it, ask first (they are
-/// restarted with it).
+/// `r`: restart the selected server; with servers depending on it, ask first: yes restarts
+/// them with it, `n` only it, Esc nothing.
 pub fn restart(state: &mut AppState) -> Vec<Command> {
     let Some(row) = state.servers.selected_row() else {
         state.warn("no [[server]] in devtop.toml (see the README: dev servers)");
@@ -86,7 +86,7 @@ pub fn restart(state: &mut AppState) -> Vec<Command> {
         return restart_now(state, vec![name]);
     }
     let title = format!(
-        "Restart {} and what depends on it ({})?",
+        "Restart {}: also what depends on it ({})?",
         clean(&name),
         clean(&dependents.join(", "))
     );

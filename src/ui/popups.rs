@@ -48,7 +48,7 @@ fn confirm(frame: &mut Frame<'_>, area: Rect, c: &Confirm, state: &AppState) {
             crate::ui::kill_dialog::render(frame, area, &c.title, plan, state.grace, c.scroll);
         }
         ConfirmAction::RestartServers(names) => {
-            crate::ui::server_popups::restart(frame, area, &c.title, names);
+            crate::ui::server_popups::restart(frame, area, &c.title, names, &state.keys);
         }
         ConfirmAction::PortConflict(name, conflict) => {
             crate::ui::server_popups::port_conflict(frame, area, &c.title, name, conflict);

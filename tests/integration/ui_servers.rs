@@ -386,3 +386,13 @@ fn port_conflict_question() {
     );
     snap("port_conflict", &s);
 }
+
+/// `r` on api, which web depends on: the question names what each answer restarts, and the
+/// key bar its answers (y both, n only api, Esc nothing).
+#[test]
+fn restart_question() {
+    let mut s = running();
+    key(&mut s, KeyCode::Home);
+    key(&mut s, KeyCode::Char('r'));
+    snap("restart_question", &s);
+}

@@ -476,6 +476,16 @@ fn r_restarts_the_selected_server_and_asks_about_its_dependents() {
     assert!(servers_cmds(&update(&mut s, key('r'))).is_empty());
     assert!(matches!(&s.popup, Some(Popup::Confirm(c))
         if c.action == ConfirmAction::RestartServers(vec!["api".into(), "web".into()])));
+    let bar: Vec<String> = match &s.popup {
+        Some(Popup::Confirm(c)) => c
+            .action
+            .key_bar(&s)
+            .iter()
+            .map(|e| e.name.to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    assert_eq!(bar, ["With dependents", "Only this", "Cancel"]);
     let cmds = update(&mut s, key('y'));
     assert_eq!(
         servers_cmds(&cmds),
@@ -483,6 +493,28 @@ fn r_restarts_the_selected_server_and_asks_about_its_dependents() {
             names: vec!["api".into(), "web".into()]
         }]
     );
+    let done = ServerOp::Restart {
+        names: vec!["api".into(), "web".into()],
+    };
+    update(&mut s, Action::ServersDone(done, OpOutcome::Done));
+    // n: only api, not what depends on it.
+    update(&mut s, key('r'));
+    let cmds = update(&mut s, key('n'));
+    assert_eq!(s.popup, None);
+    assert_eq!(
+        servers_cmds(&cmds),
+        [ServerOp::Restart {
+            names: vec!["api".into()]
+        }]
+    );
+    let done = ServerOp::Restart {
+        names: vec!["api".into()],
+    };
+    update(&mut s, Action::ServersDone(done, OpOutcome::Done));
+    // Esc: nothing.
+    update(&mut s, key('r'));
+    assert!(servers_cmds(&update(&mut s, code(KeyCode::Esc))).is_empty());
+    assert_eq!(s.popup, None);
 }
 
 #[test]
