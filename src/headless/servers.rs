@@ -308,16 +308,28 @@ fn chosen(setup: &Setup, only: &[String]) -> Option<Vec<ServerSpec>> {
 
 /// `devtop down`. Returns the exit code.
 pub async fn down(setup: &Setup, args: &DownArgs) -> i32 {
-    let lock = match lock::acquire(&setup.root, "down", LOCK_WAIT).await {
-        Ok(l) => l,
+    let only = (!args.only.is_empty()).then_some(args.only.as_slice());
+    let specs = &setup.config.servers;
+    let stopped = match lock::acquire(&setup.root, "down", LOCK_WAIT).await {
+        Ok(lock) => executor::servers_down(&setup.root, &lock, specs, only, &mut print).await,
+        Err(lock::LockError::Held { holder }) => {
+            // Another devtop supervises them: it is asked to let go, they are stopped here.
+            let who = holder.map_or_else(
+                || "another devtop".to_owned(),
+                |(pid, what)| format!("devtop PID {pid} ({})", clean(&what)),
+            );
+            out::line(&format!(
+                "{} {who} supervises the servers: asking it to let go, stopping them from here",
+                now()
+            ));
+            executor::servers_down_beside(&setup.root, specs, only, &mut print).await
+        }
         Err(e) => {
             out::error(&e.to_string());
             return EXIT_FAILURE;
         }
     };
-    let only = (!args.only.is_empty()).then_some(args.only.as_slice());
-    let specs = &setup.config.servers;
-    match executor::servers_down(&setup.root, &lock, specs, only, &mut print).await {
+    match stopped {
         Ok(true) => EXIT_OK,
         Ok(false) => EXIT_FAILURE,
         Err(e) => {

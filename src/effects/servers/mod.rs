@@ -26,6 +26,7 @@ pub mod rotate;
 pub mod spawn;
 pub mod state;
 pub mod stop;
+pub mod stop_request;
 pub mod supervise;
 pub mod up;
 
