@@ -106,6 +106,27 @@ pub fn with_dependencies<'a>(
         .collect())
 }
 
+/// The servers that depend on one named in `names`, directly or not, and are not named
+/// themselves, in configuration order (what keeps running when only `names` stop).
+pub fn dependents<'a>(servers: &'a [ServerSpec], names: &[String]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut todo: Vec<&str> = names.iter().map(String::as_str).collect();
+    while let Some(name) = todo.pop() {
+        for s in servers {
+            let named = names.contains(&s.name) || out.contains(&s.name.as_str());
+            if !named && s.depends_on.iter().any(|d| d == name) {
+                out.push(&s.name);
+                todo.push(&s.name);
+            }
+        }
+    }
+    servers
+        .iter()
+        .map(|s| s.name.as_str())
+        .filter(|n| out.contains(n))
+        .collect()
+}
+
 /// One cycle among the unplaced servers (each of which has an unplaced dependency): follow
 /// the first unplaced dependency from the first unplaced server until a name repeats.
 fn find_cycle(servers: &[ServerSpec], deps: &[Vec<usize>], placed: &[bool]) -> Vec<String> {
@@ -167,6 +188,21 @@ mod tests {
             ["docs", "web", "api", "db-proxy", "worker"]
         );
         assert_eq!(start_order(&[]), Ok(vec![]));
+    }
+
+    #[test]
+    fn dependents_directly_or_not_unless_named() {
+        let s = [
+            server("web", &["api"]),
+            server("worker", &[]),
+            server("api", &["base"]),
+            server("admin", &["web"]),
+            server("base", &[]),
+        ];
+        let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(dependents(&s, &names(&["base"])), ["web", "api", "admin"]);
+        assert_eq!(dependents(&s, &names(&["api", "web"])), ["admin"]);
+        assert!(dependents(&s, &names(&["worker"])).is_empty());
     }
 
     #[test]

@@ -214,3 +214,39 @@ fn a_descendant_that_left_the_session_does_not_survive_down() {
     );
     assert!(s.recorded().is_empty(), "{:?}", s.recorded());
 }
+
+/// `down --only` with a name no server has is a usage error naming it (as for `up`); stopping
+/// a server others depend on warns that those keep running.
+#[test]
+fn down_only_checks_its_names_and_warns_about_dependents_left_running() {
+    let toml = "[[server]]\nname = \"base\"\ncmd = [\"sleep\", \"600\"]\n\n\
+                [[server]]\nname = \"api\"\ncmd = [\"sleep\", \"600\"]\ndepends_on = [\"base\"]\n";
+    let mut s = Servers::new(toml);
+    let up = s.devtop(&["up", "--wait"]);
+    assert_eq!(up.code, Some(0), "{up}");
+    let pids = started_pids(&up.stdout);
+    let unknown = s.devtop(&["down", "--only", "nope"]);
+    assert_eq!(unknown.code, Some(2), "{unknown}");
+    assert!(unknown.stderr.contains("--only nope"), "{unknown}");
+    assert!(
+        unknown.stderr.contains("configured: base, api"),
+        "{unknown}"
+    );
+    assert!(!unknown.stdout.contains("stopping"), "{unknown}");
+    let base = s.devtop(&["down", "--only", "base"]);
+    assert_eq!(base.code, Some(0), "{base}");
+    assert!(
+        base.stderr
+            .contains("warning: left running, although they depend on what this stops: api"),
+        "{base}"
+    );
+    assert!(gone(pids[0]));
+    assert!(
+        read_identity(pids[1]).is_ok_and(|id| !id.exited()),
+        "{base}"
+    );
+    let rest = s.devtop(&["down"]);
+    assert_eq!(rest.code, Some(0), "{rest}");
+    assert!(!rest.stderr.contains("warning"), "{rest}");
+    assert!(gone(pids[1]));
+}

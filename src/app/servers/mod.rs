@@ -96,7 +96,8 @@ pub struct ServerRow {
     pub pid: Option<u32>,
     /// Wall-clock start, seconds since the Unix epoch (from the state file), while running.
     pub started_unix: Option<u64>,
-    /// Time from start to ready, when this devtop saw it become ready.
+    /// Time from start to ready of the run shown (seen by this devtop, or recorded by the
+    /// `up` that started it); `None` once that run has ended.
     pub ready_after: Option<Duration>,
     /// What showed readiness ("tcp 3010", "http http://…", "started").
     pub ready_how: Option<String>,
@@ -144,6 +145,8 @@ impl ServerRow {
     }
 
     fn clear_run(&mut self) {
+        self.ready_after = None;
+        self.ready_how = None;
         self.pid = None;
         self.started_unix = None;
         self.cpu_percent = None;
@@ -330,6 +333,11 @@ impl Servers {
                 row.clear_run();
             }
             Event::AlreadyRunning { pid, .. } => {
+                if row.pid != Some(*pid) {
+                    // Another run than the one shown: its time to ready comes with the poll.
+                    row.ready_after = None;
+                    row.ready_how = None;
+                }
                 row.pid = Some(*pid);
                 if !matches!(row.phase, Phase::Ready | Phase::Unhealthy) {
                     row.phase = Phase::Adopted;
@@ -393,6 +401,9 @@ impl Servers {
                 row.phase = Phase::Adopted;
                 row.pid = Some(*pid);
                 row.last_error = None;
+                // Not started here: no time to ready of its own.
+                row.ready_after = None;
+                row.ready_how = None;
             }
             Event::Exited { code, .. } => {
                 row.phase = Phase::Exited(*code);
@@ -444,6 +455,11 @@ impl Servers {
             let fresh = taken >= row.changed_at;
             match poll.running.iter().find(|p| p.name == row.name) {
                 Some(p) => {
+                    if row.pid != Some(p.pid) {
+                        // Another run than the one shown (started elsewhere).
+                        row.ready_after = None;
+                        row.ready_how = None;
+                    }
                     row.pid = Some(p.pid);
                     row.started_unix = Some(p.started_unix);
                     row.members = p.members.clone();
