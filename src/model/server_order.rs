@@ -109,20 +109,29 @@ pub fn with_dependencies<'a>(
 /// The servers that depend on one named in `names`, directly or not, and are not named
 /// themselves, in configuration order (what keeps running when only `names` stop).
 pub fn dependents<'a>(servers: &'a [ServerSpec], names: &[String]) -> Vec<&'a str> {
+    let pairs: Vec<(&str, &[String])> = servers
+        .iter()
+        .map(|s| (s.name.as_str(), s.depends_on.as_slice()))
+        .collect();
+    dependents_of(&pairs, names)
+}
+
+/// [`dependents`] over `(name, depends_on)` pairs in configuration order.
+pub fn dependents_of<'a>(servers: &[(&'a str, &[String])], names: &[String]) -> Vec<&'a str> {
     let mut out: Vec<&str> = Vec::new();
     let mut todo: Vec<&str> = names.iter().map(String::as_str).collect();
     while let Some(name) = todo.pop() {
-        for s in servers {
-            let named = names.contains(&s.name) || out.contains(&s.name.as_str());
-            if !named && s.depends_on.iter().any(|d| d == name) {
-                out.push(&s.name);
-                todo.push(&s.name);
+        for &(server, deps) in servers {
+            let named = names.iter().any(|n| n == server) || out.contains(&server);
+            if !named && deps.iter().any(|d| d == name) {
+                out.push(server);
+                todo.push(server);
             }
         }
     }
     servers
         .iter()
-        .map(|s| s.name.as_str())
+        .map(|&(n, _)| n)
         .filter(|n| out.contains(n))
         .collect()
 }

@@ -96,8 +96,7 @@ pub struct ServerRow {
     pub pid: Option<u32>,
     /// Wall-clock start, seconds since the Unix epoch (from the state file), while running.
     pub started_unix: Option<u64>,
-    /// Time from start to ready of the run shown (seen by this devtop, or recorded by the
-    /// `up` that started it); `None` once that run has ended.
+    /// Time from start to ready of the run shown (seen here or recorded); `None` once it ended.
     pub ready_after: Option<Duration>,
     /// What showed readiness ("tcp 3010", "http http://…", "started").
     pub ready_how: Option<String>,
@@ -144,9 +143,16 @@ impl ServerRow {
         }
     }
 
+    /// The run shown is `pid`'s: another run's time to ready is dropped (its `ready_how`,
+    /// the configured probe's label, is the same).
+    fn show_run(&mut self, pid: u32) {
+        if self.pid.replace(pid) != Some(pid) {
+            self.ready_after = None;
+        }
+    }
+
     fn clear_run(&mut self) {
         self.ready_after = None;
-        self.ready_how = None;
         self.pid = None;
         self.started_unix = None;
         self.cpu_percent = None;
@@ -231,8 +237,7 @@ pub enum ServerOp {
 pub enum OpOutcome {
     /// Every server of the op is ready (up, restart) or every process ended (down).
     Done,
-    /// The named server (the first) failed to start or is held; the others the op started
-    /// keep running, what depends on it is held.
+    /// The (first) named server failed to start or is held; the others the op started run on.
     Failed(String),
     /// Some processes survived SIGKILL (down).
     Survivors,
@@ -297,21 +302,11 @@ impl Servers {
 
     /// Names of the servers that depend on `name`, directly or not, in config order.
     pub fn dependents(&self, name: &str) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let mut todo = vec![name.to_owned()];
-        while let Some(n) = todo.pop() {
-            for r in &self.rows {
-                if r.depends_on.contains(&n) && !out.contains(&r.name) && r.name != name {
-                    out.push(r.name.clone());
-                    todo.push(r.name.clone());
-                }
-            }
-        }
-        self.rows
-            .iter()
-            .filter(|r| out.contains(&r.name))
-            .map(|r| r.name.clone())
-            .collect()
+        let pairs: Vec<(&str, &[String])> = (self.rows.iter())
+            .map(|r| (r.name.as_str(), r.depends_on.as_slice()))
+            .collect();
+        let deps = crate::model::server_order::dependents_of(&pairs, &[name.to_owned()]);
+        deps.into_iter().map(str::to_owned).collect()
     }
 
     fn row_mut(&mut self, name: &str) -> Option<&mut ServerRow> {
@@ -333,12 +328,7 @@ impl Servers {
                 row.clear_run();
             }
             Event::AlreadyRunning { pid, .. } => {
-                if row.pid != Some(*pid) {
-                    // Another run than the one shown: its time to ready comes with the poll.
-                    row.ready_after = None;
-                    row.ready_how = None;
-                }
-                row.pid = Some(*pid);
+                row.show_run(*pid);
                 if !matches!(row.phase, Phase::Ready | Phase::Unhealthy) {
                     row.phase = Phase::Adopted;
                 }
@@ -399,11 +389,8 @@ impl Servers {
             Event::PortTaken { .. } | Event::HolderEnded { .. } => {}
             Event::Adopted { pid, .. } => {
                 row.phase = Phase::Adopted;
-                row.pid = Some(*pid);
+                row.show_run(*pid);
                 row.last_error = None;
-                // Not started here: no time to ready of its own.
-                row.ready_after = None;
-                row.ready_how = None;
             }
             Event::Exited { code, .. } => {
                 row.phase = Phase::Exited(*code);
@@ -455,12 +442,7 @@ impl Servers {
             let fresh = taken >= row.changed_at;
             match poll.running.iter().find(|p| p.name == row.name) {
                 Some(p) => {
-                    if row.pid != Some(p.pid) {
-                        // Another run than the one shown (started elsewhere).
-                        row.ready_after = None;
-                        row.ready_how = None;
-                    }
-                    row.pid = Some(p.pid);
+                    row.show_run(p.pid);
                     row.started_unix = Some(p.started_unix);
                     row.members = p.members.clone();
                     row.rss_bytes = Some(p.rss_bytes);
