@@ -15,7 +15,8 @@ use crate::model::kill_plan::KillPlan;
 pub enum ConfirmAction {
     /// Signal the processes of a plan (children first); its refusals are reported either way.
     Kill(KillPlan),
-    /// Restart these servers (the selected one and what depends on it).
+    /// Restart these servers (the selected one first, then what depends on it): yes restarts
+    /// them all, `n` only the first, Esc nothing.
     RestartServers(Vec<String>),
     /// Quitting while these servers, started by this devtop, run: yes stops them (then
     /// quits), `l` leaves them running, no stays.
@@ -55,7 +56,7 @@ impl ConfirmAction {
     /// n Cancel`, or only `Close` when confirming would do nothing; `↑↓ Scroll` while the
     /// kill dialog's list is taller than the screen.
     pub fn key_bar(&self, state: &AppState) -> Vec<Entry> {
-        use Intent::{Adopt, Cancel, Confirm, Down, LeaveRunning, Up};
+        use Intent::{Adopt, Cancel, Confirm, Down, LeaveRunning, No, Up};
         let answer = |yes: &'static str, no: &'static str| {
             vec![Entry::new(Confirm, yes, 0), Entry::new(Cancel, no, 0)]
         };
@@ -77,7 +78,11 @@ impl ConfirmAction {
                 }
                 bar
             }
-            ConfirmAction::RestartServers(_) => answer("Restart", "Cancel"),
+            ConfirmAction::RestartServers(_) => vec![
+                Entry::new(Confirm, "With dependents", 0),
+                Entry::new(No, "Only this", 0),
+                Entry::new(Cancel, "Cancel", 0),
+            ],
             ConfirmAction::PortConflict(_, c) => {
                 let mut bar = answer("End holder", "Cancel start");
                 if c.holder.as_ref().is_some_and(|h| h.same_server.is_some()) {

@@ -160,6 +160,20 @@ pub async fn servers_down(
     servers::down::down(root, lock, specs, only, report).await
 }
 
+/// Stop the recorded servers while another devtop holds the state-file lock (it supervises
+/// them): ask it to let go, stop them from here ([`servers::down::down_beside`]).
+///
+/// # Errors
+/// The state file cannot be read, or a stop request cannot be written.
+pub async fn servers_down_beside(
+    root: &std::path::Path,
+    specs: &[ServerSpec],
+    only: Option<&[String]>,
+    report: &mut dyn FnMut(servers::Event),
+) -> std::io::Result<bool> {
+    servers::down::down_beside(root, specs, only, report).await
+}
+
 /// The guarded migrate's side of the executor: the project, the migrate prepared while its
 /// warning waits for a yes, and the switch that ends a running one.
 pub struct MigrateRunner {

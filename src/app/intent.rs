@@ -75,6 +75,17 @@ pub fn apply(state: &mut AppState, intent: Intent) -> Vec<Command> {
         Intent::LogSource => server_intent::next_log_source(state),
         Intent::LeaveRunning => return server_intent::leave_and_quit(state),
         Intent::Adopt => return server_intent::answer_port_conflict(state, true),
+        Intent::No => {
+            if let Some(Popup::Confirm(c)) = &state.popup
+                && let ConfirmAction::RestartServers(names) = &c.action
+            {
+                // The selected server alone, without what depends on it.
+                let only = names.iter().take(1).cloned().collect();
+                state.popup = None;
+                return server_intent::restart_now(state, only);
+            }
+            return cancel(state);
+        }
         Intent::Details if state.view == View::Servers => server_intent::details(state),
         Intent::Help => state.popup = Some(Popup::Help { scroll: 0 }),
         Intent::Cancel => return cancel(state),

@@ -72,8 +72,8 @@ pub fn down(state: &mut AppState) -> Vec<Command> {
     vec![Command::Servers(ServerOp::Down { only: None })]
 }
 
-/// `r`: restart the selected server; with servers depending on it, ask first (they are
-/// restarted with it).
+/// `r`: restart the selected server; with servers depending on it, ask first: yes restarts
+/// them with it, `n` only it, Esc nothing.
 pub fn restart(state: &mut AppState) -> Vec<Command> {
     let Some(row) = state.servers.selected_row() else {
         state.warn("no [[server]] in devtop.toml (see the README: dev servers)");
@@ -92,7 +92,7 @@ pub fn restart(state: &mut AppState) -> Vec<Command> {
         return restart_now(state, vec![name]);
     }
     let title = format!(
-        "Restart {} and what depends on it ({})?",
+        "Restart {}: also what depends on it ({})?",
         clean(&name),
         clean(&dependents.join(", "))
     );
@@ -293,10 +293,18 @@ pub fn on_done(state: &mut AppState, op: ServerOp, outcome: OpOutcome) -> Vec<Co
             state.notify(format!("{n} server(s) running, all ready"));
         }
         OpOutcome::Failed(name) => {
+            // Held rows (by `requires`, or waiting for a failed dependency) wait for `u`.
+            if state
+                .servers
+                .rows
+                .iter()
+                .any(|r| matches!(r.phase, Phase::Held(_)))
+            {
+                state.servers.force_next = true;
+            }
             let row = state.servers.rows.iter().find(|r| r.name == name);
             match row.map(|r| &r.phase) {
                 Some(Phase::Held(reason)) => {
-                    state.servers.force_next = true;
                     let u = state.keys.first_key(Intent::ServersUp);
                     state.warn(format!(
                         "held: {} — press {u} again to start anyway",

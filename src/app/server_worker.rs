@@ -17,7 +17,9 @@
 //!
 //! Every op takes the lock of `.devtop/state.json` first ([`lock`], as `devtop up` and
 //! `devtop down` do; up to 2 s): while another devtop holds it the op is refused with the
-//! holder's PID and what it does. The worker keeps the lock while its supervisor watches
+//! holder's PID and what it does — except a stop, which, as `devtop down` does, asks that
+//! devtop to let go of the servers and stops them from here
+//! ([`crate::effects::servers::down::down_beside`]). The worker keeps the lock while its supervisor watches
 //! servers, and lets go of it once nothing is watched.
 
 use crate::app::executor::{self, RequireProbe};
@@ -208,7 +210,21 @@ async fn work(
         next = match lock::acquire(&project.root, "dashboard", LOCK_WAIT).await {
             Ok(held) => session(&ctx, &held, op, &mut ops).await,
             Err(e) => {
-                let _ = results.send(Action::ServersDone(op, OpOutcome::Error(e.to_string())));
+                let outcome = match (&e, &op) {
+                    // Another devtop supervises them: ask it to let go, stop them from here.
+                    (lock::LockError::Held { .. }, ServerOp::Down { only }) => {
+                        let mut report = reporter(&results, &launched);
+                        let (root, specs) = (&project.root, &project.specs);
+                        let only = only.as_deref();
+                        match executor::servers_down_beside(root, specs, only, &mut report).await {
+                            Ok(true) => OpOutcome::Done,
+                            Ok(false) => OpOutcome::Survivors,
+                            Err(e) => OpOutcome::Error(format!("state file: {e}")),
+                        }
+                    }
+                    _ => OpOutcome::Error(e.to_string()),
+                };
+                let _ = results.send(Action::ServersDone(op, outcome));
                 None
             }
         };
@@ -454,6 +470,8 @@ async fn start(
         requires: &probe,
         force,
         conflicts: ask,
+        // A failed or held server leaves the others running (only `devtop up` stops them).
+        keep_going: true,
     };
     tokio::select! {
         r = executor::servers_start(&project.root, held, &ordered, &gate, report) => match r {

@@ -1,9 +1,10 @@
 //! `devtop logs NAME [-f] [-n LINES]`: the log file of a server started by `devtop up`
 //! (`.devtop/logs/NAME.log`, its stdout and stderr).
 //!
-//! Every line is redacted ([`crate::redact::text`]) and sanitised ([`clean`]: ESC, CR and the
-//! other controls become visible escapes), so a server's output can neither leak a secret nor
-//! drive the terminal. Bounded: only the last `LINES` lines (default 200) are printed, read
+//! Every line is shown as the Logs pane shows it ([`safe_line`]): ANSI sequences (colours,
+//! cursor moves, titles) stripped, the text after a carriage return kept, secrets redacted
+//! and what is left of control bytes escaped (`\x07`), so a server's output can neither leak
+//! a secret nor drive the terminal. Bounded: only the last `LINES` lines (default 200) are printed, read
 //! from at most the last 8 MiB of the file. With `-f` the file is then polled every 200 ms and
 //! appended lines are printed as they come (a file that shrank, because a new `up` restarted
 //! the server, is read again from its start); following ends with exit 0 on SIGINT, SIGTERM or
@@ -14,10 +15,10 @@
 //! not a configured server (the configured ones are named).
 
 use crate::cli::LogsArgs;
+use crate::collect::log_line::safe_line;
 use crate::effects::servers::spawn::log_path;
 use crate::headless::interrupts::Interrupts;
 use crate::headless::out;
-use crate::sanitize::clean;
 use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -158,13 +159,12 @@ fn stdout_closed() -> bool {
         && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP)
 }
 
-/// Prints each line of `text` redacted and sanitised (a trailing `\r` of CRLF output is
-/// dropped first, not escaped).
+/// Prints each line of `text` made safe as in the Logs pane ([`safe_line`]; a trailing `\r`
+/// of CRLF output is dropped, not escaped).
 fn print_lines(text: &str) {
     let mut buf = String::with_capacity(text.len());
     for line in text.lines() {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        buf.push_str(&clean(&crate::redact::text(line)));
+        buf.push_str(&safe_line(line));
         buf.push('\n');
     }
     if !buf.is_empty() {

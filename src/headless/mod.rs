@@ -13,4 +13,5 @@ pub mod out;
 pub mod preflight;
 pub mod server_status;
 pub mod servers;
+pub mod servers_down;
 pub mod status;

@@ -31,11 +31,11 @@
 //!   every server has exited for good it exits 0 if all exited with code 0, else 1.
 //!
 //! Interrupted while starting (either mode), it stops the servers it started and exits
-//! 128 + the signal number. `down` takes the same lock, then exits 0 when every process of
-//! every stopped server ended, 1 otherwise.
+//! 128 + the signal number. `down` ([`super::servers_down`]) takes the same lock, then exits
+//! 0 when every process of every stopped server ended, 1 otherwise.
 
 use crate::app::executor;
-use crate::cli::{DownArgs, UpArgs};
+use crate::cli::UpArgs;
 use crate::collect::log_follow::{LogFollower, Start};
 use crate::effects::servers::Event;
 use crate::effects::servers::lock;
@@ -53,8 +53,10 @@ use crate::setup::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Setup};
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
+pub use super::servers_down::down;
+
 /// How long `up` and `down` wait for the state-file lock held by another devtop.
-const LOCK_WAIT: Duration = Duration::from_secs(2);
+pub(super) const LOCK_WAIT: Duration = Duration::from_secs(2);
 /// How often the foreground `up` prints new log lines.
 const FOLLOW_EVERY: Duration = Duration::from_millis(100);
 /// Environment variable scaling the restart back-off down, in milliseconds for the first
@@ -116,6 +118,7 @@ pub async fn up(setup: &Setup, args: &UpArgs) -> i32 {
         requires: &probe,
         force: args.force,
         conflicts: &conflicts,
+        keep_going: false,
     };
     let mut tick = tokio::time::interval(FOLLOW_EVERY);
     let start = executor::servers_start(&setup.root, &lock, &ordered, &gate, &mut report);
@@ -305,29 +308,8 @@ fn chosen(setup: &Setup, only: &[String]) -> Option<Vec<ServerSpec>> {
     }
 }
 
-/// `devtop down`. Returns the exit code.
-pub async fn down(setup: &Setup, args: &DownArgs) -> i32 {
-    let lock = match lock::acquire(&setup.root, "down", LOCK_WAIT).await {
-        Ok(l) => l,
-        Err(e) => {
-            out::error(&e.to_string());
-            return EXIT_FAILURE;
-        }
-    };
-    let only = (!args.only.is_empty()).then_some(args.only.as_slice());
-    let specs = &setup.config.servers;
-    match executor::servers_down(&setup.root, &lock, specs, only, &mut print).await {
-        Ok(true) => EXIT_OK,
-        Ok(false) => EXIT_FAILURE,
-        Err(e) => {
-            out::error(&format!("state file: {e}"));
-            EXIT_FAILURE
-        }
-    }
-}
-
 /// Prints one event as one line (plus the log lines of a failed start, indented).
-fn print(event: Event) {
+pub(super) fn print(event: Event) {
     for line in lines(&event) {
         out::line(&format!("{} {}", now(), clean(&line)));
     }
@@ -366,7 +348,10 @@ fn lines(event: &Event) -> Vec<String> {
         } => {
             let mut v = vec![format!("{name} failed: {reason}")];
             if !last_lines.is_empty() {
-                v.push(format!("{name} last {} log lines:", last_lines.len()));
+                v.push(match last_lines.len() {
+                    1 => format!("{name} last log line:"),
+                    n => format!("{name} last {n} log lines:"),
+                });
                 v.extend(last_lines.iter().map(|l| format!("{name} | {l}")));
             }
             v
@@ -438,7 +423,7 @@ fn lines(event: &Event) -> Vec<String> {
 }
 
 /// The time of day, UTC, `HH:MM:SS`.
-fn now() -> String {
+pub(super) fn now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -468,7 +453,7 @@ mod tests {
             lines(&e),
             [
                 "web failed: exited with code 3 during start",
-                "web last 1 log lines:",
+                "web last log line:",
                 "web | boom"
             ]
         );

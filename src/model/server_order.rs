@@ -106,6 +106,36 @@ pub fn with_dependencies<'a>(
         .collect())
 }
 
+/// The servers that depend on one named in `names`, directly or not, and are not named
+/// themselves, in configuration order (what keeps running when only `names` stop).
+pub fn dependents<'a>(servers: &'a [ServerSpec], names: &[String]) -> Vec<&'a str> {
+    let pairs: Vec<(&str, &[String])> = servers
+        .iter()
+        .map(|s| (s.name.as_str(), s.depends_on.as_slice()))
+        .collect();
+    dependents_of(&pairs, names)
+}
+
+/// [`dependents`] over `(name, depends_on)` pairs in configuration order.
+pub fn dependents_of<'a>(servers: &[(&'a str, &[String])], names: &[String]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    let mut todo: Vec<&str> = names.iter().map(String::as_str).collect();
+    while let Some(name) = todo.pop() {
+        for &(server, deps) in servers {
+            let named = names.iter().any(|n| n == server) || out.contains(&server);
+            if !named && deps.iter().any(|d| d == name) {
+                out.push(server);
+                todo.push(server);
+            }
+        }
+    }
+    servers
+        .iter()
+        .map(|&(n, _)| n)
+        .filter(|n| out.contains(n))
+        .collect()
+}
+
 /// One cycle among the unplaced servers (each of which has an unplaced dependency): follow
 /// the first unplaced dependency from the first unplaced server until a name repeats.
 fn find_cycle(servers: &[ServerSpec], deps: &[Vec<usize>], placed: &[bool]) -> Vec<String> {
@@ -167,6 +197,21 @@ mod tests {
             ["docs", "web", "api", "db-proxy", "worker"]
         );
         assert_eq!(start_order(&[]), Ok(vec![]));
+    }
+
+    #[test]
+    fn dependents_directly_or_not_unless_named() {
+        let s = [
+            server("web", &["api"]),
+            server("worker", &[]),
+            server("api", &["base"]),
+            server("admin", &["web"]),
+            server("base", &[]),
+        ];
+        let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(dependents(&s, &names(&["base"])), ["web", "api", "admin"]);
+        assert_eq!(dependents(&s, &names(&["api", "web"])), ["admin"]);
+        assert!(dependents(&s, &names(&["worker"])).is_empty());
     }
 
     #[test]

@@ -171,21 +171,31 @@ fn thousands(n: usize) -> String {
     out
 }
 
-/// The restart question: which servers its yes restarts (the dialog's keys from `keys`).
-pub fn restart(frame: &mut Frame<'_>, area: Rect, title: &str, names: &[String], keys: &KeyMap) {
+/// The restart question: which servers each answer restarts (`names[0]` is the selected one,
+/// the rest depend on it); the keys named from the key table `keys`.
+pub fn restart(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    title: &str,
+    names: &[String],
+    keys: &KeyMap,
+) {
+    let key = |i| keys.bar_key(Context::Confirm, i).unwrap_or("?").to_owned();
+    let only = names
+        .first()
+        .map(|n| clean(n).into_owned())
+        .unwrap_or_default();
     let body = vec![
         Line::from(format!(
             "{} restarts, in order: {}",
-            keys.key(Context::Confirm, Intent::Confirm),
+            key(Intent::Confirm),
             clean(&names.join(", "))
         )),
+        Line::from(format!("{} restarts only {only}", key(Intent::No))),
+        Line::from(format!("{}: restart nothing", key(Intent::Cancel))),
+        Line::from(""),
         Line::from("each is stopped (stop signal, then SIGKILL after its grace) and"),
         Line::from("started again once what it depends on is ready."),
-        Line::from(""),
-        Line::from(format!(
-            "{}: restart nothing",
-            keys.label(Context::Confirm, Intent::Cancel).unwrap_or("?")
-        )),
     ];
     question(frame, area, title, body);
 }

@@ -71,11 +71,15 @@ fn detail(state: &AppState) -> Vec<Line<'static>> {
     match &r.phase {
         Phase::Held(reason) => out.push(Line::from(vec![
             Span::styled("held: ", Style::default().fg(theme::WARN)),
-            Span::raw(format!(
-                "{} — press {} again to start anyway",
-                clean(reason),
-                state.keys.first_key(Intent::ServersUp)
-            )),
+            Span::raw({
+                let u = state.keys.first_key(Intent::ServersUp);
+                if reason.starts_with("waiting for ") {
+                    // Held behind a failed or held dependency: `u` tries that one again.
+                    format!("{} — press {u} to try again", clean(reason))
+                } else {
+                    format!("{} — press {u} again to start anyway", clean(reason))
+                }
+            }),
         ])),
         Phase::Restarting => out.push(Line::from(vec![
             Span::styled(
@@ -100,8 +104,13 @@ fn detail(state: &AppState) -> Vec<Line<'static>> {
                 Span::raw(clean(why).into_owned()),
             ]));
             if !r.failed_lines.is_empty() {
+                let n = r.failed_lines.len();
                 out.push(Line::styled(
-                    format!("its last {} log lines:", r.failed_lines.len()),
+                    if n == 1 {
+                        "its last log line:".to_owned()
+                    } else {
+                        format!("its last {n} log lines:")
+                    },
                     Style::default().fg(theme::MUTED),
                 ));
                 // Already redacted and sanitised by the supervisor.
@@ -254,9 +263,17 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, state: &AppState) {
         .max()
         .unwrap_or(4)
         .clamp(4, 20) as u16;
+    // The mark, a space and the longest state shown ("✗ crashed(SIGSEGV)"), at least 13.
+    let state_w = sv
+        .rows
+        .iter()
+        .map(|r| r.phase.label().chars().count() + 2)
+        .max()
+        .unwrap_or(0)
+        .clamp(13, 24) as u16;
     let widths = [
         Constraint::Length(name_w),
-        Constraint::Length(13),
+        Constraint::Length(state_w),
         Constraint::Length(7),
         Constraint::Length(5),
         Constraint::Length(7),

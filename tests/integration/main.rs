@@ -52,6 +52,7 @@ mod servers_up;
 mod servers_vite;
 mod standin;
 mod status_bounded;
+mod tui_servers_ops;
 mod tui_supervise;
 mod ui_preflight;
 mod ui_servers;

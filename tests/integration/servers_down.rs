@@ -173,3 +173,80 @@ fn an_up_interrupted_before_it_started_anything_stops_nothing() {
     assert_eq!(down.code, Some(0), "{down}");
     assert!(gone(base));
 }
+
+/// SIGKILLs a process this test's server started outside the server's session (verified by
+/// its start time) when dropped, so a test that fails still leaves nothing behind.
+struct Escapee {
+    pid: u32,
+    start_ticks: u64,
+}
+
+impl Drop for Escapee {
+    fn drop(&mut self) {
+        kill_verified(self.pid, self.start_ticks);
+    }
+}
+
+#[test]
+fn a_descendant_that_left_the_session_does_not_survive_down() {
+    // The child calls setsid (a session and group of its own), ignores SIGTERM; the leader
+    // dies on SIGTERM, so the child is reparented and no longer linked to the server.
+    let script = "setsid sh -c 'trap \"\" TERM; echo \"escapee $$\"; exec sleep 600' &\n\
+                  sleep 0.3\necho armed\nwait\n";
+    let (mut s, leader) = one_script_server("esc", script, "1s");
+    let pid: u32 = s
+        .log("esc")
+        .lines()
+        .find_map(|l| l.strip_prefix("escapee ")?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no escapee pid in the log: {}", s.log("esc")));
+    let start_ticks = read_identity(pid).expect("the escapee runs").start_ticks;
+    let _guard = Escapee { pid, start_ticks };
+    let down = s.devtop(&["down"]);
+    assert!(gone(leader));
+    assert!(
+        gone(pid),
+        "the escapee {pid} (own session) survived down: {down}"
+    );
+    assert_eq!(down.code, Some(0), "{down}");
+    assert!(
+        down.stdout.contains(&format!("SIGKILL to pids {pid}")),
+        "{down}"
+    );
+    assert!(s.recorded().is_empty(), "{:?}", s.recorded());
+}
+
+/// `down --only` with a name no server has is a usage error naming it (as for `up`); stopping
+/// a server others depend on warns that those keep running.
+#[test]
+fn down_only_checks_its_names_and_warns_about_dependents_left_running() {
+    let toml = "[[server]]\nname = \"base\"\ncmd = [\"sleep\", \"600\"]\n\n\
+                [[server]]\nname = \"api\"\ncmd = [\"sleep\", \"600\"]\ndepends_on = [\"base\"]\n";
+    let mut s = Servers::new(toml);
+    let up = s.devtop(&["up", "--wait"]);
+    assert_eq!(up.code, Some(0), "{up}");
+    let pids = started_pids(&up.stdout);
+    let unknown = s.devtop(&["down", "--only", "nope"]);
+    assert_eq!(unknown.code, Some(2), "{unknown}");
+    assert!(unknown.stderr.contains("--only nope"), "{unknown}");
+    assert!(
+        unknown.stderr.contains("configured: base, api"),
+        "{unknown}"
+    );
+    assert!(!unknown.stdout.contains("stopping"), "{unknown}");
+    let base = s.devtop(&["down", "--only", "base"]);
+    assert_eq!(base.code, Some(0), "{base}");
+    assert!(
+        base.stderr
+            .contains("warning: left running, although they depend on what this stops: api"),
+        "{base}"
+    );
+    assert!(gone(pids[0]));
+    assert!(
+        read_identity(pids[1]).is_ok_and(|id| !id.exited()),
+        "{base}"
+    );
+    let rest = s.devtop(&["down"]);
+    assert_eq!(rest.code, Some(0), "{rest}");
+    assert!(!rest.stderr.contains("warning"), "{rest}");
+    assert!(gone(pids[1]));
+}

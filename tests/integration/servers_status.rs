@@ -4,9 +4,10 @@
 //!
 //! Safety: the server is under the [`Servers`] guard of `servers_up` (its session is SIGKILLed
 //! when the test ends); the `devtop logs -f` process is the test's own child, ended by SIGTERM
-//! through its PID (not reaped yet, so not reused) and SIGKILLed by its handle on drop.
+//! through its PID (not reaped yet, so not reused) and SIGKILLed by its handle on drop; so
+//! is the port holder an adoption test starts itself.
 
-use crate::common::wait_or_kill;
+use crate::common::{wait_or_kill, wait_until};
 use crate::servers_up::{Servers, free_port, gone, python};
 use std::io::BufRead;
 use std::process::Child;
@@ -23,7 +24,7 @@ fn project() -> (Servers, u16) {
     s.write(
         "web.sh",
         &format!(
-            "printf 'hello \\033[31mred\\n'\nexec {} -u -m http.server {port} --bind 127.0.0.1\n",
+            "printf 'hello \\033[31mred\\033[0m bell\\007\\n'\nexec {} -u -m http.server {port} --bind 127.0.0.1\n",
             python()
         ),
     );
@@ -117,8 +118,10 @@ fn logs_prints_escaped_lines_and_follows_appended_ones() {
     assert_eq!(up.code, Some(0), "{up}");
     let logs = s.devtop(&["logs", "web"]);
     assert_eq!(logs.code, Some(0), "{logs}");
-    assert!(logs.stdout.contains("hello \\x1b[31mred"), "{logs}");
+    // Colours stripped as in the Logs pane, other control bytes escaped.
+    assert!(logs.stdout.contains("hello red bell\\x07\n"), "{logs}");
     assert!(!logs.stdout.contains('\x1b'), "{logs}");
+    assert!(!logs.stdout.contains("\\x1b"), "{logs}");
     let one = s.devtop(&["logs", "web", "-n", "1"]);
     assert_eq!(one.stdout.lines().count(), 1, "{one}");
 
@@ -150,13 +153,13 @@ fn logs_prints_escaped_lines_and_follows_appended_ones() {
         .append(true)
         .open(&log)
         .expect("open log");
-    std::io::Write::write_all(&mut f, b"appended \x1b]0;title\x07 later\n").expect("append");
+    std::io::Write::write_all(&mut f, b"appended \x1b]0;title\x07 later \x01\n").expect("append");
     assert!(follow.wait_for("appended"), "{:?}", follow.seen);
     assert!(
         follow
             .seen
             .iter()
-            .any(|l| l.contains("appended \\x1b]0;title\\x07 later")),
+            .any(|l| l.contains("appended  later \\x01")),
         "{:?}",
         follow.seen
     );
@@ -188,4 +191,48 @@ fn logs_follow_ends_when_its_reader_goes_away() {
     drop(stdout);
     let status = wait_or_kill(&mut child);
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{status:?}");
+}
+
+/// An adopted server: its uptime counts from its process's start, not from the adoption, and
+/// the "port is taken" error that adopting resolved is no longer its last error.
+#[test]
+fn an_adopted_server_keeps_its_own_uptime_and_loses_the_port_error() {
+    use crate::servers_supervise::{holder, server, status};
+    let port = crate::servers_up::free_port();
+    let mut s = Servers::new(&format!(
+        "[[server]]\nname = \"web\"\ncmd = [\"{py}\", \"-u\", \"-m\", \"http.server\", \"{port}\", \"--bind\", \"127.0.0.1\"]\n\
+         port = {port}\nready = {{ tcp = {port} }}\n",
+        py = python()
+    ));
+    let root = s.root().canonicalize().expect("root");
+    let same = holder(&root, port, &[]);
+    let hpid = same.0.id();
+    let refused = s.devtop(&["up", "--wait"]);
+    assert_eq!(refused.code, Some(1), "{refused}");
+    let st = status(&mut s);
+    let error = server(&st, "web")["last_error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(error.contains("is taken"), "{st:#}");
+    // The holder has run for 2 s at least before it is adopted.
+    let ticks = devtop::effects::signal::read_identity(hpid)
+        .expect("holder")
+        .start_ticks;
+    let aged = || crate::servers_up::ticks_now() >= ticks + 300;
+    assert!(
+        wait_until(Duration::from_secs(30), aged),
+        "the holder's age"
+    );
+    let up = s.devtop(&["up", "--wait", "--adopt"]);
+    assert_eq!(up.code, Some(0), "{up}");
+    let st = status(&mut s);
+    let web = server(&st, "web");
+    assert_eq!(web["state"], "adopted", "{st:#}");
+    assert!(web["last_error"].is_null(), "{st:#}");
+    let uptime = web["uptime_s"].as_u64().unwrap_or_default();
+    assert!(uptime >= 2, "uptime {uptime} s from the adoption: {st:#}");
+    let down = s.devtop(&["down"]);
+    assert_eq!(down.code, Some(0), "{down}");
+    drop(same);
 }

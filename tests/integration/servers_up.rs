@@ -349,6 +349,44 @@ fn a_taken_port_is_reported_with_its_holder_and_nothing_starts() {
     assert!(s.recorded().is_empty());
 }
 
+/// A port free on 127.0.0.1, 0.0.0.0 and ::1.
+fn free_port_v6() -> u16 {
+    loop {
+        let port = free_port();
+        if std::net::TcpListener::bind(("::1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Servers listening only on ::1 (vite where `localhost` resolves to ::1 first) become ready:
+/// the tcp probe tries ::1 as well as 127.0.0.1, and an http URL's `[::1]` host is connected
+/// to as an address.
+#[test]
+fn a_server_listening_only_on_ipv6_loopback_becomes_ready() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        println!("skipped: this machine has no IPv6 loopback (::1 cannot be bound)");
+        return;
+    }
+    let (a, b) = (free_port_v6(), free_port_v6());
+    let server = |name: &str, port: u16, ready: String| {
+        format!(
+            "[[server]]\nname = \"{name}\"\ncmd = [\"{py}\", \"-u\", \"-m\", \"http.server\", \"{port}\", \"--bind\", \"::1\"]\n\
+             ready = {ready}\nready_timeout = \"20s\"\n\n",
+            py = python()
+        )
+    };
+    let toml = server("tcp6", a, format!("{{ tcp = {a} }}"))
+        + &server("http6", b, format!("{{ http = \"http://[::1]:{b}/\" }}"));
+    let mut s = Servers::new(&toml);
+    let up = s.devtop(&["up", "--wait"]);
+    assert_eq!(up.code, Some(0), "{up}");
+    assert!(up.stdout.contains("tcp6 ready after"), "{up}");
+    assert!(up.stdout.contains("http6 ready after"), "{up}");
+    let down = s.devtop(&["down"]);
+    assert_eq!(down.code, Some(0), "{down}");
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let mut s = Servers::new("");
@@ -359,6 +397,17 @@ fn usage_errors_exit_2() {
     assert_eq!(up.code, Some(2), "{up}");
     assert!(up.stderr.contains("--only nope"), "{up}");
     assert!(started_pids(&up.stdout).is_empty());
+    // An https probe cannot be tried (plain HTTP only): a config error at its place.
+    let mut s = Servers::new(
+        "[[server]]\nname = \"web\"\ncmd = [\"sleep\", \"600\"]\n\
+         ready = { http = \"https://127.0.0.1:5173/\" }\n",
+    );
+    let up = s.devtop(&["up", "--wait"]);
+    assert_eq!(up.code, Some(2), "{up}");
+    let at = format!("{}:4:18:", s.root().join("devtop.toml").display());
+    assert!(up.stderr.contains(&at), "{up}");
+    assert!(up.stderr.contains("only http:// is supported"), "{up}");
+    assert!(started_pids(&up.stdout).is_empty(), "{up}");
 }
 
 /// M7: a start that fails without output shows none of the previous run's lines, and a log

@@ -386,3 +386,44 @@ fn port_conflict_question() {
     );
     snap("port_conflict", &s);
 }
+
+/// `r` on api, which web depends on: the question names what each answer restarts, and the
+/// key bar its answers (y both, n only api, Esc nothing).
+#[test]
+fn restart_question() {
+    let mut s = running();
+    key(&mut s, KeyCode::Home);
+    key(&mut s, KeyCode::Char('r'));
+    snap("restart_question", &s);
+}
+
+/// The STATE column fits the longest state shown (`✗ crashed(SIGSEGV)`, not cut to
+/// `crashed(SIG`), and one failed log line is "its last log line".
+#[test]
+fn a_crashed_state_fits_and_one_log_line_is_singular() {
+    let mut s = running();
+    ev(
+        &mut s,
+        Event::Crashed {
+            name: "web".into(),
+            signal: 11,
+        },
+        4,
+    );
+    ev(
+        &mut s,
+        Event::Failed {
+            name: "worker".into(),
+            reason: "exited with code 1 during start".into(),
+            last_lines: vec!["Error: connect ECONNREFUSED 127.0.0.1:6379".into()],
+        },
+        4,
+    );
+    key(&mut s, KeyCode::End);
+    for (w, h) in [(80, 24), (160, 48)] {
+        let screen = draw(&s, w, h);
+        assert!(screen.contains("crashed(SIGSEGV)"), "{screen}");
+        assert!(screen.contains("its last log line:"), "{screen}");
+    }
+    snap("servers_crashed", &s);
+}

@@ -76,6 +76,9 @@ pub enum Intent {
     LeaveRunning,
     /// In the port-conflict question: adopt the holder as the running server.
     Adopt,
+    /// A dialog's "no" that is not a cancel: in the restart question, restart only the
+    /// selected server (not what depends on it); in every other dialog, cancel.
+    No,
     /// Run the preflight checks and show them (screen 4).
     Preflight,
     /// Show the Preflight screen.
@@ -163,6 +166,7 @@ impl Intent {
             Intent::LogSource => "log_source",
             Intent::LeaveRunning => "leave_running",
             Intent::Adopt => "adopt",
+            Intent::No => "no",
             Intent::Preflight => "preflight",
             Intent::ViewPreflight => "preflight_screen",
             Intent::PreflightTarget => "preflight_target",

@@ -291,12 +291,13 @@ pub const BINDINGS: &[Binding] = &[
         Intent::Confirm,
         "confirm the kill",
     ),
+    b("Esc/q", &[Esc, Char('q')], C, Intent::Cancel, "cancel"),
     b(
-        "Esc/n",
-        &[Char('n'), Esc, Char('q')],
+        "n",
+        &[Char('n')],
         C,
-        Intent::Cancel,
-        "cancel",
+        Intent::No,
+        "no (restart: only the selected server; elsewhere cancel)",
     ),
     b(
         "l",

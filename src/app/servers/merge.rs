@@ -37,7 +37,7 @@ impl Servers {
                 row.clear_run();
             }
             Event::AlreadyRunning { pid, .. } => {
-                row.pid = Some(*pid);
+                row.show_run(*pid);
                 row.supervised = Some(*pid);
                 if !matches!(row.phase, Phase::Ready | Phase::Unhealthy) {
                     row.phase = Phase::Adopted;
@@ -102,7 +102,7 @@ impl Servers {
             Event::PortTaken { .. } | Event::HolderEnded { .. } => {}
             Event::Adopted { pid, .. } => {
                 row.phase = Phase::Adopted;
-                row.pid = Some(*pid);
+                row.show_run(*pid);
                 row.supervised = Some(*pid);
                 row.last_error = None;
             }
@@ -158,7 +158,7 @@ impl Servers {
             let fresh = taken >= row.changed_at;
             match poll.running.iter().find(|p| p.name == row.name) {
                 Some(p) => {
-                    row.pid = Some(p.pid);
+                    row.show_run(p.pid);
                     row.started_unix = Some(p.started_unix);
                     row.members = p.members.clone();
                     row.rss_bytes = Some(p.rss_bytes);

@@ -98,7 +98,7 @@ pub struct ServerRow {
     pub pid: Option<u32>,
     /// Wall-clock start, seconds since the Unix epoch (from the state file), while running.
     pub started_unix: Option<u64>,
-    /// Time from start to ready, when this devtop saw it become ready.
+    /// Time from start to ready of the run shown (seen here or recorded); `None` once it ended.
     pub ready_after: Option<Duration>,
     /// What showed readiness ("tcp 3010", "http http://…", "started").
     pub ready_how: Option<String>,
@@ -154,7 +154,16 @@ impl ServerRow {
         }
     }
 
+    /// The run shown is `pid`'s: another run's time to ready is dropped (its `ready_how`,
+    /// the configured probe's label, is the same).
+    fn show_run(&mut self, pid: u32) {
+        if self.pid.replace(pid) != Some(pid) {
+            self.ready_after = None;
+        }
+    }
+
     fn clear_run(&mut self) {
+        self.ready_after = None;
         self.pid = None;
         self.started_unix = None;
         self.cpu_percent = None;
@@ -205,7 +214,7 @@ pub enum ServerOp {
 pub enum OpOutcome {
     /// Every server of the op is ready (up, restart) or every process ended (down).
     Done,
-    /// The named server failed to start or is held (what the op started was stopped again).
+    /// The (first) named server failed to start or is held; the others the op started run on.
     Failed(String),
     /// Some processes survived SIGKILL (down).
     Survivors,
@@ -270,21 +279,11 @@ impl Servers {
 
     /// Names of the servers that depend on `name`, directly or not, in config order.
     pub fn dependents(&self, name: &str) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let mut todo = vec![name.to_owned()];
-        while let Some(n) = todo.pop() {
-            for r in &self.rows {
-                if r.depends_on.contains(&n) && !out.contains(&r.name) && r.name != name {
-                    out.push(r.name.clone());
-                    todo.push(r.name.clone());
-                }
-            }
-        }
-        self.rows
-            .iter()
-            .filter(|r| out.contains(&r.name))
-            .map(|r| r.name.clone())
-            .collect()
+        let pairs: Vec<(&str, &[String])> = (self.rows.iter())
+            .map(|r| (r.name.as_str(), r.depends_on.as_slice()))
+            .collect();
+        let deps = crate::model::server_order::dependents_of(&pairs, &[name.to_owned()]);
+        deps.into_iter().map(str::to_owned).collect()
     }
 
     fn row_mut(&mut self, name: &str) -> Option<&mut ServerRow> {

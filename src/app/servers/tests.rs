@@ -584,6 +584,16 @@ fn r_restarts_the_selected_server_and_asks_about_its_dependents() {
     assert!(servers_cmds(&update(&mut s, key('r'))).is_empty());
     assert!(matches!(&s.popup, Some(Popup::Confirm(c))
         if c.action == ConfirmAction::RestartServers(vec!["api".into(), "web".into()])));
+    let bar: Vec<String> = match &s.popup {
+        Some(Popup::Confirm(c)) => c
+            .action
+            .key_bar(&s)
+            .iter()
+            .map(|e| e.name.to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    assert_eq!(bar, ["With dependents", "Only this", "Cancel"]);
     let cmds = update(&mut s, key('y'));
     assert_eq!(
         servers_cmds(&cmds),
@@ -591,6 +601,28 @@ fn r_restarts_the_selected_server_and_asks_about_its_dependents() {
             names: vec!["api".into(), "web".into()]
         }]
     );
+    let done = ServerOp::Restart {
+        names: vec!["api".into(), "web".into()],
+    };
+    update(&mut s, Action::ServersDone(done, OpOutcome::Done));
+    // n: only api, not what depends on it.
+    update(&mut s, key('r'));
+    let cmds = update(&mut s, key('n'));
+    assert_eq!(s.popup, None);
+    assert_eq!(
+        servers_cmds(&cmds),
+        [ServerOp::Restart {
+            names: vec!["api".into()]
+        }]
+    );
+    let done = ServerOp::Restart {
+        names: vec!["api".into()],
+    };
+    update(&mut s, Action::ServersDone(done, OpOutcome::Done));
+    // Esc: nothing.
+    update(&mut s, key('r'));
+    assert!(servers_cmds(&update(&mut s, code(KeyCode::Esc))).is_empty());
+    assert_eq!(s.popup, None);
 }
 
 #[test]
@@ -845,4 +877,39 @@ fn a_back_off_shows_restarting_and_d_then_stops_it_without_a_stale_error() {
         .expect("web");
     assert_eq!(web.phase, Phase::Stopped);
     assert_eq!(web.last_error, None);
+}
+
+/// READY IN belongs to a run: gone once it stopped, and an adopted run shows its own
+/// recorded time (none when unknown), never the previous run's.
+#[test]
+fn ready_in_is_the_shown_runs_own() {
+    let mut s = state();
+    start_both(&mut s);
+    let ready = |s: &AppState| s.servers.rows[0].ready_after;
+    assert_eq!(ready(&s), Some(Duration::from_millis(1200)));
+    ev(&mut s, Event::Stopped { name: "api".into() }, 10);
+    assert_eq!(ready(&s), None);
+    // Started by another devtop (PID 300), recorded with its time to ready.
+    let mut other = polled("api", 300, Some(true));
+    other.ready_after = Some(Duration::from_millis(450));
+    update(
+        &mut s,
+        Action::ServersPolled(ServersPoll {
+            taken_at: Some(t(11)),
+            running: vec![other],
+            error: None,
+        }),
+    );
+    assert_eq!(phase(&s, "api"), Phase::Adopted);
+    assert_eq!(ready(&s), Some(Duration::from_millis(450)));
+    // Adopted from a port's holder: no time to ready of its own.
+    ev(
+        &mut s,
+        Event::Adopted {
+            name: "api".into(),
+            pid: 400,
+        },
+        12,
+    );
+    assert_eq!(ready(&s), None);
 }

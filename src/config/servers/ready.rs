@@ -20,7 +20,7 @@ pub(super) struct RawReady {
     log: Option<Spanned<String>>,
 }
 
-/// `ready`: exactly one probe; an http(s) URL, a non-zero port, or a regex that compiles.
+/// `ready`: exactly one probe; an http:// URL, a non-zero port, or a regex that compiles.
 pub(super) fn resolve(ready: Option<&Spanned<RawReady>>) -> Result<Option<ReadyProbe>, Invalid> {
     let Some(ready) = ready else {
         return Ok(None);
@@ -43,16 +43,25 @@ pub(super) fn resolve(ready: Option<&Spanned<RawReady>>) -> Result<Option<ReadyP
     }
 }
 
-/// `ready.http`: an http or https URL with a host.
+/// `ready.http`: an http:// URL with a host (the probe speaks plain HTTP/1.1: an https://
+/// URL is refused here rather than failing every start).
 fn http_probe(url: &Spanned<String>) -> Result<ReadyProbe, Invalid> {
     match url::Url::parse(url.get_ref()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+        Ok(u) if u.scheme() == "http" && u.host().is_some() => {
             Ok(ReadyProbe::Http(url.get_ref().clone()))
         }
+        Ok(u) if u.scheme() == "https" => fail(
+            url.span(),
+            format!(
+                "ready.http = {}: only http:// is supported (the probe does not speak TLS); \
+                 probe the port with {{ tcp = PORT }} or a plain-http endpoint",
+                quoted(url.get_ref())
+            ),
+        ),
         Ok(_) => fail(
             url.span(),
             format!(
-                "ready.http = {} must be an http:// or https:// URL",
+                "ready.http = {} must be an http:// URL",
                 quoted(url.get_ref())
             ),
         ),

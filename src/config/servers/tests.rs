@@ -167,7 +167,12 @@ fn every_mistake_names_its_line_and_column() {
         (
             "name = \"web\"\ncmd = [\"vite\"]\nready = { http = \"localhost:5173\" }\n",
             "8:18:",
-            "must be an http:// or https:// URL",
+            "must be an http:// URL",
+        ),
+        (
+            "name = \"web\"\ncmd = [\"vite\"]\nready = { http = \"https://localhost:5173/\" }\n",
+            "8:18:",
+            "only http:// is supported",
         ),
         (
             "name = \"web\"\ncmd = [\"vite\"]\nready = { http = \"http://\" }\n",

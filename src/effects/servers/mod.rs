@@ -16,6 +16,7 @@
 //! and the dashboard can show it.
 
 pub mod down;
+mod hold;
 pub mod lock;
 pub mod port_conflict;
 mod pre_start;
@@ -24,6 +25,7 @@ pub mod rotate;
 pub mod spawn;
 pub mod state;
 pub mod stop;
+pub mod stop_request;
 pub mod supervise;
 pub mod up;
 

@@ -54,7 +54,7 @@ pub fn read_holder(root: &Path, spec: &ServerSpec, pid: u32) -> Option<Holder> {
     let id = crate::effects::signal::read_identity(pid).ok()?;
     let argv = cmdline(pid);
     let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    let role = crate::model::process::classify(name.trim(), &argv)
+    let role = crate::model::process::classify_alone(name.trim(), &argv)
         .label()
         .to_owned();
     let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok();
@@ -72,6 +72,8 @@ pub fn read_holder(root: &Path, spec: &ServerSpec, pid: u32) -> Option<Holder> {
             same_server = Some(Recorded {
                 adopted: true,
                 pgid: at.pgrp,
+                // Its uptime counts from its own start, not from the adoption.
+                started_unix: start_unix(at.start_ticks).unwrap_or_else(super::state::unix_now),
                 ..Recorded::started(&spec.name, at.pid, at.start_ticks, spec.port)
             });
             break;
@@ -92,6 +94,14 @@ pub fn read_holder(root: &Path, spec: &ServerSpec, pid: u32) -> Option<Holder> {
         same_server,
         to_end,
     })
+}
+
+/// Wall-clock start, seconds since the Unix epoch, of a process that started `start_ticks`
+/// clock ticks after boot (`btime` of `/proc/stat` plus the ticks); `None` when unreadable.
+fn start_unix(start_ticks: u64) -> Option<u64> {
+    let boot = procfs::boot_time_secs().ok()?;
+    let hz = procfs::ticks_per_second().max(1);
+    Some(boot + start_ticks / hz)
 }
 
 /// The processes "end it" would signal (see [`Holder::to_end`]), children first.

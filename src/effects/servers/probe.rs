@@ -1,5 +1,7 @@
-//! Readiness probes, each tried every [`PROBE_INTERVAL`]: a TCP connect to 127.0.0.1, an
-//! HTTP/1.1 GET answered 2xx or 3xx, or a line of the server's log matching a regex.
+//! Readiness probes, each tried every [`PROBE_INTERVAL`]: a TCP connect to the loopback
+//! (127.0.0.1 or ::1: a server may listen on either, as vite does where `localhost` resolves
+//! to ::1 first), an HTTP/1.1 GET answered 2xx or 3xx (a host name tried at each of its
+//! addresses), or a line of the server's log matching a regex.
 
 use crate::model::server::ReadyProbe;
 use std::io;
@@ -18,7 +20,7 @@ const STATUS_BYTES: usize = 1024;
 /// A probe ready to be tried.
 #[derive(Debug)]
 pub enum Probe {
-    /// Connect to 127.0.0.1 on this port.
+    /// Connect to 127.0.0.1 or ::1 on this port (either answering is ready).
     Tcp(u16),
     /// GET this URL (`http://` only).
     Http(url::Url),
@@ -111,15 +113,37 @@ impl Probe {
     }
 }
 
+/// A connection to `port` on 127.0.0.1 or on ::1, both tried at once: the first to connect.
 async fn connect(port: u16) -> io::Result<TcpStream> {
-    TcpStream::connect(("127.0.0.1", port)).await
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+    let v4 = Box::pin(TcpStream::connect(SocketAddr::from((
+        Ipv4Addr::LOCALHOST,
+        port,
+    ))));
+    let v6 = Box::pin(TcpStream::connect(SocketAddr::from((
+        Ipv6Addr::LOCALHOST,
+        port,
+    ))));
+    futures::future::select_ok([v4, v6]).await.map(|(s, _)| s)
+}
+
+/// A connection to `url`'s host and port: an IP literal (`[::1]` too) directly, a name at
+/// each address it resolves to (`localhost`: ::1 and 127.0.0.1), in turn until one connects.
+async fn connect_url(url: &url::Url) -> io::Result<TcpStream> {
+    let port = url.port_or_known_default().unwrap_or(80);
+    match url.host() {
+        Some(url::Host::Ipv4(a)) => TcpStream::connect((a, port)).await,
+        Some(url::Host::Ipv6(a)) => TcpStream::connect((a, port)).await,
+        Some(url::Host::Domain(d)) => TcpStream::connect((d, port)).await,
+        None => connect(port).await,
+    }
 }
 
 /// The status code of `GET url` (HTTP/1.1, `Connection: close`).
 async fn http_status(url: &url::Url) -> io::Result<u16> {
     let host = url.host_str().unwrap_or("127.0.0.1");
     let port = url.port_or_known_default().unwrap_or(80);
-    let mut stream = TcpStream::connect((host, port)).await?;
+    let mut stream = connect_url(url).await?;
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_owned(),

@@ -91,7 +91,8 @@ pub fn retain(lock: &StateLock, root: &Path, keep: impl Fn(&Recorded) -> bool) -
 }
 
 /// Adds (or replaces, by name) `entry` in the state file, and clears the server's held
-/// reason (it runs now).
+/// reason (it runs now) and, for an adopted entry, its last error (the port conflict that
+/// adopting it resolved).
 ///
 /// # Errors
 /// As [`read`] and [`write`].
@@ -101,6 +102,9 @@ pub fn record(lock: &StateLock, root: &Path, entry: Recorded) -> io::Result<()> 
     state.servers.retain(|e| e.name != entry.name);
     if let Some(o) = state.outcomes.iter_mut().find(|o| o.name == entry.name) {
         o.held_reason = None;
+        if entry.adopted {
+            o.last_error = None;
+        }
     }
     state.servers.push(entry);
     write(lock, root, &state)

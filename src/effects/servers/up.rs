@@ -1,6 +1,7 @@
 //! `up`: start servers in dependency order (see the [module docs](super)).
 
 use super::Event;
+use super::hold::Blocked;
 use super::lock::StateLock;
 use super::port_conflict::PortConflicts;
 use super::pre_start::{PreStart, pre_start};
@@ -57,6 +58,11 @@ pub struct Gate<'a> {
     pub force: bool,
     /// What to do when a server's port is taken (end the holder, adopt it, cancel).
     pub conflicts: &'a dyn PortConflicts,
+    /// A failed or held server does not end the start (the dashboard): servers that do not
+    /// depend on it go on starting, those that do are held ("waiting for api (failed)"),
+    /// and nothing that started is stopped again (only the failed server's own processes).
+    /// False for `devtop up`, which stops everything it started at the first failure.
+    pub keep_going: bool,
 }
 
 /// A server [`start`] left running, for [`super::supervise::Supervisor`].
@@ -74,8 +80,9 @@ pub struct Running {
 /// What [`start`] did.
 #[derive(Debug)]
 pub struct Launched {
-    /// `None` when all are ready; the server whose start failed or that is held otherwise
-    /// (everything this call started was then stopped again and `running` is empty).
+    /// `None` when all are ready; the (first) server whose start failed or that is held
+    /// otherwise. Then, without [`Gate::keep_going`], everything this call started was
+    /// stopped again and `running` is empty; with it, `running` holds what runs.
     pub failed: Option<String>,
     /// Every selected server now running, in start order: started by this call, recorded as
     /// running already, or adopted.
@@ -117,7 +124,10 @@ pub async fn up<'a>(
 /// cancel (the start fails naming the holder). Held reasons, failures and times to ready are
 /// written to the state file for `devtop status`.
 ///
-/// On a failure, every server this call started is stopped again, in reverse order.
+/// On a failure, every server this call started is stopped again, in reverse order — unless
+/// [`Gate::keep_going`]: then the failed server's own processes are stopped, the servers
+/// depending on it (directly or not) are held ([`Event::Held`], "waiting for api (failed)"),
+/// and the others start as if nothing happened.
 ///
 /// # Errors
 /// The state file cannot be read or written.
@@ -140,6 +150,7 @@ pub async fn start<'a>(
         live,
         ready: BTreeSet::new(),
         waiting: servers.iter().collect(),
+        blocked: Blocked::default(),
         started: Vec::new(),
         running: Vec::new(),
         probing: FuturesUnordered::new(),
@@ -171,20 +182,32 @@ pub async fn start<'a>(
                 });
             }
             Step::Ready((spec, started, Err(reason))) => {
-                let run = Some(started.log_start);
-                report(failed_event(root, lock, spec, reason, run));
-                break Some(spec.name.clone());
+                let at = Some(started.log_start);
+                report(failed_event(root, lock, spec, reason, at));
+                if !gate.keep_going {
+                    break Some(spec.name.clone());
+                }
+                // Not ready (or exited): what runs of it is stopped; the rest goes on.
+                run.started.retain(|r| r.pid != started.record.pid);
+                super::down::stop_recorded(root, lock, &started.record, servers, report).await?;
+                run.blocked.block(spec, "failed");
             }
             Step::Checked((spec, PreStart::Held(reason))) => {
                 let _ = state::note(lock, root, &spec.name, Some(reason.clone()), None);
                 let name = spec.name.clone();
                 report(Event::Held { name, reason });
-                break Some(spec.name.clone());
+                if !gate.keep_going {
+                    break Some(spec.name.clone());
+                }
+                run.blocked.block(spec, "held");
             }
             Step::Checked((spec, PreStart::Fail(reason, events))) => {
                 events.into_iter().for_each(&mut *report);
                 report(failed_event(root, lock, spec, reason, None));
-                break Some(spec.name.clone());
+                if !gate.keep_going {
+                    break Some(spec.name.clone());
+                }
+                run.blocked.block(spec, "failed");
             }
             Step::Checked((spec, PreStart::Adopt(record, events))) => {
                 events.into_iter().for_each(&mut *report);
@@ -208,11 +231,20 @@ pub async fn start<'a>(
                 events.into_iter().for_each(&mut *report);
                 if let Some(reason) = run.launch_one(spec, report) {
                     report(failed_event(root, lock, spec, reason, None));
-                    break Some(spec.name.clone());
+                    if !gate.keep_going {
+                        break Some(spec.name.clone());
+                    }
+                    // Started but not recorded: stopped now (nothing could find it later).
+                    let unrecorded: Vec<Recorded> = run
+                        .started
+                        .extract_if(.., |r| r.name == spec.name)
+                        .collect();
+                    stop_started(root, lock, &unrecorded, servers, report).await?;
+                    run.blocked.block(spec, "failed");
                 }
             }
             Step::Idle => match run.waiting.first() {
-                None => break None,
+                None => break run.blocked.first.take(),
                 // Unreachable when every dependency is among `servers`, as documented.
                 Some(spec) => {
                     let reason = format!("depends on {:?}, not started", spec.depends_on);
@@ -225,7 +257,7 @@ pub async fn start<'a>(
     let Starter {
         started, running, ..
     } = run;
-    if failed.is_some() {
+    if failed.is_some() && !gate.keep_going {
         stop_started(root, lock, &started, servers, report).await?;
         return Ok(Launched {
             failed,
@@ -274,6 +306,9 @@ struct Starter<'a> {
     ready: BTreeSet<&'a str>,
     /// Servers not started yet, in start order.
     waiting: Vec<&'a ServerSpec>,
+    /// With [`Gate::keep_going`]: servers failed or held, with that word ("failed", "held");
+    /// what depends on them is held.
+    blocked: Blocked<'a>,
     /// Servers this call started, in start order.
     started: Vec<Recorded>,
     /// Servers ready (started, recorded already, or adopted), in the order they became so.
@@ -289,6 +324,9 @@ impl<'a> Starter<'a> {
     /// dependencies are ready (repeatedly: a server recorded as running already counts ready
     /// at once, and joins `running`, watched through a pidfd).
     fn queue_startable(&mut self, gate: &'a Gate<'a>, report: &mut dyn FnMut(Event)) {
+        let (root, lock) = (self.root, self.lock);
+        self.blocked
+            .hold_dependents(&mut self.waiting, root, lock, report);
         while let Some(i) = self
             .waiting
             .iter()

@@ -317,6 +317,16 @@ pub fn classify(name: &str, cmd: &[String]) -> Role {
     Role::Node
 }
 
+/// [`classify`] for a process seen on its own (a port's holder), as the process list shows it
+/// with the default match words: `Other` for what is neither `node` nor a dev tool, wrapper
+/// or shell (`python3 -m http.server`, nginx) instead of [`classify`]'s `Node` fallback.
+pub fn classify_alone(name: &str, cmd: &[String]) -> Role {
+    match classify(name, cmd) {
+        Role::Node if !matches_words(name, cmd, &["node".to_owned()]) => Role::Other,
+        r => r,
+    }
+}
+
 /// One argv word as the COMMAND column shows it: a long path keeps the words a person
 /// recognises — the package inside `node_modules` (`…/.bin/prisma`,
 /// `…/prisma/build/index.js`, pnpm's store included) or else its last two parts.

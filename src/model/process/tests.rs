@@ -268,3 +268,16 @@ fn max_old_space() {
     assert_eq!(max_old_space_mib(&argv("node x"), Some("--inspect")), None);
     assert_eq!(max_old_space_mib(&argv("node x"), None), None);
 }
+
+#[test]
+fn a_process_alone_is_other_unless_node_or_a_dev_tool() {
+    let alone = |name: &str, cmd: &str| classify_alone(name, &argv(cmd));
+    assert_eq!(
+        alone("python3", "/usr/bin/python3 -m http.server 8000"),
+        Role::Other
+    );
+    assert_eq!(alone("nginx", "nginx: master process"), Role::Other);
+    assert_eq!(alone("node", "/usr/bin/node server.js"), Role::Node);
+    assert_eq!(alone("node", "node node_modules/.bin/vite"), Role::Vite);
+    assert_eq!(alone("npm run dev", "npm run dev"), Role::Npm);
+}

@@ -1,11 +1,12 @@
 //! The exit of a watched server: reported and counted at once, what its leader left behind
 //! stopped by an owned future ([`Phase::Exiting`]), then the restart policy's decision
-//! applied.
+//! applied — unless another devtop asked for the stop ([`stop_request`]): then it is let go
+//! as stopped.
 
 use super::{ExitWatch, Phase, Supervisor};
 use crate::effects::servers::Event;
 use crate::effects::servers::down::stop_recorded;
-use crate::effects::servers::state;
+use crate::effects::servers::{state, stop_request};
 use crate::model::server_restart::{Decision, ExitKind};
 use futures::FutureExt;
 use std::time::Instant;
@@ -16,6 +17,12 @@ impl Supervisor<'_> {
     /// neither reports nor counts this exit again (the next `run` resumes the stop). One this
     /// devtop did not start (watched through a pidfd) is only reported and let go.
     pub(super) fn exited(&mut self, i: usize, how: ExitKind, report: &mut dyn FnMut(Event)) {
+        if stop_request::take(self.root, &self.watched[i].record, None).is_some() {
+            // Another devtop stops this run (and what it left behind): not a crash.
+            self.let_go_stopped(i, report);
+            return;
+        }
+        self.watched[i].exited_ms = stop_request::now_ms();
         let name = self.watched[i].record.name.clone();
         let (text, event) = match how {
             ExitKind::Code(c) => (
@@ -82,6 +89,36 @@ impl Supervisor<'_> {
             text,
             failure: how.is_failure(),
         };
+    }
+
+    /// Watched servers waiting out a restart back-off that another devtop asked to stop since
+    /// they exited are let go as stopped (checked every second, and when the back-off ends).
+    pub(super) fn honour_requests(&mut self, report: &mut dyn FnMut(Event)) {
+        for i in (0..self.watched.len()).rev() {
+            self.requested_stop(i, report);
+        }
+    }
+
+    /// Whether watched server `i`, waiting out a back-off, was asked to stop since its exit:
+    /// then it is let go (reported stopped) and true is returned.
+    pub(super) fn requested_stop(&mut self, i: usize, report: &mut dyn FnMut(Event)) -> bool {
+        let w = &self.watched[i];
+        let asked = matches!(w.phase, Phase::Backoff { .. })
+            && stop_request::take(self.root, &w.record, Some(w.exited_ms)).is_some();
+        if asked {
+            self.let_go_stopped(i, report);
+        }
+        asked
+    }
+
+    /// Lets go of watched server `i`, stopped by another devtop: its state entry dropped (by
+    /// identity), reported [`Event::Stopped`]; no restart, nothing signalled from here.
+    fn let_go_stopped(&mut self, i: usize, report: &mut dyn FnMut(Event)) {
+        let r = self.watched.remove(i).record;
+        let _ = state::retain(self.lock, self.root, |e| {
+            !(e.name == r.name && e.pid == r.pid && e.start_ticks == r.start_ticks)
+        });
+        report(Event::Stopped { name: r.name });
     }
 
     /// The stop after the exit of watched server `i` ended: report its last events, then

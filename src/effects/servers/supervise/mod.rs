@@ -77,6 +77,9 @@ struct Watch<'a> {
     ours: bool,
     streak: Streak,
     phase: Phase<'a>,
+    /// When it last exited, milliseconds since the Unix epoch (0: not yet): a stop request
+    /// made since then stops it while it waits to be restarted ([`super::stop_request`]).
+    exited_ms: u64,
 }
 
 /// What woke [`Supervisor::run`].
@@ -123,6 +126,8 @@ impl<'a> Supervisor<'a> {
         backoff: Backoff,
         rotate_at: u64,
     ) -> Supervisor<'a> {
+        // Requests made to an earlier supervisor are void.
+        super::stop_request::clear(root);
         Supervisor {
             root,
             lock,
@@ -155,6 +160,7 @@ impl<'a> Supervisor<'a> {
             record: server.record,
             ours,
             streak: Streak::default(),
+            exited_ms: 0,
             phase: Phase::Running {
                 exit,
                 ready_at: server.ready_at,
@@ -274,6 +280,7 @@ impl<'a> Supervisor<'a> {
                     let log = spawn::log_path(self.root, &w.record.name);
                     let _ = super::rotate::rotate_if_large(&log, self.rotate_at);
                 }
+                self.honour_requests(report);
             }
             Wake::Ready(i) => {
                 let w = &mut self.watched[i];
@@ -330,7 +337,11 @@ impl<'a> Supervisor<'a> {
             Wake::Exited(i, how) => self.exited(i, how, report),
             Wake::Stopped(i) => self.stopped(i, report),
             Wake::StopEvent(e) => report(*e),
-            Wake::Restart(i) => self.restart(i, report),
+            Wake::Restart(i) => {
+                if !self.requested_stop(i, report) {
+                    self.restart(i, report);
+                }
+            }
         }
     }
 
