@@ -5,3 +5,4 @@ pub mod dotenv;
 pub mod lint_files;
 pub mod migrations_dir;
 pub mod project;
+pub mod url_vars;

@@ -37,6 +37,7 @@ mod e2e_preflight;
 mod e2e_servers;
 mod e2e_terminal;
 mod guard_real;
+mod migrate_env;
 mod migrate_guarded;
 mod output_safety;
 mod preflight;

@@ -15,10 +15,10 @@ use sqlx::Executor;
 use std::path::Path;
 use std::time::Duration;
 
-const M1: &str = "20250101000000_init";
-const M2: &str = "20250102000000_add_uuid";
+pub(crate) const M1: &str = "20250101000000_init";
+pub(crate) const M2: &str = "20250102000000_add_uuid";
 
-const SCHEMA: &str = r#"datasource db {
+pub(crate) const SCHEMA: &str = r#"datasource db {
   provider = "sqlite"
   url      = env("DATABASE_URL")
 }
@@ -31,16 +31,16 @@ model Camera {
 }
 "#;
 
-const INIT_SQL: &str = "-- CreateTable\nCREATE TABLE \"cameras\" (\n    \"id\" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n    \"label\" TEXT\n);\n";
-const ADD_SQL: &str =
+pub(crate) const INIT_SQL: &str = "-- CreateTable\nCREATE TABLE \"cameras\" (\n    \"id\" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n    \"label\" TEXT\n);\n";
+pub(crate) const ADD_SQL: &str =
     "-- AlterTable\nALTER TABLE \"cameras\" ADD COLUMN \"uuid\" TEXT NOT NULL DEFAULT '';\n";
 
 /// Prisma's SQLite `_prisma_migrations` DDL.
-const TABLE: &str = "CREATE TABLE \"_prisma_migrations\" (\"id\" TEXT PRIMARY KEY NOT NULL, \"checksum\" TEXT NOT NULL, \"finished_at\" DATETIME, \"migration_name\" TEXT NOT NULL, \"logs\" TEXT, \"rolled_back_at\" DATETIME, \"started_at\" DATETIME NOT NULL DEFAULT current_timestamp, \"applied_steps_count\" INTEGER UNSIGNED NOT NULL DEFAULT 0);";
+pub(crate) const TABLE: &str = "CREATE TABLE \"_prisma_migrations\" (\"id\" TEXT PRIMARY KEY NOT NULL, \"checksum\" TEXT NOT NULL, \"finished_at\" DATETIME, \"migration_name\" TEXT NOT NULL, \"logs\" TEXT, \"rolled_back_at\" DATETIME, \"started_at\" DATETIME NOT NULL DEFAULT current_timestamp, \"applied_steps_count\" INTEGER UNSIGNED NOT NULL DEFAULT 0);";
 
 /// The stand-in for `prisma migrate deploy` on SQLite: applies each migration without a row
 /// and records it (checksum = SHA-256 of migration.sql, times in epoch ms), as Prisma does.
-const APPLY: &str = r#"#!/bin/sh
+pub(crate) const APPLY: &str = r#"#!/bin/sh
 db="prisma/${DATABASE_URL#file:./}"
 echo "Datasource \"db\": SQLite database at \"$DATABASE_URL\""
 for d in prisma/migrations/*/; do
@@ -63,7 +63,7 @@ exit 1
 "#;
 
 /// Hangs with an idle child named schema-engine (a copy of `sleep`), writing its PID first.
-const HANG: &str = r#"#!/bin/sh
+pub(crate) const HANG: &str = r#"#!/bin/sh
 echo "Prisma schema loaded from prisma/schema.prisma"
 ./bin/schema-engine 600 &
 echo $! > engine.pid
@@ -99,13 +99,13 @@ async fn migrate_on(fx: &Fixture, url: &str) -> Run {
 }
 
 /// The state letter of `pid` (`None` when it is gone).
-fn state(pid: u32) -> Option<char> {
+pub(crate) fn state(pid: u32) -> Option<char> {
     devtop::effects::signal::read_identity(pid)
         .ok()
         .map(|i| i.state)
 }
 
-fn have_sqlite3() -> bool {
+pub(crate) fn have_sqlite3() -> bool {
     std::process::Command::new("sqlite3")
         .arg("-version")
         .stdout(std::process::Stdio::null())
@@ -115,7 +115,7 @@ fn have_sqlite3() -> bool {
 }
 
 /// Runs `sql` (on stdin) against `db` with the sqlite3 CLI; its output.
-fn sqlite(db: &Path, sql: &str) -> String {
+pub(crate) fn sqlite(db: &Path, sql: &str) -> String {
     use std::io::Write;
     let mut child = std::process::Command::new("sqlite3")
         .arg(db)
@@ -141,7 +141,7 @@ fn sqlite(db: &Path, sql: &str) -> String {
 
 /// A project with M1 applied and M2 pending; the stand-in scripts under
 /// `node_modules/.bin/prisma-*`; `devtop.toml` running `script` with `hang_after`.
-fn project(fx: &Fixture, script: &str, hang_after: &str) {
+pub(crate) fn project(fx: &Fixture, script: &str, hang_after: &str) {
     let root = fx.root();
     let m = root.join("prisma/migrations");
     for (name, sql) in [(M1, INIT_SQL), (M2, ADD_SQL)] {
@@ -175,7 +175,7 @@ fn project(fx: &Fixture, script: &str, hang_after: &str) {
     ));
 }
 
-fn sha256(text: &str) -> String {
+pub(crate) fn sha256(text: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(text.as_bytes())
         .iter()
@@ -183,7 +183,7 @@ fn sha256(text: &str) -> String {
         .collect()
 }
 
-fn migrate(fx: &Fixture, extra: &[&str]) -> Run {
+pub(crate) fn migrate(fx: &Fixture, extra: &[&str]) -> Run {
     let mut args: Vec<String> = vec!["migrate".into()];
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     args.extend(["--project".into(), fx.root().to_string_lossy().into_owned()]);
@@ -192,7 +192,7 @@ fn migrate(fx: &Fixture, extra: &[&str]) -> Run {
     run_command(&mut cmd, args)
 }
 
-fn applied(fx: &Fixture) -> String {
+pub(crate) fn applied(fx: &Fixture) -> String {
     sqlite(
         &fx.root().join("prisma/dev.db"),
         "SELECT group_concat(migration_name, ',') FROM (SELECT migration_name FROM _prisma_migrations ORDER BY migration_name)",

@@ -232,7 +232,7 @@ pub async fn execute(
     let spec = RunSpec {
         command: setup.config.migrate.command.clone(),
         cwd: setup.root.clone(),
-        env: vec![(p.env.url_env.clone(), url.raw().to_owned())],
+        env: child_env(setup, &p.env.url_env, url),
         secrets,
         hang_after: setup.config.migrate.hang_after,
         grace: setup.config.grace,
@@ -308,6 +308,23 @@ pub async fn execute(
         after,
         refused: false,
     }
+}
+
+/// The environment of the migrate command for the target at `url`: the shared rule of
+/// [`crate::prisma::url_vars`] (the variables prisma.config.ts and the datasource read, its
+/// `directUrl` included, all set to the target's URL, so Prisma never falls back on the
+/// local URL of `.env`), plus the environment's own variable `env_var` (`STAGING_DATABASE_URL`)
+/// for commands that read that one.
+pub fn child_env(
+    setup: &Setup,
+    env_var: &str,
+    url: &crate::db::url::DbUrl,
+) -> Vec<(String, String)> {
+    let mut vars = crate::prisma::url_vars::url_vars(&setup.prisma);
+    if !vars.iter().any(|v| v == env_var) {
+        vars.push(env_var.to_owned());
+    }
+    crate::prisma::url_vars::env_for(&vars, url)
 }
 
 /// The run's result in words: "succeeded in 2.4 s", "failed in 1.1 s (exit code 1)", "hung

@@ -29,7 +29,8 @@ pub struct RunSpec {
     pub command: Vec<String>,
     /// Working directory (the project root).
     pub cwd: PathBuf,
-    /// Variables for the child only: the datasource's variable with the target's URL.
+    /// Variables for the child only: the target's URL in every variable Prisma reads it from
+    /// ([`guarded::child_env`]).
     pub env: Vec<(String, String)>,
     /// Exact strings to mask in its output (the URL, its password).
     pub secrets: Vec<String>,
