@@ -39,6 +39,7 @@ mod e2e_terminal;
 mod guard_real;
 mod migrate_env;
 mod migrate_guarded;
+mod migrate_refusals;
 mod output_safety;
 mod preflight;
 mod real_stack;

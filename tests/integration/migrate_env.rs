@@ -17,16 +17,11 @@ fn dump_then_apply() -> String {
     )
 }
 
-#[test]
-fn a_staging_migrate_gives_the_schemas_variables_the_staging_url() {
-    if !have_sqlite3() {
-        return skip(
-            "a_staging_migrate_gives_the_schemas_variables_the_staging_url",
-            "no sqlite3 CLI",
-        );
-    }
-    let fx = Fixture::new();
-    project(&fx, &dump_then_apply(), "30s");
+/// [`project`] with a `staging` environment (`STAGING_DATABASE_URL`, `prisma/staging.db`
+/// with M1 applied, M2 pending); the datasource reads `DATABASE_URL` and `DIRECT_URL`, whose
+/// local values are in `.env`.
+pub(crate) fn staging_project(fx: &Fixture, script: &str) {
+    project(fx, script, "30s");
     let root = fx.root();
     // The datasource reads DATABASE_URL and DIRECT_URL; .env holds the local values of both
     // and staging's URL in its own variable.
@@ -57,6 +52,19 @@ fn a_staging_migrate_gives_the_schemas_variables_the_staging_url() {
             sha256(INIT_SQL)
         ),
     );
+}
+
+#[test]
+fn a_staging_migrate_gives_the_schemas_variables_the_staging_url() {
+    if !have_sqlite3() {
+        return skip(
+            "a_staging_migrate_gives_the_schemas_variables_the_staging_url",
+            "no sqlite3 CLI",
+        );
+    }
+    let fx = Fixture::new();
+    staging_project(&fx, &dump_then_apply());
+    let root = fx.root();
     // devtop's own environment has the local URL too (as after `source .env`).
     let args: Vec<String> = vec![
         "migrate".into(),

@@ -82,7 +82,7 @@ pub async fn prepare(
         url.masked,
         clean(&setup.config.migrate.command.join(" "))
     )));
-    if other_run_refused(setup, url.raw(), report).await {
+    if other_run_refused(setup, &url, report).await {
         return Err(Stop::Refused);
     }
     let before = target::read(setup, env).await;
@@ -131,14 +131,15 @@ pub async fn prepare(
 }
 
 /// Reports and returns true when another migrate run or schema-engine on this machine works
-/// on the database of `raw_url` (one process pass, off the runtime).
+/// on the database of `url`, or one whose database cannot be told (one process pass, off the
+/// runtime).
 async fn other_run_refused(
     setup: &Setup,
-    raw_url: &str,
+    url: &crate::db::url::DbUrl,
     report: &mut (dyn FnMut(Event) + Send),
 ) -> bool {
-    let (s, raw) = (setup.clone(), raw_url.to_owned());
-    let scan = tokio::task::spawn_blocking(move || target::other_runs(&s, &raw, &[])).await;
+    let (s, url) = (setup.clone(), url.clone());
+    let scan = tokio::task::spawn_blocking(move || target::other_runs(&s, &url, &[])).await;
     others_refused(scan, report)
 }
 
@@ -155,10 +156,17 @@ fn others_refused(
         return true;
     };
     for o in &others {
-        report(Event::Warn(format!(
-            "refused: another migrate runs for this database: pid {} ({}): {}",
-            o.pid, o.role, o.cmd
-        )));
+        report(Event::Warn(if o.unknown {
+            format!(
+                "refused: cannot tell which database PID {} migrates: refusing to be safe ({}): {}",
+                o.pid, o.role, o.cmd
+            )
+        } else {
+            format!(
+                "refused: another migrate runs for this database: pid {} ({}): {}",
+                o.pid, o.role, o.cmd
+            )
+        }));
     }
     if !others.is_empty() {
         report(Event::Info(
@@ -173,7 +181,7 @@ fn lock_refused(state: &TargetState, report: &mut (dyn FnMut(Event) + Send)) -> 
     let Some(l) = &state.lock else { return false };
     report(Event::Warn(format!(
         "refused: {}",
-        lock_line(&state.name, l)
+        lock_line(&state.name, l, state.lock_local_pid)
     )));
     true
 }
@@ -247,7 +255,7 @@ pub async fn execute(
     }
     let _turn = setup.cli_gate.deploy_turn().await;
     // The confirmation may have taken minutes: refuse what [`prepare`] would refuse now.
-    if other_run_refused(setup, url.raw(), report).await
+    if other_run_refused(setup, url, report).await
         || lock_refused(&target::read(setup, &p.env).await, report)
     {
         return Executed {
@@ -344,7 +352,12 @@ fn unreachable_env(p: &Prepared, report: &mut (dyn FnMut(Event) + Send)) {
     report(Event::Warn(format!("{}: no usable URL", p.env.name)));
 }
 
-fn lock_line(name: &str, l: &crate::model::db_health::LockHolder) -> String {
+/// "the migrate lock of NAME is held by session S from ADDR for AGE (local pid N: CMD): …".
+pub fn lock_line(
+    name: &str,
+    l: &crate::model::db_health::LockHolder,
+    local_pid: Option<u32>,
+) -> String {
     let session = l.pid.map_or_else(|| "?".to_owned(), |p| p.to_string());
     let from = l
         .client_addr
@@ -355,8 +368,11 @@ fn lock_line(name: &str, l: &crate::model::db_health::LockHolder) -> String {
         .held_s
         .map(|s| format!(" for {}", crate::model::suspects::format_age(s as u64)))
         .unwrap_or_default();
+    let local = local_pid
+        .map(|p| format!(" (local pid {p})"))
+        .unwrap_or_default();
     format!(
-        "the migrate lock of {name} is held by session {session}{from}{since}: another migrate is running (or a hung one holds it); wait for it, or end it"
+        "the migrate lock of {name} is held by session {session}{from}{since}{local}: another migrate is running (or a hung one holds it); wait for it, or end it"
     )
 }
 

@@ -7,6 +7,7 @@
 pub mod gate;
 pub mod group;
 pub mod guarded;
+pub mod run_db;
 pub mod target;
 
 use crate::collect::memory::MemoryReader;
