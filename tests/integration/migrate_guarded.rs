@@ -408,6 +408,12 @@ async fn held_advisory_lock_is_refused() {
         )),
         "{run}"
     );
+    // The holder connects over loopback from this test process: named as the local PID.
+    assert!(
+        run.stdout
+            .contains(&format!("(local pid {}): ", std::process::id())),
+        "{run}"
+    );
     assert!(!run.stdout.contains("result:"), "{run}");
     assert!(
         !run.stdout.contains("postgresql://postgres:"),
