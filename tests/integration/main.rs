@@ -40,6 +40,7 @@ mod guard_real;
 mod migrate_env;
 mod migrate_guarded;
 mod migrate_refusals;
+mod migrate_watchdog;
 mod output_safety;
 mod preflight;
 mod real_stack;

@@ -245,6 +245,7 @@ pub async fn execute(
         hang_after: setup.config.migrate.hang_after,
         grace: setup.config.grace,
         memory: setup.config.memory.clone(),
+        lock_of: Some(url.clone()),
     };
     // The session's Prisma CLI gate for the whole run: no drift diff of this devtop runs a
     // schema-engine against the database meanwhile (one that runs now is waited for).
@@ -273,15 +274,16 @@ pub async fn execute(
     let outcome = super::run(
         &spec,
         |line| say(Event::Output(line.to_owned())),
-        |h, live| {
+        |h, live, lock| {
             let procs: Vec<String> = live.iter().map(|(p, n)| format!("{p} {n}")).collect();
             let how = if end_when_hung {
                 "ending the run, its whole process group"
             } else {
                 "end it?"
             };
+            let lock = lock.map(|l| format!("; {l}")).unwrap_or_default();
             say(Event::Hung(format!(
-                "hung: {} (processes: {}); {how}",
+                "hung: {}{lock} (processes: {}); {how}",
                 h.describe(),
                 procs.join(", ")
             )));
@@ -291,6 +293,17 @@ pub async fn execute(
     )
     .await;
     say(Event::Info(format!("result: {}", result_text(&outcome))));
+    if !outcome.ended_apart.is_empty() {
+        let apart: Vec<String> = outcome
+            .ended_apart
+            .iter()
+            .map(|(p, n)| format!("{p} {}", clean(n)))
+            .collect();
+        say(Event::Warn(format!(
+            "ended what had left the run's process group: {}",
+            apart.join(", ")
+        )));
+    }
     if outcome.left.is_empty() {
         say(Event::Info(format!(
             "no process of the run is left ({} seen)",
@@ -310,6 +323,17 @@ pub async fn execute(
     let after = target::read(setup, &p.env).await;
     for line in changes(&p.before, &after) {
         say(Event::Info(line));
+    }
+    if outcome.hung.is_some() && url.provider != crate::model::provider::Provider::Sqlite {
+        // Was it the hung run that held the lock, or does someone still hold it?
+        let note = match (&after.unreachable, &after.lock) {
+            (Some(why), _) => format!("lock unknown ({})", clean(why)),
+            (None, lock) => super::lock_note::describe(lock.as_ref(), after.lock_local_pid),
+        };
+        say(Event::Info(format!(
+            "{}: after ending the run: migrate {note}",
+            p.env.name
+        )));
     }
     Executed {
         outcome,
