@@ -33,6 +33,7 @@ mod e2e_demo;
 mod e2e_guard;
 mod e2e_keys;
 mod e2e_loop;
+mod e2e_migrate;
 mod e2e_preflight;
 mod e2e_servers;
 mod e2e_terminal;
