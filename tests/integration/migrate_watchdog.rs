@@ -143,3 +143,77 @@ fn a_schema_engine_that_left_the_group_is_ended_too() {
     assert!(quiet as f64 <= after, "{run}");
     assert_eq!(run.code, Some(1), "{run}");
 }
+
+/// `(MemTotal, MemAvailable)` in MiB, from /proc/meminfo.
+fn meminfo_mib() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib = |key: &str| -> Option<u64> {
+        text.lines()
+            .find(|l| l.starts_with(key))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    Some((kib("MemTotal:")? / 1024, kib("MemAvailable:")? / 1024))
+}
+
+/// Memory critical for real: `[memory] critical_available` above the machine's MemAvailable
+/// (and at most its RAM, as the config requires) makes every reading of the run's watchdog
+/// critical — the run is called hung at once and ended with its engine, although it has
+/// `hang_after = 60s` to go.
+#[test]
+fn critical_memory_ends_the_run_through_the_real_watchdog() {
+    use crate::migrate_guarded::HANG;
+    if !have_sqlite3() {
+        return skip(
+            "critical_memory_ends_the_run_through_the_real_watchdog",
+            "no sqlite3 CLI",
+        );
+    }
+    let Some((total, avail)) = meminfo_mib() else {
+        return skip(
+            "critical_memory_ends_the_run_through_the_real_watchdog",
+            "no /proc/meminfo",
+        );
+    };
+    // Halfway between what is available and the RAM: critical now, and still below the
+    // RAM after the preflight read moments later (a margin of (total - avail) / 2).
+    let critical = avail + (total - avail) / 2;
+    if total.saturating_sub(avail) < 64 {
+        return skip(
+            "critical_memory_ends_the_run_through_the_real_watchdog",
+            "MemAvailable is too close to MemTotal to place a threshold between",
+        );
+    }
+    let fx = Fixture::new();
+    project(&fx, HANG, "60s");
+    // [memory] is the config's last table: the thresholds join it.
+    let config = std::fs::read_to_string(fx.root().join("devtop.toml")).expect("config");
+    fx.write_config(&format!(
+        "{config}warn_available = \"{total}MiB\"\ncritical_available = \"{critical}MiB\"\n"
+    ));
+    let run = migrate(&fx, &["--yes"]);
+    // The watchdog's first sample may come before the script has started its engine.
+    if let Ok(text) = std::fs::read_to_string(fx.root().join("engine.pid")) {
+        let engine: u32 = text.trim().parse().expect("pid");
+        let gone = wait_until(Duration::from_secs(5), || {
+            state(engine).is_none_or(|s| s == 'Z')
+        });
+        if !gone {
+            fx.track(engine);
+            fx.kill_all();
+        }
+        assert!(gone, "engine {engine} left behind: {run}");
+    }
+    assert!(run.stdout.contains("hung: memory critical: "), "{run}");
+    assert!(
+        run.stdout.contains("result: hung (memory critical: "),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("no process of the run is left"),
+        "{run}"
+    );
+    assert_eq!(run.code, Some(1), "{run}");
+}
