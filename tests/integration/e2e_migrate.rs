@@ -53,6 +53,7 @@ fn m_applies_the_demos_pending_migrations_in_tmux() {
         return;
     }
     let _one = ONE_DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let _slot = crate::common::migrate_slot();
     let exe = env!("CARGO_BIN_EXE_devtop");
     let name = format!("devtop-e2e-migrate-{}", std::process::id());
     let cmd = format!("{exe} demo; echo \"[exited $?]\"; sleep 60");

@@ -62,6 +62,7 @@ fn a_staging_migrate_gives_the_schemas_variables_the_staging_url() {
             "no sqlite3 CLI",
         );
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     staging_project(&fx, &dump_then_apply());
     let root = fx.root();

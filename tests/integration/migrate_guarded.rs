@@ -204,6 +204,7 @@ fn applies_the_pending_migration() {
     if !have_sqlite3() {
         return skip("applies_the_pending_migration", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, APPLY, "30s");
     let run = migrate(&fx, &["--yes"]);
@@ -248,6 +249,7 @@ fn lint_warning_needs_yes() {
     if !have_sqlite3() {
         return skip("lint_warning_needs_yes", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, APPLY, "30s");
     // Seed 003: a required column without a default on an existing table.
@@ -281,6 +283,7 @@ fn failing_command_exits_1() {
     if !have_sqlite3() {
         return skip("failing_command_exits_1", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, FAIL, "30s");
     let run = migrate(&fx, &["--yes"]);
@@ -304,6 +307,7 @@ fn hung_run_is_ended_with_its_engine() {
     if !have_sqlite3() {
         return skip("hung_run_is_ended_with_its_engine", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, HANG, "2s");
     let run = migrate(&fx, &["--yes"]);
@@ -347,6 +351,7 @@ fn second_migrate_is_refused_while_one_runs() {
     if !have_sqlite3() {
         return skip("second_migrate_is_refused_while_one_runs", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, HANG, "60s");
     let mut first = devtop_command();
@@ -397,6 +402,7 @@ async fn held_advisory_lock_is_refused() {
     let Some(db) = PgTestDb::create("migrate_lock").await else {
         return;
     };
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     pg_project(&fx, "[\"true\"]");
     let (_holder, backend) = hold_migrate_lock(&db).await;
@@ -455,6 +461,7 @@ async fn lock_taken_after_prepare_is_refused_by_execute() {
     let Some(db) = PgTestDb::create("migrate_late_lock").await else {
         return;
     };
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     pg_project(&fx, "[\"sh\", \"-c\", \"touch ran\"]");
     std::fs::write(
@@ -506,6 +513,7 @@ async fn held_mysql_named_lock_is_refused() {
     let Some(db) = MyTestDb::create("migrate_mylock").await else {
         return;
     };
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     std::fs::create_dir_all(fx.root().join("prisma/migrations")).expect("dirs");
     std::fs::write(
@@ -537,6 +545,7 @@ async fn held_mysql_named_lock_is_refused() {
 
 #[test]
 fn hook_install_git_and_husky() {
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     let root = fx.root();
     let git = std::process::Command::new("git")
@@ -604,6 +613,7 @@ async fn real_prisma_cli_hung_on_its_engine_is_ended() {
     let Some(db) = PgTestDb::create("migrate_real").await else {
         return;
     };
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     let root = fx.root();
     let w = |rel: &str, text: &str| {
@@ -699,6 +709,7 @@ fn failed_preflight_stops_before_the_command() {
             "no sqlite3 CLI",
         );
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, MARK, "30s");
     // M2 started and never finished: a failed migration blocks the target (check 8).
@@ -780,6 +791,7 @@ fn one_sigint_waits_for_the_migration_a_second_ends_it() {
         );
     }
     // One signal: the run is not cut; it applies M2 and devtop exits 0.
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, &gated_apply(), "60s");
     let (pid, log) = migrate_in_background(&fx);
@@ -852,6 +864,7 @@ async fn the_migrate_run_holds_the_session_gate_for_its_whole_run() {
     if !have_sqlite3() {
         return skip("the_migrate_run_holds_the_session_gate", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, &gated_apply(), "30s");
     let (setup, p) = prepared(&fx).await;

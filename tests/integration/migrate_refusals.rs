@@ -50,6 +50,7 @@ fn a_local_migrate_dev_blocks_local_only() {
     if !have_sqlite3() {
         return skip("a_local_migrate_dev_blocks_local_only", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     staging_project(&fx, APPLY);
     let pid = migrate_dev_in(&fx, fx.root());
@@ -84,12 +85,19 @@ fn a_run_whose_database_cannot_be_told_refuses() {
             "no sqlite3 CLI",
         );
     }
+    // Its run refuses every guarded migrate of this user: no other test runs one meanwhile.
+    let _alone = crate::common::migrate_alone();
     let fx = Fixture::new();
     staging_project(&fx, APPLY);
-    // Another project: a package.json, no .env, nothing in the run's environment.
+    // Another project: a schema, no .env, nothing in the run's environment.
     let other = fx.root().join("other");
-    std::fs::create_dir_all(&other).expect("other");
+    std::fs::create_dir_all(other.join("prisma")).expect("other");
     std::fs::write(other.join("package.json"), "{}").expect("package.json");
+    std::fs::write(
+        other.join("prisma/schema.prisma"),
+        "datasource db {\n  provider = \"postgresql\"\n  url = env(\"OTHER_DB_URL\")\n}\n",
+    )
+    .expect("schema");
     let pid = migrate_dev_in(&fx, &other);
     let run = migrate(&fx, "staging");
     assert_eq!(run.code, Some(1), "{run}");
@@ -100,4 +108,9 @@ fn a_run_whose_database_cannot_be_told_refuses() {
         "{run}"
     );
     assert!(!run.stdout.contains("result:"), "{run}");
+    // Without any schema Prisma stops at once: such a run blocks nothing.
+    std::fs::remove_file(other.join("prisma/schema.prisma")).expect("rm schema");
+    let run = migrate(&fx, "staging");
+    assert!(!run.stdout.contains("refused:"), "{run}");
+    assert_eq!(run.code, Some(0), "{run}");
 }

@@ -47,6 +47,7 @@ async fn the_hung_message_names_the_lock_holder_and_the_report_its_release() {
     let Some(db) = PgTestDb::create("migrate_hung_lock").await else {
         return;
     };
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     let root = fx.root();
     std::fs::create_dir_all(root.join("prisma/migrations")).expect("dirs");
@@ -101,6 +102,7 @@ fn a_schema_engine_that_left_the_group_is_ended_too() {
             "no sqlite3 CLI",
         );
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, HANG_SETSID, "2s");
     let run = migrate(&fx, &["--yes"]);
@@ -186,6 +188,7 @@ fn critical_memory_ends_the_run_through_the_real_watchdog() {
             "MemAvailable is too close to MemTotal to place a threshold between",
         );
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, HANG, "60s");
     // [memory] is the config's last table: the thresholds join it.

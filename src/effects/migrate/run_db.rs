@@ -50,14 +50,56 @@ pub struct Resolver {
     projects: Vec<(PathBuf, Project)>,
 }
 
-/// What a project says: its URL variables, its schema folder, its `.env` files.
+/// What a project says: its URL variables, its schema folder, its `.env` files, whether its
+/// schema exists.
 struct Project {
     vars: Vec<String>,
     schema_dir: PathBuf,
     files: EnvFiles,
+    schema_exists: bool,
+}
+
+/// The schema files named on a Prisma command line: `--schema X`, `--schema=X`, the
+/// schema-engine's `--datamodels X [Y …]`.
+fn schema_args(cmd: &[String]) -> Vec<&str> {
+    let words: Vec<&str> = cmd.iter().flat_map(|w| w.split_whitespace()).collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        if let Some(v) = w.strip_prefix("--schema=") {
+            out.push(v);
+        } else if w == "--schema" || w == "--datamodels" {
+            let many = w == "--datamodels";
+            while let Some(v) = words.get(i + 1).filter(|v| !v.starts_with("--")) {
+                out.push(v);
+                i += 1;
+                if !many {
+                    break;
+                }
+            }
+        }
+        i += 1;
+    }
+    out
 }
 
 impl Resolver {
+    /// Whether the schema a Prisma process (command line `cmd`, working directory `cwd`, in
+    /// project `dir`) works with exists: the files its `--schema` / `--datamodels` name, else
+    /// the project's schema as Prisma locates it. Without one Prisma stops at once ("Could not
+    /// find Prisma Schema"): such a process migrates nothing.
+    pub fn has_schema(&mut self, cmd: &[String], cwd: Option<&Path>, dir: &Path) -> bool {
+        let named = schema_args(cmd);
+        if named.is_empty() {
+            return self.project(dir).schema_exists;
+        }
+        named.iter().any(|f| match cwd {
+            Some(c) => c.join(f).exists(),
+            None => Path::new(f).is_absolute() && Path::new(f).exists(),
+        })
+    }
+
     /// The database(s) process `pid`, working in project `dir`, migrates.
     pub fn resolve(&mut self, pid: u32, dir: &Path) -> RunDb {
         let p = self.project(dir);
@@ -95,6 +137,7 @@ impl Resolver {
                     vars: crate::prisma::url_vars::url_vars(&prisma),
                     schema_dir,
                     files,
+                    schema_exists: prisma.schema_path.exists(),
                 };
                 self.projects.push((dir.to_owned(), project));
                 self.projects.len() - 1
@@ -120,6 +163,19 @@ mod tests {
         .expect("schema");
         // This test process has no APP_DB in its environment: only the .env says.
         let me = std::process::id();
+        let mut r = Resolver::default();
+        assert!(r.has_schema(&[], Some(root), root));
+        let argv = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert!(!r.has_schema(
+            &argv("prisma migrate dev --schema=x.prisma"),
+            Some(root),
+            root
+        ));
+        assert!(r.has_schema(
+            &argv("schema-engine --datamodels nope.prisma prisma/schema.prisma"),
+            Some(root),
+            root
+        ));
         assert_eq!(Resolver::default().resolve(me, root), RunDb::Unknown);
         std::fs::write(root.join(".env"), "APP_DB=\"file:./dev.db\"\n").expect(".env");
         let want = format!("sqlite {}", root.join("prisma/dev.db").display());

@@ -148,7 +148,8 @@ pub struct OtherRun {
 /// the run's environment, else the `.env` of the project it runs in (its `--schema`'s or its
 /// working directory's). A schema-engine counts with its nearest migrate ancestor, else the
 /// project of its working directory. A run whose database cannot be resolved is listed with
-/// [`OtherRun::unknown`]. `exclude`: PIDs to leave out (devtop's own run).
+/// [`OtherRun::unknown`]; one without any schema file is not (Prisma stops at once without
+/// one). `exclude`: PIDs to leave out (devtop's own run).
 pub fn other_runs(setup: &Setup, url: &DbUrl, exclude: &[u32]) -> Vec<OtherRun> {
     // Every run of this user, wherever it was started; devtop's own children stay hidden as
     // in the dashboard (the demo lists its stand-ins).
@@ -195,7 +196,12 @@ pub fn other_runs(setup: &Setup, url: &DbUrl, exclude: &[u32]) -> Vec<OtherRun> 
                 run_db::RunDb::Keys([t["database ".len()..].to_owned()].into())
             }
             Some(t) if t.starts_with("project ") => {
-                resolver.resolve(p.pid, Path::new(&t["project ".len()..]))
+                let dir = Path::new(&t["project ".len()..]);
+                if !resolver.has_schema(&p.cmd, p.cwd.as_deref(), dir) {
+                    // Prisma stops at once without a schema: it migrates nothing.
+                    continue;
+                }
+                resolver.resolve(p.pid, dir)
             }
             _ => run_db::RunDb::Unknown,
         };
