@@ -12,6 +12,7 @@ use crate::db::connect::{DIAGNOSE_TIMEOUT, Db, connect};
 use crate::db::session_bounds::CLOSE_TIMEOUT;
 use crate::model::database::{AppliedState, DbEnvSnapshot, DbSnapshot, DbStatus};
 use crate::model::db_error::{DbError, DbErrorKind};
+use crate::model::db_health::LockHolder;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -104,22 +105,8 @@ pub async fn pass(spec: &EnvSpec, db: &mut Option<Db>, snap: &mut DbEnvSnapshot)
             None
         });
     snap.lock_local_pid = match &snap.lock {
-        Some(l)
-            if crate::collect::socket_owner::is_loopback(l.client_addr.as_deref())
-                && url::Url::parse(&url.masked)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_owned))
-                    .is_some_and(|h| crate::collect::socket_owner::is_loopback(Some(&h))) =>
-        {
-            let port = l.client_port;
-            tokio::task::spawn_blocking(move || {
-                port.and_then(crate::collect::socket_owner::owner_of_local_port)
-            })
-            .await
-            .ok()
-            .flatten()
-        }
-        _ => None,
+        Some(l) => local_holder(url, l).await,
+        None => None,
     };
     if columns_due(snap, &applied_before) {
         snap.columns = bounded(crate::db::introspect::columns(conn, schema))
@@ -128,6 +115,27 @@ pub async fn pass(spec: &EnvSpec, db: &mut Option<Db>, snap: &mut DbEnvSnapshot)
         snap.columns_read_at = snap.columns.as_ref().map(|_| SystemTime::now());
     }
     true
+}
+
+/// The local process holding `lock` on the database at `url`: when both the database and the
+/// holder's session are on loopback, the owner of the holder's client port (a `/proc` scan,
+/// off the runtime thread).
+pub async fn local_holder(url: &crate::db::url::DbUrl, lock: &LockHolder) -> Option<u32> {
+    let loopback = crate::collect::socket_owner::is_loopback(lock.client_addr.as_deref())
+        && url::Url::parse(&url.masked)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .is_some_and(|h| crate::collect::socket_owner::is_loopback(Some(&h)));
+    if !loopback {
+        return None;
+    }
+    let port = lock.client_port;
+    tokio::task::spawn_blocking(move || {
+        port.and_then(crate::collect::socket_owner::owner_of_local_port)
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 /// Longest time between two reads of the columns while the migrations table is unchanged

@@ -108,6 +108,12 @@ impl EnvFiles {
         if let Some(v) = process_env(name).filter(|v| !v.is_empty()) {
             return Lookup::Found(v, "environment".into());
         }
+        self.lookup_files(name)
+    }
+
+    /// [`EnvFiles::lookup`] in the files only: what a Prisma CLI started without `name` in
+    /// its environment reads (devtop's own environment is not that process's).
+    pub fn lookup_files(&self, name: &str) -> Lookup {
         for (shown, parsed) in &self.files {
             match parsed {
                 Ok(d) => {

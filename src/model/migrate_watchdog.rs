@@ -19,11 +19,14 @@ pub enum Hung {
 }
 
 impl Hung {
-    /// The message: "no output and no CPU for 60 s", "memory critical: …".
+    /// The message: "no output and no CPU for 60 s" (whole seconds, rounded down), "memory
+    /// critical: …".
     pub fn describe(&self) -> String {
         match self {
             Hung::Idle { quiet } => {
-                format!("no output and no CPU for {} s", quiet.as_secs_f64().round())
+                // Whole seconds, rounded down: never more than the run's duration ("ended
+                // after 20.5 s" follows "for 20 s", not "for 21 s").
+                format!("no output and no CPU for {} s", quiet.as_secs())
             }
             Hung::Memory(why) => format!("memory critical: {why}"),
         }
@@ -115,6 +118,14 @@ mod tests {
         w.cpu(S(30), 50 + 9, 100.0 * 100.0);
         w.cpu(S(31), 10, 100.0);
         assert!(w.judge(S(31), None).is_some());
+    }
+
+    #[test]
+    fn quiet_time_is_never_rounded_past_the_duration() {
+        let h = Hung::Idle {
+            quiet: Duration::from_millis(20_500),
+        };
+        assert_eq!(h.describe(), "no output and no CPU for 20 s");
     }
 
     #[test]

@@ -6,3 +6,4 @@ pub mod lint_files;
 pub mod migrations_dir;
 pub mod project;
 pub mod schema_stamp;
+pub mod url_vars;

@@ -173,13 +173,7 @@ fn thousands(n: usize) -> String {
 
 /// The restart question: which servers each answer restarts (`names[0]` is the selected one,
 /// the rest depend on it); the keys named from the key table `keys`.
-pub fn restart(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    title: &str,
-    names: &[String],
-    keys: &KeyMap,
-) {
+pub fn restart(frame: &mut Frame<'_>, area: Rect, title: &str, names: &[String], keys: &KeyMap) {
     let key = |i| keys.bar_key(Context::Confirm, i).unwrap_or("?").to_owned();
     let only = names
         .first()

@@ -15,10 +15,10 @@ use sqlx::Executor;
 use std::path::Path;
 use std::time::Duration;
 
-const M1: &str = "20250101000000_init";
-const M2: &str = "20250102000000_add_uuid";
+pub(crate) const M1: &str = "20250101000000_init";
+pub(crate) const M2: &str = "20250102000000_add_uuid";
 
-const SCHEMA: &str = r#"datasource db {
+pub(crate) const SCHEMA: &str = r#"datasource db {
   provider = "sqlite"
   url      = env("DATABASE_URL")
 }
@@ -31,16 +31,16 @@ model Camera {
 }
 "#;
 
-const INIT_SQL: &str = "-- CreateTable\nCREATE TABLE \"cameras\" (\n    \"id\" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n    \"label\" TEXT\n);\n";
-const ADD_SQL: &str =
+pub(crate) const INIT_SQL: &str = "-- CreateTable\nCREATE TABLE \"cameras\" (\n    \"id\" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n    \"label\" TEXT\n);\n";
+pub(crate) const ADD_SQL: &str =
     "-- AlterTable\nALTER TABLE \"cameras\" ADD COLUMN \"uuid\" TEXT NOT NULL DEFAULT '';\n";
 
 /// Prisma's SQLite `_prisma_migrations` DDL.
-const TABLE: &str = "CREATE TABLE \"_prisma_migrations\" (\"id\" TEXT PRIMARY KEY NOT NULL, \"checksum\" TEXT NOT NULL, \"finished_at\" DATETIME, \"migration_name\" TEXT NOT NULL, \"logs\" TEXT, \"rolled_back_at\" DATETIME, \"started_at\" DATETIME NOT NULL DEFAULT current_timestamp, \"applied_steps_count\" INTEGER UNSIGNED NOT NULL DEFAULT 0);";
+pub(crate) const TABLE: &str = "CREATE TABLE \"_prisma_migrations\" (\"id\" TEXT PRIMARY KEY NOT NULL, \"checksum\" TEXT NOT NULL, \"finished_at\" DATETIME, \"migration_name\" TEXT NOT NULL, \"logs\" TEXT, \"rolled_back_at\" DATETIME, \"started_at\" DATETIME NOT NULL DEFAULT current_timestamp, \"applied_steps_count\" INTEGER UNSIGNED NOT NULL DEFAULT 0);";
 
 /// The stand-in for `prisma migrate deploy` on SQLite: applies each migration without a row
 /// and records it (checksum = SHA-256 of migration.sql, times in epoch ms), as Prisma does.
-const APPLY: &str = r#"#!/bin/sh
+pub(crate) const APPLY: &str = r#"#!/bin/sh
 db="prisma/${DATABASE_URL#file:./}"
 echo "Datasource \"db\": SQLite database at \"$DATABASE_URL\""
 for d in prisma/migrations/*/; do
@@ -63,7 +63,7 @@ exit 1
 "#;
 
 /// Hangs with an idle child named schema-engine (a copy of `sleep`), writing its PID first.
-const HANG: &str = r#"#!/bin/sh
+pub(crate) const HANG: &str = r#"#!/bin/sh
 echo "Prisma schema loaded from prisma/schema.prisma"
 ./bin/schema-engine 600 &
 echo $! > engine.pid
@@ -99,13 +99,13 @@ async fn migrate_on(fx: &Fixture, url: &str) -> Run {
 }
 
 /// The state letter of `pid` (`None` when it is gone).
-fn state(pid: u32) -> Option<char> {
+pub(crate) fn state(pid: u32) -> Option<char> {
     devtop::effects::signal::read_identity(pid)
         .ok()
         .map(|i| i.state)
 }
 
-fn have_sqlite3() -> bool {
+pub(crate) fn have_sqlite3() -> bool {
     std::process::Command::new("sqlite3")
         .arg("-version")
         .stdout(std::process::Stdio::null())
@@ -115,7 +115,7 @@ fn have_sqlite3() -> bool {
 }
 
 /// Runs `sql` (on stdin) against `db` with the sqlite3 CLI; its output.
-fn sqlite(db: &Path, sql: &str) -> String {
+pub(crate) fn sqlite(db: &Path, sql: &str) -> String {
     use std::io::Write;
     let mut child = std::process::Command::new("sqlite3")
         .arg(db)
@@ -141,7 +141,7 @@ fn sqlite(db: &Path, sql: &str) -> String {
 
 /// A project with M1 applied and M2 pending; the stand-in scripts under
 /// `node_modules/.bin/prisma-*`; `devtop.toml` running `script` with `hang_after`.
-fn project(fx: &Fixture, script: &str, hang_after: &str) {
+pub(crate) fn project(fx: &Fixture, script: &str, hang_after: &str) {
     let root = fx.root();
     let m = root.join("prisma/migrations");
     for (name, sql) in [(M1, INIT_SQL), (M2, ADD_SQL)] {
@@ -175,7 +175,7 @@ fn project(fx: &Fixture, script: &str, hang_after: &str) {
     ));
 }
 
-fn sha256(text: &str) -> String {
+pub(crate) fn sha256(text: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(text.as_bytes())
         .iter()
@@ -183,7 +183,7 @@ fn sha256(text: &str) -> String {
         .collect()
 }
 
-fn migrate(fx: &Fixture, extra: &[&str]) -> Run {
+pub(crate) fn migrate(fx: &Fixture, extra: &[&str]) -> Run {
     let mut args: Vec<String> = vec!["migrate".into()];
     args.extend(extra.iter().map(|s| (*s).to_owned()));
     args.extend(["--project".into(), fx.root().to_string_lossy().into_owned()]);
@@ -192,7 +192,7 @@ fn migrate(fx: &Fixture, extra: &[&str]) -> Run {
     run_command(&mut cmd, args)
 }
 
-fn applied(fx: &Fixture) -> String {
+pub(crate) fn applied(fx: &Fixture) -> String {
     sqlite(
         &fx.root().join("prisma/dev.db"),
         "SELECT group_concat(migration_name, ',') FROM (SELECT migration_name FROM _prisma_migrations ORDER BY migration_name)",
@@ -204,6 +204,7 @@ fn applies_the_pending_migration() {
     if !have_sqlite3() {
         return skip("applies_the_pending_migration", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, APPLY, "30s");
     let run = migrate(&fx, &["--yes"]);
@@ -248,6 +249,7 @@ fn lint_warning_needs_yes() {
     if !have_sqlite3() {
         return skip("lint_warning_needs_yes", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, APPLY, "30s");
     // Seed 003: a required column without a default on an existing table.
@@ -281,6 +283,7 @@ fn failing_command_exits_1() {
     if !have_sqlite3() {
         return skip("failing_command_exits_1", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, FAIL, "30s");
     let run = migrate(&fx, &["--yes"]);
@@ -304,6 +307,7 @@ fn hung_run_is_ended_with_its_engine() {
     if !have_sqlite3() {
         return skip("hung_run_is_ended_with_its_engine", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, HANG, "2s");
     let run = migrate(&fx, &["--yes"]);
@@ -347,6 +351,7 @@ fn second_migrate_is_refused_while_one_runs() {
     if !have_sqlite3() {
         return skip("second_migrate_is_refused_while_one_runs", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, HANG, "60s");
     let mut first = devtop_command();
@@ -397,6 +402,7 @@ async fn held_advisory_lock_is_refused() {
     let Some(db) = PgTestDb::create("migrate_lock").await else {
         return;
     };
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     pg_project(&fx, "[\"true\"]");
     let (_holder, backend) = hold_migrate_lock(&db).await;
@@ -406,6 +412,12 @@ async fn held_advisory_lock_is_refused() {
         run.stdout.contains(&format!(
             "refused: the migrate lock of local is held by session {backend}"
         )),
+        "{run}"
+    );
+    // The holder connects over loopback from this test process: named as the local PID.
+    assert!(
+        run.stdout
+            .contains(&format!("(local pid {}): ", std::process::id())),
         "{run}"
     );
     assert!(!run.stdout.contains("result:"), "{run}");
@@ -449,6 +461,7 @@ async fn lock_taken_after_prepare_is_refused_by_execute() {
     let Some(db) = PgTestDb::create("migrate_late_lock").await else {
         return;
     };
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     pg_project(&fx, "[\"sh\", \"-c\", \"touch ran\"]");
     std::fs::write(
@@ -500,6 +513,7 @@ async fn held_mysql_named_lock_is_refused() {
     let Some(db) = MyTestDb::create("migrate_mylock").await else {
         return;
     };
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     std::fs::create_dir_all(fx.root().join("prisma/migrations")).expect("dirs");
     std::fs::write(
@@ -531,6 +545,7 @@ async fn held_mysql_named_lock_is_refused() {
 
 #[test]
 fn hook_install_git_and_husky() {
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     let root = fx.root();
     let git = std::process::Command::new("git")
@@ -598,6 +613,7 @@ async fn real_prisma_cli_hung_on_its_engine_is_ended() {
     let Some(db) = PgTestDb::create("migrate_real").await else {
         return;
     };
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     let root = fx.root();
     let w = |rel: &str, text: &str| {
@@ -693,6 +709,7 @@ fn failed_preflight_stops_before_the_command() {
             "no sqlite3 CLI",
         );
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, MARK, "30s");
     // M2 started and never finished: a failed migration blocks the target (check 8).
@@ -774,6 +791,7 @@ fn one_sigint_waits_for_the_migration_a_second_ends_it() {
         );
     }
     // One signal: the run is not cut; it applies M2 and devtop exits 0.
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, &gated_apply(), "60s");
     let (pid, log) = migrate_in_background(&fx);
@@ -846,6 +864,7 @@ async fn the_migrate_run_holds_the_session_gate_for_its_whole_run() {
     if !have_sqlite3() {
         return skip("the_migrate_run_holds_the_session_gate", "no sqlite3 CLI");
     }
+    let _slot = crate::common::migrate_slot();
     let fx = Fixture::new();
     project(&fx, &gated_apply(), "30s");
     let (setup, p) = prepared(&fx).await;

@@ -82,7 +82,7 @@ pub async fn prepare(
         url.masked,
         clean(&setup.config.migrate.command.join(" "))
     )));
-    if other_run_refused(setup, url.raw(), report).await {
+    if other_run_refused(setup, &url, report).await {
         return Err(Stop::Refused);
     }
     let before = target::read(setup, env).await;
@@ -131,14 +131,15 @@ pub async fn prepare(
 }
 
 /// Reports and returns true when another migrate run or schema-engine on this machine works
-/// on the database of `raw_url` (one process pass, off the runtime).
+/// on the database of `url`, or one whose database cannot be told (one process pass, off the
+/// runtime).
 async fn other_run_refused(
     setup: &Setup,
-    raw_url: &str,
+    url: &crate::db::url::DbUrl,
     report: &mut (dyn FnMut(Event) + Send),
 ) -> bool {
-    let (s, raw) = (setup.clone(), raw_url.to_owned());
-    let scan = tokio::task::spawn_blocking(move || target::other_runs(&s, &raw, &[])).await;
+    let (s, url) = (setup.clone(), url.clone());
+    let scan = tokio::task::spawn_blocking(move || target::other_runs(&s, &url, &[])).await;
     others_refused(scan, report)
 }
 
@@ -155,10 +156,17 @@ fn others_refused(
         return true;
     };
     for o in &others {
-        report(Event::Warn(format!(
-            "refused: another migrate runs for this database: pid {} ({}): {}",
-            o.pid, o.role, o.cmd
-        )));
+        report(Event::Warn(if o.unknown {
+            format!(
+                "refused: cannot tell which database PID {} migrates: refusing to be safe ({}): {}",
+                o.pid, o.role, o.cmd
+            )
+        } else {
+            format!(
+                "refused: another migrate runs for this database: pid {} ({}): {}",
+                o.pid, o.role, o.cmd
+            )
+        }));
     }
     if !others.is_empty() {
         report(Event::Info(
@@ -173,7 +181,7 @@ fn lock_refused(state: &TargetState, report: &mut (dyn FnMut(Event) + Send)) -> 
     let Some(l) = &state.lock else { return false };
     report(Event::Warn(format!(
         "refused: {}",
-        lock_line(&state.name, l)
+        lock_line(&state.name, l, state.lock_local_pid)
     )));
     true
 }
@@ -232,11 +240,12 @@ pub async fn execute(
     let spec = RunSpec {
         command: setup.config.migrate.command.clone(),
         cwd: setup.root.clone(),
-        env: vec![(p.env.url_env.clone(), url.raw().to_owned())],
+        env: child_env(setup, &p.env.url_env, url),
         secrets,
         hang_after: setup.config.migrate.hang_after,
         grace: setup.config.grace,
         memory: setup.config.memory.clone(),
+        lock_of: Some(url.clone()),
     };
     // The session's Prisma CLI gate for the whole run: no drift diff of this devtop runs a
     // schema-engine against the database meanwhile (one that runs now is waited for).
@@ -247,7 +256,7 @@ pub async fn execute(
     }
     let _turn = setup.cli_gate.deploy_turn().await;
     // The confirmation may have taken minutes: refuse what [`prepare`] would refuse now.
-    if other_run_refused(setup, url.raw(), report).await
+    if other_run_refused(setup, url, report).await
         || lock_refused(&target::read(setup, &p.env).await, report)
     {
         return Executed {
@@ -265,15 +274,16 @@ pub async fn execute(
     let outcome = super::run(
         &spec,
         |line| say(Event::Output(line.to_owned())),
-        |h, live| {
+        |h, live, lock| {
             let procs: Vec<String> = live.iter().map(|(p, n)| format!("{p} {n}")).collect();
             let how = if end_when_hung {
                 "ending the run, its whole process group"
             } else {
                 "end it?"
             };
+            let lock = lock.map(|l| format!("; {l}")).unwrap_or_default();
             say(Event::Hung(format!(
-                "hung: {} (processes: {}); {how}",
+                "hung: {}{lock} (processes: {}); {how}",
                 h.describe(),
                 procs.join(", ")
             )));
@@ -283,6 +293,17 @@ pub async fn execute(
     )
     .await;
     say(Event::Info(format!("result: {}", result_text(&outcome))));
+    if !outcome.ended_apart.is_empty() {
+        let apart: Vec<String> = outcome
+            .ended_apart
+            .iter()
+            .map(|(p, n)| format!("{p} {}", clean(n)))
+            .collect();
+        say(Event::Warn(format!(
+            "ended what had left the run's process group: {}",
+            apart.join(", ")
+        )));
+    }
     if outcome.left.is_empty() {
         say(Event::Info(format!(
             "no process of the run is left ({} seen)",
@@ -303,11 +324,39 @@ pub async fn execute(
     for line in changes(&p.before, &after) {
         say(Event::Info(line));
     }
+    if outcome.hung.is_some() && url.provider != crate::model::provider::Provider::Sqlite {
+        // Was it the hung run that held the lock, or does someone still hold it?
+        let note = match (&after.unreachable, &after.lock) {
+            (Some(why), _) => format!("lock unknown ({})", clean(why)),
+            (None, lock) => super::lock_note::describe(lock.as_ref(), after.lock_local_pid),
+        };
+        say(Event::Info(format!(
+            "{}: after ending the run: migrate {note}",
+            p.env.name
+        )));
+    }
     Executed {
         outcome,
         after,
         refused: false,
     }
+}
+
+/// The environment of the migrate command for the target at `url`: the shared rule of
+/// [`crate::prisma::url_vars`] (the variables prisma.config.ts and the datasource read, its
+/// `directUrl` included, all set to the target's URL, so Prisma never falls back on the
+/// local URL of `.env`), plus the environment's own variable `env_var` (`STAGING_DATABASE_URL`)
+/// for commands that read that one.
+pub fn child_env(
+    setup: &Setup,
+    env_var: &str,
+    url: &crate::db::url::DbUrl,
+) -> Vec<(String, String)> {
+    let mut vars = crate::prisma::url_vars::url_vars(&setup.prisma);
+    if !vars.iter().any(|v| v == env_var) {
+        vars.push(env_var.to_owned());
+    }
+    crate::prisma::url_vars::env_for(&vars, url)
 }
 
 /// The run's result in words: "succeeded in 2.4 s", "failed in 1.1 s (exit code 1)", "hung
@@ -327,7 +376,12 @@ fn unreachable_env(p: &Prepared, report: &mut (dyn FnMut(Event) + Send)) {
     report(Event::Warn(format!("{}: no usable URL", p.env.name)));
 }
 
-fn lock_line(name: &str, l: &crate::model::db_health::LockHolder) -> String {
+/// "the migrate lock of NAME is held by session S from ADDR for AGE (local pid N: CMD): …".
+pub fn lock_line(
+    name: &str,
+    l: &crate::model::db_health::LockHolder,
+    local_pid: Option<u32>,
+) -> String {
     let session = l.pid.map_or_else(|| "?".to_owned(), |p| p.to_string());
     let from = l
         .client_addr
@@ -338,8 +392,11 @@ fn lock_line(name: &str, l: &crate::model::db_health::LockHolder) -> String {
         .held_s
         .map(|s| format!(" for {}", crate::model::suspects::format_age(s as u64)))
         .unwrap_or_default();
+    let local = local_pid
+        .map(|p| format!(" (local pid {p})"))
+        .unwrap_or_default();
     format!(
-        "the migrate lock of {name} is held by session {session}{from}{since}: another migrate is running (or a hung one holds it); wait for it, or end it"
+        "the migrate lock of {name} is held by session {session}{from}{since}{local}: another migrate is running (or a hung one holds it); wait for it, or end it"
     )
 }
 

@@ -7,10 +7,14 @@
 pub mod gate;
 pub mod group;
 pub mod guarded;
+pub mod lock_note;
+pub mod run_db;
 pub mod target;
 
 use crate::collect::memory::MemoryReader;
 use crate::effects::child::{ChildSpec, Finished, Supervised};
+use crate::effects::signal::kill_targets_async;
+use crate::model::kill_plan::KillTarget;
 use crate::model::memory::{Level, MemoryThresholds, assess};
 use crate::model::migrate_watchdog::{Hung, Watchdog};
 use std::collections::BTreeSet;
@@ -29,7 +33,8 @@ pub struct RunSpec {
     pub command: Vec<String>,
     /// Working directory (the project root).
     pub cwd: PathBuf,
-    /// Variables for the child only: the datasource's variable with the target's URL.
+    /// Variables for the child only: the target's URL in every variable Prisma reads it from
+    /// ([`guarded::child_env`]).
     pub env: Vec<(String, String)>,
     /// Exact strings to mask in its output (the URL, its password).
     pub secrets: Vec<String>,
@@ -39,6 +44,9 @@ pub struct RunSpec {
     pub grace: Duration,
     /// Memory thresholds (critical memory marks the run hung).
     pub memory: MemoryThresholds,
+    /// The target's URL, to name who holds its migrate lock when the run is hung
+    /// ([`lock_note::note`]); `None`: no note.
+    pub lock_of: Option<crate::db::url::DbUrl>,
 }
 
 /// How a run ended.
@@ -52,6 +60,9 @@ pub struct RunOutcome {
     pub hung: Option<Hung>,
     /// Processes of the run still alive after it was ended (PID, name): should be empty.
     pub left: Vec<(u32, String)>,
+    /// Processes of the run that outlived its process group (a schema-engine that called
+    /// `setsid`) and were ended one by one through the kill guards (PID, name).
+    pub ended_apart: Vec<(u32, String)>,
     /// Every process seen in the run's group (PID, name), e.g. the schema-engine.
     pub seen: Vec<(u32, String)>,
     /// Wall time from the start to the end of the group.
@@ -73,7 +84,7 @@ impl RunOutcome {
 pub async fn run(
     spec: &RunSpec,
     mut on_line: impl FnMut(&str),
-    mut on_hung: impl FnMut(&Hung, &[(u32, String)]),
+    mut on_hung: impl FnMut(&Hung, &[(u32, String)], Option<&str>),
     end_when_hung: bool,
     mut end: Option<tokio::sync::watch::Receiver<bool>>,
 ) -> RunOutcome {
@@ -140,6 +151,9 @@ pub async fn run(
                 for (id, _, name) in &members {
                     if seen.insert(*id) {
                         names.push((id.0, name.clone()));
+                    } else if let Some(n) = names.iter_mut().find(|n| n.0 == id.0) {
+                        // Its latest name: `setsid` becomes the schema-engine it execs.
+                        n.1.clone_from(name);
                     }
                 }
                 let now = started.elapsed();
@@ -161,7 +175,11 @@ pub async fn run(
                         .map(|m| (m.0.0, crate::sanitize::clean(&m.2).into_owned()))
                         .collect();
                     if hung.is_none() {
-                        on_hung(&h, &live);
+                        let lock = match &spec.lock_of {
+                            Some(url) => lock_note::note(url).await,
+                            None => None,
+                        };
+                        on_hung(&h, &live, lock.as_deref());
                     }
                     hung = Some(h);
                     if end_when_hung {
@@ -184,7 +202,22 @@ pub async fn run(
     }
     sup.end().await;
     // Keep the tether watcher out of the leftovers check once it is reaped.
-    let left = wait_gone(&seen, Duration::from_secs(2)).await;
+    let mut left = wait_gone(&seen, Duration::from_secs(2)).await;
+    // What outlived the group (it left it: setsid) is ended one by one, each pinned by a
+    // pidfd and checked by the kill guards against the start time seen in the scans.
+    let mut ended_apart = Vec::new();
+    if !left.is_empty() {
+        let targets: Vec<KillTarget> = left
+            .iter()
+            .map(|(p, start)| KillTarget::new(*p, *start, "migrate run member"))
+            .collect();
+        for (p, outcome) in kill_targets_async(&targets, spec.grace).await {
+            if outcome.ended() {
+                ended_apart.push(p);
+            }
+        }
+        left = wait_gone(&seen, Duration::from_secs(2)).await;
+    }
     let name_of = |pid: u32| {
         names
             .iter()
@@ -196,6 +229,7 @@ pub async fn run(
         spawn_error: None,
         hung,
         left: left.into_iter().map(|(p, _)| (p, name_of(p))).collect(),
+        ended_apart: ended_apart.into_iter().map(|p| (p, name_of(p))).collect(),
         seen: names,
         duration: started.elapsed(),
     }
@@ -237,6 +271,7 @@ fn not_started(why: String, started: Instant) -> RunOutcome {
         spawn_error: Some(why),
         hung: None,
         left: Vec::new(),
+        ended_apart: Vec::new(),
         seen: Vec::new(),
         duration: started.elapsed(),
     }

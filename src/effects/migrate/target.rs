@@ -3,9 +3,11 @@
 //! lock, from one read-only probe; and the other migrate runs on this machine that work on
 //! the same database (from one process pass).
 
+use super::run_db;
 use crate::collect::environments::EnvSpec;
-use crate::collect::migrate_target::{database_key, project_dir};
+use crate::collect::migrate_target::project_dir;
 use crate::collect::processes::{ProcessCollector, Selection};
+use crate::db::url::DbUrl;
 use crate::model::database::{AppliedState, DbStatus};
 use crate::model::db_health::LockHolder;
 use crate::model::migrate_rules::is_migrate_run;
@@ -13,6 +15,7 @@ use crate::model::migrations::{EnvMigrations, MigrationState, merge};
 use crate::model::process::Role;
 use crate::model::tree::Scope;
 use crate::setup::Setup;
+use std::path::Path;
 
 /// The target's state.
 #[derive(Debug, Clone)]
@@ -29,6 +32,9 @@ pub struct TargetState {
     pub missing: bool,
     /// The holder of Prisma's migrate lock, when held.
     pub lock: Option<LockHolder>,
+    /// The local process holding it, when the holder's session connects over loopback (its
+    /// client port's socket owner, as preflight check 9 finds it).
+    pub lock_local_pid: Option<u32>,
 }
 
 impl TargetState {
@@ -79,11 +85,14 @@ pub async fn read(setup: &Setup, env: &EnvSpec) -> TargetState {
         migrations: None,
         missing: false,
         lock: None,
+        lock_local_pid: None,
     };
     // Fail closed: a folder that could not be read is not an empty one.
     let Ok(local) = local else {
+        let e = snap.envs.into_iter().next();
         return TargetState {
-            lock: snap.envs.into_iter().next().and_then(|e| e.lock),
+            lock: e.as_ref().and_then(|e| e.lock.clone()),
+            lock_local_pid: e.and_then(|e| e.lock_local_pid),
             ..unread("the migrations folder reader panicked")
         };
     };
@@ -115,10 +124,12 @@ pub async fn read(setup: &Setup, env: &EnvSpec) -> TargetState {
         migrations,
         missing,
         lock: e.lock,
+        lock_local_pid: e.lock_local_pid,
     }
 }
 
-/// Another migrate run or schema-engine on this machine for the same database.
+/// Another migrate run or schema-engine on this machine for the same database, or one whose
+/// database devtop cannot tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtherRun {
     /// Its PID.
@@ -127,14 +138,19 @@ pub struct OtherRun {
     pub role: String,
     /// Its command line, shortened, redacted and sanitised.
     pub cmd: String,
+    /// True when neither its environment nor its project's `.env` names its database (it is
+    /// refused, to be safe); false when it works on the target's database.
+    pub unknown: bool,
 }
 
 /// The migrate runs (`prisma migrate …`, `db push`) and schema-engines of this user that work
-/// on `url`'s database (the `DATABASE_URL` in their environment), or, without one, on this
-/// project; a schema-engine counts with its nearest ancestor's target, else the project of its
-/// working directory. `exclude`: PIDs to leave out
-/// (devtop's own run).
-pub fn other_runs(setup: &Setup, raw_url: &str, exclude: &[u32]) -> Vec<OtherRun> {
+/// on `url`'s database, resolved as Prisma resolves it ([`super::run_db`]): the variable in
+/// the run's environment, else the `.env` of the project it runs in (its `--schema`'s or its
+/// working directory's). A schema-engine counts with its nearest migrate ancestor, else the
+/// project of its working directory. A run whose database cannot be resolved is listed with
+/// [`OtherRun::unknown`]; one without any schema file is not (Prisma stops at once without
+/// one). `exclude`: PIDs to leave out (devtop's own run).
+pub fn other_runs(setup: &Setup, url: &DbUrl, exclude: &[u32]) -> Vec<OtherRun> {
     // Every run of this user, wherever it was started; devtop's own children stay hidden as
     // in the dashboard (the demo lists its stand-ins).
     let selection = Selection {
@@ -145,12 +161,8 @@ pub fn other_runs(setup: &Setup, raw_url: &str, exclude: &[u32]) -> Vec<OtherRun
         return Vec::new();
     };
     let snap = collector.collect();
-    let db = database_key(raw_url).map(|k| format!("database {k}"));
-    let project = format!("project {}", project_dir(&setup.root).display());
-    let same = |t: &Option<String>| {
-        t.as_deref()
-            .is_some_and(|t| Some(t) == db.as_deref() || (t == project && !t.is_empty()))
-    };
+    let ours = run_db::key(url);
+    let mut resolver = run_db::Resolver::default();
     let by_pid = |pid: u32| snap.processes.iter().find(|p| p.pid == pid);
     let mut out = Vec::new();
     for p in &snap.processes {
@@ -179,13 +191,31 @@ pub fn other_runs(setup: &Setup, raw_url: &str, exclude: &[u32]) -> Vec<OtherRun
         } else {
             continue;
         };
-        if same(&target) {
-            out.push(OtherRun {
-                pid: p.pid,
-                role: p.role.label().to_owned(),
-                cmd: crate::sanitize::clean(&crate::redact::text(&p.cmd.join(" "))).into_owned(),
-            });
-        }
+        let db = match target.as_deref() {
+            Some(t) if t.starts_with("database ") => {
+                run_db::RunDb::Keys([t["database ".len()..].to_owned()].into())
+            }
+            Some(t) if t.starts_with("project ") => {
+                let dir = Path::new(&t["project ".len()..]);
+                if !resolver.has_schema(&p.cmd, p.cwd.as_deref(), dir) {
+                    // Prisma stops at once without a schema: it migrates nothing.
+                    continue;
+                }
+                resolver.resolve(p.pid, dir)
+            }
+            _ => run_db::RunDb::Unknown,
+        };
+        let unknown = match db {
+            run_db::RunDb::Unknown => true,
+            run_db::RunDb::Keys(k) if ours.as_ref().is_some_and(|o| k.contains(o)) => false,
+            run_db::RunDb::Keys(_) => continue,
+        };
+        out.push(OtherRun {
+            pid: p.pid,
+            role: p.role.label().to_owned(),
+            cmd: crate::sanitize::clean(&crate::redact::text(&p.cmd.join(" "))).into_owned(),
+            unknown,
+        });
     }
     out
 }

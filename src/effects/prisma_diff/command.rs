@@ -13,9 +13,9 @@ use std::time::Duration;
 /// prisma.config.ts), run from the directory above the schema's folder.
 ///
 /// The URL travels in the child's environment only, never in argv (which any user can read
-/// in `/proc`): as the datasource's variable `target.url_env`, and as its `directUrl`
-/// variable when it has one — the schema engine prefers `directUrl`, so a staging diff would
-/// otherwise introspect the local DIRECT_URL.
+/// in `/proc`): in every variable of `target.url_vars` (the shared rule of
+/// [`crate::prisma::url_vars`]) — the schema engine prefers `directUrl`, so a staging diff
+/// would otherwise introspect the local DIRECT_URL.
 ///
 /// `timeout` bounds the whole run, the grace after `SIGTERM` included.
 pub fn spec(target: &DiffTarget, url: &DbUrl, timeout: Duration) -> ChildSpec {
@@ -33,11 +33,10 @@ pub fn spec(target: &DiffTarget, url: &DbUrl, timeout: Duration) -> ChildSpec {
     };
     spec = spec
         .arg("--exit-code")
-        .env(&target.url_env, url.raw())
         .grace(GRACE)
         .timeout(child_limit(timeout));
-    if let Some(direct) = &target.direct_url_env {
-        spec = spec.env(direct, url.raw());
+    for (k, v) in crate::prisma::url_vars::env_for(&target.url_vars, url) {
+        spec = spec.env(k, v);
     }
     if let Some(dir) = schema.parent().and_then(Path::parent) {
         spec = spec.cwd(dir);

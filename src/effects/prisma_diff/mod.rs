@@ -39,27 +39,20 @@ pub struct DiffTarget {
     pub cli: PathBuf,
     /// The schema file (or folder).
     pub schema: PathBuf,
-    /// The variable the datasource's `url` reads (`DATABASE_URL`).
-    pub url_env: String,
-    /// The variable of the datasource's `directUrl = env("X")`, when it has one.
-    pub direct_url_env: Option<String>,
+    /// The variables the CLI reads its database URL from ([`crate::prisma::url_vars`]:
+    /// prisma.config.ts's, the datasource's `url` and `directUrl` variables), each set to
+    /// the target's URL.
+    pub url_vars: Vec<String>,
 }
 
 impl DiffTarget {
     /// The target for the project at `root` as `prisma` describes it (its parsed schema
     /// included); `None` when the project has no Prisma CLI.
     pub fn for_project(root: &Path, prisma: &PrismaProject) -> Option<DiffTarget> {
-        let direct_url_env = prisma
-            .schema
-            .as_ref()
-            .and_then(|s| s.datasource.as_ref())
-            .and_then(|d| d.direct_url_env())
-            .map(str::to_owned);
         Some(DiffTarget {
             cli: find_cli(root)?,
             schema: prisma.schema_path.clone(),
-            url_env: prisma.url_env.clone(),
-            direct_url_env,
+            url_vars: crate::prisma::url_vars::url_vars(prisma),
         })
     }
 }

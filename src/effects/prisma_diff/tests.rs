@@ -23,8 +23,7 @@ fn target(cli: PathBuf, root: &Path) -> DiffTarget {
     DiffTarget {
         cli,
         schema: root.join("prisma/schema.prisma"),
-        url_env: "DATABASE_URL".into(),
-        direct_url_env: Some("DIRECT_URL".into()),
+        url_vars: vec!["DATABASE_URL".into(), "DIRECT_URL".into()],
     }
 }
 

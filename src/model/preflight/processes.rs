@@ -151,11 +151,39 @@ pub fn suspects(snap: &ProcessSnapshot) -> Check {
         ..Check::new(CheckId::Suspects, Status::Fail, "")
     }
     .lines(lines)
-    .hint(format!(
-        "end {what} (`devtop kill --suspects`), check `npx prisma migrate status`, then migrate \
-         once"
-    ))
+    .hint(after_k_hint(&what, &found))
     .action(CheckAction::KillSuspects { targets, what })
+}
+
+/// Check 1's hint: end the hard suspects, then what remains before a migrate — K keeps the
+/// newest of concurrent migrate runs (a warning), which still blocks `m` until it ends.
+fn after_k_hint(what: &str, found: &[&Suspect]) -> String {
+    let kept: Vec<String> = found
+        .iter()
+        .filter(|s| s.severity != Severity::Suspect && s.kind == SuspectKind::ConcurrentMigrate)
+        .map(|s| s.pid.to_string())
+        .collect();
+    if kept.is_empty() {
+        return format!(
+            "end {what} (`devtop kill --suspects`), check `npx prisma migrate status`, then \
+             migrate once"
+        );
+    }
+    let (runs, end) = match kept.as_slice() {
+        [one] => (
+            format!("run (PID {one})"),
+            format!("`devtop kill --pid {one}`"),
+        ),
+        many => (
+            format!("runs (PIDs {})", many.join(", ")),
+            "`devtop kill --pid PID` each".to_owned(),
+        ),
+    };
+    format!(
+        "end {what} (`devtop kill --suspects`); that keeps the newest migrate {runs}, which \
+         blocks a migrate until it ends: let it finish (or end it: {end}), check `npx prisma \
+         migrate status`, then migrate once"
+    )
 }
 
 /// A process's command line, at most 60 characters.

@@ -622,3 +622,28 @@ pub fn screen_text(s: &devtop::app::state::AppState, w: u16, h: u16) -> String {
     }
     out
 }
+
+/// The guarded migrate tests run side by side, each on databases of its own; but a migrate run
+/// whose database cannot be told makes `devtop migrate` refuse whatever the target (to be
+/// safe), so the test that starts one holds this exclusively ([`migrate_alone`]) and every
+/// test that runs a guarded migrate holds it shared ([`migrate_slot`]).
+static MIGRATE_RUNS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// A shared hold of [`MIGRATE_RUNS`] (released on drop). Async tests hold it across their
+/// awaits: only other test threads contend for it, never a task of the same runtime.
+pub struct MigrateSlot {
+    _guard: std::sync::RwLockReadGuard<'static, ()>,
+}
+
+/// A shared hold of [`MIGRATE_RUNS`], for a test that runs a guarded migrate.
+pub fn migrate_slot() -> MigrateSlot {
+    MigrateSlot {
+        _guard: MIGRATE_RUNS.read().unwrap_or_else(|e| e.into_inner()),
+    }
+}
+
+/// The exclusive hold of [`MIGRATE_RUNS`], for a test that starts a migrate run whose
+/// database cannot be told.
+pub fn migrate_alone() -> std::sync::RwLockWriteGuard<'static, ()> {
+    MIGRATE_RUNS.write().unwrap_or_else(|e| e.into_inner())
+}
