@@ -407,7 +407,8 @@ pub fn on_lines(state: &mut AppState, lines: Vec<ServerLine>) {
     {
         *scroll += lines.iter().filter(|l| *l.server == **name).count();
     }
-    for l in lines {
-        state.servers.logs.push(&l.server, l.text);
+    // Copied into the buffers' blocks; the batch is freed whole here.
+    for l in &lines {
+        state.servers.logs.push(&l.server, &l.text);
     }
 }

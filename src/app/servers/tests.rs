@@ -703,8 +703,8 @@ fn f_cycles_the_log_source_per_screen() {
 fn log_buffers_are_bounded_per_server_and_merge_in_arrival_order() {
     let mut logs = ServerLogs::new(3);
     for i in 0..5 {
-        logs.push("api", format!("a{i}"));
-        logs.push("web", format!("w{i}"));
+        logs.push("api", &format!("a{i}"));
+        logs.push("web", &format!("w{i}"));
     }
     assert_eq!(logs.len_of("api"), 3);
     assert_eq!(logs.of("api").collect::<Vec<_>>(), ["a2", "a3", "a4"]);
