@@ -349,6 +349,12 @@ mod tests {
                 .unwrap(),
         );
         let pid = child.0.id();
+        // Until the child's exec is visible in /proc its argv is the parent's or empty.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default() != b"sleep\060\0" {
+            assert!(std::time::Instant::now() < deadline, "sleep never exec'd");
+            std::thread::yield_now();
+        }
         c.collect();
         let e = c.entries.get(&pid).expect("the new process is discovered");
         assert_eq!(e.cmd, ["sleep", "60"]);
