@@ -351,7 +351,9 @@ mod tests {
         let pid = child.0.id();
         // Until the child's exec is visible in /proc its argv is the parent's or empty.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default() != b"sleep\060\0" {
+        while std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default()
+            != b"sleep\x0060\x00"
+        {
             assert!(std::time::Instant::now() < deadline, "sleep never exec'd");
             std::thread::yield_now();
         }
