@@ -25,6 +25,32 @@ pub fn read(root: &Path) -> Vec<ServerGroup> {
         .unwrap_or_default()
 }
 
+/// [`read`] for a collector's every pass: the state file is re-read only when it changed
+/// (another inode, size or mtime, from one `stat`; its writers replace it by rename), else the
+/// servers read last time are kept.
+#[derive(Debug, Default)]
+pub struct Watch {
+    root: std::path::PathBuf,
+    seen: Option<Option<(u64, u64, i64, i64)>>,
+    groups: Vec<ServerGroup>,
+}
+
+impl Watch {
+    /// The recorded servers of the project at `root` now (see [`read`]).
+    pub fn servers(&mut self, root: &Path) -> &[ServerGroup] {
+        use std::os::unix::fs::MetadataExt;
+        let key = std::fs::metadata(state::path(root))
+            .ok()
+            .map(|m| (m.ino(), m.size(), m.mtime(), m.mtime_nsec()));
+        if self.root != root || self.seen != Some(key) {
+            self.root = root.to_owned();
+            self.seen = Some(key);
+            self.groups = read(root);
+        }
+        &self.groups
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -83,5 +109,29 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn the_watch_rereads_only_a_changed_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = Watch::default();
+        assert!(w.servers(dir.path()).is_empty());
+        let write = |servers: Vec<Recorded>| {
+            let state = State {
+                version: 1,
+                servers,
+                ..State::default()
+            };
+            std::fs::create_dir_all(dir.path().join(state::STATE_DIR)).unwrap();
+            let tmp = dir.path().join(state::STATE_DIR).join("tmp");
+            std::fs::write(&tmp, serde_json::to_string(&state).unwrap()).unwrap();
+            std::fs::rename(&tmp, state::path(dir.path())).unwrap();
+        };
+        write(vec![recorded("api", 4242)]);
+        assert_eq!(w.servers(dir.path()).len(), 1);
+        write(vec![recorded("api", 4242), recorded("web", 4343)]);
+        assert_eq!(w.servers(dir.path()).len(), 2);
+        std::fs::remove_file(state::path(dir.path())).unwrap();
+        assert!(w.servers(dir.path()).is_empty());
     }
 }

@@ -81,6 +81,7 @@ pub struct GuardFeed {
     root: PathBuf,
     oom: OomWatch,
     tally: OomTally,
+    servers: crate::collect::server_groups::Watch,
 }
 
 impl GuardFeed {
@@ -91,6 +92,7 @@ impl GuardFeed {
             root,
             oom,
             tally: OomTally::default(),
+            servers: Default::default(),
         }
     }
 
@@ -99,7 +101,7 @@ impl GuardFeed {
         let cgroup = view.snapshot.as_ref().and_then(|s| s.cgroup.as_ref());
         self.tally.record(self.oom.poll(cgroup));
         GuardReadings {
-            servers: crate::collect::server_groups::read(&self.root),
+            servers: self.servers.servers(&self.root).to_vec(),
             oom: self.tally.clone(),
         }
     }

@@ -64,6 +64,8 @@ pub struct ProcessCollector {
     my_uid: u32,
     ticks_per_s: f64,
     page_size: u64,
+    /// The project's recorded dev servers (`.devtop/state.json`, re-read when it changes).
+    servers: crate::collect::server_groups::Watch,
     /// The current selection.
     pub selection: Selection,
 }
@@ -117,6 +119,7 @@ impl ProcessCollector {
             my_uid: rustix::process::getuid().as_raw(),
             ticks_per_s,
             page_size,
+            servers: Default::default(),
             selection,
         })
     }
@@ -305,8 +308,8 @@ impl ProcessCollector {
         let entries = &self.entries;
         // The dev servers devtop started or adopted (`.devtop/state.json`, a small file):
         // their processes are never offered to `K` (model::suspects::evaluate_with_servers).
-        let groups = crate::collect::server_groups::read(&self.selection.root);
-        let server_members = crate::model::guard::server_members(&procs, &groups);
+        let groups = self.servers.servers(&self.selection.root);
+        let server_members = crate::model::guard::server_members(&procs, groups);
         let suspects = evaluate_with_servers(
             &procs,
             &self.history,
