@@ -151,10 +151,14 @@ impl KeyMap {
     /// Every key of `intent` in `context` as help shows them (`"y/Enter"`, `"x F9"`), or
     /// `None` when nothing in `context` is bound to it.
     pub fn label(&self, context: Context, intent: Intent) -> Option<&str> {
+        self.entry(context, intent).map(|k| k.label.as_ref())
+    }
+
+    /// The entry binding `intent` in `context`, if any.
+    fn entry(&self, context: Context, intent: Intent) -> Option<&Key> {
         self.keys
             .iter()
             .find(|k| k.binding.context == context && k.binding.intent == intent)
-            .map(|k| k.label.as_ref())
     }
 
     /// Every entry, in table order.
@@ -176,10 +180,7 @@ impl KeyMap {
     /// The key the key bar shows for `intent` in `context` (the F-key alias when there is
     /// one, as htop; else the first key), or `None` when nothing in `context` is bound to it.
     pub fn bar_key(&self, context: Context, intent: Intent) -> Option<&str> {
-        self.keys
-            .iter()
-            .find(|k| k.binding.context == context && k.binding.intent == intent)
-            .map(Key::bar_key)
+        self.entry(context, intent).map(Key::bar_key)
     }
 
     /// Entries that share a key in one context (empty for a valid table).

@@ -97,6 +97,16 @@ pub fn clock_and_page() -> (f64, u64) {
     (procfs::ticks_per_second() as f64, procfs::page_size())
 }
 
+/// The value of `name` in the raw contents of a `/proc/<pid>/environ` (NUL-separated
+/// `NAME=value` entries), `None` when it is not set.
+pub fn environ_value(raw: &[u8], name: &str) -> Option<String> {
+    raw.split(|&b| b == 0).find_map(|kv| {
+        kv.strip_prefix(name.as_bytes())
+            .and_then(|rest| rest.strip_prefix(b"="))
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    })
+}
+
 /// `NODE_OPTIONS` (secrets redacted: it is shown) and `DATABASE_URL` (raw: only ever reduced to
 /// a credential-free key, see [`crate::collect::migrate_target::database_key`]) from
 /// `/proc/<pid>/environ`, each `None` when unset or unreadable: the environment a process was
@@ -105,14 +115,9 @@ pub fn read_environ(pid: u32) -> (Option<String>, Option<String>) {
     let Ok(raw) = std::fs::read(format!("/proc/{pid}/environ")) else {
         return (None, None);
     };
-    let var = |name: &[u8]| {
-        raw.split(|&b| b == 0).find_map(|kv| {
-            kv.strip_prefix(name)
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-        })
-    };
-    let node_options = var(b"NODE_OPTIONS=").map(|v| crate::redact::text(&v).into_owned());
-    (node_options, var(b"DATABASE_URL="))
+    let node_options =
+        environ_value(&raw, "NODE_OPTIONS").map(|v| crate::redact::text(&v).into_owned());
+    (node_options, environ_value(&raw, "DATABASE_URL"))
 }
 
 #[cfg(test)]

@@ -37,8 +37,7 @@ pub fn spawn(
     let mut files = Some(files);
     let mut follower: Option<LogFollower> = None;
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(FOLLOW_EVERY);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut every = crate::collect::tasks::interval(FOLLOW_EVERY);
         loop {
             tokio::select! {
                 () = cancel.cancelled() => return,

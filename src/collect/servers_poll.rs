@@ -29,8 +29,7 @@ pub fn spawn(
     let (tx, rx) = watch::channel(Arc::new(ServersPoll::default()));
     let mut poller = Some(ServerPoller::new(root));
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tick = crate::collect::tasks::interval(every);
         while let Some(mut p) = poller.take() {
             tokio::select! {
                 () = cancel.cancelled() => return,

@@ -69,7 +69,7 @@ pub fn memory_pass(
 }
 
 /// A tick every `d` (the first at once); a late tick delays the next rather than bursting.
-fn interval(d: Duration) -> tokio::time::Interval {
+pub(crate) fn interval(d: Duration) -> tokio::time::Interval {
     let mut tick = tokio::time::interval(d);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick

@@ -382,12 +382,7 @@ pub fn lock_line(
     l: &crate::model::db_health::LockHolder,
     local_pid: Option<u32>,
 ) -> String {
-    let session = l.pid.map_or_else(|| "?".to_owned(), |p| p.to_string());
-    let from = l
-        .client_addr
-        .as_deref()
-        .map(|a| format!(" from {}", clean(a)))
-        .unwrap_or_default();
+    let (session, from) = super::lock_note::session_from(l);
     let since = l
         .held_s
         .map(|s| format!(" for {}", crate::model::suspects::format_age(s as u64)))

@@ -42,13 +42,20 @@ pub fn describe(lock: Option<&LockHolder>, local_pid: Option<u32>) -> String {
         (None, _) => "lock not held".into(),
         (Some(_), Some(pid)) => format!("lock held by pid {pid}"),
         (Some(l), None) => {
-            let session = l.pid.map_or_else(|| "?".to_owned(), |p| p.to_string());
-            let from = l
-                .client_addr
-                .as_deref()
-                .map(|a| format!(" from {}", crate::sanitize::clean(a)))
-                .unwrap_or_default();
+            let (session, from) = session_from(l);
             format!("lock held by session {session}{from}")
         }
     }
+}
+
+/// A lock holder's session (`"?"` when unknown) and `" from ADDR"` (empty when unknown), as
+/// the lock lines name them.
+pub fn session_from(l: &LockHolder) -> (String, String) {
+    let session = l.pid.map_or_else(|| "?".to_owned(), |p| p.to_string());
+    let from = l
+        .client_addr
+        .as_deref()
+        .map(|a| format!(" from {}", crate::sanitize::clean(a)))
+        .unwrap_or_default();
+    (session, from)
 }

@@ -34,16 +34,6 @@ pub fn key(url: &DbUrl) -> Option<String> {
     }
 }
 
-/// One variable of `/proc/<pid>/environ` (non-empty), when readable.
-pub fn environ_var(pid: u32, name: &str) -> Option<String> {
-    let raw = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-    let prefix = format!("{name}=");
-    raw.split(|&b| b == 0)
-        .find_map(|kv| kv.strip_prefix(prefix.as_bytes()))
-        .map(|v| String::from_utf8_lossy(v).into_owned())
-        .filter(|v| !v.is_empty())
-}
-
 /// Resolves runs' databases, reading each project's Prisma files and `.env` once.
 #[derive(Default)]
 pub struct Resolver {
@@ -103,9 +93,12 @@ impl Resolver {
     /// The database(s) process `pid`, working in project `dir`, migrates.
     pub fn resolve(&mut self, pid: u32, dir: &Path) -> RunDb {
         let p = self.project(dir);
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
         let mut keys = BTreeSet::new();
         for var in &p.vars {
-            let value = environ_var(pid, var).or_else(|| match p.files.lookup_files(var) {
+            let own =
+                crate::collect::proc_stat::environ_value(&environ, var).filter(|v| !v.is_empty());
+            let value = own.or_else(|| match p.files.lookup_files(var) {
                 Lookup::Found(v, _) => Some(v),
                 Lookup::NotSet | Lookup::Unreadable(_) => None,
             });
